@@ -1,0 +1,67 @@
+// krt::Tensor: a dense, row-major, shared-storage n-dimensional array.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace krt {
+
+enum class DType : uint8_t { f32, f64, i32, i64, u8 };
+
+size_t dtype_size(DType dtype);
+const char* dtype_name(DType dtype);  // "float32", "int64", ...
+
+using Shape = std::vector<int64_t>;
+// A dimension not known until run time (the batch, or a variable spatial size).
+inline constexpr int64_t dynamic = -1;
+
+// Product of the dimensions; throws krt::Error (limit_exceeded) on overflow or negative dims.
+int64_t shape_elements(const Shape& shape);
+// "(2, 8, 8, 3)", with "None" for dynamic dimensions, as Keras prints shapes.
+std::string shape_to_string(const Shape& shape);
+
+class Tensor {
+ public:
+  Tensor() = default;
+  // A zero-filled tensor that owns its storage.
+  Tensor(DType dtype, Shape shape);
+  // Views `data` without copying; the caller keeps it alive while the tensor is used.
+  static Tensor wrap(DType dtype, Shape shape, void* data);
+  // Shares ownership of externally managed storage (e.g. a memory-mapped file).
+  static Tensor adopt(DType dtype, Shape shape, std::shared_ptr<void> owner, void* data);
+  static Tensor from_npy(const std::string& path);
+  void save_npy(const std::string& path) const;
+
+  DType dtype() const { return dtype_; }
+  const Shape& shape() const { return shape_; }
+  int rank() const { return static_cast<int>(shape_.size()); }
+  int64_t dim(int axis) const { return shape_.at(axis < 0 ? axis + rank() : axis); }
+  int64_t size() const { return size_; }  // number of elements
+  size_t nbytes() const { return static_cast<size_t>(size_) * dtype_size(dtype_); }
+  bool empty() const { return data_ == nullptr && size_ == 0; }
+
+  void* data() { return data_; }
+  const void* data() const { return data_; }
+  // Typed access; throws if T does not match dtype().
+  template <class T> T* data_as();
+  template <class T> const T* data_as() const;
+
+  // Same bytes, another shape with the same element count: never copies.
+  Tensor reshaped(Shape shape) const;
+  // A deep copy that owns its storage.
+  Tensor clone() const;
+  // Converts to another dtype (copies).
+  Tensor cast(DType dtype) const;
+
+ private:
+  DType dtype_ = DType::f32;
+  Shape shape_;
+  int64_t size_ = 0;
+  std::shared_ptr<void> owner_;
+  void* data_ = nullptr;
+};
+
+}  // namespace krt

@@ -1,0 +1,24 @@
+// Small helpers to throw krt::Error with a formatted message.
+#pragma once
+
+#include <sstream>
+#include <string>
+#include <utility>
+
+#include "kerasrt/error.h"
+
+namespace krt {
+
+template <class... Args>
+std::string str_cat(Args&&... args) {
+  std::ostringstream out;
+  (out << ... << std::forward<Args>(args));
+  return out.str();
+}
+
+template <class... Args>
+[[noreturn]] void fail(ErrorCode code, Args&&... args) {
+  throw Error(code, str_cat(std::forward<Args>(args)...));
+}
+
+}  // namespace krt

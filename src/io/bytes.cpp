@@ -1,0 +1,70 @@
+#include "io/bytes.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "core/check.h"
+
+namespace krt::io {
+
+Bytes Bytes::from_vector(std::vector<uint8_t> bytes) {
+  auto owner = std::make_shared<std::vector<uint8_t>>(std::move(bytes));
+  return Bytes(owner, owner->data(), owner->size());
+}
+
+Bytes Bytes::copy_of(const void* data, size_t size) {
+  auto p = static_cast<const uint8_t*>(data);
+  return from_vector(std::vector<uint8_t>(p, p + size));
+}
+
+Bytes Bytes::slice(uint64_t offset, uint64_t length) const {
+  if (offset > size_ || length > size_ - offset)
+    fail(ErrorCode::invalid_file, "range [", offset, ", +", length, ") is outside the ", size_, "-byte buffer");
+  return Bytes(owner_, data_ + offset, static_cast<size_t>(length));
+}
+
+namespace {
+struct Mapping {
+  void* address = nullptr;
+  size_t length = 0;
+  ~Mapping() {
+    if (address) munmap(address, length);
+  }
+};
+}  // namespace
+
+Bytes map_file(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) fail(ErrorCode::io_error, path, ": cannot open: ", std::strerror(errno));
+  struct stat st {};
+  if (fstat(fd, &st) != 0) {
+    int e = errno;
+    ::close(fd);
+    fail(ErrorCode::io_error, path, ": cannot stat: ", std::strerror(e));
+  }
+  if (!S_ISREG(st.st_mode)) {
+    ::close(fd);
+    fail(ErrorCode::io_error, path, ": not a regular file");
+  }
+  auto mapping = std::make_shared<Mapping>();
+  mapping->length = static_cast<size_t>(st.st_size);
+  if (mapping->length > 0) {
+    void* p = mmap(nullptr, mapping->length, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (p == MAP_FAILED) {
+      int e = errno;
+      ::close(fd);
+      fail(ErrorCode::io_error, path, ": cannot map: ", std::strerror(e));
+    }
+    mapping->address = p;
+  }
+  ::close(fd);
+  auto data = static_cast<const uint8_t*>(mapping->address);
+  return Bytes(mapping, data, mapping->length);
+}
+
+}  // namespace krt::io

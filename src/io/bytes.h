@@ -1,0 +1,36 @@
+// Read-only byte ranges that keep their backing storage (a memory map or a heap buffer) alive.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace krt::io {
+
+class Bytes {
+ public:
+  Bytes() = default;
+  Bytes(std::shared_ptr<const void> owner, const uint8_t* data, size_t size)
+      : owner_(std::move(owner)), data_(data), size_(size) {}
+  static Bytes from_vector(std::vector<uint8_t> bytes);
+  static Bytes copy_of(const void* data, size_t size);
+
+  const uint8_t* data() const { return data_; }
+  size_t size() const { return size_; }
+  // The sub-range [offset, offset + length); throws krt::Error if it is out of range.
+  Bytes slice(uint64_t offset, uint64_t length) const;
+  std::string_view as_string_view() const { return {reinterpret_cast<const char*>(data_), size_}; }
+  const std::shared_ptr<const void>& owner() const { return owner_; }
+
+ private:
+  std::shared_ptr<const void> owner_;
+  const uint8_t* data_ = nullptr;
+  size_t size_ = 0;
+};
+
+// Maps a whole file read-only. Throws krt::Error (io_error) naming the path on failure.
+Bytes map_file(const std::string& path);
+
+}  // namespace krt::io
