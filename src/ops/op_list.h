@@ -1,0 +1,24 @@
+// The one list of ops. Each entry names the op and its parameter struct (ops/params.h);
+// the enum, the names, the params variant and the kernel tables are all generated from it.
+#pragma once
+
+// X(name, ParamsType, "what it computes")
+#define KRT_OP_LIST(X)                                                                   \
+  X(dense, DenseParams, "y = act(x @ kernel + bias) over the last axis")                 \
+  X(conv, ConvParams, "N-d convolution, NHWC, kernel (k..., cin/groups, cout)")          \
+  X(depthwise_conv, ConvParams, "depthwise N-d convolution, kernel (k..., cin, mult)")   \
+  X(conv_transpose, ConvParams, "N-d transposed convolution, kernel (k..., cout, cin)")  \
+  X(reshape, ReshapeParams, "same bytes, new shape (a view)")                            \
+  X(transpose, TransposeParams, "permute axes")                                          \
+  X(activation, ActivationParams, "element-wise activation")                             \
+  X(axis_activation, AxisActivationParams, "softmax, log_softmax, sparsemax, glu")       \
+  X(prelu, PReluParams, "y = x > 0 ? x : alpha * x, alpha broadcast over shared axes")   \
+  X(scale_shift, ScaleShiftParams, "y = x * scale + shift along one axis (folded BN)")   \
+  X(pool, PoolParams, "max or average N-d pooling")                                      \
+  X(global_pool, GlobalPoolParams, "max or average over all spatial axes")               \
+  X(pad, PadParams, "constant padding per axis")                                         \
+  X(slice, SliceParams, "crop: begin/end per axis")                                      \
+  X(upsample, UpsampleParams, "nearest-neighbour repeat of spatial axes")                \
+  X(elementwise, ElementwiseParams, "add, subtract, multiply, average, maximum, minimum") \
+  X(concat, ConcatParams, "concatenate along an axis")                                   \
+  X(identity, IdentityParams, "y = x (Dropout and friends at inference)")

@@ -1,0 +1,102 @@
+// Parameters of each op. Shapes follow the layout decisions in DESIGN.md: NHWC ("channels
+// last"), the batch on axis 0, and spatial axes 1..rank-2 for convolutions and pooling.
+// All axes stored here are non-negative and refer to the full tensor, batch included.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "ops/activation.h"
+
+namespace krt {
+
+enum class Padding { valid, same, causal };
+
+struct DenseParams {
+  bool has_bias = true;
+  Activation activation;
+  // weights: kernel (in, out), bias (out)
+};
+
+// For conv, depthwise_conv and conv_transpose. Spatial rank = kernel_size.size() (1 to 3).
+struct ConvParams {
+  std::vector<int64_t> kernel_size;
+  std::vector<int64_t> strides;
+  std::vector<int64_t> dilation;
+  Padding padding = Padding::valid;
+  int64_t groups = 1;              // conv only
+  int64_t filters = 0;             // output channels (conv, conv_transpose)
+  int64_t depth_multiplier = 1;    // depthwise_conv only
+  std::vector<int64_t> output_padding;  // conv_transpose only; empty = none given
+  bool has_bias = true;
+  Activation activation;
+  // weights: kernel, bias (when has_bias)
+};
+
+struct ReshapeParams {
+  std::vector<int64_t> target;  // excludes the batch axis; may hold one -1
+};
+
+struct TransposeParams {
+  std::vector<int64_t> perm;  // full permutation, perm[0] == 0 for Keras Permute
+};
+
+struct ActivationParams {
+  Activation activation;
+};
+
+enum class AxisActivationKind { softmax, log_softmax, sparsemax, glu };
+struct AxisActivationParams {
+  AxisActivationKind kind = AxisActivationKind::softmax;
+  std::vector<int64_t> axes;  // softmax may reduce over several axes; others use one
+};
+
+struct PReluParams {
+  // weights: alpha, shaped like the input without the batch axis, with 1 on shared axes
+};
+
+struct ScaleShiftParams {
+  int64_t axis = -1;  // the channel axis (non-negative once shapes are known)
+  // weights: scale (C), shift (C)
+};
+
+enum class PoolKind { max, average };
+struct PoolParams {
+  PoolKind kind = PoolKind::max;
+  std::vector<int64_t> pool_size;
+  std::vector<int64_t> strides;
+  Padding padding = Padding::valid;  // 'same' averages count only the real (unpadded) inputs
+};
+
+struct GlobalPoolParams {
+  PoolKind kind = PoolKind::average;
+  bool keepdims = false;
+};
+
+struct PadParams {
+  std::vector<int64_t> before;  // per axis, full rank
+  std::vector<int64_t> after;
+  float value = 0.f;
+};
+
+struct SliceParams {
+  std::vector<int64_t> crop_before;  // per axis, full rank: elements removed at the start
+  std::vector<int64_t> crop_after;   // elements removed at the end
+};
+
+struct UpsampleParams {
+  std::vector<int64_t> factors;  // per spatial axis (axes 1..rank-2)
+};
+
+enum class ElementwiseKind { add, subtract, multiply, average, maximum, minimum };
+struct ElementwiseParams {
+  ElementwiseKind kind = ElementwiseKind::add;  // n-ary (subtract: exactly 2), numpy broadcasting
+};
+
+struct ConcatParams {
+  int64_t axis = -1;
+};
+
+struct IdentityParams {};
+
+}  // namespace krt
