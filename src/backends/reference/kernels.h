@@ -1,0 +1,41 @@
+// Internal to the reference backend: one function per op (run_node dispatches to them) and the
+// index helpers they share. Every kernel assumes shapes were validated by infer_output_shapes.
+#pragma once
+
+#include <span>
+#include <vector>
+
+#include "graph/graph.h"
+
+namespace krt::reference {
+
+// Row-major element strides of `shape`.
+std::vector<int64_t> strides_of(const Shape& shape);
+// The coordinates of flat element `index` in `shape` (row-major), written into `coords`.
+void unravel(int64_t index, const Shape& shape, std::vector<int64_t>& coords);
+
+// Sets y to act(y) in place.
+void apply_activation_inplace(const Activation& act, Tensor& y);
+
+void run_dense(const Node& node, const Tensor& x, Tensor& y);
+void run_conv(const Node& node, const Tensor& x, Tensor& y);
+void run_depthwise_conv(const Node& node, const Tensor& x, Tensor& y);
+void run_conv_transpose(const Node& node, const Tensor& x, Tensor& y);
+
+void run_activation(const Node& node, const Tensor& x, Tensor& y);
+void run_axis_activation(const Node& node, const Tensor& x, Tensor& y);
+void run_prelu(const Node& node, const Tensor& x, Tensor& y);
+void run_scale_shift(const Node& node, const Tensor& x, Tensor& y);
+void run_elementwise(const Node& node, std::span<const Tensor> inputs, Tensor& y);
+
+void run_pool(const Node& node, const Tensor& x, Tensor& y);
+void run_global_pool(const Node& node, const Tensor& x, Tensor& y);
+
+void run_copy(const Tensor& x, Tensor& y);  // reshape, identity
+void run_transpose(const Node& node, const Tensor& x, Tensor& y);
+void run_pad(const Node& node, const Tensor& x, Tensor& y);
+void run_slice(const Node& node, const Tensor& x, Tensor& y);
+void run_upsample(const Node& node, const Tensor& x, Tensor& y);
+void run_concat(const Node& node, std::span<const Tensor> inputs, Tensor& y);
+
+}  // namespace krt::reference
