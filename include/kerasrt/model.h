@@ -1,0 +1,106 @@
+// Loading, inspecting, compiling and running a model.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "kerasrt/limits.h"
+#include "kerasrt/tensor.h"
+
+namespace krt {
+
+// Where a compiled model runs.
+struct Device {
+  enum class Kind { reference, cpu };
+  Kind kind = Kind::cpu;
+  // The plain, obviously-correct kernels: the oracle the fast backends are tested against.
+  static Device reference() { return {Kind::reference}; }
+  // The fast CPU path: optimized kernels where kerasrt has them, reference kernels elsewhere.
+  static Device cpu() { return {Kind::cpu}; }
+};
+
+enum class Precision { fp32 };
+
+struct CompileOptions {
+  Device device = Device::cpu();
+  Precision precision = Precision::fp32;
+};
+
+struct LoadOptions {
+  Limits limits;
+};
+
+// A named model input or output; `dynamic` (-1) marks dimensions fixed only at run time.
+struct TensorInfo {
+  std::string name;
+  Shape shape;
+  DType dtype = DType::f32;
+};
+
+// One row of the Keras-style summary: a top-level Keras layer.
+struct LayerInfo {
+  std::string name;
+  std::string class_name;
+  std::vector<Shape> output_shapes;
+  int64_t param_count = 0;
+};
+
+// What compile() did, for tooling and tests.
+struct CompileReport {
+  int nodes_before_passes = 0;
+  int nodes = 0;                    // nodes in the executed graph
+  int zero_copy_views = 0;          // reshape/flatten nodes executed as views of their input
+  int identities_removed = 0;       // Dropout and other inference-time identities
+  int64_t peak_intermediate_bytes = 0;  // arena size for the batch given to plan_for()
+  int64_t naive_intermediate_bytes = 0; // what one buffer per intermediate value would take
+};
+
+class CompiledModel;
+struct ModelData;
+
+// A loaded (or built) model: its graph and weights, ready to compile. Cheap to copy.
+class Model {
+ public:
+  const std::vector<TensorInfo>& inputs() const;
+  const std::vector<TensorInfo>& outputs() const;
+  const std::vector<LayerInfo>& layers() const;
+  int64_t param_count() const;
+  const std::string& name() const;
+  // The table Keras's model.summary() prints: layer, output shape, params; totals.
+  std::string summary() const;
+  CompiledModel compile(const CompileOptions& options = {}) const;
+
+  explicit Model(std::shared_ptr<const ModelData> data);
+  const ModelData& data() const { return *data_; }
+
+ private:
+  std::shared_ptr<const ModelData> data_;
+};
+
+// Loads a Keras model: `.keras` (Keras 3 zip) or legacy full-model `.h5` (Keras 2 and 3).
+// Throws krt::Error naming the file and, where relevant, the layer.
+Model load(const std::string& path, const LoadOptions& options = {});
+
+struct ExecutionPlan;
+
+// A model compiled for one device. run() may be called from many threads at once.
+class CompiledModel {
+ public:
+  // Inputs in the model's input order; the batch (and any dynamic dims) come from them.
+  // Returns the outputs in the model's output order, as tensors that own their storage.
+  std::vector<Tensor> run(const std::vector<Tensor>& inputs) const;
+  // Plans memory for the given input shapes and reports it (run() does this on demand).
+  CompileReport plan_for(const std::vector<Shape>& input_shapes) const;
+  const CompileReport& report() const;
+  const std::vector<TensorInfo>& inputs() const;
+  const std::vector<TensorInfo>& outputs() const;
+
+  explicit CompiledModel(std::shared_ptr<const ExecutionPlan> plan);
+
+ private:
+  std::shared_ptr<const ExecutionPlan> plan_;
+};
+
+}  // namespace krt

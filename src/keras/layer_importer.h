@@ -1,0 +1,94 @@
+// The interface every Keras layer importer implements, and the registry of them.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "graph/graph.h"
+#include "keras/layer_config.h"
+#include "keras/weights.h"
+
+namespace krt::keras {
+
+// What the file says about the Keras that wrote it; semantics follow that version.
+struct FileInfo {
+  std::string display_name;   // the path as the user gave it, prefixes every error
+  std::string keras_version;  // "3.15.1", "2.13.1", ... ("" when unknown)
+  int keras_major = 3;
+  std::string backend;        // "tensorflow", "theano", ... ("" when unknown)
+};
+
+// Everything one layer call needs: its config, inputs, weights and the graph to add nodes to.
+class LayerContext {
+ public:
+  LayerContext(Graph& graph, const FileInfo& file, const io::Json& config, std::string name,
+               std::string class_name, std::vector<ValueId> inputs, const WeightScope& weights,
+               const io::Json* call_kwargs);
+
+  const FileInfo& file() const { return file_; }
+  const LayerConfig& config() const { return config_; }
+  const std::string& name() const { return name_; }
+  const std::string& class_name() const { return class_name_; }
+  const std::vector<ValueId>& inputs() const { return inputs_; }
+  ValueId input(size_t i = 0) const;
+  const Shape& input_shape(size_t i = 0) const;
+  const io::Json* call_kwargs() const { return call_kwargs_; }
+  Graph& graph() { return graph_; }
+
+  // Variable `index` named `name`; its shape must equal `expected` (-1 entries match anything).
+  Tensor weight(int index, std::string_view name, const Shape& expected) const;
+  bool has_weight(int index, std::string_view name) const;
+  const WeightScope& weights() const { return weights_; }
+
+  // Adds a node computing `kind` and returns its single output (shape inferred).
+  ValueId emit(OpKind kind, OpParams params, std::vector<ValueId> inputs, std::vector<Tensor> weights = {},
+               const std::string& suffix = "");
+
+  void expect_inputs(size_t n) const;
+  [[noreturn]] void error(const std::string& what, ErrorCode code = ErrorCode::invalid_file) const {
+    config_.error(what, code);
+  }
+
+ private:
+  Graph& graph_;
+  const FileInfo& file_;
+  LayerConfig config_;
+  std::string name_, class_name_;
+  std::vector<ValueId> inputs_;
+  const WeightScope& weights_;
+  const io::Json* call_kwargs_;
+};
+
+// Imports one call of a layer: returns the values of its outputs.
+using LayerImportFn = std::function<std::vector<ValueId>(LayerContext&)>;
+
+struct LayerImporter {
+  std::string class_name;
+  LayerImportFn import;
+  std::string notes;  // options supported or not, for docs/layers.md
+};
+
+class LayerRegistry {
+ public:
+  void add(std::string class_name, LayerImportFn fn, std::string notes = "");
+  void alias(const std::string& alias, const std::string& class_name);
+  const LayerImporter* find(std::string_view class_name) const;
+  const std::vector<LayerImporter>& all() const { return importers_; }
+
+ private:
+  std::vector<LayerImporter> importers_;
+  std::vector<std::pair<std::string, std::string>> aliases_;
+};
+
+// The registry of every built-in layer importer (built once, thread-safe).
+const LayerRegistry& layer_registry();
+
+// Registration functions, one per layer family file.
+void register_core_layers(LayerRegistry& r);
+void register_conv_layers(LayerRegistry& r);
+void register_pooling_layers(LayerRegistry& r);
+void register_merge_layers(LayerRegistry& r);
+void register_normalization_layers(LayerRegistry& r);
+
+}  // namespace krt::keras

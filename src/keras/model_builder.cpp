@@ -1,0 +1,366 @@
+#include "keras/model_builder.h"
+
+#include <deque>
+#include <map>
+
+#include "core/check.h"
+
+namespace krt::keras {
+
+bool is_model_class(std::string_view c) { return c == "Sequential" || c == "Functional" || c == "Model"; }
+
+namespace {
+
+using io::Json;
+
+const Json& member(const Json& object, std::string_view key, const std::string& context) {
+  const Json* v = object.find(key);
+  if (!v) fail(ErrorCode::invalid_file, context, ": missing '", key, "'");
+  return *v;
+}
+
+std::string string_member(const Json& object, std::string_view key, const std::string& context) {
+  const Json& v = member(object, key, context);
+  if (v.kind() != Json::Kind::string) fail(ErrorCode::invalid_file, context, ": '", key, "' should be a string, found ", v.dump());
+  return v.as_string();
+}
+
+// A reference to one output of one call of a layer: Keras's keras_history / inbound entry.
+struct TensorRef {
+  std::string layer;
+  int64_t node = 0;
+  int64_t tensor = 0;
+};
+
+struct Call {
+  std::vector<TensorRef> inputs;
+  const Json* kwargs = nullptr;
+};
+
+TensorRef parse_ref(const Json& triple, const std::string& context) {
+  if (triple.kind() != Json::Kind::array || triple.size() < 3 || triple[0].kind() != Json::Kind::string)
+    fail(ErrorCode::invalid_file, context, ": malformed tensor reference ", triple.dump());
+  return {triple[0].as_string(), json_int(triple[1], context), json_int(triple[2], context)};
+}
+
+// Collects the Keras 3 `__keras_tensor__` references in call args, in order (lists flattened).
+void collect_tensors(const Json& arg, std::vector<TensorRef>& out, const std::string& context, int depth) {
+  if (depth > 8) fail(ErrorCode::invalid_file, context, ": call arguments nest too deeply");
+  if (arg.kind() == Json::Kind::array) {
+    for (const Json& item : arg.items()) collect_tensors(item, out, context, depth + 1);
+  } else if (arg.kind() == Json::Kind::object) {
+    const Json* cls = arg.find("class_name");
+    if (cls && cls->kind() == Json::Kind::string && cls->as_string() == "__keras_tensor__") {
+      const Json& config = member(arg, "config", context);
+      out.push_back(parse_ref(member(config, "keras_history", context), context));
+    }
+  }
+}
+
+std::vector<Call> parse_calls(const Json& layer, const std::string& context) {
+  std::vector<Call> calls;
+  const Json* nodes = layer.find("inbound_nodes");
+  if (!nodes || nodes->is_null()) return calls;
+  if (nodes->kind() != Json::Kind::array) fail(ErrorCode::invalid_file, context, ": 'inbound_nodes' should be a list");
+  for (const Json& node : nodes->items()) {
+    Call call;
+    if (node.kind() == Json::Kind::object) {  // Keras 3: {"args": [...], "kwargs": {...}}
+      collect_tensors(member(node, "args", context), call.inputs, context, 0);
+      call.kwargs = node.find("kwargs");
+    } else if (node.kind() == Json::Kind::array) {  // Keras 1/2: [[layer, node, tensor, kwargs], ...]
+      for (const Json& entry : node.items()) call.inputs.push_back(parse_ref(entry, context));
+    } else {
+      fail(ErrorCode::invalid_file, context, ": malformed inbound node ", node.dump());
+    }
+    calls.push_back(std::move(call));
+  }
+  return calls;
+}
+
+// The input shape an InputLayer (or the first layer of an old Sequential) declares.
+std::optional<Shape> declared_input_shape(const Json& config, const std::string& context) {
+  for (const char* key : {"batch_shape", "batch_input_shape"}) {
+    const Json* v = config.find(key);
+    if (v && v->kind() == Json::Kind::array) {
+      Shape s;
+      for (const Json& d : v->items()) s.push_back(d.is_null() ? dynamic : json_int(d, context));
+      if (s.empty()) fail(ErrorCode::invalid_file, context, ": '", key, "' is empty");
+      return s;
+    }
+  }
+  return std::nullopt;
+}
+
+void check_shape(const Shape& s, const Limits& limits, const std::string& context) {
+  if (static_cast<int>(s.size()) > limits.max_rank) fail(ErrorCode::limit_exceeded, context, ": rank ", s.size(), " is above the limit");
+  for (size_t i = 0; i < s.size(); ++i)
+    if (s[i] < 0 && !(s[i] == dynamic)) fail(ErrorCode::invalid_file, context, ": negative dimension in ", shape_to_string(s));
+}
+
+class Builder {
+ public:
+  Builder(Graph& graph, const FileInfo& file, const WeightScope& scope, const Limits& limits, int depth)
+      : graph_(graph), file_(file), scope_(scope), limits_(limits), depth_(depth) {}
+
+  ImportedModel build(const Json& model, const std::vector<ValueId>* given_inputs) {
+    if (depth_ > 32) fail(ErrorCode::limit_exceeded, file_.display_name, ": models are nested too deeply");
+    std::string cls = model.kind() == Json::Kind::array ? "Sequential" : string_member(model, "class_name", file_.display_name);
+    const Json& config = model.kind() == Json::Kind::array ? model : member(model, "config", file_.display_name);
+    if (cls == "Sequential") return build_sequential(config, given_inputs);
+    if (cls == "Functional" || cls == "Model") return build_functional(config, given_inputs);
+    fail(ErrorCode::unsupported, file_.display_name, ": model class '", cls, "' is not supported");
+  }
+
+ private:
+  struct LayerEntry {
+    const Json* json;
+    const Json* config;
+    std::string name, class_name, key;
+    std::unique_ptr<WeightScope> weights;
+  };
+
+  std::vector<LayerEntry> parse_layers(const Json& layers) {
+    if (layers.kind() != Json::Kind::array) fail(ErrorCode::invalid_file, file_.display_name, ": 'layers' should be a list");
+    if (static_cast<int64_t>(layers.size()) > limits_.max_layers)
+      fail(ErrorCode::limit_exceeded, file_.display_name, ": ", layers.size(), " layers is above the limit of ", limits_.max_layers);
+    std::vector<LayerEntry> out;
+    std::map<std::string, int> class_counts;
+    for (const Json& layer : layers.items()) {
+      LayerEntry e;
+      e.json = &layer;
+      e.class_name = string_member(layer, "class_name", file_.display_name);
+      e.config = &member(layer, "config", str_cat(file_.display_name, ": layer of class ", e.class_name));
+      const Json* name = layer.find("name");
+      if (!name || name->kind() != Json::Kind::string) name = e.config->kind() == Json::Kind::object ? e.config->find("name") : nullptr;
+      if (!name || name->kind() != Json::Kind::string) fail(ErrorCode::invalid_file, file_.display_name, ": a ", e.class_name, " layer has no name");
+      e.name = name->as_string();
+      // .keras keys: snake_case class name plus a per-class counter, in layer order.
+      std::string base = keras_snake_case(e.class_name);
+      int count = class_counts[base]++;
+      e.key = count == 0 ? base : base + "_" + std::to_string(count);
+      e.weights = scope_.nested_layer(e.key, e.name);
+      out.push_back(std::move(e));
+    }
+    return out;
+  }
+
+  std::string layer_context(const LayerEntry& e) const { return str_cat(file_.display_name, ": layer '", e.name, "' (", e.class_name, ")"); }
+
+  ValueId make_input(const LayerEntry& e, const Json& config) {
+    std::optional<Shape> shape = declared_input_shape(config, layer_context(e));
+    if (!shape) fail(ErrorCode::invalid_file, layer_context(e), ": no batch_shape");
+    (*shape)[0] = dynamic;  // the batch comes from the inputs at run time
+    check_shape(*shape, limits_, layer_context(e));
+    ValueId v = graph_.add_value(e.name, *shape);
+    graph_.inputs.push_back(v);
+    return v;
+  }
+
+  // Imports one call of a layer (a nested model or a registered Keras layer).
+  std::vector<ValueId> call_layer(const LayerEntry& e, std::vector<ValueId> inputs, const Json* kwargs) {
+    if (static_cast<int64_t>(graph_.nodes.size()) > limits_.max_layers * 4)
+      fail(ErrorCode::limit_exceeded, file_.display_name, ": the model has too many nodes");
+    if (is_model_class(e.class_name)) {
+      ImportedModel inner = import_model(graph_, file_, *e.json, *e.weights, &inputs, limits_, depth_ + 1);
+      return inner.outputs;
+    }
+    if (e.class_name == "Lambda")
+      fail(ErrorCode::unsupported, layer_context(e), ": Lambda layers hold Python code, which kerasrt never executes; "
+           "rebuild the model without it or register a C++ implementation");
+    if (e.class_name == "InputLayer") return inputs;
+    const LayerImporter* importer = layer_registry().find(e.class_name);
+    if (!importer) {
+      std::string registered;
+      if (const Json* r = e.json->find("registered_name"); r && r->kind() == Json::Kind::string) registered = r->as_string();
+      fail(ErrorCode::unsupported, layer_context(e), ": unknown layer class",
+           registered.empty() || registered == e.class_name ? "" : " (registered as '" + registered + "')",
+           "; kerasrt supports the built-in Keras layers listed in docs/layers.md");
+    }
+    LayerContext ctx(graph_, file_, *e.config, e.name, e.class_name, std::move(inputs), *e.weights, kwargs);
+    return importer->import(ctx);
+  }
+
+  LayerInfo info_for(const LayerEntry& e, const std::vector<ValueId>& outputs) const {
+    LayerInfo info{e.name, e.class_name, {}, e.weights->total_elements()};
+    for (ValueId v : outputs) info.output_shapes.push_back(graph_.values[v].shape);
+    return info;
+  }
+
+  ImportedModel build_sequential(const Json& config, const std::vector<ValueId>* given_inputs) {
+    const Json& layers_json = config.kind() == Json::Kind::array ? config : member(config, "layers", file_.display_name);
+    ImportedModel out;
+    if (config.kind() == Json::Kind::object)
+      if (const Json* n = config.find("name"); n && n->kind() == Json::Kind::string) out.name = n->as_string();
+    std::vector<LayerEntry> layers = parse_layers(layers_json);
+    if (layers.empty()) fail(ErrorCode::invalid_file, file_.display_name, ": the Sequential model has no layers");
+    ValueId x;
+    size_t first = 0;
+    if (given_inputs) {
+      if (given_inputs->size() != 1) fail(ErrorCode::invalid_file, file_.display_name, ": a Sequential model takes one input");
+      x = given_inputs->front();
+      if (layers[0].class_name == "InputLayer") first = 1;
+    } else if (layers[0].class_name == "InputLayer") {
+      x = make_input(layers[0], *layers[0].config);
+      first = 1;
+    } else {
+      std::optional<Shape> shape = declared_input_shape(*layers[0].config, layer_context(layers[0]));
+      if (!shape && config.kind() == Json::Kind::object) {
+        if (const Json* b = config.find("build_input_shape"); b && b->kind() == Json::Kind::array) {
+          shape = Shape{};
+          for (const Json& d : b->items()) shape->push_back(d.is_null() ? dynamic : json_int(d, file_.display_name));
+        }
+      }
+      if (!shape) fail(ErrorCode::invalid_file, file_.display_name, ": cannot tell the Sequential model's input shape");
+      (*shape)[0] = dynamic;
+      check_shape(*shape, limits_, file_.display_name);
+      x = graph_.add_value(layers[0].name + "_input", *shape);
+      graph_.inputs.push_back(x);
+    }
+    out.inputs.push_back(x);
+    out.input_names.push_back(graph_.values[x].name);
+    for (size_t i = first; i < layers.size(); ++i) {
+      std::vector<ValueId> y = call_layer(layers[i], {x}, nullptr);
+      if (y.size() != 1) fail(ErrorCode::invalid_file, layer_context(layers[i]), ": a layer in a Sequential model must have one output");
+      out.layers.push_back(info_for(layers[i], y));
+      x = y[0];
+    }
+    out.outputs.push_back(x);
+    out.output_names.push_back(layers.back().name);
+    return out;
+  }
+
+  // Keras writes input_layers/output_layers as a list of [name, node, tensor] triples, or as
+  // a single triple when there is one.
+  std::vector<TensorRef> parse_endpoint_list(const Json& config, const char* key) {
+    const Json& v = member(config, key, file_.display_name);
+    std::string context = str_cat(file_.display_name, ": '", key, "'");
+    std::vector<TensorRef> refs;
+    if (v.kind() == Json::Kind::array && v.size() >= 1 && v[0].kind() == Json::Kind::string) {
+      refs.push_back(parse_ref(v, context));
+    } else if (v.kind() == Json::Kind::array) {
+      for (const Json& item : v.items()) refs.push_back(parse_ref(item, context));
+    } else {
+      fail(ErrorCode::invalid_file, context, " should be a list");
+    }
+    return refs;
+  }
+
+  ImportedModel build_functional(const Json& config, const std::vector<ValueId>* given_inputs) {
+    ImportedModel out;
+    if (const Json* n = config.find("name"); n && n->kind() == Json::Kind::string) out.name = n->as_string();
+    std::vector<LayerEntry> layers = parse_layers(member(config, "layers", file_.display_name));
+    std::map<std::string, size_t> index_of;
+    for (size_t i = 0; i < layers.size(); ++i)
+      if (!index_of.emplace(layers[i].name, i).second)
+        fail(ErrorCode::invalid_file, file_.display_name, ": two layers are named '", layers[i].name, "'");
+    std::vector<TensorRef> input_refs = parse_endpoint_list(config, "input_layers");
+    std::vector<TensorRef> output_refs = parse_endpoint_list(config, "output_layers");
+
+    // Values produced so far: (layer index, call index) -> outputs.
+    std::map<std::pair<size_t, int64_t>, std::vector<ValueId>> produced;
+    auto lookup = [&](const TensorRef& r, const std::string& context) -> const std::vector<ValueId>* {
+      auto it = index_of.find(r.layer);
+      if (it == index_of.end()) fail(ErrorCode::invalid_file, context, ": refers to unknown layer '", r.layer, "'");
+      auto p = produced.find({it->second, r.node});
+      return p == produced.end() ? nullptr : &p->second;
+    };
+    auto value_of = [&](const TensorRef& r, const std::string& context) {
+      const std::vector<ValueId>* v = lookup(r, context);
+      if (!v) fail(ErrorCode::invalid_file, context, ": layer '", r.layer, "' call ", r.node, " is never computed");
+      if (r.tensor < 0 || r.tensor >= static_cast<int64_t>(v->size()))
+        fail(ErrorCode::invalid_file, context, ": layer '", r.layer, "' has no output ", r.tensor);
+      return (*v)[r.tensor];
+    };
+
+    if (given_inputs && given_inputs->size() != input_refs.size())
+      fail(ErrorCode::invalid_file, file_.display_name, ": model '", out.name, "' takes ", input_refs.size(), " inputs, got ", given_inputs->size());
+    for (size_t i = 0; i < input_refs.size(); ++i) {
+      auto it = index_of.find(input_refs[i].layer);
+      if (it == index_of.end()) fail(ErrorCode::invalid_file, file_.display_name, ": input layer '", input_refs[i].layer, "' does not exist");
+      const LayerEntry& e = layers[it->second];
+      ValueId v = given_inputs ? (*given_inputs)[i] : make_input(e, *e.config);
+      produced[{it->second, 0}] = {v};
+      out.inputs.push_back(v);
+      out.input_names.push_back(e.name);
+    }
+
+    // Kahn's algorithm over layer calls: a call runs once all the values it reads exist.
+    struct PendingCall { size_t layer; int64_t index; Call call; size_t missing = 0; };
+    std::vector<PendingCall> calls;
+    for (size_t i = 0; i < layers.size(); ++i) {
+      if (layers[i].class_name == "InputLayer") continue;
+      std::vector<Call> parsed = parse_calls(*layers[i].json, layer_context(layers[i]));
+      for (size_t k = 0; k < parsed.size(); ++k) calls.push_back({i, static_cast<int64_t>(k), std::move(parsed[k])});
+    }
+    std::map<std::pair<size_t, int64_t>, std::vector<size_t>> waiting;  // producer call -> calls
+    std::deque<size_t> ready;
+    for (size_t c = 0; c < calls.size(); ++c) {
+      for (const TensorRef& r : calls[c].call.inputs) {
+        if (lookup(r, layer_context(layers[calls[c].layer]))) continue;
+        ++calls[c].missing;
+        waiting[{index_of[r.layer], r.node}].push_back(c);
+      }
+      if (calls[c].missing == 0) ready.push_back(c);
+    }
+    std::vector<bool> layer_seen(layers.size(), false);
+    size_t done = 0;
+    while (!ready.empty()) {
+      PendingCall& pc = calls[ready.front()];
+      ready.pop_front();
+      const LayerEntry& e = layers[pc.layer];
+      std::vector<ValueId> inputs;
+      for (const TensorRef& r : pc.call.inputs) inputs.push_back(value_of(r, layer_context(e)));
+      std::vector<ValueId> outputs = call_layer(e, std::move(inputs), pc.call.kwargs);
+      if (!layer_seen[pc.layer]) {
+        layer_seen[pc.layer] = true;
+        out.layers.push_back(info_for(e, outputs));
+      }
+      produced[{pc.layer, pc.index}] = outputs;
+      ++done;
+      auto w = waiting.find({pc.layer, pc.index});
+      if (w != waiting.end()) {
+        for (size_t c : w->second)
+          if (--calls[c].missing == 0) ready.push_back(c);
+        waiting.erase(w);
+      }
+    }
+    if (done != calls.size()) {
+      for (const PendingCall& pc : calls)
+        if (pc.missing > 0)
+          fail(ErrorCode::invalid_file, layer_context(layers[pc.layer]), ": its inputs are never computed (a missing layer call or a cycle)");
+    }
+    for (const TensorRef& r : output_refs) {
+      out.outputs.push_back(value_of(r, file_.display_name + ": model output"));
+      out.output_names.push_back(r.layer);
+    }
+    // The summary lists InputLayers first, then layers in config order, as Keras does.
+    std::map<std::string, const LayerInfo*> info_by_name;
+    for (const LayerInfo& info : out.layers) info_by_name[info.name] = &info;
+    std::vector<LayerInfo> ordered;
+    for (const LayerEntry& e : layers) {
+      if (e.class_name == "InputLayer") {
+        auto it = produced.find({index_of[e.name], 0});
+        if (it != produced.end()) ordered.push_back(info_for(e, it->second));
+      } else if (auto it = info_by_name.find(e.name); it != info_by_name.end()) {
+        ordered.push_back(*it->second);
+      }
+    }
+    out.layers = std::move(ordered);
+    return out;
+  }
+
+  Graph& graph_;
+  const FileInfo& file_;
+  const WeightScope& scope_;
+  const Limits& limits_;
+  int depth_;
+};
+
+}  // namespace
+
+ImportedModel import_model(Graph& graph, const FileInfo& file, const Json& model, const WeightScope& scope,
+                           const std::vector<ValueId>* given_inputs, const Limits& limits, int depth) {
+  return Builder(graph, file, scope, limits, depth).build(model, given_inputs);
+}
+
+}  // namespace krt::keras

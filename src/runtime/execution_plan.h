@@ -1,0 +1,42 @@
+// A model compiled for a device: the optimized graph, a kernel per node, cached memory plans
+// per input shape, and a pool of arenas so concurrent runs never share scratch memory.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <vector>
+
+#include "graph/graph.h"
+#include "kerasrt/model.h"
+#include "runtime/memory_plan.h"
+
+namespace krt {
+
+using KernelFn = void (*)(const Node& node, std::span<const Tensor> inputs, std::span<Tensor> outputs);
+
+struct ExecutionPlan {
+  Graph graph;
+  std::vector<TensorInfo> inputs;
+  std::vector<TensorInfo> outputs;
+  std::vector<KernelFn> kernels;  // per node
+  CompileReport report;
+
+  // The memory plan for these input shapes (computed once, then cached).
+  std::shared_ptr<const MemoryPlan> plan_for(const std::vector<Shape>& input_shapes) const;
+  std::vector<Tensor> run(const std::vector<Tensor>& inputs) const;
+
+ private:
+  std::unique_ptr<std::vector<uint8_t>> take_arena(int64_t bytes) const;
+  void return_arena(std::unique_ptr<std::vector<uint8_t>> arena) const;
+
+  mutable std::mutex mutex_;
+  mutable std::map<std::vector<Shape>, std::shared_ptr<const MemoryPlan>> plans_;
+  mutable std::vector<std::unique_ptr<std::vector<uint8_t>>> arenas_;
+};
+
+std::shared_ptr<ExecutionPlan> compile_graph(const Graph& graph, const std::vector<TensorInfo>& inputs,
+                                             const std::vector<TensorInfo>& outputs, const CompileOptions& options);
+
+}  // namespace krt
