@@ -59,22 +59,24 @@ void softmax_group(const float* x, float* y, const std::vector<int64_t>& m, bool
   }
 }
 
-// Keras sparsemax: sort descending, z_j - (cumsum_j - 1)/j > 0 marks the support of size k,
-// tau = (cumsum_k - 1) / k, y = max(x - tau, 0).
+// Keras 3.15's sparsemax, reproduced as written (keras/src/backend/*/nn.py): sort descending,
+// support_j = z_j - (cumsum_j - 1)/j > 0, k = |support|, but tau = (sum of cumsum_j over the
+// support - 1) / k. That sums the cumulative sums instead of taking cumsum_k, so Keras's
+// numbers differ from the paper's sparsemax (often all zeros); we match Keras's numbers.
 void sparsemax_group(const float* x, float* y, const std::vector<int64_t>& m) {
   std::vector<float> z;
   for (int64_t o : m) z.push_back(x[o]);
   std::sort(z.begin(), z.end(), std::greater<float>());
-  float cumsum = 0.f, tau_sum = 0.f;
+  float cumsum = 0.f, support_cumsum_sum = 0.f;
   int64_t k = 0;
   for (size_t j = 0; j < z.size(); ++j) {
     cumsum += z[j];
     if (z[j] - (cumsum - 1.f) / static_cast<float>(j + 1) > 0.f) {
-      k = static_cast<int64_t>(j) + 1;
-      tau_sum = cumsum;
+      ++k;
+      support_cumsum_sum += cumsum;
     }
   }
-  const float tau = (tau_sum - 1.f) / static_cast<float>(k);
+  const float tau = (support_cumsum_sum - 1.f) / static_cast<float>(k);
   for (int64_t o : m) y[o] = std::max(x[o] - tau, 0.f);
 }
 
