@@ -171,10 +171,20 @@ std::unique_ptr<WeightScope> keras3_weight_scope(std::shared_ptr<const io::Hdf5F
   return std::make_unique<Keras3Scope>(std::move(file), "");
 }
 
+// A list-of-strings attribute; h5py stores an empty Python list as an empty float array.
+std::vector<std::string> string_list_attribute(const io::Hdf5File& file, const std::string& path, const char* name) {
+  try {
+    return file.string_attribute(path, name);
+  } catch (const Error&) {
+    if (file.numeric_attribute(path, name).empty()) return {};
+    throw;
+  }
+}
+
 std::unique_ptr<WeightScope> legacy_layer_weight_scope(std::shared_ptr<const io::Hdf5File> file, const std::string& group) {
   std::vector<LegacyScope::Entry> entries;
   if (file->is_group(group) && file->has_attribute(group, "weight_names")) {
-    for (const std::string& name : file->string_attribute(group, "weight_names")) {
+    for (const std::string& name : string_list_attribute(*file, group, "weight_names")) {
       std::string dataset = group + "/" + name;
       if (!file->is_dataset(dataset))
         fail(ErrorCode::invalid_file, file->display_name(), ": weight '", name, "' listed in '", group, "' is missing");

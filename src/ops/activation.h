@@ -4,14 +4,10 @@
 
 #include <string>
 
+#include "kerasrt/op_types.h"
+
 namespace krt {
 
-enum class ActivationKind {
-  linear, relu, sigmoid, hard_sigmoid, hard_sigmoid_keras2, tanh, elu, selu, celu, softplus,
-  softsign, exponential, silu, hard_silu, gelu, gelu_tanh, leaky_relu, relu6, mish, hard_shrink,
-  soft_shrink, hard_tanh, log_sigmoid, sparse_plus, sparse_sigmoid, squareplus, tanh_shrink,
-  thresholded_relu,
-};
 
 // An element-wise activation with its parameters. Which fields matter depends on the kind:
 //   relu: y = x >= max ? max : x > threshold ? x : negative_slope * (x - threshold)

@@ -10,8 +10,6 @@
 
 namespace krt {
 
-enum class Padding { valid, same, causal };
-
 struct DenseParams {
   bool has_bias = true;
   Activation activation;
