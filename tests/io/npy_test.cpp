@@ -167,22 +167,16 @@ TEST(Npy, ReadsFixtureInputsAndOutputs) {
 TEST(Npy, WritesTheSameBytesAsNumpy) {
   fs::path tmp = fs::temp_directory_path() / ("krt_npy_test_" + std::to_string(::getpid()));
   fs::create_directories(tmp);
-  for (const char* name : {"f4", "f8", "i4", "i8", "u1", "scalar_f8", "empty_f4"}) {
+  for (const char* name : {"f4", "f8", "i4", "i8", "u1", "scalar_f8", "empty_f4", "wide_empty_f4"}) {
     SCOPED_TRACE(name);
     std::string original = io_dir() + "/" + name + ".npy";
     std::string copy = (tmp / (std::string(name) + ".npy")).string();
     Tensor::from_npy(original).save_npy(copy);
     EXPECT_EQ(load(copy), load(original));
   }
-  // A 12-digit dimension shrinks numpy's growth padding; the file stays 64-byte aligned.
-  Tensor big(DType::f32, Shape{123456789012, 0});
-  std::string path = (tmp / "big.npy").string();
-  big.save_npy(path);
-  std::string bytes = load(path);
-  EXPECT_EQ(bytes.size() % 64, 0u);
-  EXPECT_EQ(read_string(bytes).shape(), (Shape{123456789012, 0}));
+  std::string path = (tmp / "x.npy").string();
   EXPECT_THROW(write_npy(Tensor(), path), Error);
-  EXPECT_THROW(write_npy(big, (tmp / "no/such/dir.npy").string()), Error);
+  EXPECT_THROW(write_npy(Tensor(DType::f32, {2}), (tmp / "no/such/dir.npy").string()), Error);
   fs::remove_all(tmp);
 }
 

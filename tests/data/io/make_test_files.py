@@ -90,6 +90,8 @@ def main():
         np.save(f"{d}/{name}.npy", a)
     np.save(f"{d}/scalar_f8.npy", np.array(2.5, dtype="<f8"))
     np.save(f"{d}/empty_f4.npy", np.zeros((0, 3), dtype="<f4"))
+    # A 12-digit first dimension shrinks numpy's header growth padding.
+    np.save(f"{d}/wide_empty_f4.npy", np.zeros((123456789012, 0), dtype="<f4"))
     with open(f"{d}/v2_f4.npy", "wb") as f:
         np.lib.format.write_array(f, arrays["f4"], version=(2, 0))
     with open(f"{d}/v3_f4.npy", "wb") as f:
