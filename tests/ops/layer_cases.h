@@ -5,7 +5,6 @@
 #pragma once
 
 #include <cstdint>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -18,40 +17,10 @@
 
 namespace krt::test {
 
-// A tiny float32 .npy reader (C order, little endian): enough for the fixtures, independent of
-// src/io so these tests do not depend on another module's reader.
+// The fixtures' arrays, read with the project's .npy reader; float32 is all these tests use.
 inline Tensor read_npy_f32(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail(ErrorCode::io_error, "cannot open ", path);
-  char magic[8];
-  in.read(magic, 8);
-  if (std::memcmp(magic, "\x93NUMPY", 6) != 0) fail(ErrorCode::invalid_file, path, ": not a .npy file");
-  uint32_t header_len = 0;
-  if (magic[6] == 1) {
-    uint16_t n = 0;
-    in.read(reinterpret_cast<char*>(&n), 2);
-    header_len = n;
-  } else {
-    in.read(reinterpret_cast<char*>(&header_len), 4);
-  }
-  std::string header(header_len, '\0');
-  in.read(header.data(), header_len);
-  if (header.find("'<f4'") == std::string::npos || header.find("'fortran_order': False") == std::string::npos)
-    fail(ErrorCode::unsupported, path, ": expected C-order float32, header ", header);
-  Shape shape;
-  const size_t open = header.find('(', header.find("'shape'"));
-  const size_t close = header.find(')', open);
-  std::string dims = header.substr(open + 1, close - open - 1);
-  for (size_t pos = 0; pos < dims.size();) {
-    size_t comma = dims.find(',', pos);
-    std::string d = dims.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
-    if (d.find_first_not_of(' ') != std::string::npos) shape.push_back(std::stoll(d));
-    if (comma == std::string::npos) break;
-    pos = comma + 1;
-  }
-  Tensor t(DType::f32, shape);
-  in.read(static_cast<char*>(t.data()), static_cast<std::streamsize>(t.nbytes()));
-  if (!in) fail(ErrorCode::invalid_file, path, ": truncated");
+  Tensor t = Tensor::from_npy(path);
+  if (t.dtype() != DType::f32) fail(ErrorCode::unsupported, path, ": expected float32, found ", dtype_name(t.dtype()));
   return t;
 }
 
