@@ -60,6 +60,12 @@ struct CompileReport {
 class CompiledModel;
 struct ModelData;
 
+// One top-level Keras layer's outputs, from Model::trace().
+struct LayerOutputs {
+  std::string name;
+  std::vector<Tensor> outputs;
+};
+
 // A loaded (or built) model: its graph and weights, ready to compile. Cheap to copy.
 class Model {
  public:
@@ -71,6 +77,9 @@ class Model {
   // The table Keras's model.summary() prints: layer, output shape, params; totals.
   std::string summary() const;
   CompiledModel compile(const CompileOptions& options = {}) const;
+  // Runs the graph as imported, with the reference kernels, and returns every top-level
+  // layer's outputs in summary order: for checking a model against Keras layer by layer.
+  std::vector<LayerOutputs> trace(const std::vector<Tensor>& inputs) const;
 
   explicit Model(std::shared_ptr<const ModelData> data);
   const ModelData& data() const { return *data_; }

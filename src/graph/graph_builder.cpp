@@ -13,6 +13,7 @@ struct GraphBuilder::State {
   std::string model_name;
   Graph graph;
   std::vector<LayerInfo> layers;
+  std::vector<std::vector<ValueId>> layer_values;
   std::map<std::string, int> name_counts;
 
   std::string unique_name(const std::string& requested, const std::string& base) {
@@ -52,6 +53,7 @@ struct GraphBuilder::State {
     ValueId y = graph.add_value(node.name, out.at(0));
     node.outputs.push_back(y);
     layers.push_back({node.name, keras_class, {out[0]}, params_count});
+    layer_values.push_back({y});
     graph.add_node(std::move(node));
     return Value{y};
   }
@@ -92,6 +94,7 @@ GraphBuilder::Value GraphBuilder::input(const std::string& name, Shape shape) {
   ValueId v = state_->graph.add_value(unique, shape);
   state_->graph.inputs.push_back(v);
   state_->layers.push_back({unique, "InputLayer", {shape}, 0});
+  state_->layer_values.push_back({v});
   return Value{v};
 }
 
@@ -206,6 +209,7 @@ Model GraphBuilder::build(std::vector<Value> outputs) const {
   for (ValueId v : data->graph.inputs) data->inputs.push_back({data->graph.values[v].name, data->graph.values[v].shape, DType::f32});
   for (ValueId v : data->graph.outputs) data->outputs.push_back({data->graph.values[v].name, data->graph.values[v].shape, DType::f32});
   data->layers = state_->layers;
+  data->layer_values = state_->layer_values;
   for (const LayerInfo& l : data->layers) data->param_count += l.param_count;
   verify_graph(data->graph);
   return Model(data);

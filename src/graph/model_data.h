@@ -16,6 +16,7 @@ struct ModelData {
   std::vector<TensorInfo> inputs;
   std::vector<TensorInfo> outputs;
   std::vector<LayerInfo> layers;
+  std::vector<std::vector<ValueId>> layer_values;  // per entry of `layers`: its output values
   int64_t param_count = 0;
 };
 

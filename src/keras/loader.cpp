@@ -34,6 +34,7 @@ std::shared_ptr<ModelData> finish(const keras::ImportedModel& imported, Graph gr
     data->outputs.push_back({imported.output_names[i], v.shape, v.dtype});
   }
   data->layers = imported.layers;
+  data->layer_values = imported.layer_values;
   for (const LayerInfo& l : data->layers) data->param_count += l.param_count;
   verify_graph(graph);
   data->graph = std::move(graph);

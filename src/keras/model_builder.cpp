@@ -144,6 +144,21 @@ class Builder {
     return out;
   }
 
+  // Models built from an Input start with a node of their own that configs leave out, so
+  // references to their calls count from 1: Functional models in Keras 3; in Keras 2 also
+  // Sequential models that know their input shape (Sequential was a Functional subclass).
+  int64_t first_node_index(const LayerEntry& e) const {
+    if (e.class_name == "Functional" || e.class_name == "Model") return 1;
+    if (e.class_name != "Sequential" || file_.keras_major >= 3) return 0;
+    const Json* layers = e.config->kind() == Json::Kind::array ? e.config : e.config->find("layers");
+    if (!layers || layers->kind() != Json::Kind::array || layers->size() == 0) return 0;
+    const Json& first = (*layers)[0];
+    const Json* cls = first.find("class_name");
+    if (cls && cls->kind() == Json::Kind::string && cls->as_string() == "InputLayer") return 1;
+    const Json* config = first.find("config");
+    return config && declared_input_shape(*config, e.name).has_value() ? 1 : 0;
+  }
+
   std::string layer_context(const LayerEntry& e) const { return str_cat(file_.display_name, ": layer '", e.name, "' (", e.class_name, ")"); }
 
   ValueId make_input(const LayerEntry& e, const Json& config) {
@@ -186,6 +201,11 @@ class Builder {
     return info;
   }
 
+  static void record(ImportedModel& out, LayerInfo info, const std::vector<ValueId>& values) {
+    out.layers.push_back(std::move(info));
+    out.layer_values.push_back(values);
+  }
+
   ImportedModel build_sequential(const Json& config, const std::vector<ValueId>* given_inputs) {
     const Json& layers_json = config.kind() == Json::Kind::array ? config : member(config, "layers", file_.display_name);
     ImportedModel out;
@@ -221,7 +241,7 @@ class Builder {
     for (size_t i = first; i < layers.size(); ++i) {
       std::vector<ValueId> y = call_layer(layers[i], {x}, nullptr);
       if (y.size() != 1) fail(ErrorCode::invalid_file, layer_context(layers[i]), ": a layer in a Sequential model must have one output");
-      out.layers.push_back(info_for(layers[i], y));
+      record(out, info_for(layers[i], y), y);
       x = y[0];
     }
     out.outputs.push_back(x);
@@ -290,7 +310,8 @@ class Builder {
     for (size_t i = 0; i < layers.size(); ++i) {
       if (layers[i].class_name == "InputLayer") continue;
       std::vector<Call> parsed = parse_calls(*layers[i].json, layer_context(layers[i]));
-      for (size_t k = 0; k < parsed.size(); ++k) calls.push_back({i, static_cast<int64_t>(k), std::move(parsed[k])});
+      int64_t offset = first_node_index(layers[i]);
+      for (size_t k = 0; k < parsed.size(); ++k) calls.push_back({i, static_cast<int64_t>(k) + offset, std::move(parsed[k])});
     }
     std::map<std::pair<size_t, int64_t>, std::vector<size_t>> waiting;  // producer call -> calls
     std::deque<size_t> ready;
@@ -313,7 +334,7 @@ class Builder {
       std::vector<ValueId> outputs = call_layer(e, std::move(inputs), pc.call.kwargs);
       if (!layer_seen[pc.layer]) {
         layer_seen[pc.layer] = true;
-        out.layers.push_back(info_for(e, outputs));
+        record(out, info_for(e, outputs), outputs);
       }
       produced[{pc.layer, pc.index}] = outputs;
       ++done;
@@ -334,18 +355,19 @@ class Builder {
       out.output_names.push_back(r.layer);
     }
     // The summary lists InputLayers first, then layers in config order, as Keras does.
-    std::map<std::string, const LayerInfo*> info_by_name;
-    for (const LayerInfo& info : out.layers) info_by_name[info.name] = &info;
-    std::vector<LayerInfo> ordered;
+    std::map<std::string, size_t> row_of;
+    for (size_t i = 0; i < out.layers.size(); ++i) row_of[out.layers[i].name] = i;
+    ImportedModel ordered;
     for (const LayerEntry& e : layers) {
       if (e.class_name == "InputLayer") {
         auto it = produced.find({index_of[e.name], 0});
-        if (it != produced.end()) ordered.push_back(info_for(e, it->second));
-      } else if (auto it = info_by_name.find(e.name); it != info_by_name.end()) {
-        ordered.push_back(*it->second);
+        if (it != produced.end()) record(ordered, info_for(e, it->second), it->second);
+      } else if (auto it = row_of.find(e.name); it != row_of.end()) {
+        record(ordered, out.layers[it->second], out.layer_values[it->second]);
       }
     }
-    out.layers = std::move(ordered);
+    out.layers = std::move(ordered.layers);
+    out.layer_values = std::move(ordered.layer_values);
     return out;
   }
 

@@ -20,6 +20,7 @@ struct ImportedModel {
   std::vector<std::string> input_names;
   std::vector<std::string> output_names;
   std::vector<LayerInfo> layers;  // top-level layers, for the summary
+  std::vector<std::vector<ValueId>> layer_values;  // per entry of `layers`: its outputs
 };
 
 // `model` is {"class_name": "Sequential"|"Functional"|"Model", "config": ...} (or a Keras <= 2.2

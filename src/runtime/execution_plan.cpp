@@ -7,13 +7,14 @@
 namespace krt {
 
 std::shared_ptr<ExecutionPlan> compile_graph(const Graph& graph, const std::vector<TensorInfo>& inputs,
-                                             const std::vector<TensorInfo>& outputs, const CompileOptions& options) {
+                                             const std::vector<TensorInfo>& outputs, const CompileOptions& options,
+                                             bool optimize) {
   auto plan = std::make_shared<ExecutionPlan>();
   plan->graph = graph;
   plan->inputs = inputs;
   plan->outputs = outputs;
   plan->report.nodes_before_passes = static_cast<int>(graph.nodes.size());
-  PassStats stats = run_inference_passes(plan->graph);
+  PassStats stats = optimize ? run_inference_passes(plan->graph) : PassStats{};
   plan->report.identities_removed = stats.identities_removed;
   plan->report.nodes = static_cast<int>(plan->graph.nodes.size());
   for (const Node& n : plan->graph.nodes)
@@ -79,7 +80,7 @@ std::vector<Tensor> checked_inputs(const std::vector<TensorInfo>& infos, const s
 
 }  // namespace
 
-std::vector<Tensor> ExecutionPlan::run(const std::vector<Tensor>& given) const {
+std::vector<Tensor> ExecutionPlan::run(const std::vector<Tensor>& given, std::vector<Tensor>* all_values) const {
   std::vector<Tensor> inputs = checked_inputs(this->inputs, given);
   std::vector<Shape> shapes;
   for (const Tensor& t : inputs) shapes.push_back(t.shape());
@@ -96,6 +97,10 @@ std::vector<Tensor> ExecutionPlan::run(const std::vector<Tensor>& given) const {
       values[v] = values[root].reshaped(memory->shapes[v]);  // a view of a graph input
     }
   }
+  if (all_values) {
+    all_values->assign(graph.values.size(), Tensor());
+    for (size_t i = 0; i < graph.inputs.size(); ++i) (*all_values)[graph.inputs[i]] = inputs[i];
+  }
   std::vector<Tensor> node_inputs, node_outputs;
   for (size_t i = 0; i < graph.nodes.size(); ++i) {
     const Node& node = graph.nodes[i];
@@ -104,6 +109,9 @@ std::vector<Tensor> ExecutionPlan::run(const std::vector<Tensor>& given) const {
     for (ValueId v : node.inputs) node_inputs.push_back(values[v]);
     for (ValueId v : node.outputs) node_outputs.push_back(values[v]);
     kernels[i](node, node_inputs, node_outputs);
+    // Later nodes may reuse these bytes, so a caller who wants every value gets copies now.
+    if (all_values)
+      for (ValueId v : node.outputs) (*all_values)[v] = values[v].clone();
   }
   std::vector<Tensor> outputs;
   for (ValueId v : graph.outputs) outputs.push_back(values[v].clone());

@@ -25,7 +25,8 @@ struct ExecutionPlan {
 
   // The memory plan for these input shapes (computed once, then cached).
   std::shared_ptr<const MemoryPlan> plan_for(const std::vector<Shape>& input_shapes) const;
-  std::vector<Tensor> run(const std::vector<Tensor>& inputs) const;
+  // With `all_values`, also returns a copy of every value of the graph, indexed by ValueId.
+  std::vector<Tensor> run(const std::vector<Tensor>& inputs, std::vector<Tensor>* all_values = nullptr) const;
 
  private:
   std::unique_ptr<std::vector<uint8_t>> take_arena(int64_t bytes) const;
@@ -37,6 +38,7 @@ struct ExecutionPlan {
 };
 
 std::shared_ptr<ExecutionPlan> compile_graph(const Graph& graph, const std::vector<TensorInfo>& inputs,
-                                             const std::vector<TensorInfo>& outputs, const CompileOptions& options);
+                                             const std::vector<TensorInfo>& outputs, const CompileOptions& options,
+                                             bool optimize = true);
 
 }  // namespace krt

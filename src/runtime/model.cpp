@@ -72,3 +72,22 @@ const std::vector<TensorInfo>& CompiledModel::inputs() const { return plan_->inp
 const std::vector<TensorInfo>& CompiledModel::outputs() const { return plan_->outputs; }
 
 }  // namespace krt
+
+namespace krt {
+
+std::vector<LayerOutputs> Model::trace(const std::vector<Tensor>& inputs) const {
+  // Compile without passes so every layer's values still exist, and keep them all.
+  std::shared_ptr<ExecutionPlan> plan =
+      compile_graph(data_->graph, data_->inputs, data_->outputs, CompileOptions{Device::reference()}, /*optimize=*/false);
+  std::vector<Tensor> values;
+  plan->run(inputs, &values);
+  std::vector<LayerOutputs> out;
+  for (size_t i = 0; i < data_->layers.size(); ++i) {
+    LayerOutputs layer{data_->layers[i].name, {}};
+    for (ValueId v : data_->layer_values[i]) layer.outputs.push_back(values[v]);
+    out.push_back(std::move(layer));
+  }
+  return out;
+}
+
+}  // namespace krt

@@ -1,0 +1,104 @@
+// Every golden fixture, in every format and input set, on every backend, against Keras.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+
+#include "golden/fixture_case.h"
+#include "kerasrt/kerasrt.h"
+
+namespace fs = std::filesystem;
+
+namespace krt::test {
+namespace {
+
+std::string test_name(const FixtureRun& run) {
+  std::string name;
+  for (char c : run.id) name += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+  return name;
+}
+
+std::string case_of(const FixtureRun& run) {
+  // "layers/conv2d_valid/keras/batch1" -> "layers/conv2d_valid"
+  size_t first = run.id.find('/');
+  return run.id.substr(0, run.id.find('/', first + 1));
+}
+
+bool expected_unsupported(const FixtureRun& run) {
+  static const std::vector<std::string> cases = expected_unsupported_cases();
+  return std::find(cases.begin(), cases.end(), case_of(run)) != cases.end();
+}
+
+// The first top-level layer whose output differs from Keras's layers/<name>.npy.
+std::string first_divergent_layer(const Model& model, const std::vector<Tensor>& inputs, const FixtureRun& run,
+                                  const Tolerance& tol) {
+  fs::path layer_dir = fs::path(run.case_dir) / "layers";
+  if (run.set_dir != run.case_dir || !fs::is_directory(layer_dir)) return "(no per-layer outputs for this run)";
+  for (const LayerOutputs& layer : model.trace(inputs)) {
+    for (size_t k = 0; k < layer.outputs.size(); ++k) {
+      fs::path p = layer_dir / (layer.name + ".npy");
+      if (layer.outputs.size() > 1 || !fs::exists(p)) p = layer_dir / (layer.name + "__" + std::to_string(k) + ".npy");
+      if (!fs::exists(p)) continue;
+      std::string diff = compare_tensors(layer.outputs[k], Tensor::from_npy(p.string()), tol);
+      if (!diff.empty()) return "first divergent layer: '" + layer.name + "' output " + std::to_string(k) + ": " + diff;
+    }
+  }
+  return "every layer output matches; the difference is in the compiled graph";
+}
+
+class GoldenTest : public ::testing::TestWithParam<FixtureRun> {};
+
+TEST_P(GoldenTest, MatchesKeras) {
+  const FixtureRun& run = GetParam();
+  std::string model_path = (fs::path(run.case_dir) / run.model_file).string();
+  if (expected_unsupported(run)) {
+    try {
+      Model model = load(model_path);
+      model.compile().run(read_numbered(run.set_dir, "input_"));
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ErrorCode::unsupported) << e.what();
+      return;
+    }
+    FAIL() << run.id << " is listed in tests/golden/unsupported.txt but now loads and runs: remove it from the list";
+  }
+  Tolerance tol = read_tolerance(run.case_dir);
+  Model model = load(model_path);
+  std::vector<Tensor> inputs = read_numbered(run.set_dir, "input_");
+  std::vector<Tensor> expected = read_numbered(run.set_dir, "output_");
+  ASSERT_FALSE(inputs.empty());
+  ASSERT_FALSE(expected.empty());
+  for (Device device : {Device::reference(), Device::cpu()}) {
+    CompileOptions options;
+    options.device = device;
+    std::vector<Tensor> outputs = model.compile(options).run(inputs);
+    ASSERT_EQ(outputs.size(), expected.size());
+    for (size_t i = 0; i < outputs.size(); ++i) {
+      std::string diff = compare_tensors(outputs[i], expected[i], tol);
+      EXPECT_TRUE(diff.empty()) << run.id << " output " << i << " on device " << static_cast<int>(device.kind) << ": "
+                                << diff << "\n  " << first_divergent_layer(model, inputs, run, tol);
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Fixtures, GoldenTest, ::testing::ValuesIn(discover_fixture_runs()),
+                         [](const ::testing::TestParamInfo<FixtureRun>& info) { return test_name(info.param); });
+
+// Keras's parameter count is part of the summary contract.
+TEST(GoldenSummary, ParamCountsEqualKeras) {
+  int checked = 0;
+  for (const FixtureRun& run : discover_fixture_runs()) {
+    if (run.set_dir != run.case_dir || expected_unsupported(run)) continue;
+    {
+      std::string meta = (fs::path(run.case_dir) / "meta.json").string();
+      Model model = load((fs::path(run.case_dir) / run.model_file).string());
+      int64_t want = read_num_params(meta);
+      if (want < 0) continue;
+      EXPECT_EQ(model.param_count(), want) << run.id;
+      ++checked;
+    }
+  }
+  EXPECT_GT(checked, 0);
+}
+
+}  // namespace
+}  // namespace krt::test
