@@ -205,8 +205,11 @@ Shape infer_pool(const Node& node, const Shape& in) {
   const size_t spatial = p.pool_size.size();
   expect_spatial_rank(node, in, spatial);
   Shape out = in;
-  for (size_t i = 0; i < spatial; ++i)
-    out[i + 1] = conv_output_length(in[i + 1], p.pool_size[i], param_at(p.strides, i), 1, p.padding);
+  // Keras's default strides for pooling are the pool size, not 1.
+  for (size_t i = 0; i < spatial; ++i) {
+    const int64_t stride = i < p.strides.size() ? p.strides[i] : p.pool_size[i];
+    out[i + 1] = conv_output_length(in[i + 1], p.pool_size[i], stride, 1, p.padding);
+  }
   check_positive_spatial(node, in, out);
   return out;
 }

@@ -163,6 +163,9 @@ TEST(ShapeErrors, OtherOps) {
   EXPECT_EQ(error_of(id, {{2, 3}, {2, 3}}), "layer 'd' (Dropout): expects 1 input, found 2");
   const Node pool = node_of(OpKind::pool, PoolParams{PoolKind::max, {3, 3}, {2, 2}, Padding::valid}, "mp", "MaxPooling2D");
   EXPECT_EQ(shape_to_string(infer_output_shapes(pool, {{dynamic, dynamic, 7, 2}})[0]), "(None, None, 3, 2)");
+  // Strides left empty default to the pool size, as in Keras.
+  const Node pool2 = node_of(OpKind::pool, PoolParams{PoolKind::max, {2, 2}, {}, Padding::valid}, "mp", "MaxPooling2D");
+  EXPECT_EQ(shape_to_string(infer_output_shapes(pool2, {{dynamic, 8, 7, 2}})[0]), "(None, 4, 3, 2)");
 }
 
 }  // namespace
