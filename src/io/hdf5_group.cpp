@@ -69,7 +69,8 @@ void read_superblock(FileInfo& info) {
   }
   if (info.root == kUndefined) scope.invalid("superblock has no root group");
   // A file shorter than the end-of-file address it records was cut short (as libhdf5 checks).
-  if (eof != kUndefined && (eof > file.size() || at > file.size() - eof)) {
+  // libhdf5 writes this address counting the user block, unlike the other addresses.
+  if (eof != kUndefined && eof > file.size()) {
     scope.invalid("truncated file: ", file.size(), " bytes, but the superblock says it ends at ",
                   eof);
   }
