@@ -61,7 +61,7 @@ void ZipReader::parse() {
 
   if (size == 0) fail(ErrorCode::invalid_file, dn, ": not a zip archive (empty file)");
   if (size < kEndSize)
-    fail(ErrorCode::invalid_file, dn, ": not a zip archive (no end of central directory record)");
+    fail(ErrorCode::invalid_file, dn, ": not a zip archive, or truncated (no end of central directory record)");
 
   // The end record sits at the very end unless followed by a comment of up to 64 KiB. Scan
   // backwards; prefer a record whose comment length reaches exactly to the end of the file,
@@ -79,7 +79,7 @@ void ZipReader::parse() {
   }
   if (end_pos == UINT64_MAX) end_pos = fallback;
   if (end_pos == UINT64_MAX)
-    fail(ErrorCode::invalid_file, dn, ": not a zip archive (no end of central directory record)");
+    fail(ErrorCode::invalid_file, dn, ": not a zip archive, or truncated (no end of central directory record)");
 
   const uint8_t* end = base + end_pos;
   uint64_t disk = le16(end + 4), cd_disk = le16(end + 6);
