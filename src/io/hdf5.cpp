@@ -86,6 +86,7 @@ std::vector<Attribute> attributes(Scope& scope, const ObjectHeader& h) {
   for (const Message& m : h.messages) {
     if (m.type != kAttribute) continue;
     scope.count();
+    require_not_shared(scope, m, "attribute");
     out.push_back(parse_attribute(scope, m.body));
   }
   std::sort(out.begin(), out.end(), [](const Attribute& a, const Attribute& b) { return a.name < b.name; });

@@ -3,6 +3,7 @@
 // group's own object header. Dense link storage (fractal heap) is refused as unsupported.
 #include <algorithm>
 #include <cstring>
+#include <set>
 
 #include "io/hdf5_format.h"
 
@@ -85,6 +86,12 @@ void walk_btree_v1(Scope& scope, uint64_t address, int node_type, uint64_t key_s
     int level;  // -1: the root, any level up to max_h5_depth
   };
   std::vector<Pending> stack{{address, -1}};
+  // Every node and leaf child must be distinct: a repeated address is a cycle or a shared
+  // subtree, which could otherwise multiply the work exponentially with the depth.
+  std::set<uint64_t> seen{address};
+  auto first_visit = [&](uint64_t a) {
+    if (a != kUndefined && !seen.insert(a).second) scope.invalid("B-tree refers to address ", a, " twice");
+  };
   while (!stack.empty()) {
     Pending p = stack.back();
     stack.pop_back();
@@ -111,6 +118,7 @@ void walk_btree_v1(Scope& scope, uint64_t address, int node_type, uint64_t key_s
     for (uint16_t i = 0; i < entries; ++i) {
       Bytes key = c.take(key_size);
       uint64_t child = c.offset();
+      first_visit(child);
       if (level == 0) {
         leaf(key, child);
       } else {

@@ -277,6 +277,9 @@ TEST(Hdf5, LatestFormat) {
   EXPECT_TRUE(f.is_group("empty_group"));
   EXPECT_TRUE(f.children("empty_group").empty());
   EXPECT_EQ(floats(f.read_dataset("single_chunk")), ramp(16, 1.0));
+  // Chunked datasets written with libver='latest' get a fixed-array chunk index (unsupported).
+  expect_error(ErrorCode::unsupported, "latest.h5: dataset 'fixed_array': chunk index type 3",
+               [&] { f.read_dataset("fixed_array"); });
   expect_error(ErrorCode::unsupported, "latest.h5: group 'dense': groups with dense link storage",
                [&] { f.children("dense"); });
 }
