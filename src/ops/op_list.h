@@ -21,4 +21,8 @@
   X(upsample, UpsampleParams, "nearest-neighbour repeat of spatial axes")                \
   X(elementwise, ElementwiseParams, "add, subtract, multiply, average, maximum, minimum") \
   X(concat, ConcatParams, "concatenate along an axis")                                   \
-  X(identity, IdentityParams, "y = x (Dropout and friends at inference)")
+  X(identity, IdentityParams, "y = x (Dropout and friends at inference)")                \
+  X(einsum, EinsumParams, "einsum of inputs (and a kernel), scale, bias, activation")    \
+  X(masked_softmax, MaskedSoftmaxParams, "softmax with a mask input / causal mask")      \
+  X(l2_normalize, L2NormalizeParams, "x / ||x|| over axes (zero norm counts as 1)")      \
+  X(additive_score, AdditiveScoreParams, "sum_d w_d tanh(q_i + k_j) attention scores")

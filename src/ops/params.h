@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "ops/activation.h"
@@ -96,5 +97,43 @@ struct ConcatParams {
 };
 
 struct IdentityParams {};
+
+
+// einsum: the operands are the node inputs, then weights[0] when the equation names one more
+// operand than there are inputs (EinsumDense's kernel). Labels are letters, ellipses are
+// expanded by the importer; a label of size 1 in one operand broadcasts against the others.
+struct EinsumParams {
+  std::vector<std::string> operands;  // labels per operand, e.g. {"abc", "cd"}
+  std::string output;                 // output labels, e.g. "abd"
+  float scale = 1.f;                  // multiplies the sum of products (attention's 1/sqrt(d))
+  bool has_bias = false;              // last weight: bias, broadcast right-aligned to the output
+  Activation activation;
+};
+
+// Softmax over `axes` of input 0 where a mask (input 1, optional: same rank, dims equal or 1,
+// nonzero = keep) and/or a causal rule (last two axes: keep col <= row) hide some entries.
+enum class MaskFill {
+  add_large_negative,      // x + (1 - m) * -1e9 (Keras Softmax layer, Attention layers)
+  replace_large_negative,  // where(m, x, -0.7 * float max) (ops.dot_product_attention)
+};
+struct MaskedSoftmaxParams {
+  std::vector<int64_t> axes;
+  bool causal = false;
+  MaskFill fill = MaskFill::add_large_negative;
+  bool zero_masked = false;  // multiply the result by the mask (Keras 3 Softmax layer)
+};
+
+// x / ||x||_2 over `axes`; a zero norm counts as 1 (keras.utils.normalize on numpy arrays).
+struct L2NormalizeParams {
+  std::vector<int64_t> axes;
+};
+
+// Additive (Bahdanau) scores: q (..., Tq, D), k (..., Tv, D) ->
+// (..., Tq, Tv) = outer * sum_d w_d * tanh(inner * (q[.., i, d] + k[.., j, d])).
+struct AdditiveScoreParams {
+  float inner_scale = 1.f;
+  float outer_scale = 1.f;
+  bool has_weight = false;  // weights[0] (D): w; otherwise w = 1
+};
 
 }  // namespace krt

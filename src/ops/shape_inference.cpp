@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "core/check.h"
+#include "ops/shape_rules_attention.h"
 
 namespace krt {
 
@@ -336,6 +337,10 @@ std::vector<Shape> infer_output_shapes(const Node& node, const std::vector<Shape
   switch (node.kind) {
     case OpKind::elementwise: return {infer_elementwise(node, inputs)};
     case OpKind::concat: return {infer_concat(node, inputs)};
+    case OpKind::einsum: return {infer_einsum(node, inputs)};
+    case OpKind::masked_softmax: return {infer_masked_softmax(node, inputs)};
+    case OpKind::l2_normalize: return {infer_l2_normalize(node, inputs)};
+    case OpKind::additive_score: return {infer_additive_score(node, inputs)};
     default: expect_inputs(node, inputs, 1); return {infer_single(node, inputs[0])};
   }
 }

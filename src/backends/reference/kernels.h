@@ -38,4 +38,10 @@ void run_slice(const Node& node, const Tensor& x, Tensor& y);
 void run_upsample(const Node& node, const Tensor& x, Tensor& y);
 void run_concat(const Node& node, std::span<const Tensor> inputs, Tensor& y);
 
+// attention.cpp: Dot, EinsumDense and the attention layers.
+void run_einsum(const Node& node, std::span<const Tensor> inputs, Tensor& y);
+void run_masked_softmax(const Node& node, std::span<const Tensor> inputs, Tensor& y);
+void run_l2_normalize(const Node& node, const Tensor& x, Tensor& y);
+void run_additive_score(const Node& node, std::span<const Tensor> inputs, Tensor& y);
+
 }  // namespace krt::reference
