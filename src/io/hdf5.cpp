@@ -51,8 +51,9 @@ std::string display_path(std::string_view path) {
 std::optional<ObjectHeader> resolve(Scope& scope, std::string_view path, bool must_exist) {
   auto parts = split_path(path);
   if (parts.size() > static_cast<size_t>(scope.limits().max_h5_depth)) {
-    scope.fail(ErrorCode::limit_exceeded, "path has ", parts.size(), " components, above the limit of ",
-               scope.limits().max_h5_depth, " (Limits::max_h5_depth)");
+    scope.fail(ErrorCode::limit_exceeded, "path has ", parts.size(),
+               " components, above the limit of ", scope.limits().max_h5_depth,
+               " (Limits::max_h5_depth)");
   }
   ObjectHeader h = read_object_header(scope, scope.file().root);
   for (size_t i = 0; i < parts.size(); ++i) {
@@ -67,7 +68,8 @@ std::optional<ObjectHeader> resolve(Scope& scope, std::string_view path, bool mu
       if (!must_exist) return std::nullopt;
       scope.invalid("not found (no link '", parts[i], "' in group '", join(parts, i), "')");
     }
-    if (it->soft) scope.unsupported("soft and external links are not followed ('", join(parts, i + 1), "')");
+    if (it->soft)
+      scope.unsupported("soft and external links are not followed ('", join(parts, i + 1), "')");
     h = read_object_header(scope, it->address);
   }
   return h;
@@ -80,7 +82,8 @@ std::vector<Attribute> attributes(Scope& scope, const ObjectHeader& h) {
     if (version != 0) scope.invalid("attribute info message version ", version, " is unknown");
     uint8_t flags = c.u8();
     if (flags & 0x01) c.skip(2);  // maximum creation index
-    if (c.offset() != kUndefined) scope.unsupported("dense attribute storage (fractal heap) is not supported");
+    if (c.offset() != kUndefined)
+      scope.unsupported("dense attribute storage (fractal heap) is not supported");
   }
   std::vector<Attribute> out;
   for (const Message& m : h.messages) {
@@ -89,7 +92,8 @@ std::vector<Attribute> attributes(Scope& scope, const ObjectHeader& h) {
     require_not_shared(scope, m, "attribute");
     out.push_back(parse_attribute(scope, m.body));
   }
-  std::sort(out.begin(), out.end(), [](const Attribute& a, const Attribute& b) { return a.name < b.name; });
+  std::sort(out.begin(), out.end(),
+            [](const Attribute& a, const Attribute& b) { return a.name < b.name; });
   return out;
 }
 
@@ -103,13 +107,15 @@ Attribute find_attribute(Scope& scope, std::string_view path, std::string_view n
 
 }  // namespace
 
-Hdf5File::Hdf5File(Bytes bytes, std::string display_name, const Limits& limits) : impl_(std::make_unique<Impl>()) {
+Hdf5File::Hdf5File(Bytes bytes, std::string display_name, const Limits& limits)
+    : impl_(std::make_unique<Impl>()) {
   impl_->info.file = std::move(bytes);
   impl_->info.name = std::move(display_name);
   impl_->info.limits = limits;
   read_superblock(impl_->info);
   Scope scope(impl_->info, "root group");
-  if (!h5::is_group(read_object_header(scope, impl_->info.root))) scope.invalid("the root object is not a group");
+  if (!h5::is_group(read_object_header(scope, impl_->info.root)))
+    scope.invalid("the root object is not a group");
 }
 
 Hdf5File::~Hdf5File() = default;
@@ -157,7 +163,8 @@ bool Hdf5File::has_attribute(std::string_view path, std::string_view name) const
   return std::find(names.begin(), names.end(), name) != names.end();
 }
 
-std::vector<std::string> Hdf5File::string_attribute(std::string_view path, std::string_view name) const {
+std::vector<std::string> Hdf5File::string_attribute(std::string_view path,
+                                                    std::string_view name) const {
   Scope scope(impl_->info, str_cat("attribute '", name, "' of '", display_path(path), "'"));
   Attribute a = find_attribute(scope, path, name);
   // Keras writes an empty name list as an empty float64 array: no strings, whatever the type.
@@ -165,7 +172,8 @@ std::vector<std::string> Hdf5File::string_attribute(std::string_view path, std::
   return decode_strings(scope, a.type, a.data, a.space.elements);
 }
 
-std::vector<double> Hdf5File::numeric_attribute(std::string_view path, std::string_view name) const {
+std::vector<double> Hdf5File::numeric_attribute(std::string_view path,
+                                                std::string_view name) const {
   Scope scope(impl_->info, str_cat("attribute '", name, "' of '", display_path(path), "'"));
   Attribute a = find_attribute(scope, path, name);
   if (a.space.null) return {};

@@ -75,9 +75,11 @@ void require_numeric(const Scope& scope, const Datatype& t) {
 
 }  // namespace
 
-std::vector<double> decode_numbers(const Scope& scope, const Datatype& t, const Bytes& data, uint64_t count) {
+std::vector<double> decode_numbers(const Scope& scope, const Datatype& t, const Bytes& data,
+                                   uint64_t count) {
   require_numeric(scope, t);
-  if (checked_mul(scope, count, t.size, "data size") > data.size()) scope.invalid("data is truncated");
+  if (checked_mul(scope, count, t.size, "data size") > data.size())
+    scope.invalid("data is truncated");
   scope.check_alloc(count * sizeof(double), "numeric values");
   std::vector<double> out;
   out.reserve(count);
@@ -102,13 +104,15 @@ Bytes GlobalHeap::object(uint64_t collection, uint32_t index) {
     // "GCOL", version 1, reserved, collection size; then objects: index, reference count,
     // reserved, size, data padded to 8 bytes. Index 0 marks the free space at the end.
     const int lsize = scope_.file().length_size;
-    Cursor head(scope_, scope_.range(collection, 8 + lsize, "global heap collection"), "global heap collection");
+    Cursor head(scope_, scope_.range(collection, 8 + lsize, "global heap collection"),
+                "global heap collection");
     head.expect_signature("GCOL");
     int version = head.u8();
     if (version != 1) scope_.invalid("global heap collection version ", version, " is unknown");
     head.skip(3);
     uint64_t size = head.length();
-    Cursor c(scope_, scope_.range(collection, size, "global heap collection"), "global heap collection");
+    Cursor c(scope_, scope_.range(collection, size, "global heap collection"),
+             "global heap collection");
     c.seek(head.size());
     std::map<uint32_t, Bytes> objects;
     while (c.remaining() >= 8 + uint64_t(lsize)) {
@@ -119,21 +123,25 @@ Bytes GlobalHeap::object(uint64_t collection, uint32_t index) {
       scope_.count();
       Bytes data = c.take(object_size);
       c.skip(std::min<uint64_t>((8 - object_size % 8) % 8, c.remaining()));
-      if (!objects.emplace(id, data).second) scope_.invalid("global heap object ", id, " appears twice");
+      if (!objects.emplace(id, data).second)
+        scope_.invalid("global heap object ", id, " appears twice");
     }
     it = collections_.emplace(collection, std::move(objects)).first;
   }
   auto obj = it->second.find(index);
-  if (obj == it->second.end()) scope_.invalid("global heap object ", index, " not found in collection at ", collection);
+  if (obj == it->second.end())
+    scope_.invalid("global heap object ", index, " not found in collection at ", collection);
   return obj->second;
 }
 
-std::vector<std::string> decode_strings(Scope& scope, const Datatype& t, const Bytes& data, uint64_t count) {
+std::vector<std::string> decode_strings(Scope& scope, const Datatype& t, const Bytes& data,
+                                        uint64_t count) {
   if (t.type_class == TypeClass::other) scope.unsupported(t.why_unsupported);
   if (t.type_class != TypeClass::string && t.type_class != TypeClass::vlen_string) {
     scope.fail(ErrorCode::invalid_argument, "is not a string");
   }
-  if (checked_mul(scope, count, t.size, "data size") > data.size()) scope.invalid("data is truncated");
+  if (checked_mul(scope, count, t.size, "data size") > data.size())
+    scope.invalid("data is truncated");
   std::vector<std::string> out;
   uint64_t total = 0;
   GlobalHeap heap(scope);
@@ -149,7 +157,9 @@ std::vector<std::string> decode_strings(Scope& scope, const Datatype& t, const B
       uint32_t index = c.u32();
       if (length != 0) {
         Bytes obj = heap.object(collection, index);
-        if (length > obj.size()) scope.invalid("variable-length string of ", length, " bytes in a ", obj.size(), "-byte heap object");
+        if (length > obj.size())
+          scope.invalid("variable-length string of ", length, " bytes in a ", obj.size(),
+                        "-byte heap object");
         s = obj.as_string_view().substr(0, length);
       }
     }
@@ -172,14 +182,16 @@ DatasetInfo dataset_info(const Scope& scope, const ObjectHeader& h) {
   const Message* space = h.find(kDataspace);
   const Message* type = h.find(kDatatype);
   const Message* layout = h.find(kLayout);
-  if (!space || !type || !layout) scope.invalid("dataset lacks a dataspace, datatype or layout message");
+  if (!space || !type || !layout)
+    scope.invalid("dataset lacks a dataspace, datatype or layout message");
   require_not_shared(scope, *space, "dataspace");
   require_not_shared(scope, *type, "datatype");
   info.space = parse_dataspace(scope, space->body);
   info.type = parse_datatype(scope, type->body);
   info.layout = parse_layout(scope, layout->body, info.space.dims.size());
   if (const Message* f = h.find(kFilterPipeline)) info.filters = parse_filters(scope, f->body);
-  if (h.has(kExternalFiles)) scope.unsupported("datasets stored in external files are not supported");
+  if (h.has(kExternalFiles))
+    scope.unsupported("datasets stored in external files are not supported");
   return info;
 }
 
@@ -196,7 +208,8 @@ std::vector<uint8_t> unfilter(const Scope& scope, const std::vector<Filter>& fil
       // Every filter before deflate in the pipeline keeps the size within expected + 4
       // (fletcher32), so the inflated data never needs more than that.
       uint64_t cap = expected + 4;
-      if (cap > UINT32_MAX || buf.size() > UINT32_MAX) scope.unsupported("compressed chunks above 4 GiB are not supported");
+      if (cap > UINT32_MAX || buf.size() > UINT32_MAX)
+        scope.unsupported("compressed chunks above 4 GiB are not supported");
       std::vector<uint8_t> out(cap);
       z_stream z{};
       if (inflateInit(&z) != Z_OK) scope.fail(ErrorCode::internal, "zlib initialisation failed");
@@ -228,7 +241,8 @@ std::vector<uint8_t> unfilter(const Scope& scope, const std::vector<Filter>& fil
       scope.unsupported("chunked layout with filter ", f.id, " is not supported");
     }
   }
-  if (buf.size() != expected) scope.invalid("chunk holds ", buf.size(), " bytes after filtering, expected ", expected);
+  if (buf.size() != expected)
+    scope.invalid("chunk holds ", buf.size(), " bytes after filtering, expected ", expected);
   return buf;
 }
 
@@ -241,7 +255,8 @@ struct ChunkGrid {
 
 // Copies one decoded chunk whose first element is at `offset` into the dataset buffer `out`,
 // clipping the parts that lie beyond the dataset's edges.
-void place_chunk(const ChunkGrid& g, const std::vector<uint64_t>& offset, const uint8_t* chunk, uint8_t* out) {
+void place_chunk(const ChunkGrid& g, const std::vector<uint64_t>& offset, const uint8_t* chunk,
+                 uint8_t* out) {
   size_t rank = g.dims.size();
   std::vector<uint64_t> extent(rank), out_stride(rank, 1), chunk_stride(rank, 1);
   for (size_t d = 0; d < rank; ++d) extent[d] = std::min(g.chunk[d], g.dims[d] - offset[d]);
@@ -265,7 +280,8 @@ void place_chunk(const ChunkGrid& g, const std::vector<uint64_t>& offset, const 
   }
 }
 
-void check_chunk_offset(const Scope& scope, const ChunkGrid& g, const std::vector<uint64_t>& offset) {
+void check_chunk_offset(const Scope& scope, const ChunkGrid& g,
+                        const std::vector<uint64_t>& offset) {
   for (size_t d = 0; d < g.dims.size(); ++d) {
     if (offset[d] >= g.dims[d] || offset[d] % g.chunk[d] != 0) {
       scope.invalid("chunk offset ", offset[d], " in dimension ", d, " does not fit the dataset");
@@ -280,7 +296,8 @@ void read_chunked(Scope& scope, const DatasetInfo& info, uint8_t* out) {
   size_t rank = g.dims.size();
   if (rank == 0) scope.invalid("chunked layout for a scalar dataset");
   if (l.chunk_element_size != info.type.size) {
-    scope.invalid("chunk element size ", l.chunk_element_size, " differs from the datatype size ", info.type.size);
+    scope.invalid("chunk element size ", l.chunk_element_size, " differs from the datatype size ",
+                  info.type.size);
   }
   g.element_size = info.type.size;
   g.chunk.assign(l.chunk_dims.begin(), l.chunk_dims.end());
@@ -288,16 +305,19 @@ void read_chunked(Scope& scope, const DatasetInfo& info, uint8_t* out) {
   for (uint64_t d : g.chunk) g.chunk_bytes = checked_mul(scope, g.chunk_bytes, d, "chunk size");
   scope.check_alloc(g.chunk_bytes, "one chunk");
   for (const Filter& f : info.filters) {
-    if (f.id != 1 && f.id != 2 && f.id != 3) scope.unsupported("chunked layout with filter ", f.id, " is not supported");
+    if (f.id != 1 && f.id != 2 && f.id != 3)
+      scope.unsupported("chunked layout with filter ", f.id, " is not supported");
   }
   if (l.address == kUndefined) return;  // no chunk written yet: all fill value (zero)
 
-  auto load = [&](uint64_t address, uint64_t size, uint32_t mask, const std::vector<uint64_t>& offset) {
+  auto load = [&](uint64_t address, uint64_t size, uint32_t mask,
+                  const std::vector<uint64_t>& offset) {
     scope.count();
     check_chunk_offset(scope, g, offset);
     Bytes stored = scope.range(address, size, "data chunk");
     if (info.filters.empty()) {
-      if (size != g.chunk_bytes) scope.invalid("chunk of ", size, " bytes, expected ", g.chunk_bytes);
+      if (size != g.chunk_bytes)
+        scope.invalid("chunk of ", size, " bytes, expected ", g.chunk_bytes);
       place_chunk(g, offset, stored.data(), out);
     } else {
       std::vector<uint8_t> chunk = unfilter(scope, info.filters, mask, stored, g.chunk_bytes);
@@ -332,7 +352,8 @@ void read_chunked(Scope& scope, const DatasetInfo& info, uint8_t* out) {
         n = checked_mul(scope, n, counts[d], "chunk count");
       }
       if (n == 0) return;
-      scope.range(l.address, checked_mul(scope, n, g.chunk_bytes, "chunked data size"), "chunked data");
+      scope.range(l.address, checked_mul(scope, n, g.chunk_bytes, "chunked data size"),
+                  "chunked data");
       for (uint64_t i = 0; i < n; ++i) {
         std::vector<uint64_t> offset(rank);
         for (size_t d = 0; d < rank; ++d) offset[d] = idx[d] * g.chunk[d];
@@ -346,7 +367,8 @@ void read_chunked(Scope& scope, const DatasetInfo& info, uint8_t* out) {
     }
     default:
       scope.unsupported("chunk index type ", l.chunk_index,
-                        " (fixed array, extensible array or v2 B-tree; written with libver='latest') is not supported");
+                        " (fixed array, extensible array or v2 B-tree; written with "
+                        "libver='latest') is not supported");
   }
 }
 
@@ -360,7 +382,8 @@ void convert(const Scope& scope, const Datatype& t, const uint8_t* src, uint64_t
     } else {
       uint64_t v = load_uint(src, t.size, t.big_endian);
       if (v > static_cast<uint64_t>(std::numeric_limits<Out>::max())) {
-        scope.unsupported("unsigned value ", v, " does not fit the ", sizeof(Out) * 8, "-bit signed result");
+        scope.unsupported("unsigned value ", v, " does not fit the ", sizeof(Out) * 8,
+                          "-bit signed result");
       }
       dst[i] = static_cast<Out>(v);
     }
@@ -374,20 +397,24 @@ Tensor read_dataset(Scope& scope, const DatasetInfo& info) {
   require_numeric(scope, t);
   if (info.space.null) scope.unsupported("datasets with a null dataspace have no data");
   Shape shape(info.space.dims.begin(), info.space.dims.end());
-  DType dtype = t.type_class == TypeClass::floating_point ? DType::f32 : (t.size == 8 ? DType::i64 : DType::i32);
+  DType dtype = t.type_class == TypeClass::floating_point ? DType::f32
+                                                          : (t.size == 8 ? DType::i64 : DType::i32);
   uint64_t n = info.space.elements;
   uint64_t file_bytes = checked_mul(scope, n, t.size, "dataset size");
   scope.check_alloc(n * dtype_size(dtype), "the dataset");
   if (n == 0) return Tensor(dtype, shape);
   const Layout& l = info.layout;
-  if (l.kind == Layout::contiguous && l.size != kUndefined && l.size < file_bytes && l.address != kUndefined) {
+  if (l.kind == Layout::contiguous && l.size != kUndefined && l.size < file_bytes &&
+      l.address != kUndefined) {
     scope.invalid("contiguous storage of ", l.size, " bytes for ", file_bytes, " bytes of data");
   }
 
   Bytes raw;
   std::vector<uint8_t> chunked;
   if (l.kind == Layout::compact) {
-    if (l.compact_data.size() < file_bytes) scope.invalid("compact storage of ", l.compact_data.size(), " bytes for ", file_bytes, " bytes of data");
+    if (l.compact_data.size() < file_bytes)
+      scope.invalid("compact storage of ", l.compact_data.size(), " bytes for ", file_bytes,
+                    " bytes of data");
     raw = l.compact_data;
   } else if (l.kind == Layout::contiguous) {
     if (l.address == kUndefined) return Tensor(dtype, shape);  // never written: zeros

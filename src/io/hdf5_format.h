@@ -28,9 +28,9 @@ struct FileInfo {
   Bytes file;
   std::string name;  // display name, prefixes every error
   Limits limits;
-  int offset_size = 8;  // "size of offsets" (addresses)
-  int length_size = 8;  // "size of lengths"
-  uint64_t base = 0;    // base address: file addresses are relative to it
+  int offset_size = 8;         // "size of offsets" (addresses)
+  int length_size = 8;         // "size of lengths"
+  uint64_t base = 0;           // base address: file addresses are relative to it
   uint64_t root = kUndefined;  // object header address of the root group
 };
 
@@ -158,20 +158,20 @@ ObjectHeader read_object_header(Scope& scope, uint64_t address);
 // ---- Messages ------------------------------------------------------------------------------
 
 struct Dataspace {
-  bool null = false;            // no data at all
-  std::vector<uint64_t> dims;   // empty for a scalar
-  uint64_t elements = 1;        // product of dims, checked against the limits
+  bool null = false;           // no data at all
+  std::vector<uint64_t> dims;  // empty for a scalar
+  uint64_t elements = 1;       // product of dims, checked against the limits
 };
 
 enum class TypeClass { fixed_point, floating_point, string, vlen_string, other };
 
 struct Datatype {
   TypeClass type_class = TypeClass::other;
-  int raw_class = -1;   // the HDF5 class number (for error messages)
-  uint32_t size = 0;    // bytes per element
+  int raw_class = -1;  // the HDF5 class number (for error messages)
+  uint32_t size = 0;   // bytes per element
   bool big_endian = false;
   bool is_signed = false;
-  int string_pad = 0;   // 0 null-terminated, 1 null-padded, 2 space-padded
+  int string_pad = 0;           // 0 null-terminated, 1 null-padded, 2 space-padded
   std::string why_unsupported;  // set when type_class == other
 };
 
@@ -185,12 +185,12 @@ struct Layout {
   enum Kind { compact, contiguous, chunked } kind = contiguous;
   int version = 3;
   Bytes compact_data;
-  uint64_t address = kUndefined;  // contiguous data or chunk index
-  uint64_t size = 0;              // contiguous size
+  uint64_t address = kUndefined;     // contiguous data or chunk index
+  uint64_t size = 0;                 // contiguous size
   std::vector<uint32_t> chunk_dims;  // one per dataset dimension (element size dropped)
   uint32_t chunk_element_size = 0;
   int chunk_index = 1;  // v4 layouts: 1 single chunk, 2 implicit, 3 fixed array, ... ; v3: B-tree
-  uint64_t single_chunk_size = 0;      // v4 single-chunk index with filters
+  uint64_t single_chunk_size = 0;  // v4 single-chunk index with filters
   uint32_t single_chunk_mask = 0;
 };
 

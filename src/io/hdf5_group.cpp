@@ -36,7 +36,7 @@ void read_superblock(FileInfo& info) {
     info.offset_size = c.u8();
     info.length_size = c.u8();
     c.skip(1);
-    c.skip(2 + 2 + 4);  // group leaf K, group internal K, consistency flags
+    c.skip(2 + 2 + 4);            // group leaf K, group internal K, consistency flags
     if (version == 1) c.skip(4);  // indexed storage K, reserved
   } else if (version == 2 || version == 3) {
     info.offset_size = c.u8();
@@ -46,7 +46,8 @@ void read_superblock(FileInfo& info) {
     scope.unsupported("HDF5 superblock version ", version, " is not supported");
   }
   for (int size : {info.offset_size, info.length_size}) {
-    if (size != 2 && size != 4 && size != 8) scope.invalid("superblock: offset/length size ", size, " is invalid");
+    if (size != 2 && size != 4 && size != 8)
+      scope.invalid("superblock: offset/length size ", size, " is invalid");
   }
   // Addresses are relative to the superblock's own position, as libhdf5 treats them.
   info.base = at;
@@ -66,7 +67,8 @@ void read_superblock(FileInfo& info) {
     info.root = c.offset();
     size_t covered = c.pos();
     uint32_t stored = c.u32();
-    if (lookup3(c.bytes().data(), covered) != stored) scope.invalid("superblock checksum mismatch (corrupted file)");
+    if (lookup3(c.bytes().data(), covered) != stored)
+      scope.invalid("superblock checksum mismatch (corrupted file)");
   }
   if (info.root == kUndefined) scope.invalid("superblock has no root group");
   // A file shorter than the end-of-file address it records was cut short (as libhdf5 checks).
@@ -90,18 +92,21 @@ void walk_btree_v1(Scope& scope, uint64_t address, int node_type, uint64_t key_s
   // subtree, which could otherwise multiply the work exponentially with the depth.
   std::set<uint64_t> seen{address};
   auto first_visit = [&](uint64_t a) {
-    if (a != kUndefined && !seen.insert(a).second) scope.invalid("B-tree refers to address ", a, " twice");
+    if (a != kUndefined && !seen.insert(a).second)
+      scope.invalid("B-tree refers to address ", a, " twice");
   };
   while (!stack.empty()) {
     Pending p = stack.back();
     stack.pop_back();
     scope.count();
-    Cursor head(scope, scope.range(p.address, 8 + 2 * uint64_t(osize), "B-tree node"), "B-tree node");
+    Cursor head(scope, scope.range(p.address, 8 + 2 * uint64_t(osize), "B-tree node"),
+                "B-tree node");
     head.expect_signature("TREE");
     int type = head.u8();
     int level = head.u8();
     uint16_t entries = head.u16();
-    if (type != node_type) scope.invalid("B-tree node at ", p.address, " has type ", type, ", expected ", node_type);
+    if (type != node_type)
+      scope.invalid("B-tree node at ", p.address, " has type ", type, ", expected ", node_type);
     if (p.level < 0) {
       if (level > scope.limits().max_h5_depth) {
         scope.fail(ErrorCode::limit_exceeded, "B-tree depth ", level, " is above the limit of ",
@@ -111,7 +116,9 @@ void walk_btree_v1(Scope& scope, uint64_t address, int node_type, uint64_t key_s
       scope.invalid("B-tree node at ", p.address, " has level ", level, ", expected ", p.level);
     }
     uint64_t entry_size = key_size + osize;
-    uint64_t size = checked_add(scope, head.size(), checked_mul(scope, entries, entry_size, "B-tree node size") + key_size, "B-tree node size");
+    uint64_t size = checked_add(
+        scope, head.size(), checked_mul(scope, entries, entry_size, "B-tree node size") + key_size,
+        "B-tree node size");
     Cursor c(scope, scope.range(p.address, size, "B-tree node"), "B-tree node");
     c.seek(head.size());
     std::vector<uint64_t> children;
@@ -126,7 +133,8 @@ void walk_btree_v1(Scope& scope, uint64_t address, int node_type, uint64_t key_s
       }
     }
     // Push in reverse so children are visited left to right.
-    for (auto it = children.rbegin(); it != children.rend(); ++it) stack.push_back({*it, level - 1});
+    for (auto it = children.rbegin(); it != children.rend(); ++it)
+      stack.push_back({*it, level - 1});
   }
 }
 
@@ -140,7 +148,11 @@ namespace {
 
 // The data segment of a local heap ("HEAP" structure).
 Bytes local_heap(Scope& scope, uint64_t address) {
-  Cursor c(scope, scope.range(address, 8 + 2 * uint64_t(scope.file().length_size) + scope.file().offset_size, "local heap"), "local heap");
+  Cursor c(
+      scope,
+      scope.range(address, 8 + 2 * uint64_t(scope.file().length_size) + scope.file().offset_size,
+                  "local heap"),
+      "local heap");
   c.expect_signature("HEAP");
   int version = c.u8();
   if (version != 0) scope.invalid("local heap version ", version, " is unknown");
@@ -152,10 +164,12 @@ Bytes local_heap(Scope& scope, uint64_t address) {
 }
 
 std::string heap_name(const Scope& scope, const Bytes& heap, uint64_t offset) {
-  if (offset >= heap.size()) scope.invalid("link name offset ", offset, " is outside the ", heap.size(), "-byte local heap");
+  if (offset >= heap.size())
+    scope.invalid("link name offset ", offset, " is outside the ", heap.size(), "-byte local heap");
   std::string_view rest = heap.as_string_view().substr(offset);
   size_t end = rest.find('\0');
-  if (end == std::string_view::npos) scope.invalid("link name at heap offset ", offset, " is not terminated");
+  if (end == std::string_view::npos)
+    scope.invalid("link name at heap offset ", offset, " is not terminated");
   if (end == 0) scope.invalid("link with an empty name");
   return std::string(rest.substr(0, end));
 }
@@ -175,7 +189,8 @@ void symbol_table_links(Scope& scope, const Message& m, std::vector<Link>& out) 
     if (version != 1) scope.invalid("symbol table node version ", version, " is unknown");
     head.skip(1);
     uint16_t count = head.u16();
-    Cursor c(scope, scope.range(snod, 8 + count * entry_size, "symbol table node"), "symbol table node");
+    Cursor c(scope, scope.range(snod, 8 + count * entry_size, "symbol table node"),
+             "symbol table node");
     c.seek(8);
     for (uint16_t i = 0; i < count; ++i) {
       scope.count();
@@ -219,9 +234,11 @@ std::vector<Link> group_links(Scope& scope, const ObjectHeader& header) {
     scope.invalid("not a group");
   }
   // h5py lists links by name, bytewise; a name twice is a corrupt group.
-  std::sort(links.begin(), links.end(), [](const Link& a, const Link& b) { return a.name < b.name; });
+  std::sort(links.begin(), links.end(),
+            [](const Link& a, const Link& b) { return a.name < b.name; });
   for (size_t i = 1; i < links.size(); ++i) {
-    if (links[i].name == links[i - 1].name) scope.invalid("link '", links[i].name, "' appears twice");
+    if (links[i].name == links[i - 1].name)
+      scope.invalid("link '", links[i].name, "' appears twice");
   }
   return links;
 }

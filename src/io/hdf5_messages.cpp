@@ -37,7 +37,8 @@ Dataspace parse_dataspace(const Scope& scope, const Bytes& body) {
   uint64_t elements = 1;
   for (int i = 0; i < rank; ++i) {
     uint64_t d = c.length();
-    if (d > static_cast<uint64_t>(INT64_MAX)) scope.invalid("dataspace dimension ", d, " is out of range");
+    if (d > static_cast<uint64_t>(INT64_MAX))
+      scope.invalid("dataspace dimension ", d, " is out of range");
     space.dims.push_back(d);
     elements = checked_mul(scope, elements, d, "dataspace element count");
   }
@@ -58,7 +59,8 @@ Datatype parse_datatype(const Scope& scope, const Bytes& body) {
   uint8_t class_version = c.u8();
   int cls = class_version & 0x0f;
   int version = class_version >> 4;
-  if (version < 1 || version > 5) scope.invalid("datatype message version ", version, " is unknown");
+  if (version < 1 || version > 5)
+    scope.invalid("datatype message version ", version, " is unknown");
   uint8_t bits0 = c.u8();
   c.skip(2);  // the other class bit fields: unused by the classes we read
   t.raw_class = cls;
@@ -89,10 +91,11 @@ Datatype parse_datatype(const Scope& scope, const Bytes& body) {
       uint16_t precision = c.u16();
       uint8_t exp_loc = c.u8(), exp_size = c.u8(), mant_loc = c.u8(), mant_size = c.u8();
       uint32_t bias = c.u32();
-      bool ieee = bit_offset == 0 && precision == t.size * 8 && mant_loc == 0 &&
-                  ((t.size == 2 && exp_loc == 10 && exp_size == 5 && mant_size == 10 && bias == 15) ||
-                   (t.size == 4 && exp_loc == 23 && exp_size == 8 && mant_size == 23 && bias == 127) ||
-                   (t.size == 8 && exp_loc == 52 && exp_size == 11 && mant_size == 52 && bias == 1023));
+      bool ieee =
+          bit_offset == 0 && precision == t.size * 8 && mant_loc == 0 &&
+          ((t.size == 2 && exp_loc == 10 && exp_size == 5 && mant_size == 10 && bias == 15) ||
+           (t.size == 4 && exp_loc == 23 && exp_size == 8 && mant_size == 23 && bias == 127) ||
+           (t.size == 8 && exp_loc == 52 && exp_size == 11 && mant_size == 52 && bias == 1023));
       if (ieee) {
         t.type_class = TypeClass::floating_point;
       } else {
@@ -111,15 +114,16 @@ Datatype parse_datatype(const Scope& scope, const Bytes& body) {
         break;
       }
       uint32_t want = 4 + scope.file().offset_size + 4;
-      if (t.size != want) scope.invalid("variable-length string of size ", t.size, ", expected ", want);
+      if (t.size != want)
+        scope.invalid("variable-length string of size ", t.size, ", expected ", want);
       t.type_class = TypeClass::vlen_string;
       t.string_pad = (bits0 >> 4) & 0x0f;
       break;
     }
     default: {
-      static const char* const names[] = {"fixed-point", "floating-point", "time", "string",
-                                          "bitfield", "opaque", "compound", "reference",
-                                          "enum", "variable-length", "array"};
+      static const char* const names[] = {"fixed-point", "floating-point",  "time",     "string",
+                                          "bitfield",    "opaque",          "compound", "reference",
+                                          "enum",        "variable-length", "array"};
       t.why_unsupported = str_cat("datatype class ", cls < 11 ? names[cls] : "unknown", " (", cls,
                                   ") is not supported");
       break;
@@ -132,7 +136,8 @@ Layout parse_layout(const Scope& scope, const Bytes& body, size_t rank) {
   Cursor c(scope, body, "data layout message");
   Layout l;
   l.version = c.u8();
-  if (l.version < 1 || l.version > 4) scope.invalid("data layout message version ", l.version, " is unknown");
+  if (l.version < 1 || l.version > 4)
+    scope.invalid("data layout message version ", l.version, " is unknown");
   if (l.version <= 2) {
     // Old layouts (HDF5 1.4/1.6): dimensionality, class, reserved, [address], dims, [compact data].
     int dimensionality = c.u8();
@@ -184,11 +189,13 @@ Layout parse_layout(const Scope& scope, const Bytes& body, size_t rank) {
     flags = c.u8();
     dimensionality = c.u8();
     dim_bytes = c.u8();
-    if (dim_bytes < 1 || dim_bytes > 8) scope.invalid("chunk dimension size of ", dim_bytes, " bytes");
+    if (dim_bytes < 1 || dim_bytes > 8)
+      scope.invalid("chunk dimension size of ", dim_bytes, " bytes");
   }
   // The chunk has one more dimension than the dataset: the element size.
   if (static_cast<size_t>(dimensionality) != rank + 1) {
-    scope.invalid("chunked layout has ", dimensionality, " dimensions for a rank-", rank, " dataset");
+    scope.invalid("chunked layout has ", dimensionality, " dimensions for a rank-", rank,
+                  " dataset");
   }
   for (int i = 0; i < dimensionality; ++i) {
     uint64_t d = c.uint(dim_bytes);
@@ -233,7 +240,8 @@ std::vector<Filter> parse_filters(const Scope& scope, const Bytes& body) {
   Cursor c(scope, body, "filter pipeline message");
   int version = c.u8();
   int count = c.u8();
-  if (version != 1 && version != 2) scope.invalid("filter pipeline message version ", version, " is unknown");
+  if (version != 1 && version != 2)
+    scope.invalid("filter pipeline message version ", version, " is unknown");
   if (count > 32) scope.invalid("filter pipeline with ", count, " filters (HDF5 allows 32)");
   if (version == 1) c.skip(6);
   std::vector<Filter> filters;
@@ -267,13 +275,15 @@ Attribute parse_attribute(const Scope& scope, const Bytes& body) {
   Cursor c(scope, body, "attribute message");
   Attribute a;
   int version = c.u8();
-  if (version < 1 || version > 3) scope.invalid("attribute message version ", version, " is unknown");
+  if (version < 1 || version > 3)
+    scope.invalid("attribute message version ", version, " is unknown");
   uint8_t flags = c.u8();  // reserved in version 1
   uint16_t name_size = c.u16();
   uint16_t type_size = c.u16();
   uint16_t space_size = c.u16();
   if (version == 3) c.skip(1);  // name character set
-  if (version >= 2 && (flags & 0x03)) scope.unsupported("attributes with shared datatypes or dataspaces are not supported");
+  if (version >= 2 && (flags & 0x03))
+    scope.unsupported("attributes with shared datatypes or dataspaces are not supported");
   // Version 1 pads each of the three fields to a multiple of 8 bytes.
   auto padded = [&](uint16_t n) { return version == 1 ? (uint64_t{n} + 7) / 8 * 8 : uint64_t{n}; };
   Bytes name = c.take(name_size);
@@ -287,7 +297,8 @@ Attribute parse_attribute(const Scope& scope, const Bytes& body) {
   a.space = parse_dataspace(scope, space);
   uint64_t data_size = checked_mul(scope, a.space.elements, a.type.size, "attribute data size");
   if (data_size > c.remaining()) {
-    scope.invalid("attribute '", a.name, "' has ", c.remaining(), " bytes of data, expected ", data_size);
+    scope.invalid("attribute '", a.name, "' has ", c.remaining(), " bytes of data, expected ",
+                  data_size);
   }
   a.data = c.take(data_size);
   return a;

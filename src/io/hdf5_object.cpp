@@ -94,7 +94,8 @@ void Cursor::skip(uint64_t n) {
 }
 
 void Cursor::seek(uint64_t pos) {
-  if (pos > bytes_.size()) scope_.invalid("truncated ", thing_, " (offset ", pos, " of ", bytes_.size(), ")");
+  if (pos > bytes_.size())
+    scope_.invalid("truncated ", thing_, " (offset ", pos, " of ", bytes_.size(), ")");
   pos_ = static_cast<size_t>(pos);
 }
 
@@ -112,6 +113,7 @@ namespace {
 inline uint32_t rot(uint32_t x, int k) { return (x << k) | (x >> (32 - k)); }
 }  // namespace
 
+// clang-format off
 uint32_t lookup3(const uint8_t* k, size_t length, uint32_t init) {
   uint32_t a, b, c;
   a = b = c = 0xdeadbeef + static_cast<uint32_t>(length) + init;
@@ -146,6 +148,7 @@ uint32_t lookup3(const uint8_t* k, size_t length, uint32_t init) {
   c ^= b; c -= rot(b, 24);
   return c;
 }
+// clang-format on
 
 // ---- Object headers --------------------------------------------------------------------------
 
@@ -176,14 +179,16 @@ void read_messages(Scope& scope, Cursor& c, size_t end, int version, bool creati
       uint16_t size = c.u16();
       m.flags = c.u8();
       c.skip(3);
-      if (size > end - c.pos()) scope.invalid("object header message (type ", m.type, ") overruns its chunk");
+      if (size > end - c.pos())
+        scope.invalid("object header message (type ", m.type, ") overruns its chunk");
       m.body = c.take(size);
     } else {
       m.type = c.u8();
       uint16_t size = c.u16();
       m.flags = c.u8();
       if (creation_order) c.skip(2);
-      if (size > end - c.pos()) scope.invalid("object header message (type ", m.type, ") overruns its chunk");
+      if (size > end - c.pos())
+        scope.invalid("object header message (type ", m.type, ") overruns its chunk");
       m.body = c.take(size);
     }
     scope.count();
@@ -197,10 +202,12 @@ void read_messages(Scope& scope, Cursor& c, size_t end, int version, bool creati
   }
 }
 
-void verify_checksum(const Scope& scope, const Bytes& covered, const uint8_t* stored, const char* what) {
+void verify_checksum(const Scope& scope, const Bytes& covered, const uint8_t* stored,
+                     const char* what) {
   uint32_t want = uint32_t{stored[0]} | uint32_t{stored[1]} << 8 | uint32_t{stored[2]} << 16 |
                   uint32_t{stored[3]} << 24;
-  if (lookup3(covered.data(), covered.size()) != want) scope.invalid(what, " checksum mismatch (corrupted file)");
+  if (lookup3(covered.data(), covered.size()) != want)
+    scope.invalid(what, " checksum mismatch (corrupted file)");
 }
 
 }  // namespace
@@ -213,7 +220,8 @@ ObjectHeader read_object_header(Scope& scope, uint64_t address) {
   Cursor c(scope, scope.tail(address, "object header"), "object header");
   int version;
   bool creation_order = false;
-  if (c.remaining() >= 4 && std::string_view(reinterpret_cast<const char*>(c.here()), 4) == "OHDR") {
+  if (c.remaining() >= 4 &&
+      std::string_view(reinterpret_cast<const char*>(c.here()), 4) == "OHDR") {
     // Version 2: "OHDR", version, flags, optional times and attribute phase change values,
     // the size of chunk 0 (1 to 8 bytes per flags), messages, checksum.
     c.skip(4);
@@ -225,7 +233,8 @@ ObjectHeader read_object_header(Scope& scope, uint64_t address) {
     if (flags & 0x10) c.skip(4);
     uint64_t chunk0 = c.uint(1 << (flags & 3));
     uint64_t start = c.pos();
-    if (chunk0 > c.remaining() || c.remaining() - chunk0 < 4) scope.invalid("object header at ", address, " runs past the end of the file");
+    if (chunk0 > c.remaining() || c.remaining() - chunk0 < 4)
+      scope.invalid("object header at ", address, " runs past the end of the file");
     size_t end = static_cast<size_t>(start + chunk0);
     verify_checksum(scope, c.bytes().slice(0, end), c.bytes().data() + end, "object header");
     read_messages(scope, c, end, 2, creation_order, out, pending);
@@ -238,14 +247,16 @@ ObjectHeader read_object_header(Scope& scope, uint64_t address) {
     c.skip(4);
     uint32_t size = c.u32();
     c.skip(4);
-    if (size > c.remaining()) scope.invalid("object header at ", address, " runs past the end of the file");
+    if (size > c.remaining())
+      scope.invalid("object header at ", address, " runs past the end of the file");
     read_messages(scope, c, c.pos() + size, 1, false, out, pending);
   }
   // Continuation chunks. A chunk seen twice means a cycle: refuse instead of looping.
   std::set<uint64_t> seen;
   for (size_t i = 0; i < pending.size(); ++i) {
     Chunk chunk = pending[i];
-    if (!seen.insert(chunk.address).second) scope.invalid("object header continuation cycle at address ", chunk.address);
+    if (!seen.insert(chunk.address).second)
+      scope.invalid("object header continuation cycle at address ", chunk.address);
     scope.count();
     Bytes bytes = scope.range(chunk.address, chunk.length, "object header continuation");
     Cursor cc(scope, bytes, "object header continuation");

@@ -39,7 +39,8 @@ std::vector<float> floats(const Tensor& t) {
 // value[i] = offset + scale * i computed in double then rounded, as make_test_files.py's ramp().
 std::vector<float> ramp(int64_t n, double scale, double offset = 0.0) {
   std::vector<float> v;
-  for (int64_t i = 0; i < n; ++i) v.push_back(static_cast<float>(offset + scale * static_cast<double>(i)));
+  for (int64_t i = 0; i < n; ++i)
+    v.push_back(static_cast<float>(offset + scale * static_cast<double>(i)));
   return v;
 }
 
@@ -85,13 +86,15 @@ TEST(Hdf5, LegacyKeras3ModelH5) {
   Bytes bytes = map_file(seed_h5());
   Hdf5File f(bytes, "model.h5");
   EXPECT_EQ(f.display_name(), "model.h5");
-  EXPECT_EQ(f.attribute_names(""), (std::vector<std::string>{"backend", "keras_version", "model_config"}));
+  EXPECT_EQ(f.attribute_names(""),
+            (std::vector<std::string>{"backend", "keras_version", "model_config"}));
   EXPECT_EQ(f.string_attribute("/", "backend"), std::vector<std::string>{"numpy"});
   EXPECT_EQ(f.string_attribute("", "keras_version"), std::vector<std::string>{"3.15.1"});
   auto config = f.string_attribute("", "model_config");
   ASSERT_EQ(config.size(), 1u);
   EXPECT_EQ(config[0].size(), 4884u);
-  EXPECT_EQ(config[0].rfind("{\"class_name\": \"Functional\", \"config\": {\"name\": \"seed\"", 0), 0u);
+  EXPECT_EQ(config[0].rfind("{\"class_name\": \"Functional\", \"config\": {\"name\": \"seed\"", 0),
+            0u);
   EXPECT_EQ(f.string_attribute("model_weights", "layer_names"),
             (std::vector<std::string>{"input", "conv", "flat", "fc1", "fc2", "unflat", "deconv"}));
   EXPECT_EQ(f.children("model_weights"),
@@ -152,7 +155,8 @@ TEST(Hdf5, Keras1FixedLengthStrings) {
   EXPECT_EQ(w.shape(), (Shape{4, 5}));
   EXPECT_EQ(w.data_as<float>()[0], -0.044189584f);
   EXPECT_EQ(w.data_as<float>()[19], 0.027410839f);
-  EXPECT_EQ(floats(f.read_dataset("model_weights/lstm_1/lstm_1_b_f:0")), std::vector<float>(6, 1.0f));
+  EXPECT_EQ(floats(f.read_dataset("model_weights/lstm_1/lstm_1_b_f:0")),
+            std::vector<float>(6, 1.0f));
   EXPECT_EQ(f.read_dataset("model_weights/lstm_1/lstm_1_U_c:0").data_as<float>()[0], 0.54618436f);
 }
 
@@ -197,7 +201,8 @@ TEST(Hdf5, Attributes) {
   EXPECT_FALSE(f.has_attribute("", "nope"));
   EXPECT_EQ(f.string_attribute("", "vlen_scalar"), std::vector<std::string>{"hello"});
   EXPECT_EQ(f.string_attribute("", "vlen_list"), (std::vector<std::string>{"a", "bb", "", "dddd"}));
-  EXPECT_EQ(f.string_attribute("", "fixed_list"), (std::vector<std::string>{"conv", "dense_1", "x"}));
+  EXPECT_EQ(f.string_attribute("", "fixed_list"),
+            (std::vector<std::string>{"conv", "dense_1", "x"}));
   EXPECT_EQ(f.string_attribute("", "fixed_scalar"), std::vector<std::string>{"fixed"});
   EXPECT_EQ(f.numeric_attribute("", "int_list"), (std::vector<double>{1, -2, 300}));
   EXPECT_EQ(f.numeric_attribute("", "float_scalar"), std::vector<double>{0.25});
@@ -205,9 +210,12 @@ TEST(Hdf5, Attributes) {
   EXPECT_TRUE(f.numeric_attribute("", "empty_list").empty());
   EXPECT_EQ(f.string_attribute("group/sub", "weight_names"),
             (std::vector<std::string>{"dense/kernel:0", "dense/bias:0"}));
-  expect_error(ErrorCode::invalid_argument, "attribute 'int_list' of '/'", [&] { f.string_attribute("", "int_list"); });
-  expect_error(ErrorCode::invalid_argument, "not a number", [&] { f.numeric_attribute("", "vlen_list"); });
-  expect_error(ErrorCode::invalid_file, "features.h5: attribute 'nope' of 'group/sub': attribute not found",
+  expect_error(ErrorCode::invalid_argument, "attribute 'int_list' of '/'",
+               [&] { f.string_attribute("", "int_list"); });
+  expect_error(ErrorCode::invalid_argument, "not a number",
+               [&] { f.numeric_attribute("", "vlen_list"); });
+  expect_error(ErrorCode::invalid_file,
+               "features.h5: attribute 'nope' of 'group/sub': attribute not found",
                [&] { f.string_attribute("group/sub", "nope"); });
 }
 
@@ -227,7 +235,8 @@ TEST(Hdf5, NumericDatasets) {
 
   Tensor i64 = f.read_dataset("data/i64");
   ASSERT_EQ(i64.dtype(), DType::i64);
-  for (int i = 0; i < 6; ++i) EXPECT_EQ(i64.data_as<int64_t>()[i], (i - 3) * int64_t{1000000000000});
+  for (int i = 0; i < 6; ++i)
+    EXPECT_EQ(i64.data_as<int64_t>()[i], (i - 3) * int64_t{1000000000000});
   Tensor i8 = f.read_dataset("data/i8");
   ASSERT_EQ(i8.dtype(), DType::i32);
   for (int i = 0; i < 8; ++i) EXPECT_EQ(i8.data_as<int32_t>()[i], i - 4);
@@ -258,19 +267,24 @@ TEST(Hdf5, ChunkedDatasets) {
   ASSERT_EQ(plain.dtype(), DType::i32);
   for (int i = 0; i < 10; ++i) EXPECT_EQ(plain.data_as<int32_t>()[i], 3 * i);
   EXPECT_EQ(floats(f.read_dataset("data/fletcher")), ramp(9, 2.0));
-  expect_error(ErrorCode::unsupported, "features.h5: dataset 'data/lzf': chunked layout with filter 32000 is not supported",
+  expect_error(ErrorCode::unsupported,
+               "features.h5: dataset 'data/lzf': chunked layout with filter 32000 is not supported",
                [&] { f.read_dataset("data/lzf"); });
-  expect_error(ErrorCode::invalid_argument, "dataset 'data/strings'", [&] { f.read_dataset("data/strings"); });
+  expect_error(ErrorCode::invalid_argument, "dataset 'data/strings'",
+               [&] { f.read_dataset("data/strings"); });
 }
 
 TEST(Hdf5, LatestFormat) {
   // Superblock v3, checksummed v2 object headers, link-message groups.
   Hdf5File f = open(hdf5_dir() + "latest.h5");
-  EXPECT_EQ(f.children(""), (std::vector<std::string>{"dense", "empty_group", "fixed_array", "layers", "single_chunk"}));
+  EXPECT_EQ(f.children(""), (std::vector<std::string>{"dense", "empty_group", "fixed_array",
+                                                      "layers", "single_chunk"}));
   EXPECT_EQ(f.string_attribute("", "name"), std::vector<std::string>{"latest"});
-  EXPECT_EQ(f.string_attribute("", "fixed_list"), (std::vector<std::string>{"one", "two", "three"}));
+  EXPECT_EQ(f.string_attribute("", "fixed_list"),
+            (std::vector<std::string>{"one", "two", "three"}));
   EXPECT_EQ(f.children("layers/dense"), (std::vector<std::string>{"bias:0", "f16", "kernel:0"}));
-  EXPECT_EQ(f.string_attribute("layers/dense", "weight_names"), (std::vector<std::string>{"kernel:0", "bias:0"}));
+  EXPECT_EQ(f.string_attribute("layers/dense", "weight_names"),
+            (std::vector<std::string>{"kernel:0", "bias:0"}));
   EXPECT_EQ(floats(f.read_dataset("layers/dense/kernel:0")), ramp(6, 1.0, -3.0));
   EXPECT_EQ(floats(f.read_dataset("layers/dense/bias:0")), ramp(2, 0.5));
   EXPECT_EQ(floats(f.read_dataset("layers/dense/f16")), ramp(4, 0.25));
@@ -292,11 +306,15 @@ TEST(Hdf5, UserBlock) {
 
 TEST(Hdf5, MissingObjects) {
   Hdf5File f = open(hdf5_dir() + "features.h5");
-  expect_error(ErrorCode::invalid_file, "features.h5: dataset 'data/nope': not found (no link 'nope' in group 'data')",
+  expect_error(ErrorCode::invalid_file,
+               "features.h5: dataset 'data/nope': not found (no link 'nope' in group 'data')",
                [&] { f.read_dataset("data/nope"); });
-  expect_error(ErrorCode::invalid_file, "dataset 'group/sub': not a dataset", [&] { f.read_dataset("group/sub"); });
-  expect_error(ErrorCode::invalid_file, "group 'data/f32': not a group", [&] { f.children("data/f32"); });
-  expect_error(ErrorCode::invalid_file, "'data/f32' is not a group", [&] { f.read_dataset("data/f32/x"); });
+  expect_error(ErrorCode::invalid_file, "dataset 'group/sub': not a dataset",
+               [&] { f.read_dataset("group/sub"); });
+  expect_error(ErrorCode::invalid_file, "group 'data/f32': not a group",
+               [&] { f.children("data/f32"); });
+  expect_error(ErrorCode::invalid_file, "'data/f32' is not a group",
+               [&] { f.read_dataset("data/f32/x"); });
 }
 
 // ---- Limits --------------------------------------------------------------------------------
@@ -305,19 +323,24 @@ TEST(Hdf5, Limits) {
   std::string path = hdf5_dir() + "features.h5";
   Limits rank;
   rank.max_rank = 2;
-  expect_error(ErrorCode::limit_exceeded, "dataset 'data/f32': rank 3", [&] { open(path, rank).read_dataset("data/f32"); });
+  expect_error(ErrorCode::limit_exceeded, "dataset 'data/f32': rank 3",
+               [&] { open(path, rank).read_dataset("data/f32"); });
   Limits bytes;
   bytes.max_total_bytes = 1000;
-  expect_error(ErrorCode::limit_exceeded, "max_total_bytes", [&] { open(path, bytes).read_dataset("data/gzip_shuffle"); });
+  expect_error(ErrorCode::limit_exceeded, "max_total_bytes",
+               [&] { open(path, bytes).read_dataset("data/gzip_shuffle"); });
   Limits elements;
   elements.max_elements = 100;
-  expect_error(ErrorCode::limit_exceeded, "max_elements", [&] { open(path, elements).read_dataset("data/gzip_shuffle"); });
+  expect_error(ErrorCode::limit_exceeded, "max_elements",
+               [&] { open(path, elements).read_dataset("data/gzip_shuffle"); });
   Limits objects;
   objects.max_h5_objects = 5;
-  expect_error(ErrorCode::limit_exceeded, "max_h5_objects", [&] { open(path, objects).children("data"); });
+  expect_error(ErrorCode::limit_exceeded, "max_h5_objects",
+               [&] { open(path, objects).children("data"); });
   Limits depth;
   depth.max_h5_depth = 1;
-  expect_error(ErrorCode::limit_exceeded, "max_h5_depth", [&] { open(path, depth).read_dataset("group/sub/bias:0"); });
+  expect_error(ErrorCode::limit_exceeded, "max_h5_depth",
+               [&] { open(path, depth).read_dataset("group/sub/bias:0"); });
 }
 
 // ---- Damaged files -------------------------------------------------------------------------
@@ -328,14 +351,17 @@ Hdf5File from(std::vector<uint8_t> bytes, const Limits& limits = {}) {
 
 TEST(Hdf5, NotHdf5) {
   expect_error(ErrorCode::invalid_file, "damaged.h5: not an HDF5 file", [] { from({}); });
-  expect_error(ErrorCode::invalid_file, "not an HDF5 file", [] { from(std::vector<uint8_t>(3000, 'x')); });
+  expect_error(ErrorCode::invalid_file, "not an HDF5 file",
+               [] { from(std::vector<uint8_t>(3000, 'x')); });
 }
 
 TEST(Hdf5, TruncatedFilesAreRejected) {
-  for (const char* name : {"features.h5", "latest.h5", "keras1_embedding_lstm.h5", "keras3_conv2d_groups2.weights.h5"}) {
+  for (const char* name : {"features.h5", "latest.h5", "keras1_embedding_lstm.h5",
+                           "keras3_conv2d_groups2.weights.h5"}) {
     std::vector<uint8_t> full = file_bytes(hdf5_dir() + name);
-    for (size_t cut : {size_t{0}, size_t{5}, size_t{8}, size_t{20}, size_t{47}, size_t{96}, size_t{200},
-                       full.size() / 3, full.size() / 2, full.size() - 100, full.size() - 1}) {
+    for (size_t cut :
+         {size_t{0}, size_t{5}, size_t{8}, size_t{20}, size_t{47}, size_t{96}, size_t{200},
+          full.size() / 3, full.size() / 2, full.size() - 100, full.size() - 1}) {
       SCOPED_TRACE(std::string(name) + " cut at " + std::to_string(cut));
       std::vector<uint8_t> part(full.begin(), full.begin() + cut);
       try {
@@ -355,7 +381,8 @@ std::vector<uint8_t> cut_and_patch_eof(std::vector<uint8_t> bytes, size_t cut) {
   bytes.resize(cut);
   uint64_t eof = cut;
   if (bytes.size() >= 48 && bytes[8] == 0) {
-    std::memcpy(bytes.data() + 40, &eof, 8);  // v0: sig, 8 version/size bytes, K's, flags, base, free
+    std::memcpy(bytes.data() + 40, &eof,
+                8);  // v0: sig, 8 version/size bytes, K's, flags, base, free
   } else if (bytes.size() >= 48 && bytes[8] >= 2) {
     std::memcpy(bytes.data() + 28, &eof, 8);  // v2/v3: sig, 4 bytes, base, extension
     uint32_t sum = h5::lookup3(bytes.data(), 44);
@@ -376,7 +403,8 @@ TEST(Hdf5, TruncatedWithConsistentSuperblock) {
         read_everything(f);
         ADD_FAILURE() << "a truncated file was read without error";
       } catch (const Error& e) {
-        EXPECT_TRUE(e.code() == ErrorCode::invalid_file || e.code() == ErrorCode::unsupported) << e.what();
+        EXPECT_TRUE(e.code() == ErrorCode::invalid_file || e.code() == ErrorCode::unsupported)
+            << e.what();
       }
     }
   }
@@ -408,7 +436,8 @@ TEST(Hdf5, FlippedObjectHeaderByte) {
   std::memcpy(&root, latest.data() + 36, 8);
   ASSERT_LT(root + 20, latest.size());
   latest[root + 12] ^= 0x10;
-  expect_error(ErrorCode::invalid_file, "damaged.h5: root group: object header checksum mismatch", [&] { from(latest); });
+  expect_error(ErrorCode::invalid_file, "damaged.h5: root group: object header checksum mismatch",
+               [&] { from(latest); });
   // Version 1 headers have no checksum: a bad version byte is still refused.
   std::vector<uint8_t> v1 = file_bytes(hdf5_dir() + "features.h5");
   std::memcpy(&root, v1.data() + 64, 8);
@@ -424,7 +453,8 @@ TEST(Hdf5, ByteFlipFuzz) {
   limits.max_total_bytes = 1 << 26;
   limits.max_h5_objects = 20000;
   int errors = 0, runs = 0;
-  for (const char* name : {"features.h5", "latest.h5", "keras1_embedding_lstm.h5", "keras3_conv2d_groups2.weights.h5"}) {
+  for (const char* name : {"features.h5", "latest.h5", "keras1_embedding_lstm.h5",
+                           "keras3_conv2d_groups2.weights.h5"}) {
     std::vector<uint8_t> full = file_bytes(hdf5_dir() + name);
     // By default every 4th byte of the first 1 KiB (superblock, root group) and ~600 more
     // positions; KRT_HDF5_FUZZ_ALL=1 tries every byte with both masks (minutes under ASan).
