@@ -90,5 +90,6 @@ void register_conv_layers(LayerRegistry& r);
 void register_pooling_layers(LayerRegistry& r);
 void register_merge_layers(LayerRegistry& r);
 void register_normalization_layers(LayerRegistry& r);
+void register_einsum_layers(LayerRegistry& r);     // EinsumDense, Dot
 
 }  // namespace krt::keras

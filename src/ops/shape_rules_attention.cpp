@@ -126,7 +126,7 @@ Shape infer_additive_score(const Node& node, const std::vector<Shape>& inputs) {
     if (known(d) && node.weights[0].size() != d)
       fail(ErrorCode::invalid_file, node.label(), ": scale has shape ", shape_to_string(node.weights[0].shape()), ", expected (", d, ",)");
   }
-  out.back() = k[k.size() - 2];
+  out.push_back(k[k.size() - 2]);
   return out;
 }
 
