@@ -88,6 +88,7 @@ const LayerRegistry& layer_registry() {
     register_pooling_layers(r);
     register_merge_layers(r);
     register_normalization_layers(r);
+    register_preprocessing_layers(r);
     register_einsum_layers(r);
     return r;
   }();

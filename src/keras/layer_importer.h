@@ -90,6 +90,7 @@ void register_conv_layers(LayerRegistry& r);
 void register_pooling_layers(LayerRegistry& r);
 void register_merge_layers(LayerRegistry& r);
 void register_normalization_layers(LayerRegistry& r);
+void register_preprocessing_layers(LayerRegistry& r);  // Rescaling, Normalization, Resizing, CenterCrop, Random*
 void register_einsum_layers(LayerRegistry& r);     // EinsumDense, Dot
 
 }  // namespace krt::keras

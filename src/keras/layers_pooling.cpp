@@ -117,15 +117,26 @@ LayerImportFn upsampling(size_t rank) {
   return [rank](LayerContext& ctx) -> std::vector<ValueId> {
     expect_rank(ctx, rank);
     std::string interpolation = ctx.config().get_string("interpolation", "nearest");
-    if (interpolation != "nearest")
-      ctx.error("interpolation '" + interpolation + "' is not supported yet", ErrorCode::unsupported);
     const char* key = ctx.config().has("length") ? "length" : "size";  // Keras 1 UpSampling1D
     UpsampleParams p{ctx.config().get_ints(key, rank)};
     for (int64_t f : p.factors)
       if (f <= 0) ctx.error("up-sampling factors must be positive");
     bool cf = is_channels_first(ctx);
     ValueId x = cf ? to_channels_last(ctx, ctx.input()) : ctx.input();
-    ValueId y = ctx.emit(OpKind::upsample, p, {x});
+    ValueId y;
+    if (interpolation == "nearest") {
+      y = ctx.emit(OpKind::upsample, p, {x});
+    } else {
+      // Keras 3 calls ops.image.resize (jax.image.resize: half-pixel centres, no antialias).
+      ResizeParams rp;
+      if (interpolation == "bilinear") rp.method = ResizeMethod::linear;
+      else if (interpolation == "bicubic") rp.method = ResizeMethod::cubic;
+      else if (interpolation == "lanczos3") rp.method = ResizeMethod::lanczos3;
+      else if (interpolation == "lanczos5") rp.method = ResizeMethod::lanczos5;
+      else ctx.error("interpolation '" + interpolation + "' is not supported", ErrorCode::unsupported);
+      rp.factors = p.factors;
+      y = ctx.emit(OpKind::resize, rp, {x});
+    }
     return {cf ? to_channels_first(ctx, y) : y};
   };
 }
@@ -146,7 +157,7 @@ void register_pooling_layers(LayerRegistry& r) {
     r.alias("GlobalAvgPool" + d, "GlobalAveragePooling" + d);
     r.add("ZeroPadding" + d, zero_padding(rank), "symmetric or per-side padding, channels_first");
     r.add("Cropping" + d, cropping(rank), "symmetric or per-side cropping, channels_first");
-    r.add("UpSampling" + d, upsampling(rank), "nearest; channels_first");
+    r.add("UpSampling" + d, upsampling(rank), "nearest; 2D also bilinear, bicubic, lanczos3/5; channels_first");
   }
 }
 

@@ -25,4 +25,6 @@
   X(einsum, EinsumParams, "einsum of inputs (and a kernel), scale, bias, activation")    \
   X(masked_softmax, MaskedSoftmaxParams, "softmax with a mask input / causal mask")      \
   X(l2_normalize, L2NormalizeParams, "x / ||x|| over axes (zero norm counts as 1)")      \
-  X(additive_score, AdditiveScoreParams, "sum_d w_d tanh(q_i + k_j) attention scores")
+  X(additive_score, AdditiveScoreParams, "sum_d w_d tanh(q_i + k_j) attention scores")  \
+  X(normalize, NormalizeParams, "layer/group/RMS/L2 normalization over axes, then scale/shift") \
+  X(resize, ResizeParams, "image resize: nearest/linear/cubic/lanczos, half-pixel centres")

@@ -56,7 +56,11 @@ struct PReluParams {
 
 struct ScaleShiftParams {
   int64_t axis = -1;  // the channel axis (non-negative once shapes are known)
-  // weights: scale (C), shift (C)
+  // When not empty: several channel axes (ascending), used instead of `axis`
+  // (BatchNormalization over several axes, Normalization, per-pixel Rescaling).
+  std::vector<int64_t> axes;
+  // weights: scale, shift: one value per channel (C, or the product of the dims on `axes`,
+  // row-major over them), or a single value applied to every element
 };
 
 enum class PoolKind { max, average };
@@ -97,6 +101,31 @@ struct ConcatParams {
 };
 
 struct IdentityParams {};
+
+// Normalizes over `axes` (and over channel groups of `group_axis`), then scales and shifts:
+//   moments:      (x - mean) / sqrt(var + eps)            LayerNormalization, GroupNormalization
+//   centered_rms: x / sqrt(var + eps)                     LayerNormalization(rms_scaling=True)
+//   rms:          x / sqrt(mean(x^2) + eps)               RMSNormalization
+//   l2:           x / sqrt(max(sum(x^2), eps))            UnitNormalization
+enum class NormalizeKind { moments, centered_rms, rms, l2 };
+struct NormalizeParams {
+  NormalizeKind kind = NormalizeKind::moments;
+  std::vector<int64_t> axes;  // reduced axes, non-negative; excludes group_axis
+  int64_t group_axis = -1;    // >= 0: this axis is split into `groups` groups of consecutive
+  int64_t groups = 1;         // channels, each with its own statistics (GroupNormalization)
+  float epsilon = 1e-3f;
+  bool has_scale = false;     // weights: scale then shift when present, each of the input's
+  bool has_shift = false;     // rank with 1 on broadcast axes (batch included)
+};
+
+// Resizes the spatial axes (1..rank-2) of an NHWC tensor as jax.image.resize does.
+enum class ResizeMethod { nearest, linear, cubic, lanczos3, lanczos5 };
+struct ResizeParams {
+  ResizeMethod method = ResizeMethod::linear;
+  std::vector<int64_t> size;     // output size per spatial axis, or empty to use `factors`
+  std::vector<int64_t> factors;  // output = input * factor (UpSampling with interpolation)
+  bool antialias = false;        // widen the kernel when downsampling
+};
 
 
 // einsum: the operands are the node inputs, then weights[0] when the equation names one more

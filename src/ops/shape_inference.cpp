@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "core/check.h"
+#include "ops/shape_rules_norm.h"
 #include "ops/shape_rules_attention.h"
 
 namespace krt {
@@ -192,12 +193,18 @@ Shape infer_prelu(const Node& node, const Shape& in) {
 
 Shape infer_scale_shift(const Node& node, const Shape& in) {
   const auto& p = node.get<ScaleShiftParams>();
-  check_axis(node, p.axis, in.size());
+  const std::vector<int64_t> axes = p.axes.empty() ? std::vector<int64_t>{p.axis} : p.axes;
+  int64_t channels = 1;
+  for (size_t i = 0; i < axes.size(); ++i) {
+    check_axis(node, axes[i], in.size());
+    if (i > 0 && axes[i] <= axes[i - 1]) fail(ErrorCode::invalid_file, node.label(), ": channel axes must be ascending");
+    channels = known(in[axes[i]]) && known(channels) ? channels * in[axes[i]] : dynamic;
+  }
   expect_weights(node, 2);
   for (const Tensor& w : node.weights)
-    if (known(in[p.axis]) && w.size() != in[p.axis])
-      fail(ErrorCode::invalid_file, node.label(), ": weight of shape ", shape_to_string(w.shape()), " for ", in[p.axis],
-           " channels on axis ", p.axis);
+    if (known(channels) && w.size() != channels && w.size() != 1)
+      fail(ErrorCode::invalid_file, node.label(), ": weight of shape ", shape_to_string(w.shape()), " for ", channels,
+           " channels on axes ", shape_to_string(axes));
   return in;
 }
 
@@ -327,6 +334,8 @@ Shape infer_single(const Node& node, const Shape& in) {
     case OpKind::upsample: return infer_upsample(node, in);
     case OpKind::activation:
     case OpKind::identity: return in;
+    case OpKind::normalize: return infer_normalize(node, in);
+    case OpKind::resize: return infer_resize(node, in);
     default: fail(ErrorCode::internal, node.label(), ": op ", op_name(node.kind), " is not a single-input op");
   }
 }

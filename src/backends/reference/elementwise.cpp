@@ -134,16 +134,19 @@ void run_prelu(const Node& node, const Tensor& x, Tensor& y) {
 }
 
 void run_scale_shift(const Node& node, const Tensor& x, Tensor& y) {
-  const int64_t axis = node.get<ScaleShiftParams>().axis;
-  const int64_t channels = x.dim(static_cast<int>(axis));
-  const int64_t inner = strides_of(x.shape())[axis];
+  const auto& p = node.get<ScaleShiftParams>();
+  const std::vector<int64_t> axes = p.axes.empty() ? std::vector<int64_t>{p.axis} : p.axes;
+  // Channel index = row-major position over the channel axes; a 1-element weight broadcasts.
+  const auto xstrides = strides_of(x.shape());
   const float* scale = node.weights[0].data_as<float>();
   const float* shift = node.weights[1].data_as<float>();
+  const bool scalar_scale = node.weights[0].size() == 1, scalar_shift = node.weights[1].size() == 1;
   const float* xp = x.data_as<float>();
   float* yp = y.data_as<float>();
   for (int64_t i = 0; i < x.size(); ++i) {
-    const int64_t c = (i / inner) % channels;
-    yp[i] = xp[i] * scale[c] + shift[c];
+    int64_t c = 0;
+    for (int64_t a : axes) c = c * x.dim(static_cast<int>(a)) + (i / xstrides[a]) % x.dim(static_cast<int>(a));
+    yp[i] = xp[i] * scale[scalar_scale ? 0 : c] + shift[scalar_shift ? 0 : c];
   }
 }
 

@@ -38,6 +38,9 @@ void run_slice(const Node& node, const Tensor& x, Tensor& y);
 void run_upsample(const Node& node, const Tensor& x, Tensor& y);
 void run_concat(const Node& node, std::span<const Tensor> inputs, Tensor& y);
 
+void run_normalize(const Node& node, const Tensor& x, Tensor& y);  // normalize.cpp
+void run_resize(const Node& node, const Tensor& x, Tensor& y);     // resize.cpp
+
 // attention.cpp: Dot, EinsumDense and the attention layers.
 void run_einsum(const Node& node, std::span<const Tensor> inputs, Tensor& y);
 void run_masked_softmax(const Node& node, std::span<const Tensor> inputs, Tensor& y);

@@ -45,6 +45,8 @@ void run_node(const Node& node, std::span<const Tensor> inputs, std::span<Tensor
     case OpKind::upsample: return run_upsample(node, x, y);
     case OpKind::elementwise: return run_elementwise(node, inputs, y);
     case OpKind::concat: return run_concat(node, inputs, y);
+    case OpKind::normalize: return run_normalize(node, x, y);
+    case OpKind::resize: return run_resize(node, x, y);
     case OpKind::einsum: return run_einsum(node, inputs, y);
     case OpKind::masked_softmax: return run_masked_softmax(node, inputs, y);
     case OpKind::l2_normalize: return run_l2_normalize(node, x, y);
