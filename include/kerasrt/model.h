@@ -80,6 +80,9 @@ class Model {
   // Runs the graph as imported, with the reference kernels, and returns every top-level
   // layer's outputs in summary order: for checking a model against Keras layer by layer.
   std::vector<LayerOutputs> trace(const std::vector<Tensor>& inputs) const;
+  // The weights the engine holds for a layer, in Keras's variable order (kernel, bias, ...).
+  // Layers folded at import (BatchNormalization) hold their folded scale and shift.
+  std::vector<Tensor> layer_weights(const std::string& layer_name) const;
 
   explicit Model(std::shared_ptr<const ModelData> data);
   const ModelData& data() const { return *data_; }

@@ -15,20 +15,13 @@ void replace_uses(Graph& graph, ValueId from, ValueId to) {
     if (v == from) v = to;
 }
 
-bool is_graph_output(const Graph& graph, ValueId v) {
-  return std::find(graph.outputs.begin(), graph.outputs.end(), v) != graph.outputs.end();
-}
-
 }  // namespace
 
 int remove_identities(Graph& graph) {
   int removed = 0;
   for (Node& n : graph.nodes) {
     if (n.kind != OpKind::identity || n.inputs.size() != 1 || n.outputs.size() != 1) continue;
-    ValueId out = n.outputs[0];
-    // A graph output that is also a graph input must stay a distinct value.
-    if (is_graph_output(graph, out) && graph.values[n.inputs[0]].producer < 0) continue;
-    replace_uses(graph, out, n.inputs[0]);
+    replace_uses(graph, n.outputs[0], n.inputs[0]);
     ++removed;
   }
   remove_dead_nodes(graph);
@@ -49,9 +42,7 @@ int cancel_inverse_transposes(Graph& graph) {
     for (size_t i = 0; i < b.size() && inverse; ++i) inverse = a[b[i]] == static_cast<int64_t>(i);
     if (!inverse) continue;
     ValueId source = graph.nodes[p].inputs[0];
-    ValueId out = second.outputs[0];
-    if (is_graph_output(graph, out) && graph.values[source].producer < 0) continue;
-    replace_uses(graph, out, source);
+    replace_uses(graph, second.outputs[0], source);
     ++cancelled;
   }
   if (cancelled) remove_dead_nodes(graph);

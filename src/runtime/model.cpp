@@ -91,3 +91,21 @@ std::vector<LayerOutputs> Model::trace(const std::vector<Tensor>& inputs) const 
 }
 
 }  // namespace krt
+
+namespace krt {
+
+std::vector<Tensor> Model::layer_weights(const std::string& layer_name) const {
+  std::vector<Tensor> weights;
+  bool found = false;
+  for (const Node& node : data_->graph.nodes) {
+    bool mine = node.name == layer_name || node.name.rfind(layer_name + "/", 0) == 0;
+    if (!mine) continue;
+    found = true;
+    for (const Tensor& w : node.weights) weights.push_back(w);
+    if (!node.weights.empty() && node.name == layer_name) break;  // a shared layer's later calls repeat them
+  }
+  if (!found) fail(ErrorCode::invalid_argument, "model '", data_->name, "' has no layer named '", layer_name, "'");
+  return weights;
+}
+
+}  // namespace krt
