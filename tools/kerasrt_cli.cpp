@@ -22,6 +22,8 @@ const char* kUsage =
     "      run the model on .npy inputs (in the model's input order); write OUTDIR/output_<i>.npy;\n"
     "      with --expect, print the largest difference from the expected outputs and fail if any\n"
     "      element is outside atol + rtol * |expected|; with --repeat, print the time per run\n"
+    "  kerasrt layers\n"
+    "      print the supported Keras layer classes and options as a Markdown table\n"
     "MODEL is a Keras .keras file or a legacy full-model .h5 file.\n";
 
 struct UsageError : std::runtime_error {
@@ -74,6 +76,13 @@ RunArgs parse_run_args(const std::vector<std::string>& args) {
   if (r.inputs.empty()) throw UsageError("run needs at least one input (-i IN.npy)");
   if (r.repeat < 0) throw UsageError("--repeat must not be negative");
   return r;
+}
+
+int run_layers(const std::vector<std::string>& args) {
+  if (!args.empty()) throw UsageError("layers takes no arguments");
+  std::cout << "| Keras class | Supported options |\n|---|---|\n";
+  for (const krt::SupportedLayer& l : krt::supported_layers()) std::cout << "| " << l.class_name << " | " << l.notes << " |\n";
+  return 0;
 }
 
 int run_summary(const std::vector<std::string>& args) {
@@ -161,6 +170,7 @@ int main(int argc, char** argv) {
     std::vector<std::string> rest(args.begin() + 1, args.end());
     if (command == "summary") return run_summary(rest);
     if (command == "run") return run_model(rest);
+    if (command == "layers") return run_layers(rest);
     throw UsageError("unknown command '" + command + "'");
   } catch (const UsageError& e) {
     std::cerr << "error: " << one_line(e.what()) << " (see kerasrt --help)\n";

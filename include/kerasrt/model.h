@@ -91,6 +91,14 @@ class Model {
   std::shared_ptr<const ModelData> data_;
 };
 
+// A Keras layer class kerasrt can import, with the options it supports.
+struct SupportedLayer {
+  std::string class_name;
+  std::string notes;
+};
+// Every supported Keras layer class (aliases included), sorted by name.
+std::vector<SupportedLayer> supported_layers();
+
 // Loads a Keras model: `.keras` (Keras 3 zip) or legacy full-model `.h5` (Keras 2 and 3).
 // Throws krt::Error naming the file and, where relevant, the layer.
 Model load(const std::string& path, const LoadOptions& options = {});

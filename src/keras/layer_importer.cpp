@@ -1,5 +1,7 @@
 #include "keras/layer_importer.h"
 
+#include <algorithm>
+
 #include "core/check.h"
 #include "ops/shape_inference.h"
 
@@ -40,8 +42,35 @@ Tensor LayerContext::weight(int index, std::string_view name, const Shape& expec
   return *w;
 }
 
+void LayerContext::set_call(const io::Json* args, std::map<std::string, std::vector<ValueId>> kwarg_values,
+                            std::optional<ValueId> implicit_mask) {
+  call_args_ = args;
+  kwarg_values_ = std::move(kwarg_values);
+  implicit_mask_ = implicit_mask;
+}
+
+std::vector<ValueId> LayerContext::kwarg_values(std::string_view name) const {
+  auto it = kwarg_values_.find(std::string(name));
+  return it == kwarg_values_.end() ? std::vector<ValueId>{} : it->second;
+}
+
+std::optional<ValueId> LayerContext::input_mask() const {
+  mask_used_ = true;
+  std::vector<ValueId> explicit_mask = kwarg_values("mask");
+  if (explicit_mask.size() > 1) error("a mask per input is not supported here", ErrorCode::unsupported);
+  if (!explicit_mask.empty()) return explicit_mask[0];
+  return implicit_mask_;
+}
+
+void LayerContext::set_output_mask(size_t i, ValueId mask) { output_masks_[i] = mask; }
+
 ValueId LayerContext::emit(OpKind kind, OpParams params, std::vector<ValueId> inputs, std::vector<Tensor> weights,
                            const std::string& suffix) {
+  return emit_all(kind, std::move(params), std::move(inputs), std::move(weights), suffix).at(0);
+}
+
+std::vector<ValueId> LayerContext::emit_all(OpKind kind, OpParams params, std::vector<ValueId> inputs,
+                                            std::vector<Tensor> weights, const std::string& suffix) {
   Node node;
   node.kind = kind;
   node.params = std::move(params);
@@ -59,9 +88,9 @@ ValueId LayerContext::emit(OpKind kind, OpParams params, std::vector<ValueId> in
   }
   for (size_t i = 0; i < out_shapes.size(); ++i)
     node.outputs.push_back(graph_.add_value(node.name + (i ? ":" + std::to_string(i) : ""), out_shapes[i]));
-  ValueId first = node.outputs.at(0);
+  std::vector<ValueId> outputs = node.outputs;
   graph_.add_node(std::move(node));
-  return first;
+  return outputs;
 }
 
 void LayerRegistry::add(std::string class_name, LayerImportFn fn, std::string notes) {
@@ -88,11 +117,27 @@ const LayerRegistry& layer_registry() {
     register_pooling_layers(r);
     register_merge_layers(r);
     register_normalization_layers(r);
-    register_preprocessing_layers(r);
     register_einsum_layers(r);
+    register_attention_layers(r);
+    register_preprocessing_layers(r);
+    register_recurrent_layers(r);
+    register_sequence_layers(r);
     return r;
   }();
   return registry;
 }
 
 }  // namespace krt::keras
+
+namespace krt {
+
+std::vector<SupportedLayer> supported_layers() {
+  std::vector<SupportedLayer> out;
+  const keras::LayerRegistry& r = keras::layer_registry();
+  for (const keras::LayerImporter& imp : r.all()) out.push_back({imp.class_name, imp.notes});
+  for (const auto& [alias, target] : r.aliases()) out.push_back({alias, "alias of " + target});
+  std::sort(out.begin(), out.end(), [](const SupportedLayer& a, const SupportedLayer& b) { return a.class_name < b.class_name; });
+  return out;
+}
+
+}  // namespace krt

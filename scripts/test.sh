@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Builds kerasrt and runs the whole test suite: unit, op conformance, golden Keras fixtures,
+# error cases and the CLI; then the readers' and error cases' tests once more under
+# AddressSanitizer + UndefinedBehaviorSanitizer.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/install_deps.sh
+jobs=${JOBS:-2}
+
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DKERASRT_WERROR=ON >/dev/null
+cmake --build build -j"$jobs"
+(cd build && ctest -j"$jobs" --output-on-failure --timeout 600)
+
+echo "== sanitizers (ASan + UBSan): readers, error cases, CLI, seed models"
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DKERASRT_SANITIZE=ON -DKERASRT_WERROR=ON >/dev/null
+cmake --build build-asan -j"$jobs" --target kerasrt_tests kerasrt_cli
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  ./build-asan/tests/kerasrt_tests \
+  --gtest_filter='ErrorCases.*:Cli.*:Hdf5*:Zip*:Json*:Npy*:*seed*:MemoryPlan.*'
