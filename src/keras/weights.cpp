@@ -43,6 +43,7 @@ class EmptyScope : public WeightScope {
   std::optional<Tensor> find(int, std::string_view) const override { return std::nullopt; }
   std::unique_ptr<WeightScope> nested_layer(const std::string&, const std::string&) const override { return std::make_unique<EmptyScope>(); }
   std::unique_ptr<WeightScope> attribute(const std::string&) const override { return std::make_unique<EmptyScope>(); }
+  std::unique_ptr<WeightScope> sub_layer(const std::string&, const std::string&) const override { return std::make_unique<EmptyScope>(); }
   int64_t total_elements() const override { return 0; }
 };
 
@@ -61,6 +62,7 @@ class Keras3Scope : public WeightScope {
   std::unique_ptr<WeightScope> attribute(const std::string& attr) const override {
     return std::make_unique<Keras3Scope>(file_, join(path_, attr));
   }
+  std::unique_ptr<WeightScope> sub_layer(const std::string& attr, const std::string&) const override { return attribute(attr); }
   int64_t total_elements() const override { return count(path_, 0); }
 
  private:
@@ -108,6 +110,16 @@ class LegacyScope : public WeightScope {
   std::unique_ptr<WeightScope> attribute(const std::string&) const override {
     return std::make_unique<LegacyScope>(file_, entries_);
   }
+  std::unique_ptr<WeightScope> sub_layer(const std::string&, const std::string& layer_name) const override {
+    std::vector<Entry> mine;
+    for (const Entry& e : entries_)
+      for (size_t i = 0; i + 1 < e.parts.size(); ++i)
+        if (e.parts[i] == layer_name) {
+          mine.push_back(e);
+          break;
+        }
+    return std::make_unique<LegacyScope>(file_, std::move(mine));
+  }
   int64_t total_elements() const override {
     int64_t total = 0;
     for (const Entry& e : entries_) total += shape_elements(file_->dataset_shape(e.dataset));
@@ -152,6 +164,7 @@ class LegacyModelScope : public WeightScope {
     return legacy_layer_weight_scope(file_, group_ + "/" + layer_name);
   }
   std::unique_ptr<WeightScope> attribute(const std::string&) const override { return empty_weight_scope(); }
+  std::unique_ptr<WeightScope> sub_layer(const std::string&, const std::string&) const override { return empty_weight_scope(); }
   int64_t total_elements() const override { return 0; }
 
  private:

@@ -27,6 +27,10 @@ class WeightScope {
   virtual std::unique_ptr<WeightScope> nested_layer(const std::string& key, const std::string& layer_name) const = 0;
   // The scope of a sub-object of the layer (an RNN's "cell", a wrapper's "layer").
   virtual std::unique_ptr<WeightScope> attribute(const std::string& attr) const = 0;
+  // A wrapped layer (Bidirectional's forward_layer, TimeDistributed's layer): `attr` in .keras;
+  // in legacy .h5 the weights whose names have the wrapped layer's name `layer_name` as a path
+  // component ("bidir/forward_lstm/lstm_cell/kernel" for "forward_lstm").
+  virtual std::unique_ptr<WeightScope> sub_layer(const std::string& attr, const std::string& layer_name) const = 0;
   // Total elements of all variables stored in this scope, recursively (Keras's param count).
   virtual int64_t total_elements() const = 0;
 };
