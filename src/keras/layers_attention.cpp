@@ -77,8 +77,9 @@ std::vector<ValueId> import_dot_or_additive(LayerContext& ctx, bool additive) {
   if (mj && mj->kind() == io::Json::Kind::array) {
     const std::vector<ValueId> masks = ctx.kwarg_values("mask");
     size_t used = 0;
-    for (size_t i = 0; i < mj->size() && used < masks.size(); ++i) {
+    for (size_t i = 0; i < mj->size(); ++i) {
       if (!is_tensor_json((*mj)[i])) continue;
+      if (used >= masks.size()) ctx.error("the mask tensors are not available", ErrorCode::unsupported);
       if (i == 0) q_mask = masks[used];
       if (i == 1) v_mask = masks[used];
       ++used;
@@ -147,21 +148,23 @@ std::pair<std::string, std::string> proj_equation(size_t free_dims, size_t bound
   return {f + b + "," + b + o + "->" + f + o, o};
 }
 
-// The first positional input, or the keyword argument of that name.
-std::optional<ValueId> mha_input(const LayerContext& ctx, size_t position, const char* name) {
-  if (ctx.inputs().size() > position) return ctx.inputs()[position];
-  std::vector<ValueId> v = ctx.kwarg_values(name);
-  if (v.size() > 1) ctx.error(str_cat("'", name, "' should be one tensor"));
-  if (v.empty()) return std::nullopt;
-  return v[0];
-}
-
 std::optional<ValueId> single_kwarg(const LayerContext& ctx, const char* name) {
   std::vector<ValueId> v = ctx.kwarg_values(name);
   if (v.size() > 1) ctx.error(str_cat("'", name, "' should be one tensor"));
-  if (v.empty()) return std::nullopt;
-  return v[0];
+  if (!v.empty()) return v[0];
+  // A tensor the config names but the builder did not hand over must not be dropped silently.
+  const io::Json* kw = ctx.call_kwargs();
+  const io::Json* j = kw && kw->kind() == io::Json::Kind::object ? kw->find(name) : nullptr;
+  if (j && is_tensor_json(*j)) ctx.error(str_cat("the '", name, "' tensor argument is not available"), ErrorCode::unsupported);
+  return std::nullopt;
 }
+
+// The first positional input, or the keyword argument of that name.
+std::optional<ValueId> mha_input(const LayerContext& ctx, size_t position, const char* name) {
+  if (ctx.inputs().size() > position) return ctx.inputs()[position];
+  return single_kwarg(ctx, name);
+}
+
 
 std::vector<ValueId> import_multi_head_attention(LayerContext& ctx) {
   const LayerConfig& c = ctx.config();
