@@ -239,7 +239,7 @@ inline std::vector<Node> build_nodes(const nlohmann::json& layer, const std::vec
       scale.data_as<float>()[i] = static_cast<float>(s);
       shift.data_as<float>()[i] = static_cast<float>(b - mean.data_as<float>()[i] * s);
     }
-    Node n = make_node(OpKind::scale_shift, ScaleShiftParams{axis}, cls);
+    Node n = make_node(OpKind::scale_shift, ScaleShiftParams{axis, {}}, cls);
     n.weights = {scale, shift};
     return {n};
   } else {
