@@ -78,38 +78,33 @@ std::vector<std::pair<int64_t, int64_t>> parse_amounts(const LayerContext& ctx, 
   return out;
 }
 
-// First spatial axis in the layer's data format (1 for channels_last, 2 for channels_first).
-size_t first_spatial_axis(const LayerContext& ctx) { return is_channels_first(ctx) ? 2 : 1; }
+// Padding or cropping amounts as full-rank (before, after) vectors: zero on the batch and
+// channel axes, the config's amounts on the spatial axes of the layer's data format.
+std::pair<std::vector<int64_t>, std::vector<int64_t>> spatial_amounts(const LayerContext& ctx, const char* key,
+                                                                      size_t rank) {
+  auto amounts = parse_amounts(ctx, key, rank);
+  std::vector<int64_t> before(rank + 2, 0), after(rank + 2, 0);
+  size_t first = is_channels_first(ctx) ? 2 : 1;
+  for (size_t i = 0; i < rank; ++i) {
+    before[first + i] = amounts[i].first;
+    after[first + i] = amounts[i].second;
+  }
+  return {before, after};
+}
 
 LayerImportFn zero_padding(size_t rank) {
   return [rank](LayerContext& ctx) -> std::vector<ValueId> {
     expect_rank(ctx, rank);
-    auto amounts = parse_amounts(ctx, "padding", rank);
-    PadParams p;
-    p.before.assign(rank + 2, 0);
-    p.after.assign(rank + 2, 0);
-    size_t first = first_spatial_axis(ctx);
-    for (size_t i = 0; i < rank; ++i) {
-      p.before[first + i] = amounts[i].first;
-      p.after[first + i] = amounts[i].second;
-    }
-    return {ctx.emit(OpKind::pad, p, {ctx.input()})};
+    auto [before, after] = spatial_amounts(ctx, "padding", rank);
+    return {ctx.emit(OpKind::pad, PadParams{before, after, 0.f}, {ctx.input()})};
   };
 }
 
 LayerImportFn cropping(size_t rank) {
   return [rank](LayerContext& ctx) -> std::vector<ValueId> {
     expect_rank(ctx, rank);
-    auto amounts = parse_amounts(ctx, "cropping", rank);
-    SliceParams p;
-    p.crop_before.assign(rank + 2, 0);
-    p.crop_after.assign(rank + 2, 0);
-    size_t first = first_spatial_axis(ctx);
-    for (size_t i = 0; i < rank; ++i) {
-      p.crop_before[first + i] = amounts[i].first;
-      p.crop_after[first + i] = amounts[i].second;
-    }
-    return {ctx.emit(OpKind::slice, p, {ctx.input()})};
+    auto [before, after] = spatial_amounts(ctx, "cropping", rank);
+    return {ctx.emit(OpKind::slice, SliceParams{before, after}, {ctx.input()})};
   };
 }
 
