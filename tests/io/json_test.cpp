@@ -8,21 +8,13 @@
 #include <string>
 
 #include "kerasrt/error.h"
+#include "expect_error.h"
 #include "test_paths.h"
 
 namespace krt::io {
 namespace {
 
-template <class F>
-Error expect_error(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e;
-  }
-  ADD_FAILURE() << "expected krt::Error";
-  return Error(ErrorCode::internal, "");
-}
+using krt::test::expect_error;
 
 Json parse(std::string_view text, const Limits& limits = {}) { return parse_json(text, "config.json", limits); }
 

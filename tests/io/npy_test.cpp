@@ -13,6 +13,7 @@
 #include "io/json.h"
 #include "kerasrt/error.h"
 #include "kerasrt/tensor.h"
+#include "expect_error.h"
 #include "test_paths.h"
 
 namespace krt::io {
@@ -32,16 +33,7 @@ Tensor read_string(const std::string& s, const Limits& limits = {}) {
   return read_npy(Bytes::copy_of(s.data(), s.size()), "x.npy", limits);
 }
 
-template <class F>
-Error expect_error(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e;
-  }
-  ADD_FAILURE() << "expected krt::Error";
-  return Error(ErrorCode::internal, "");
-}
+using krt::test::expect_error;
 
 // A version 1.0 file with the given header dictionary and data bytes (no padding needed).
 std::string npy_v1(const std::string& dict, const std::string& data = "") {

@@ -11,6 +11,7 @@
 
 #include "io/json.h"
 #include "kerasrt/error.h"
+#include "expect_error.h"
 #include "test_paths.h"
 
 namespace krt::io {
@@ -82,16 +83,7 @@ void open_and_read_all(const std::vector<uint8_t>& b, const Limits& limits = {})
   for (const ZipEntry& e : zip.entries()) zip.read(e);
 }
 
-template <class F>
-Error expect_error(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e;
-  }
-  ADD_FAILURE() << "expected krt::Error";
-  return Error(ErrorCode::internal, "");
-}
+using krt::test::expect_error;
 
 void expect_test_members(const std::string& file) {
   SCOPED_TRACE(file);
