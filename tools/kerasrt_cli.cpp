@@ -15,23 +15,24 @@ namespace {
 
 const char* kUsage =
     "usage:\n"
-    "  kerasrt summary MODEL\n"
+    "  kerasrt summary MODEL [--weights W.h5]\n"
     "      print the Keras-style table of layers, output shapes and parameter counts\n"
-    "  kerasrt run MODEL -i IN0.npy [-i IN1.npy ...] [-o OUTDIR] [--device cpu|reference]\n"
+    "  kerasrt run MODEL [--weights W.h5] -i IN0.npy [-i IN1.npy ...] [-o OUTDIR] [--device cpu|reference]\n"
     "              [--expect OUT0.npy ...] [--rtol R] [--atol A] [--repeat N]\n"
     "      run the model on .npy inputs (in the model's input order); write OUTDIR/output_<i>.npy;\n"
     "      with --expect, print the largest difference from the expected outputs and fail if any\n"
     "      element is outside atol + rtol * |expected|; with --repeat, print the time per run\n"
     "  kerasrt layers\n"
     "      print the supported Keras layer classes and options as a Markdown table\n"
-    "MODEL is a Keras .keras file or a legacy full-model .h5 file.\n";
+    "MODEL is a Keras .keras file, a legacy full-model .h5 file, a TF.js model.json, or an\n"
+    "architecture JSON (model.to_json()) given with its weights-only .h5 as --weights W.h5.\n";
 
 struct UsageError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
 struct RunArgs {
-  std::string model;
+  std::string model, weights;
   std::vector<std::string> inputs, expected;
   std::string out_dir;
   krt::Device device = krt::Device::cpu();
@@ -60,6 +61,7 @@ RunArgs parse_run_args(const std::vector<std::string>& args) {
     if (a == "-i" || a == "--input") r.inputs.push_back(value());
     else if (a == "-o" || a == "--output") r.out_dir = value();
     else if (a == "--expect") r.expected.push_back(value());
+    else if (a == "--weights") r.weights = value();
     else if (a == "--rtol") r.rtol = parse_number(a, value());
     else if (a == "--atol") r.atol = parse_number(a, value());
     else if (a == "--repeat") r.repeat = static_cast<int>(parse_number(a, value()));
@@ -86,7 +88,11 @@ int run_layers(const std::vector<std::string>& args) {
 }
 
 int run_summary(const std::vector<std::string>& args) {
-  if (args.size() != 1) throw UsageError("summary takes exactly one MODEL");
+  if (args.size() == 3 && args[1] == "--weights") {
+    std::cout << krt::load(args[0], args[2]).summary();
+    return 0;
+  }
+  if (args.size() != 1) throw UsageError("summary takes exactly one MODEL (and --weights W.h5 for an architecture JSON)");
   krt::Model model = krt::load(args[0]);
   std::cout << model.summary();
   return 0;
@@ -109,7 +115,7 @@ std::pair<double, bool> compare(const krt::Tensor& got, const krt::Tensor& want,
 
 int run_model(const std::vector<std::string>& raw) {
   RunArgs args = parse_run_args(raw);
-  krt::Model model = krt::load(args.model);
+  krt::Model model = args.weights.empty() ? krt::load(args.model) : krt::load(args.model, args.weights);
   std::vector<krt::Tensor> inputs;
   for (const std::string& path : args.inputs) inputs.push_back(krt::Tensor::from_npy(path));
   krt::CompileOptions options;

@@ -99,9 +99,12 @@ struct SupportedLayer {
 // Every supported Keras layer class (aliases included), sorted by name.
 std::vector<SupportedLayer> supported_layers();
 
-// Loads a Keras model: `.keras` (Keras 3 zip) or legacy full-model `.h5` (Keras 2 and 3).
-// Throws krt::Error naming the file and, where relevant, the layer.
+// Loads a Keras model: `.keras` (Keras 3 zip), legacy full-model `.h5` (Keras 1.x to 3.x) or a
+// TF.js layers model (`model.json` with its weight shards beside it). Computes what the Keras
+// that wrote the file computed. Throws krt::Error naming the file and, where relevant, the layer.
 Model load(const std::string& path, const LoadOptions& options = {});
+// Loads an architecture JSON (`model.to_json()`) with the weights `save_weights` wrote to .h5.
+Model load(const std::string& json_path, const std::string& weights_path, const LoadOptions& options = {});
 
 struct ExecutionPlan;
 

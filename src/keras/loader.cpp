@@ -8,6 +8,7 @@
 #include "io/json.h"
 #include "io/zip_reader.h"
 #include "keras/model_builder.h"
+#include "keras/model_source.h"
 
 namespace krt {
 
@@ -65,44 +66,50 @@ std::shared_ptr<ModelData> load_keras_zip(const io::Bytes& bytes, const std::str
   return finish(imported, std::move(graph), path);
 }
 
-std::string optional_string_attribute(const io::Hdf5File& h5, const char* group, const char* name) {
-  if (!h5.is_group(group) || !h5.has_attribute(group, name)) return "";
-  std::vector<std::string> values = h5.string_attribute(group, name);
-  return values.empty() ? "" : values[0];
+std::shared_ptr<ModelData> load_source(keras::ModelSource src, const std::string& path, const Limits& limits) {
+  Graph graph;
+  keras::ImportedModel imported = keras::import_model(graph, src.file, src.config, *src.weights, nullptr, limits);
+  return finish(imported, std::move(graph), path);
 }
 
 std::shared_ptr<ModelData> load_legacy_h5(const io::Bytes& bytes, const std::string& path, const Limits& limits) {
-  auto h5 = std::make_shared<io::Hdf5File>(bytes, path, limits);
-  if (!h5->has_attribute("/", "model_config")) {
-    fail(ErrorCode::invalid_file, path,
-         ": no 'model_config' attribute: this HDF5 file holds weights only (saved with save_weights), "
-         "not a model; load it together with the model's architecture");
+  return load_source(keras::legacy_h5_source(std::make_shared<io::Hdf5File>(bytes, path, limits), path, limits), path, limits);
+}
+
+// A JSON file: a TF.js layers model (model.json), or an architecture without its weights.
+std::shared_ptr<ModelData> load_json(const io::Bytes& bytes, const std::string& path, const Limits& limits) {
+  io::Json json = io::parse_json(bytes.as_string_view(), path, limits);
+  if (json.is_object() && json.find("modelTopology")) return load_source(keras::tfjs_source(json, path, limits), path, limits);
+  if (json.is_object() && json.find("class_name"))
+    fail(ErrorCode::invalid_argument, path, ": an architecture JSON without weights; load it with its weights file "
+         "(krt::load(json, weights), kerasrt run ARCH.json --weights W.h5)");
+  fail(ErrorCode::invalid_file, path, ": a JSON file that is neither a TF.js model.json nor a Keras architecture");
+}
+
+bool looks_like_json(const io::Bytes& bytes) {
+  for (size_t i = 0; i < bytes.size() && i < 4096; ++i) {
+    char c = static_cast<char>(bytes.data()[i]);
+    if (c == ' ' || c == '\n' || c == '\r' || c == '\t') continue;
+    return c == '{';
   }
-  std::vector<std::string> config_text = h5->string_attribute("/", "model_config");
-  if (config_text.size() != 1) fail(ErrorCode::invalid_file, path, ": 'model_config' should be one string");
-  FileInfo file{path, "", 3, ""};
-  file.keras_version = optional_string_attribute(*h5, "/", "keras_version");
-  if (file.keras_version.empty()) file.keras_version = optional_string_attribute(*h5, "model_weights", "keras_version");
-  file.keras_major = major_version(file.keras_version);
-  file.backend = optional_string_attribute(*h5, "/", "backend");
-  if (file.backend.empty()) file.backend = optional_string_attribute(*h5, "model_weights", "backend");
-  io::Json config = io::parse_json(config_text[0], path + ": model_config", limits);
-  const char* group = h5->is_group("model_weights") ? "model_weights" : "/";
-  std::unique_ptr<keras::WeightScope> scope = keras::legacy_model_weight_scope(h5, group);
-  Graph graph;
-  keras::ImportedModel imported = keras::import_model(graph, file, config, *scope, nullptr, limits);
-  return finish(imported, std::move(graph), path);
+  return false;
 }
 
 }  // namespace
 
-Model load(const std::string& path, const LoadOptions& options) {
-  io::Bytes bytes = io::map_file(path);
-  if (bytes.size() == 0) fail(ErrorCode::invalid_file, path, ": the file is empty");
+Model load_from_bytes(io::Bytes bytes, const std::string& name, const LoadOptions& options) {
+  if (bytes.size() == 0) fail(ErrorCode::invalid_file, name, ": the file is empty");
   static const uint8_t kHdf5Magic[8] = {0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
-  if (bytes.size() >= 4 && std::memcmp(bytes.data(), "PK", 2) == 0) return Model(load_keras_zip(bytes, path, options.limits));
-  if (bytes.size() >= 8 && std::memcmp(bytes.data(), kHdf5Magic, 8) == 0) return Model(load_legacy_h5(bytes, path, options.limits));
-  fail(ErrorCode::invalid_file, path, ": not a Keras model file (expected a .keras zip archive or an HDF5 .h5 file)");
+  if (bytes.size() >= 4 && std::memcmp(bytes.data(), "PK", 2) == 0) return Model(load_keras_zip(bytes, name, options.limits));
+  if (bytes.size() >= 8 && std::memcmp(bytes.data(), kHdf5Magic, 8) == 0) return Model(load_legacy_h5(bytes, name, options.limits));
+  if (looks_like_json(bytes)) return Model(load_json(bytes, name, options.limits));
+  fail(ErrorCode::invalid_file, name, ": not a Keras model file (expected a .keras zip archive, an HDF5 .h5 file or a TF.js model.json)");
+}
+
+Model load(const std::string& path, const LoadOptions& options) { return load_from_bytes(io::map_file(path), path, options); }
+
+Model load(const std::string& json_path, const std::string& weights_path, const LoadOptions& options) {
+  return Model(load_source(keras::json_weights_source(json_path, weights_path, options.limits), json_path, options.limits));
 }
 
 }  // namespace krt

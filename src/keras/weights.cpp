@@ -184,26 +184,39 @@ std::unique_ptr<WeightScope> keras3_weight_scope(std::shared_ptr<const io::Hdf5F
   return std::make_unique<Keras3Scope>(std::move(file), "");
 }
 
-// A list-of-strings attribute; h5py stores an empty Python list as an empty float array.
-std::vector<std::string> string_list_attribute(const io::Hdf5File& file, const std::string& path, const char* name) {
-  try {
-    return file.string_attribute(path, name);
-  } catch (const Error&) {
-    if (file.numeric_attribute(path, name).empty()) return {};
-    throw;
+std::vector<std::string> string_list_attribute(const io::Hdf5File& file, const std::string& path, const std::string& name) {
+  auto read = [&](const std::string& attr) -> std::vector<std::string> {
+    try {
+      return file.string_attribute(path, attr);
+    } catch (const Error&) {
+      if (file.numeric_attribute(path, attr).empty()) return {};
+      throw;
+    }
+  };
+  if (file.has_attribute(path, name)) return read(name);
+  std::vector<std::string> all;
+  for (int chunk = 0; chunk < 1 << 20 && file.has_attribute(path, name + std::to_string(chunk)); ++chunk) {
+    std::vector<std::string> part = read(name + std::to_string(chunk));
+    all.insert(all.end(), part.begin(), part.end());
   }
+  return all;
+}
+
+std::vector<std::pair<std::string, std::string>> legacy_layer_weight_entries(const io::Hdf5File& file, const std::string& group) {
+  std::vector<std::pair<std::string, std::string>> entries;
+  if (!file.is_group(group)) return entries;
+  for (const std::string& name : string_list_attribute(file, group, "weight_names")) {
+    std::string dataset = group + "/" + name;
+    if (!file.is_dataset(dataset))
+      fail(ErrorCode::invalid_file, file.display_name(), ": weight '", name, "' listed in '", group, "' is missing");
+    entries.emplace_back(name, dataset);
+  }
+  return entries;
 }
 
 std::unique_ptr<WeightScope> legacy_layer_weight_scope(std::shared_ptr<const io::Hdf5File> file, const std::string& group) {
   std::vector<LegacyScope::Entry> entries;
-  if (file->is_group(group) && file->has_attribute(group, "weight_names")) {
-    for (const std::string& name : string_list_attribute(*file, group, "weight_names")) {
-      std::string dataset = group + "/" + name;
-      if (!file->is_dataset(dataset))
-        fail(ErrorCode::invalid_file, file->display_name(), ": weight '", name, "' listed in '", group, "' is missing");
-      entries.push_back({split_path(name), dataset});
-    }
-  }
+  for (auto& [name, dataset] : legacy_layer_weight_entries(*file, group)) entries.push_back({split_path(name), dataset});
   return std::make_unique<LegacyScope>(std::move(file), std::move(entries));
 }
 

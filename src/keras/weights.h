@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "io/hdf5.h"
@@ -50,4 +51,12 @@ std::string keras_snake_case(std::string_view class_name);
 namespace krt::keras {
 // The container scope of a legacy .h5 model: each top-level layer's group under `group`.
 std::unique_ptr<WeightScope> legacy_model_weight_scope(std::shared_ptr<const io::Hdf5File> file, const std::string& group);
+
+// A list-of-strings attribute such as `layer_names` or `weight_names`, also when Keras split it
+// into chunks (`layer_names0`, `layer_names1`, ...) to stay under HDF5's 64 KB header limit.
+// Empty when absent (h5py stores an empty list as an empty float array).
+std::vector<std::string> string_list_attribute(const io::Hdf5File& file, const std::string& path, const std::string& name);
+
+// A legacy .h5 layer group's weights in `weight_names` order: (weight name, dataset path).
+std::vector<std::pair<std::string, std::string>> legacy_layer_weight_entries(const io::Hdf5File& file, const std::string& group);
 }  // namespace krt::keras
