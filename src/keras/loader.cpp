@@ -7,6 +7,7 @@
 #include "io/hdf5.h"
 #include "io/json.h"
 #include "io/zip_reader.h"
+#include "keras/loader.h"
 #include "keras/model_builder.h"
 #include "keras/model_source.h"
 
