@@ -1,0 +1,7 @@
+// libFuzzer entry point for the zip target; the body is krt::fuzz::fuzz_zip (fuzz_entries.cpp).
+#include "fuzz/fuzz_entries.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  krt::fuzz::fuzz_zip(data, size);
+  return 0;
+}
