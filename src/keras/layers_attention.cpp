@@ -58,11 +58,36 @@ float scalar_weight(const LayerContext& ctx, int index, const char* name) {
   return w->cast(DType::f32).data_as<float>()[0];
 }
 
+// Attention on 2-D inputs (batch, features): Keras computes matmul(query, key^T), so every
+// sample attends over the whole batch (real Keras 2 files do this). Only the plain dot form.
+std::vector<ValueId> import_attention_2d(LayerContext& ctx, ValueId q, ValueId v, ValueId k) {
+  const LayerConfig& c = ctx.config();
+  if (c.get_string("score_mode", "dot") != "dot" || kwarg_bool(ctx, "use_causal_mask") || c.get_bool("causal", false) ||
+      kwarg_bool(ctx, "return_attention_scores") || (ctx.call_kwargs() && ctx.call_kwargs()->find("mask")))
+    ctx.error("on 2-D inputs only score_mode 'dot' without masks, causal masking or returned scores is supported",
+              ErrorCode::unsupported);
+  EinsumParams sp;
+  sp.operands = {"bd", "cd"};
+  sp.output = "bc";
+  sp.scale = c.get_bool("use_scale", false) ? scalar_weight(ctx, 0, "scale") : 1.f;
+  const ValueId scores = ctx.emit(OpKind::einsum, sp, {q, k}, {}, "scores");
+  MaskedSoftmaxParams mp;
+  mp.axes = {1};
+  const ValueId weights = ctx.emit(OpKind::masked_softmax, mp, {scores}, {}, "weights");
+  EinsumParams cp;
+  cp.operands = {"bc", "cd"};
+  cp.output = "bd";
+  return {ctx.emit(OpKind::einsum, cp, {weights, v}, {}, "")};
+}
+
 // Attention and AdditiveAttention: [query, value(, key)], masks [query_mask, value_mask].
 std::vector<ValueId> import_dot_or_additive(LayerContext& ctx, bool additive) {
   const size_t n = ctx.inputs().size();
   if (n < 2 || n > 3) ctx.error(str_cat("expects [query, value] or [query, value, key], got ", n, " inputs"));
   const ValueId q = ctx.input(0), v = ctx.input(1), k = n > 2 ? ctx.input(2) : v;
+  bool all_2d = true;
+  for (size_t i = 0; i < n; ++i) all_2d = all_2d && ctx.input_shape(i).size() == 2;
+  if (all_2d && !additive) return import_attention_2d(ctx, q, v, k);
   for (size_t i = 0; i < n; ++i)
     if (ctx.input_shape(i).size() != 3) ctx.error(str_cat("input ", i, " has shape ", shape_to_string(ctx.input_shape(i)), ", expected (batch, steps, features)"));
   const LayerConfig& c = ctx.config();
