@@ -1,0 +1,151 @@
+#include "cli_common.h"
+
+#include <cmath>
+#include <map>
+
+namespace krt::cli {
+
+double parse_number(const std::string& flag, const std::string& text) {
+  try {
+    size_t used = 0;
+    double v = std::stod(text, &used);
+    if (used == text.size() && std::isfinite(v)) return v;
+  } catch (const std::exception&) {
+  }
+  throw UsageError(flag + " expects a number, got '" + text + "'");
+}
+
+int64_t parse_int(const std::string& flag, const std::string& text, int64_t lo, int64_t hi) {
+  try {
+    size_t used = 0;
+    long long v = std::stoll(text, &used);
+    if (used == text.size() && v >= lo && v <= hi) return v;
+  } catch (const std::exception&) {
+  }
+  throw UsageError(flag + " expects a whole number from " + std::to_string(lo) + " to " + std::to_string(hi) +
+                   ", got '" + text + "'");
+}
+
+bool ArgReader::next() { return ++i_ < args_.size(); }
+
+const std::string& ArgReader::value() {
+  if (i_ + 1 >= args_.size()) throw UsageError(args_[i_] + " needs a value");
+  return args_[++i_];
+}
+
+void ArgReader::unknown() const {
+  if (is_option()) throw UsageError("unknown option '" + arg() + "'");
+  throw UsageError("unexpected argument '" + arg() + "'");
+}
+
+Model load_model(const std::string& path, const std::string& weights) {
+  return weights.empty() ? load(path) : load(path, weights);
+}
+
+std::vector<Shape> concrete_input_shapes(const Model& model, int64_t batch, int64_t fill) {
+  std::vector<Shape> shapes;
+  for (const TensorInfo& in : model.inputs()) {
+    Shape s = in.shape;
+    for (size_t d = 0; d < s.size(); ++d)
+      if (s[d] == dynamic) s[d] = d == 0 ? batch : fill;
+    shapes.push_back(s);
+  }
+  return shapes;
+}
+
+namespace {
+
+// Synopsis, description and examples per command: `kerasrt CMD --help` prints one entry.
+const std::map<std::string, std::string>& help_texts() {
+  static const std::map<std::string, std::string> texts = {
+      {"summary",
+       "kerasrt summary MODEL [--weights W.h5] [--json]\n"
+       "    Print the Keras-style table of layers, output shapes and parameter counts. With --json,\n"
+       "    print one JSON object: name, inputs, outputs, layers (name, class, output_shapes,\n"
+       "    params) and total params.\n"
+       "  examples:\n"
+       "    kerasrt summary decoder.keras\n"
+       "    kerasrt summary decoder.keras --json | jq '.layers[].name'\n"},
+      {"run",
+       "kerasrt run MODEL [--weights W.h5] (-i IN.npy ... | --image IMG ...) [-o OUTDIR] [--print]\n"
+       "            [--device cpu|reference] [--expect OUT.npy ...] [--rtol R] [--atol A] [--repeat N]\n"
+       "            [--resize WxH] [--scale S] [--offset O] [--channels 1|3] [--top K]\n"
+       "    Run the model on .npy inputs (in the model's input order) or on PNG/JPEG images (one\n"
+       "    --image per batch row of a single image input); write OUTDIR/output_<i>.npy. Images are\n"
+       "    decoded to 8-bit RGB (or gray with --channels 1), resized bilinearly to WxH (default: the\n"
+       "    model's input size) and mapped to pixel * S + O (default S 1, O 0). --print shows\n"
+       "    outputs of up to 64 values and, for outputs whose rows sum to 1 (softmax), the top K\n"
+       "    classes (default 5). --expect compares with expected outputs and fails (exit 3) if any\n"
+       "    element is outside atol + rtol * |expected|; --repeat N prints the time per run.\n"
+       "  examples:\n"
+       "    kerasrt run decoder.keras -i x.npy -o out/\n"
+       "    kerasrt run decoder.keras -i x.npy --expect keras_y.npy --repeat 50\n"
+       "    kerasrt run classifier.keras --image cat.jpg --resize 224x224 --scale 0.00392157 --print\n"},
+      {"verify",
+       "kerasrt verify MODEL --reference CASE_DIR [--weights W.h5] [--rtol R] [--atol A]\n"
+       "    Run CASE_DIR/input_*.npy through the model, compare every top-level layer with\n"
+       "    CASE_DIR/layers/<name>.npy (<name>__<k>.npy for a layer's k-th output) and the outputs\n"
+       "    with CASE_DIR/output_*.npy, using the tolerance in CASE_DIR/meta.json (or --rtol/--atol).\n"
+       "    Prints one line per layer and the first divergence; exits 3 when anything diverges.\n"
+       "  examples:\n"
+       "    kerasrt verify decoder.keras --reference fixtures/seed/seed_full\n"},
+      {"dot",
+       "kerasrt dot MODEL [--weights W.h5] [--stage imported|compiled|both]\n"
+       "    Print the graph in Graphviz format: as imported and as compiled (after the passes), as\n"
+       "    two clusters. Reshape views are drawn dashed, fused activations are named on their\n"
+       "    node (\"dense +relu\"), removed nodes are absent from the compiled cluster.\n"
+       "  examples:\n"
+       "    kerasrt dot decoder.keras | dot -Tsvg > decoder.svg\n"
+       "    kerasrt dot decoder.keras --stage compiled\n"},
+      {"bench",
+       "kerasrt bench MODEL [--weights W.h5] [-i IN.npy ...] [--batch N] [--threads T] [--iters K]\n"
+       "              [--warmup W] [--device cpu|reference] [--json]\n"
+       "    Time the model: on the given inputs, or on random inputs of the model's shape at batch N\n"
+       "    (default 1). W warm-up calls (default 3), then K timed calls (default 20). Prints load\n"
+       "    and compile time, median, p90 and min per call, throughput and peak RSS; a progress\n"
+       "    line goes to stderr while it runs. --json prints one line instead, with at least\n"
+       "    engine, model, batch, threads, median_ms, min_ms, p90_ms.\n"
+       "    --threads T is recorded in the results; kerasrt's kernels run on the calling thread.\n"
+       "  examples:\n"
+       "    kerasrt bench decoder.keras --batch 32 --iters 100\n"
+       "    kerasrt bench decoder.keras -i x.npy --json\n"},
+      {"peer-bench",
+       "kerasrt peer-bench MODEL INPUT.npy THREADS ITERS [--out OUT.npy] [--warmup N] [--name LABEL]\n"
+       "    The peer benchmark kit's engine command (../shared/peers/run_side_by_side.sh): times\n"
+       "    ITERS calls after a warm-up (default 20 at batch 1, 3 otherwise), writes the first\n"
+       "    output to OUT.npy and prints the JSON line ort_bench.js prints: engine, model, batch,\n"
+       "    threads, median_ms, min_ms, p90_ms, mean_ms, samples_per_s, iters, warmup, ...\n"
+       "  examples:\n"
+       "    ./run_side_by_side.sh '/path/to/kerasrt peer-bench'\n"
+       "    kerasrt peer-bench decoder.keras decoder_input_b1.npy 1 500 --out y.npy\n"},
+      {"layers",
+       "kerasrt layers\n"
+       "    Print the supported Keras layer classes and options as a Markdown table.\n"
+       "  examples:\n"
+       "    kerasrt layers | grep Conv\n"},
+  };
+  return texts;
+}
+
+}  // namespace
+
+std::string command_help(const std::string& command) {
+  auto it = help_texts().find(command);
+  return it == help_texts().end() ? "" : "usage: " + it->second;
+}
+
+std::string overview_help() {
+  std::string out = "kerasrt: run trained Keras models natively.\n\ncommands:\n";
+  for (const char* c : {"summary", "run", "verify", "dot", "bench", "peer-bench", "layers"}) {
+    const std::string& text = help_texts().at(c);
+    out += "  " + text.substr(0, text.find('\n')) + "\n";
+  }
+  out +=
+      "\nMODEL is a Keras .keras file, a legacy full-model .h5 file, a TF.js model.json, or an\n"
+      "architecture JSON (model.to_json()) given with its weights-only .h5 as --weights W.h5.\n"
+      "`kerasrt COMMAND --help` shows a command's options and examples. Any failure prints one\n"
+      "line `error: ...` on stderr; usage errors exit 2, other failures 1, divergences 3.\n";
+  return out;
+}
+
+}  // namespace krt::cli

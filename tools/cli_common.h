@@ -1,0 +1,57 @@
+// Shared pieces of the kerasrt command-line tool: argument errors, number parsing, model
+// loading and the per-command help texts.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "kerasrt/kerasrt.h"
+
+namespace krt::cli {
+
+// A mistake in the command line: printed as one `error:` line, exit status 2.
+struct UsageError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// A finite number / a whole number in [lo, hi]; anything else is a UsageError naming `flag`.
+double parse_number(const std::string& flag, const std::string& text);
+int64_t parse_int(const std::string& flag, const std::string& text, int64_t lo, int64_t hi);
+
+// Walks an argument list: options with values, flags and positionals, with clear errors.
+class ArgReader {
+ public:
+  explicit ArgReader(const std::vector<std::string>& args) : args_(args) {}
+  bool next();                          // advances; false at the end
+  const std::string& arg() const { return args_[i_]; }
+  bool is(const char* a, const char* b = nullptr) const { return arg() == a || (b && arg() == b); }
+  const std::string& value();           // the option's value; UsageError when missing
+  bool is_option() const { return arg().size() > 1 && arg()[0] == '-'; }
+  [[noreturn]] void unknown() const;    // UsageError: unknown option / unexpected argument
+
+ private:
+  const std::vector<std::string>& args_;
+  size_t i_ = static_cast<size_t>(-1);
+};
+
+// Loads MODEL, or an architecture JSON with its weights-only .h5 when `weights` is given.
+Model load_model(const std::string& path, const std::string& weights = "");
+
+// Model inputs with every dynamic dimension set to `batch` (dim 0) or `fill` (others).
+std::vector<Shape> concrete_input_shapes(const Model& model, int64_t batch, int64_t fill = 1);
+
+// The help text of one command ("" if the command is unknown), and the overview of all.
+std::string command_help(const std::string& command);
+std::string overview_help();
+
+// The subcommands (each in its own tools/cli_*.cpp). `args` excludes the command name.
+int cmd_summary(const std::vector<std::string>& args);
+int cmd_layers(const std::vector<std::string>& args);
+int cmd_run(const std::vector<std::string>& args);
+int cmd_verify(const std::vector<std::string>& args);
+int cmd_dot(const std::vector<std::string>& args);
+int cmd_bench(const std::vector<std::string>& args);
+int cmd_peer_bench(const std::vector<std::string>& args);
+
+}  // namespace krt::cli
