@@ -42,4 +42,9 @@ struct NamedArray {
 std::unique_ptr<WeightScope> named_arrays_weight_scope(std::vector<NamedArray> arrays, const io::Json& normalized_model,
                                                        const FileInfo& file);
 
+// tf.keras 2.12/2.13 `.keras` weights (layers under `_layer_checkpoint_dependencies/`, see
+// tf_keras_weights.cpp), found per layer through the model config.
+bool is_tf_keras_zip_weights(const io::Hdf5File& h5);
+std::unique_ptr<WeightScope> tf_keras_zip_weight_scope(std::shared_ptr<const io::Hdf5File> h5, const io::Json& model);
+
 }  // namespace krt::keras

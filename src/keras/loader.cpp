@@ -8,6 +8,8 @@
 #include "io/json.h"
 #include "io/zip_reader.h"
 #include "keras/loader.h"
+#include "keras/legacy_config.h"
+#include "keras/legacy_weights.h"
 #include "keras/model_builder.h"
 #include "keras/model_source.h"
 
@@ -59,9 +61,11 @@ std::shared_ptr<ModelData> load_keras_zip(const io::Bytes& bytes, const std::str
     }
   }
   io::Bytes config_text = zip.read(*config_entry);
-  io::Json config = io::parse_json(config_text.as_string_view(), path + ": config.json", limits);
+  io::Json config = keras::normalize_model_config(io::parse_json(config_text.as_string_view(), path + ": config.json", limits), file);
   auto weights = std::make_shared<io::Hdf5File>(zip.read(*weights_entry), path + ": model.weights.h5", limits);
-  std::unique_ptr<keras::WeightScope> scope = keras::keras3_weight_scope(weights);
+  // tf.keras 2.12/2.13 wrote .keras files too, with its own weight layout.
+  std::unique_ptr<keras::WeightScope> scope =
+      keras::is_tf_keras_zip_weights(*weights) ? keras::tf_keras_zip_weight_scope(weights, config) : keras::keras3_weight_scope(weights);
   Graph graph;
   keras::ImportedModel imported = keras::import_model(graph, file, config, *scope, nullptr, limits);
   return finish(imported, std::move(graph), path);

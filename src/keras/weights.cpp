@@ -184,6 +184,10 @@ std::unique_ptr<WeightScope> keras3_weight_scope(std::shared_ptr<const io::Hdf5F
   return std::make_unique<Keras3Scope>(std::move(file), "");
 }
 
+std::unique_ptr<WeightScope> keras3_weight_scope_at(std::shared_ptr<const io::Hdf5File> file, const std::string& path) {
+  return std::make_unique<Keras3Scope>(std::move(file), path);
+}
+
 std::vector<std::string> string_list_attribute(const io::Hdf5File& file, const std::string& path, const std::string& name) {
   auto read = [&](const std::string& attr) -> std::vector<std::string> {
     try {

@@ -40,6 +40,8 @@ class WeightScope {
 std::unique_ptr<WeightScope> empty_weight_scope();
 // The root of a Keras 3 weights file (`model.weights.h5`).
 std::unique_ptr<WeightScope> keras3_weight_scope(std::shared_ptr<const io::Hdf5File> file);
+// A Keras 3 style scope rooted at `path` of the file (`vars/<i>`, attributes as subgroups).
+std::unique_ptr<WeightScope> keras3_weight_scope_at(std::shared_ptr<const io::Hdf5File> file, const std::string& path);
 // The scope of one top-level layer of a legacy .h5 model (`group` is e.g. "model_weights/fc1").
 std::unique_ptr<WeightScope> legacy_layer_weight_scope(std::shared_ptr<const io::Hdf5File> file, const std::string& group);
 
