@@ -34,7 +34,10 @@ struct TensorRef {
 
 struct Call {
   std::vector<TensorRef> inputs;
+  const Json* args = nullptr;    // Keras 3: the positional arguments as written
   const Json* kwargs = nullptr;
+  // Keras 3: tensors among the keyword arguments (mask, initial_state, ...), per name.
+  std::vector<std::pair<std::string, std::vector<TensorRef>>> kwarg_tensors;
 };
 
 TensorRef parse_ref(const Json& triple, const std::string& context) {
@@ -65,8 +68,16 @@ std::vector<Call> parse_calls(const Json& layer, const std::string& context) {
   for (const Json& node : nodes->items()) {
     Call call;
     if (node.kind() == Json::Kind::object) {  // Keras 3: {"args": [...], "kwargs": {...}}
-      collect_tensors(member(node, "args", context), call.inputs, context, 0);
+      call.args = &member(node, "args", context);
+      collect_tensors(*call.args, call.inputs, context, 0);
       call.kwargs = node.find("kwargs");
+      if (call.kwargs && call.kwargs->kind() == Json::Kind::object) {
+        for (const auto& [key, value] : call.kwargs->members()) {
+          std::vector<TensorRef> refs;
+          collect_tensors(value, refs, context, 0);
+          if (!refs.empty()) call.kwarg_tensors.emplace_back(key, std::move(refs));
+        }
+      }
     } else if (node.kind() == Json::Kind::array) {  // Keras 1/2: [[layer, node, tensor, kwargs], ...]
       for (const Json& entry : node.items()) call.inputs.push_back(parse_ref(entry, context));
     } else {
@@ -106,6 +117,7 @@ class Builder {
     if (depth_ > 32) fail(ErrorCode::limit_exceeded, file_.display_name, ": models are nested too deeply");
     std::string cls = model.kind() == Json::Kind::array ? "Sequential" : string_member(model, "class_name", file_.display_name);
     const Json& config = model.kind() == Json::Kind::array ? model : member(model, "config", file_.display_name);
+    implicit_masks_ = cls == "Sequential" || file_.keras_major < 3;
     if (cls == "Sequential") return build_sequential(config, given_inputs);
     if (cls == "Functional" || cls == "Model") return build_functional(config, given_inputs);
     fail(ErrorCode::unsupported, file_.display_name, ": model class '", cls, "' is not supported");
@@ -159,6 +171,13 @@ class Builder {
     return config && declared_input_shape(*config, e.name).has_value() ? 1 : 0;
   }
 
+  // Keras 3 records tensor operations used between layers (NotEqual and Any for masks) as
+  // nodes of their own; they are not layers, so the summary leaves them out as Keras does.
+  static bool is_op_node(const LayerEntry& e) {
+    const Json* module = e.json->find("module");
+    return module && module->kind() == Json::Kind::string && module->as_string().rfind("keras.src.ops", 0) == 0;
+  }
+
   std::string layer_context(const LayerEntry& e) const { return str_cat(file_.display_name, ": layer '", e.name, "' (", e.class_name, ")"); }
 
   ValueId make_input(const LayerEntry& e, const Json& config) {
@@ -171,8 +190,10 @@ class Builder {
     return v;
   }
 
-  // Imports one call of a layer (a nested model or a registered Keras layer).
-  std::vector<ValueId> call_layer(const LayerEntry& e, std::vector<ValueId> inputs, const Json* kwargs) {
+  // Imports one call of a layer (a nested model or a registered Keras layer). `call` is null
+  // in Sequential models.
+  std::vector<ValueId> call_layer(const LayerEntry& e, std::vector<ValueId> inputs, const Call* call,
+                                  std::map<std::string, std::vector<ValueId>> kwarg_values = {}) {
     if (static_cast<int64_t>(graph_.nodes.size()) > limits_.max_layers * 4)
       fail(ErrorCode::limit_exceeded, file_.display_name, ": the model has too many nodes");
     if (is_model_class(e.class_name)) {
@@ -191,8 +212,44 @@ class Builder {
            registered.empty() || registered == e.class_name ? "" : " (registered as '" + registered + "')",
            "; kerasrt supports the built-in Keras layers listed in docs/layers.md");
     }
-    LayerContext ctx(graph_, file_, *e.config, e.name, e.class_name, std::move(inputs), *e.weights, kwargs);
-    return importer->import(ctx);
+    std::optional<ValueId> implicit_mask;
+    if (implicit_masks_ && !inputs.empty())
+      if (auto it = mask_of_.find(inputs[0]); it != mask_of_.end()) implicit_mask = it->second;
+    ValueId first_input = inputs.empty() ? -1 : inputs[0];
+    LayerContext ctx(graph_, file_, *e.config, e.name, e.class_name, std::move(inputs), *e.weights, call ? call->kwargs : nullptr);
+    ctx.set_call(call ? call->args : nullptr, std::move(kwarg_values), implicit_mask);
+    std::vector<ValueId> outputs = importer->import(ctx);
+    if (implicit_masks_) propagate_mask(e, ctx, first_input, implicit_mask, outputs);
+    return outputs;
+  }
+
+  // Where configs leave masks implicit (Sequential models, Keras 1/2), they follow the layers
+  // as Keras's compute_mask does: set by Embedding(mask_zero)/Masking/RNNs through the context,
+  // kept by the layers below that pass masks through unchanged, dropped by the others.
+  void propagate_mask(const LayerEntry& e, const LayerContext& ctx, ValueId input, std::optional<ValueId> mask,
+                      const std::vector<ValueId>& outputs) {
+    for (const auto& [i, m] : ctx.output_masks())
+      if (i < outputs.size()) mask_of_[outputs[i]] = m;
+    if (!mask || !ctx.output_masks().empty() || ctx.input_mask_used() || outputs.empty()) return;
+    static const char* const keep[] = {
+        "Dense", "Activation", "Dropout", "SpatialDropout1D", "GaussianNoise", "GaussianDropout", "AlphaDropout",
+        "ActivityRegularization", "ReLU", "LeakyReLU", "ELU", "PReLU", "ThresholdedReLU", "BatchNormalization",
+        "LayerNormalization", "UnitNormalization", "Rescaling"};
+    for (const char* k : keep) {
+      if (e.class_name != k) continue;
+      const Shape& in = graph_.values[input].shape;
+      const Shape& out = graph_.values[outputs[0]].shape;
+      if (in.size() >= 2 && out.size() >= 2 && in[1] == out[1]) mask_of_[outputs[0]] = *mask;
+      return;
+    }
+    // Layers whose Keras call reads the mask: ignoring it would silently change the result.
+    static const char* const readers[] = {"GlobalAveragePooling1D", "Attention", "AdditiveAttention", "MultiHeadAttention",
+                                          "Softmax", "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum",
+                                          "Concatenate"};
+    for (const char* r : readers)
+      if (e.class_name == r)
+        fail(ErrorCode::unsupported, layer_context(e), ": receives a mask from Embedding(mask_zero=True) or Masking "
+             "implicitly, which kerasrt does not apply for this layer");
   }
 
   LayerInfo info_for(const LayerEntry& e, const std::vector<ValueId>& outputs) const {
@@ -316,10 +373,14 @@ class Builder {
     std::map<std::pair<size_t, int64_t>, std::vector<size_t>> waiting;  // producer call -> calls
     std::deque<size_t> ready;
     for (size_t c = 0; c < calls.size(); ++c) {
-      for (const TensorRef& r : calls[c].call.inputs) {
-        if (lookup(r, layer_context(layers[calls[c].layer]))) continue;
+      std::vector<const TensorRef*> reads;
+      for (const TensorRef& r : calls[c].call.inputs) reads.push_back(&r);
+      for (const auto& kw : calls[c].call.kwarg_tensors)
+        for (const TensorRef& r : kw.second) reads.push_back(&r);
+      for (const TensorRef* r : reads) {
+        if (lookup(*r, layer_context(layers[calls[c].layer]))) continue;
         ++calls[c].missing;
-        waiting[{index_of[r.layer], r.node}].push_back(c);
+        waiting[{index_of[r->layer], r->node}].push_back(c);
       }
       if (calls[c].missing == 0) ready.push_back(c);
     }
@@ -331,8 +392,11 @@ class Builder {
       const LayerEntry& e = layers[pc.layer];
       std::vector<ValueId> inputs;
       for (const TensorRef& r : pc.call.inputs) inputs.push_back(value_of(r, layer_context(e)));
-      std::vector<ValueId> outputs = call_layer(e, std::move(inputs), pc.call.kwargs);
-      if (!layer_seen[pc.layer]) {
+      std::map<std::string, std::vector<ValueId>> kwarg_values;
+      for (const auto& [key, refs] : pc.call.kwarg_tensors)
+        for (const TensorRef& r : refs) kwarg_values[key].push_back(value_of(r, layer_context(e)));
+      std::vector<ValueId> outputs = call_layer(e, std::move(inputs), &pc.call, std::move(kwarg_values));
+      if (!layer_seen[pc.layer] && !is_op_node(e)) {
         layer_seen[pc.layer] = true;
         record(out, info_for(e, outputs), outputs);
       }
@@ -362,7 +426,7 @@ class Builder {
       if (e.class_name == "InputLayer") {
         auto it = produced.find({index_of[e.name], 0});
         if (it != produced.end()) record(ordered, info_for(e, it->second), it->second);
-      } else if (auto it = row_of.find(e.name); it != row_of.end()) {
+      } else if (auto it = row_of.find(e.name); it != row_of.end() && !is_op_node(e)) {
         record(ordered, out.layers[it->second], out.layer_values[it->second]);
       }
     }
@@ -376,6 +440,10 @@ class Builder {
   const WeightScope& scope_;
   const Limits& limits_;
   int depth_;
+  // Implicit masks (see propagate_mask): on for Sequential models and files before Keras 3,
+  // whose Functional configs do not record masks; value -> its mask.
+  bool implicit_masks_ = false;
+  std::map<ValueId, ValueId> mask_of_;
 };
 
 }  // namespace

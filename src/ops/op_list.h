@@ -21,10 +21,14 @@
   X(upsample, UpsampleParams, "nearest-neighbour repeat of spatial axes")                \
   X(elementwise, ElementwiseParams, "add, subtract, multiply, average, maximum, minimum") \
   X(concat, ConcatParams, "concatenate along an axis")                                   \
-  X(identity, IdentityParams, "y = x (Dropout and friends at inference)")                \
-  X(einsum, EinsumParams, "einsum of inputs (and a kernel), scale, bias, activation")    \
-  X(masked_softmax, MaskedSoftmaxParams, "softmax with a mask input / causal mask")      \
-  X(l2_normalize, L2NormalizeParams, "x / ||x|| over axes (zero norm counts as 1)")      \
+  X(identity, IdentityParams, "y = x (Dropout and friends at inference)")              \
+  X(einsum, EinsumParams, "einsum of inputs (and a kernel), scale, bias, activation")   \
+  X(masked_softmax, MaskedSoftmaxParams, "softmax with a mask input / causal mask")     \
+  X(l2_normalize, L2NormalizeParams, "x / ||x|| over axes (zero norm counts as 1)")     \
   X(additive_score, AdditiveScoreParams, "sum_d w_d tanh(q_i + k_j) attention scores")  \
   X(normalize, NormalizeParams, "layer/group/RMS/L2 normalization over axes, then scale/shift") \
-  X(resize, ResizeParams, "image resize: nearest/linear/cubic/lanczos, half-pixel centres")
+  X(resize, ResizeParams, "image resize: nearest/linear/cubic/lanczos, half-pixel centres")     \
+  X(embedding, EmbeddingParams, "y[..., :] = table[ids[...], :] (Embedding)")                   \
+  X(recurrent, RecurrentParams, "SimpleRNN, LSTM or GRU over a sequence, optional mask")        \
+  X(compare, CompareParams, "y = (x OP scalar) as 1/0 (mask computations)")                     \
+  X(reduce, ReduceParams, "any, all, sum, mean, max, min over axes")

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "ops/activation.h"
+#include "ops/params_sequence.h"  // embedding, recurrent, compare, reduce
 
 namespace krt {
 
@@ -34,6 +35,9 @@ struct ConvParams {
 
 struct ReshapeParams {
   std::vector<int64_t> target;  // excludes the batch axis; may hold one -1
+  // The target includes the batch axis instead (TimeDistributed folds time into the batch and
+  // back); the bytes still never move.
+  bool with_batch = false;
 };
 
 struct TransposeParams {
@@ -126,7 +130,6 @@ struct ResizeParams {
   std::vector<int64_t> factors;  // output = input * factor (UpSampling with interpolation)
   bool antialias = false;        // widen the kernel when downsampling
 };
-
 
 // einsum: the operands are the node inputs, then weights[0] when the equation names one more
 // operand than there are inputs (EinsumDense's kernel). Labels are letters, ellipses are

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "core/check.h"
+#include "ops/shape_rules_sequence.h"
 #include "ops/shape_rules_norm.h"
 #include "ops/shape_rules_attention.h"
 
@@ -107,7 +108,28 @@ Shape infer_dense(const Node& node, const Shape& in) {
   return out;
 }
 
+// A reshape whose target includes the batch axis: whole tensors, one -1 allowed anywhere.
+Shape infer_reshape_with_batch(const Node& node, const Shape& in) {
+  const auto& target = node.get<ReshapeParams>().target;
+  int unknown_at = -1;
+  int64_t target_known = 1;
+  for (size_t i = 0; i < target.size(); ++i) {
+    if (target[i] == -1 && unknown_at < 0) unknown_at = static_cast<int>(i);
+    else if (target[i] < 0) fail(ErrorCode::invalid_file, node.label(), ": target shape ", shape_to_string(target), " is not valid");
+    else target_known *= target[i];
+  }
+  Shape out = target;
+  for (int64_t d : in)
+    if (!known(d)) return out;  // the -1 stays unknown until run time
+  const int64_t count = shape_elements(in);
+  if (unknown_at >= 0 ? (target_known == 0 || count % target_known != 0) : count != target_known)
+    fail(ErrorCode::invalid_file, node.label(), ": cannot reshape ", shape_to_string(in), " to ", shape_to_string(target));
+  if (unknown_at >= 0) out[unknown_at] = count / target_known;
+  return out;
+}
+
 Shape infer_reshape(const Node& node, const Shape& in) {
+  if (node.get<ReshapeParams>().with_batch) return infer_reshape_with_batch(node, in);
   const auto& target = node.get<ReshapeParams>().target;
   if (in.empty()) fail(ErrorCode::invalid_file, node.label(), ": input has no batch axis");
   Shape out{in[0]};
@@ -334,6 +356,9 @@ Shape infer_single(const Node& node, const Shape& in) {
     case OpKind::upsample: return infer_upsample(node, in);
     case OpKind::activation:
     case OpKind::identity: return in;
+    case OpKind::embedding: return infer_embedding(node, in);
+    case OpKind::compare: return infer_compare(node, in);
+    case OpKind::reduce: return infer_reduce(node, in);
     case OpKind::normalize: return infer_normalize(node, in);
     case OpKind::resize: return infer_resize(node, in);
     default: fail(ErrorCode::internal, node.label(), ": op ", op_name(node.kind), " is not a single-input op");
@@ -344,6 +369,7 @@ Shape infer_single(const Node& node, const Shape& in) {
 
 std::vector<Shape> infer_output_shapes(const Node& node, const std::vector<Shape>& inputs) {
   switch (node.kind) {
+    case OpKind::recurrent: return infer_recurrent(node, inputs);
     case OpKind::elementwise: return {infer_elementwise(node, inputs)};
     case OpKind::concat: return {infer_concat(node, inputs)};
     case OpKind::einsum: return {infer_einsum(node, inputs)};

@@ -47,4 +47,10 @@ void run_masked_softmax(const Node& node, std::span<const Tensor> inputs, Tensor
 void run_l2_normalize(const Node& node, const Tensor& x, Tensor& y);
 void run_additive_score(const Node& node, std::span<const Tensor> inputs, Tensor& y);
 
+// sequence.cpp: Embedding, the recurrent layers and the mask ops.
+void run_embedding(const Node& node, const Tensor& ids, Tensor& y);
+void run_recurrent(const Node& node, std::span<const Tensor> inputs, std::span<Tensor> outputs);
+void run_compare(const Node& node, const Tensor& x, Tensor& y);
+void run_reduce(const Node& node, const Tensor& x, Tensor& y);
+
 }  // namespace krt::reference

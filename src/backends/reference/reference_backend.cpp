@@ -21,6 +21,7 @@ void unravel(int64_t index, const Shape& shape, std::vector<int64_t>& coords) {
 }
 
 void run_node(const Node& node, std::span<const Tensor> inputs, std::span<Tensor> outputs) {
+  if (node.kind == OpKind::recurrent && !inputs.empty() && !outputs.empty()) return run_recurrent(node, inputs, outputs);
   if (inputs.empty() || outputs.size() != 1)
     fail(ErrorCode::internal, node.label(), ": reference kernel called with ", inputs.size(), " inputs and ", outputs.size(),
          " outputs");
@@ -45,6 +46,10 @@ void run_node(const Node& node, std::span<const Tensor> inputs, std::span<Tensor
     case OpKind::upsample: return run_upsample(node, x, y);
     case OpKind::elementwise: return run_elementwise(node, inputs, y);
     case OpKind::concat: return run_concat(node, inputs, y);
+    case OpKind::embedding: return run_embedding(node, x, y);
+    case OpKind::recurrent: break;  // handled above: several outputs
+    case OpKind::compare: return run_compare(node, x, y);
+    case OpKind::reduce: return run_reduce(node, x, y);
     case OpKind::normalize: return run_normalize(node, x, y);
     case OpKind::resize: return run_resize(node, x, y);
     case OpKind::einsum: return run_einsum(node, inputs, y);
