@@ -5,6 +5,7 @@
 #include "io/hdf5.h"
 
 #include <algorithm>
+#include <atomic>
 #include <optional>
 
 #include "io/hdf5_format.h"
@@ -15,6 +16,10 @@ using namespace h5;
 
 struct Hdf5File::Impl {
   FileInfo info;
+  // Bytes allocated by read_dataset so far (views of the file are free): all reads of one file
+  // share Limits::max_total_bytes, so many datasets naming the same stored bytes cannot add
+  // up to more memory than the limit allows.
+  mutable std::atomic<uint64_t> allocated{0};
 };
 
 namespace {
@@ -195,7 +200,14 @@ Tensor Hdf5File::read_dataset(std::string_view path) const {
   Scope scope(impl_->info, "dataset '" + display_path(path) + "'");
   ObjectHeader h = *resolve(scope, path, true);
   if (!h5::is_dataset(h)) scope.invalid("not a dataset");
-  return h5::read_dataset(scope, dataset_info(scope, h));
+  Tensor t = h5::read_dataset(scope, dataset_info(scope, h));
+  auto at = reinterpret_cast<uintptr_t>(t.data()), begin = reinterpret_cast<uintptr_t>(impl_->info.file.data());
+  if (at >= begin && at < begin + impl_->info.file.size()) return t;  // a zero-copy view of the file
+  uint64_t total = impl_->allocated.fetch_add(t.nbytes()) + t.nbytes();
+  if (total > impl_->info.limits.max_total_bytes)
+    fail(ErrorCode::limit_exceeded, impl_->info.name, ": reading dataset '", display_path(path), "' brings the data read to ",
+         total, " bytes, above the limit of ", impl_->info.limits.max_total_bytes, " (Limits::max_total_bytes)");
+  return t;
 }
 
 }  // namespace krt::io

@@ -403,6 +403,15 @@ Tensor read_dataset(Scope& scope, const DatasetInfo& info) {
   uint64_t file_bytes = checked_mul(scope, n, t.size, "dataset size");
   scope.check_alloc(n * dtype_size(dtype), "the dataset");
   if (n == 0) return Tensor(dtype, shape);
+  // No dataset can decode to more than its file can encode (deflate expands at most ~1032:1),
+  // so one that claims more (a lying dataspace, storage never written, missing chunks) is
+  // refused before anything is allocated, however high the user set the limits.
+  constexpr uint64_t kMaxExpansion = 1032, kSlack = uint64_t{1} << 20;
+  uint64_t encodable = checked_add(scope, checked_mul(scope, scope.file().file.size(), kMaxExpansion, "file size"),
+                                   kSlack, "file size");
+  if (file_bytes > encodable)
+    scope.invalid("claims ", file_bytes, " bytes of data, more than a file of ", scope.file().file.size(),
+                  " bytes can hold");
   const Layout& l = info.layout;
   if (l.kind == Layout::contiguous && l.size != kUndefined && l.size < file_bytes &&
       l.address != kUndefined) {
