@@ -10,3 +10,8 @@
 #include "kerasrt/limits.h"
 #include "kerasrt/model.h"
 #include "kerasrt/tensor.h"
+
+namespace krt {
+// The library version ("0.1.0"), as installed in the CMake package and kerasrt.pc.
+const char* version();
+}  // namespace krt

@@ -1,6 +1,7 @@
 // Loading, inspecting, compiling and running a model.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -105,6 +106,11 @@ std::vector<SupportedLayer> supported_layers();
 Model load(const std::string& path, const LoadOptions& options = {});
 // Loads an architecture JSON (`model.to_json()`) with the weights `save_weights` wrote to .h5.
 Model load(const std::string& json_path, const std::string& weights_path, const LoadOptions& options = {});
+// Loads a `.keras` or legacy `.h5` model from bytes in memory (an embedded resource, a download).
+// The bytes are copied, so the caller may free them on return; `name` stands for the file in
+// error messages. (A TF.js model.json names weight shards beside it: load it from its file.)
+Model load_from_memory(const void* data, size_t size, const std::string& name = "<memory>",
+                       const LoadOptions& options = {});
 
 struct ExecutionPlan;
 
