@@ -22,14 +22,18 @@ struct Device {
   static Device cpu() { return {Kind::cpu}; }
 };
 
+// Arithmetic precision of the compiled model (fp32 only for now; Keras's float32 models).
 enum class Precision { fp32 };
 
+// How Model::compile() builds the executable plan.
 struct CompileOptions {
   Device device = Device::cpu();
   Precision precision = Precision::fp32;
 };
 
+// How krt::load reads a file.
 struct LoadOptions {
+  // Caps on sizes read from the (untrusted) file; raise them for unusually large models.
   Limits limits;
 };
 
@@ -70,13 +74,17 @@ struct LayerOutputs {
 // A loaded (or built) model: its graph and weights, ready to compile. Cheap to copy.
 class Model {
  public:
+  // Inputs and outputs in Keras's order (the order run() takes and returns them).
   const std::vector<TensorInfo>& inputs() const;
   const std::vector<TensorInfo>& outputs() const;
+  // Top-level layers in summary order, with Keras's parameter counts.
   const std::vector<LayerInfo>& layers() const;
-  int64_t param_count() const;
+  int64_t param_count() const;  // Keras's count_params(): every stored variable
   const std::string& name() const;
   // The table Keras's model.summary() prints: layer, output shape, params; totals.
   std::string summary() const;
+  // Runs the graph passes and prepares kernels; the result may be run many times, from many
+  // threads. Compiling again is cheap but gives a separate plan and memory pool.
   CompiledModel compile(const CompileOptions& options = {}) const;
   // Runs the graph as imported, with the reference kernels, and returns every top-level
   // layer's outputs in summary order: for checking a model against Keras layer by layer.
@@ -85,6 +93,7 @@ class Model {
   // Layers folded at import (BatchNormalization) hold their folded scale and shift.
   std::vector<Tensor> layer_weights(const std::string& layer_name) const;
 
+  // For the loader, the builder and tools inside the project: ModelData is not a public type.
   explicit Model(std::shared_ptr<const ModelData> data);
   const ModelData& data() const { return *data_; }
 

@@ -1,4 +1,14 @@
 // krt::Tensor: a dense, row-major, shared-storage n-dimensional array.
+//
+// Copies of a Tensor share its bytes (like a shared_ptr); clone() makes a deep copy. To use your
+// own buffers without copying, wrap them:
+//
+//   std::vector<float> pixels(1 * 224 * 224 * 3);
+//   krt::Tensor x = krt::Tensor::wrap(krt::DType::f32, {1, 224, 224, 3}, pixels.data());
+//   auto y = exe.run({x});          // reads `pixels` in place; outputs own their storage
+//
+// The engine never writes to its inputs, and run() returns outputs that own their storage, so a
+// wrapped buffer only has to outlive the calls that use it.
 #pragma once
 
 #include <cstddef>
@@ -28,10 +38,13 @@ class Tensor {
   Tensor() = default;
   // A zero-filled tensor that owns its storage.
   Tensor(DType dtype, Shape shape);
-  // Views `data` without copying; the caller keeps it alive while the tensor is used.
+  // Views `data` (row-major, shape_elements(shape) elements of `dtype`) without copying; the
+  // caller keeps it alive while the tensor or any copy of it is used.
   static Tensor wrap(DType dtype, Shape shape, void* data);
-  // Shares ownership of externally managed storage (e.g. a memory-mapped file).
+  // Like wrap, but the tensor holds `owner` (e.g. a memory map or a buffer of the caller's) and
+  // so keeps the storage alive as long as any copy of the tensor exists.
   static Tensor adopt(DType dtype, Shape shape, std::shared_ptr<void> owner, void* data);
+  // Reads / writes NumPy's .npy format (float32/64, int32/64, uint8; C order).
   static Tensor from_npy(const std::string& path);
   void save_npy(const std::string& path) const;
 
