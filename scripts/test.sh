@@ -16,7 +16,7 @@ cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DKERASRT_SANITIZE=ON -DKERASR
 cmake --build build-asan -j"$jobs" --target kerasrt_tests kerasrt_cli
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ./build-asan/tests/kerasrt_tests \
-  --gtest_filter='ErrorCases.*:Cli.*:Hdf5*:Zip*:Json*:Npy*:*seed*:MemoryPlan.*:*FuzzReplay*:MalformedCorpus.*:HugeClaims.*:Limits.*:RunSafety.*'
+  --gtest_filter='ErrorCases.*:Cli*:ImageTensor.*:Hdf5*:Zip*:Json*:Npy*:*seed*:MemoryPlan.*:*FuzzReplay*:MalformedCorpus.*:HugeClaims.*:Limits.*:RunSafety.*'
 
 echo "== fuzzers (libFuzzer + ASan + UBSan), ${FUZZ_SECONDS:-20} s each; see docs/security.md"
 JOBS="$jobs" ./scripts/fuzz.sh "${FUZZ_SECONDS:-20}"
