@@ -1,5 +1,6 @@
 #include "keras/model_builder.h"
 
+#include <algorithm>
 #include <deque>
 #include <map>
 
@@ -212,40 +213,71 @@ class Builder {
            registered.empty() || registered == e.class_name ? "" : " (registered as '" + registered + "')",
            "; kerasrt supports the built-in Keras layers listed in docs/layers.md");
     }
-    std::optional<ValueId> implicit_mask;
-    if (implicit_masks_ && !inputs.empty())
-      if (auto it = mask_of_.find(inputs[0]); it != mask_of_.end()) implicit_mask = it->second;
-    ValueId first_input = inputs.empty() ? -1 : inputs[0];
+    // The implicit masks of the inputs; kUnknownMask marks one kerasrt does not model.
+    std::vector<std::optional<ValueId>> in_masks(inputs.size());
+    if (implicit_masks_)
+      for (size_t i = 0; i < inputs.size(); ++i)
+        if (auto it = mask_of_.find(inputs[i]); it != mask_of_.end()) in_masks[i] = it->second;
+    const bool unknown = !in_masks.empty() && in_masks[0] == kUnknownMask;
+    const std::vector<ValueId> input_values = inputs;
     LayerContext ctx(graph_, file_, *e.config, e.name, e.class_name, std::move(inputs), *e.weights, call ? call->kwargs : nullptr);
-    ctx.set_call(call ? call->args : nullptr, std::move(kwarg_values), implicit_mask);
+    ctx.set_call(call ? call->args : nullptr, std::move(kwarg_values), unknown || in_masks.empty() ? std::nullopt : in_masks[0]);
     std::vector<ValueId> outputs = importer->import(ctx);
-    if (implicit_masks_) propagate_mask(e, ctx, first_input, implicit_mask, outputs);
+    if (unknown && ctx.input_mask_used())
+      fail(ErrorCode::unsupported, layer_context(e), ": its implicit mask comes from concatenating masked sequences along "
+           "an axis other than the features, which kerasrt does not model");
+    if (implicit_masks_) propagate_mask(e, ctx, input_values, in_masks, outputs);
     return outputs;
   }
 
+  static constexpr ValueId kUnknownMask = -2;
+
   // Where configs leave masks implicit (Sequential models, Keras 1/2), they follow the layers
   // as Keras's compute_mask does: set by Embedding(mask_zero)/Masking/RNNs through the context,
-  // kept by the layers below that pass masks through unchanged, dropped by the others.
-  void propagate_mask(const LayerEntry& e, const LayerContext& ctx, ValueId input, std::optional<ValueId> mask,
-                      const std::vector<ValueId>& outputs) {
+  // kept by the layers below that pass masks through unchanged, combined (logical and) by merge
+  // layers, dropped by the others.
+  void propagate_mask(const LayerEntry& e, LayerContext& ctx, const std::vector<ValueId>& inputs,
+                      const std::vector<std::optional<ValueId>>& masks, const std::vector<ValueId>& outputs) {
     for (const auto& [i, m] : ctx.output_masks())
       if (i < outputs.size()) mask_of_[outputs[i]] = m;
-    if (!mask || !ctx.output_masks().empty() || ctx.input_mask_used() || outputs.empty()) return;
+    std::vector<ValueId> given;  // the distinct masks of the inputs
+    for (const std::optional<ValueId>& m : masks)
+      if (m && std::find(given.begin(), given.end(), *m) == given.end()) given.push_back(*m);
+    if (given.empty() || !ctx.output_masks().empty() || ctx.input_mask_used() || outputs.empty()) return;
+    auto same_time_axis = [&](ValueId a, ValueId b) {
+      const Shape& x = graph_.values[a].shape;
+      const Shape& y = graph_.values[b].shape;
+      return x.size() >= 2 && y.size() >= 2 && x[1] == y[1];
+    };
     static const char* const keep[] = {
         "Dense", "Activation", "Dropout", "SpatialDropout1D", "GaussianNoise", "GaussianDropout", "AlphaDropout",
         "ActivityRegularization", "ReLU", "LeakyReLU", "ELU", "PReLU", "ThresholdedReLU", "BatchNormalization",
         "LayerNormalization", "UnitNormalization", "Rescaling"};
-    for (const char* k : keep) {
-      if (e.class_name != k) continue;
-      const Shape& in = graph_.values[input].shape;
-      const Shape& out = graph_.values[outputs[0]].shape;
-      if (in.size() >= 2 && out.size() >= 2 && in[1] == out[1]) mask_of_[outputs[0]] = *mask;
-      return;
-    }
+    for (const char* k : keep)
+      if (e.class_name == k) {
+        if (masks[0] && same_time_axis(inputs[0], outputs[0])) mask_of_[outputs[0]] = *masks[0];
+        return;
+      }
+    // Merge layers keep the values and and the masks of the masked inputs (Keras's
+    // Merge.compute_mask); Concatenate does so along the features axis only.
+    static const char* const merges[] = {"Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate"};
+    for (const char* m : merges)
+      if (e.class_name == m) {
+        const int64_t rank = static_cast<int64_t>(graph_.values[outputs[0]].shape.size());
+        const int64_t axis = e.class_name == "Concatenate" ? LayerConfig(*e.config, "").get_int("axis", -1) : -1;
+        if (std::find(given.begin(), given.end(), kUnknownMask) != given.end() || (axis != -1 && axis != rank - 1) ||
+            !same_time_axis(inputs[0], outputs[0])) {
+          mask_of_[outputs[0]] = kUnknownMask;
+          return;
+        }
+        ValueId combined = given[0];
+        for (size_t i = 1; i < given.size(); ++i)
+          combined = ctx.emit(OpKind::elementwise, ElementwiseParams{ElementwiseKind::multiply}, {combined, given[i]}, {}, "mask");
+        mask_of_[outputs[0]] = combined;
+        return;
+      }
     // Layers whose Keras call reads the mask: ignoring it would silently change the result.
-    static const char* const readers[] = {"GlobalAveragePooling1D", "Attention", "AdditiveAttention", "MultiHeadAttention",
-                                          "Softmax", "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum",
-                                          "Concatenate"};
+    static const char* const readers[] = {"GlobalAveragePooling1D", "Attention", "AdditiveAttention", "MultiHeadAttention", "Softmax"};
     for (const char* r : readers)
       if (e.class_name == r)
         fail(ErrorCode::unsupported, layer_context(e), ": receives a mask from Embedding(mask_zero=True) or Masking "
