@@ -3,10 +3,12 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "kerasrt/custom_layer.h"
 #include "kerasrt/limits.h"
 #include "kerasrt/tensor.h"
 
@@ -35,6 +37,9 @@ struct CompileOptions {
 struct LoadOptions {
   // Caps on sizes read from the (untrusted) file; raise them for unusually large models.
   Limits limits;
+  // C++ implementations of custom layer classes, keyed by the saved class name ("ScaleShift")
+  // or Keras's registered name ("MyPkg>ScaleShift"); see kerasrt/custom_layer.h.
+  std::map<std::string, CustomLayerFactory> custom_layers;
 };
 
 // A named model input or output; `dynamic` (-1) marks dimensions fixed only at run time.

@@ -20,6 +20,8 @@ struct FileInfo {
   std::string keras_version;  // "3.15.1", "2.13.1", ... ("" when unknown)
   int keras_major = 3;
   std::string backend;        // "tensorflow", "theano", ... ("" when unknown)
+  // The program's custom layer implementations (LoadOptions::custom_layers), or null.
+  const std::map<std::string, CustomLayerFactory>* custom_layers = nullptr;
 };
 
 // Everything one layer call needs: its config, inputs, weights and the graph to add nodes to.

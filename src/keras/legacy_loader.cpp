@@ -17,7 +17,7 @@ std::string optional_string_attribute(const io::Hdf5File& h5, const char* group,
 // keras_version and backend as Keras wrote them: on the root, or on the weights group. Keras 2
 // read a missing keras_version as "1": only Keras 1 wrote files without one.
 FileInfo h5_file_info(const io::Hdf5File& h5, const std::string& path, const char* weights_group) {
-  FileInfo file{path, "", 3, ""};
+  FileInfo file{path, "", 3, "", nullptr};
   file.keras_version = optional_string_attribute(h5, "/", "keras_version");
   if (file.keras_version.empty()) file.keras_version = optional_string_attribute(h5, weights_group, "keras_version");
   file.keras_major = keras_major_of(file.keras_version, 1);

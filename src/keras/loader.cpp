@@ -45,13 +45,14 @@ std::shared_ptr<ModelData> finish(const keras::ImportedModel& imported, Graph gr
   return data;
 }
 
-std::shared_ptr<ModelData> load_keras_zip(const io::Bytes& bytes, const std::string& path, const Limits& limits) {
+std::shared_ptr<ModelData> load_keras_zip(const io::Bytes& bytes, const std::string& path, const LoadOptions& options) {
+  const Limits& limits = options.limits;
   io::ZipReader zip(bytes, path, limits);
   const io::ZipEntry* config_entry = zip.find("config.json");
   if (!config_entry) fail(ErrorCode::invalid_file, path, ": the archive has no config.json, so it is not a Keras model file");
   const io::ZipEntry* weights_entry = zip.find("model.weights.h5");
   if (!weights_entry) fail(ErrorCode::invalid_file, path, ": the archive has no model.weights.h5 (the model's weights)");
-  FileInfo file{path, "", 3, ""};
+  FileInfo file{path, "", 3, "", &options.custom_layers};
   if (const io::ZipEntry* meta = zip.find("metadata.json")) {
     io::Bytes text = zip.read(*meta);
     io::Json metadata = io::parse_json(text.as_string_view(), path + ": metadata.json", limits);
@@ -71,20 +72,24 @@ std::shared_ptr<ModelData> load_keras_zip(const io::Bytes& bytes, const std::str
   return finish(imported, std::move(graph), path);
 }
 
-std::shared_ptr<ModelData> load_source(keras::ModelSource src, const std::string& path, const Limits& limits) {
+std::shared_ptr<ModelData> load_source(keras::ModelSource src, const std::string& path, const LoadOptions& options) {
+  const Limits& limits = options.limits;
+  src.file.custom_layers = &options.custom_layers;
   Graph graph;
   keras::ImportedModel imported = keras::import_model(graph, src.file, src.config, *src.weights, nullptr, limits);
   return finish(imported, std::move(graph), path);
 }
 
-std::shared_ptr<ModelData> load_legacy_h5(const io::Bytes& bytes, const std::string& path, const Limits& limits) {
-  return load_source(keras::legacy_h5_source(std::make_shared<io::Hdf5File>(bytes, path, limits), path, limits), path, limits);
+std::shared_ptr<ModelData> load_legacy_h5(const io::Bytes& bytes, const std::string& path, const LoadOptions& options) {
+  const Limits& limits = options.limits;
+  return load_source(keras::legacy_h5_source(std::make_shared<io::Hdf5File>(bytes, path, limits), path, limits), path, options);
 }
 
 // A JSON file: a TF.js layers model (model.json), or an architecture without its weights.
-std::shared_ptr<ModelData> load_json(const io::Bytes& bytes, const std::string& path, const Limits& limits) {
+std::shared_ptr<ModelData> load_json(const io::Bytes& bytes, const std::string& path, const LoadOptions& options) {
+  const Limits& limits = options.limits;
   io::Json json = io::parse_json(bytes.as_string_view(), path, limits);
-  if (json.is_object() && json.find("modelTopology")) return load_source(keras::tfjs_source(json, path, limits), path, limits);
+  if (json.is_object() && json.find("modelTopology")) return load_source(keras::tfjs_source(json, path, limits), path, options);
   if (json.is_object() && json.find("class_name"))
     fail(ErrorCode::invalid_argument, path, ": an architecture JSON without weights; load it with its weights file "
          "(krt::load(json, weights), kerasrt run ARCH.json --weights W.h5)");
@@ -105,16 +110,16 @@ bool looks_like_json(const io::Bytes& bytes) {
 Model load_from_bytes(io::Bytes bytes, const std::string& name, const LoadOptions& options) {
   if (bytes.size() == 0) fail(ErrorCode::invalid_file, name, ": the file is empty");
   static const uint8_t kHdf5Magic[8] = {0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
-  if (bytes.size() >= 4 && std::memcmp(bytes.data(), "PK", 2) == 0) return Model(load_keras_zip(bytes, name, options.limits));
-  if (bytes.size() >= 8 && std::memcmp(bytes.data(), kHdf5Magic, 8) == 0) return Model(load_legacy_h5(bytes, name, options.limits));
-  if (looks_like_json(bytes)) return Model(load_json(bytes, name, options.limits));
+  if (bytes.size() >= 4 && std::memcmp(bytes.data(), "PK", 2) == 0) return Model(load_keras_zip(bytes, name, options));
+  if (bytes.size() >= 8 && std::memcmp(bytes.data(), kHdf5Magic, 8) == 0) return Model(load_legacy_h5(bytes, name, options));
+  if (looks_like_json(bytes)) return Model(load_json(bytes, name, options));
   fail(ErrorCode::invalid_file, name, ": not a Keras model file (expected a .keras zip archive, an HDF5 .h5 file or a TF.js model.json)");
 }
 
 Model load(const std::string& path, const LoadOptions& options) { return load_from_bytes(io::map_file(path), path, options); }
 
 Model load(const std::string& json_path, const std::string& weights_path, const LoadOptions& options) {
-  return Model(load_source(keras::json_weights_source(json_path, weights_path, options.limits), json_path, options.limits));
+  return Model(load_source(keras::json_weights_source(json_path, weights_path, options.limits), json_path, options));
 }
 
 }  // namespace krt

@@ -179,6 +179,38 @@ class Builder {
     return module && module->kind() == Json::Kind::string && module->as_string().rfind("keras.src.ops", 0) == 0;
   }
 
+  const CustomLayerFactory* find_custom_layer(const std::string& class_name, const std::string& registered) const {
+    if (!file_.custom_layers) return nullptr;
+    for (const std::string& key : {registered, class_name}) {
+      auto it = file_.custom_layers->find(key);
+      if (!key.empty() && it != file_.custom_layers->end()) return &it->second;
+    }
+    return nullptr;
+  }
+
+  // A custom class with a registered C++ implementation: one node that calls it.
+  std::vector<ValueId> call_custom_layer(const LayerEntry& e, const CustomLayerFactory& factory,
+                                         const std::string& registered, const std::vector<ValueId>& inputs) {
+    CustomLayerInfo info{e.name, e.class_name, registered, e.config->dump(), {}, e.weights->all_variables()};
+    for (ValueId v : inputs) info.input_shapes.push_back(graph_.values[v].shape);
+    std::shared_ptr<const CustomLayer> impl = factory(info);
+    if (!impl) fail(ErrorCode::unsupported, layer_context(e), ": its registered implementation refused the layer");
+    Node node;
+    node.kind = OpKind::custom;
+    node.params = CustomParams{impl};
+    node.name = e.name;
+    node.keras_class = e.class_name;
+    node.inputs = inputs;
+    node.weights = info.weights;
+    std::vector<Shape> shapes = impl->output_shapes(info.input_shapes);
+    if (shapes.empty()) fail(ErrorCode::invalid_argument, layer_context(e), ": its implementation declares no outputs");
+    for (size_t i = 0; i < shapes.size(); ++i)
+      node.outputs.push_back(graph_.add_value(e.name + (i ? ":" + std::to_string(i) : ""), shapes[i]));
+    std::vector<ValueId> outputs = node.outputs;
+    graph_.add_node(std::move(node));
+    return outputs;
+  }
+
   std::string layer_context(const LayerEntry& e) const { return str_cat(file_.display_name, ": layer '", e.name, "' (", e.class_name, ")"); }
 
   ValueId make_input(const LayerEntry& e, const Json& config) {
@@ -203,12 +235,14 @@ class Builder {
     }
     if (e.class_name == "Lambda")
       fail(ErrorCode::unsupported, layer_context(e), ": Lambda layers hold Python code, which kerasrt never executes; "
-           "rebuild the model without it or register a C++ implementation");
+           "rebuild the model without it");
     if (e.class_name == "InputLayer") return inputs;
     const LayerImporter* importer = layer_registry().find(e.class_name);
     if (!importer) {
       std::string registered;
       if (const Json* r = e.json->find("registered_name"); r && r->kind() == Json::Kind::string) registered = r->as_string();
+      if (const CustomLayerFactory* factory = find_custom_layer(e.class_name, registered))
+        return call_custom_layer(e, *factory, registered, inputs);
       fail(ErrorCode::unsupported, layer_context(e), ": unknown layer class",
            registered.empty() || registered == e.class_name ? "" : " (registered as '" + registered + "')",
            "; kerasrt supports the built-in Keras layers listed in docs/layers.md");

@@ -32,6 +32,16 @@ class WeightScope {
   // in legacy .h5 the weights whose names have the wrapped layer's name `layer_name` as a path
   // component ("bidir/forward_lstm/lstm_cell/kernel" for "forward_lstm").
   virtual std::unique_ptr<WeightScope> sub_layer(const std::string& attr, const std::string& layer_name) const = 0;
+  // Every variable stored directly for this layer, in creation order (for custom layers).
+  std::vector<Tensor> all_variables() const {
+    std::vector<Tensor> out;
+    for (int i = 0; i < 4096; ++i) {
+      std::optional<Tensor> t = find(i, "");
+      if (!t) break;
+      out.push_back(std::move(*t));
+    }
+    return out;
+  }
   // Total elements of all variables stored in this scope, recursively (Keras's param count).
   virtual int64_t total_elements() const = 0;
 };

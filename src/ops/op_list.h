@@ -21,7 +21,8 @@
   X(upsample, UpsampleParams, "nearest-neighbour repeat of spatial axes")                \
   X(elementwise, ElementwiseParams, "add, subtract, multiply, average, maximum, minimum") \
   X(concat, ConcatParams, "concatenate along an axis")                                   \
-  X(identity, IdentityParams, "y = x (Dropout and friends at inference)")              \
+  X(identity, IdentityParams, "y = x (Dropout and friends at inference)")                 \
+  X(custom, CustomParams, "a custom layer class run by its registered C++ implementation")              \
   X(einsum, EinsumParams, "einsum of inputs (and a kernel), scale, bias, activation")   \
   X(masked_softmax, MaskedSoftmaxParams, "softmax with a mask input / causal mask")     \
   X(l2_normalize, L2NormalizeParams, "x / ||x|| over axes (zero norm counts as 1)")     \

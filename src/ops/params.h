@@ -4,9 +4,11 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "kerasrt/custom_layer.h"
 #include "ops/activation.h"
 #include "ops/params_sequence.h"  // embedding, recurrent, compare, reduce
 
@@ -105,6 +107,10 @@ struct ConcatParams {
 };
 
 struct IdentityParams {};
+
+struct CustomParams {
+  std::shared_ptr<const CustomLayer> layer;  // the user's implementation (kerasrt/custom_layer.h)
+};
 
 // Normalizes over `axes` (and over channel groups of `group_axis`), then scales and shifts:
 //   moments:      (x - mean) / sqrt(var + eps)            LayerNormalization, GroupNormalization

@@ -368,6 +368,7 @@ Shape infer_single(const Node& node, const Shape& in) {
 }  // namespace
 
 std::vector<Shape> infer_output_shapes(const Node& node, const std::vector<Shape>& inputs) {
+  if (node.kind == OpKind::custom) return node.get<CustomParams>().layer->output_shapes(inputs);
   switch (node.kind) {
     case OpKind::recurrent: return infer_recurrent(node, inputs);
     case OpKind::elementwise: return {infer_elementwise(node, inputs)};

@@ -21,6 +21,11 @@ void unravel(int64_t index, const Shape& shape, std::vector<int64_t>& coords) {
 }
 
 void run_node(const Node& node, std::span<const Tensor> inputs, std::span<Tensor> outputs) {
+  if (node.kind == OpKind::custom) {
+    std::vector<Tensor> out(outputs.begin(), outputs.end());  // views: the kernel writes through
+    node.get<CustomParams>().layer->run(std::vector<Tensor>(inputs.begin(), inputs.end()), out);
+    return;
+  }
   if (node.kind == OpKind::recurrent && !inputs.empty() && !outputs.empty()) return run_recurrent(node, inputs, outputs);
   if (inputs.empty() || outputs.size() != 1)
     fail(ErrorCode::internal, node.label(), ": reference kernel called with ", inputs.size(), " inputs and ", outputs.size(),
@@ -48,6 +53,7 @@ void run_node(const Node& node, std::span<const Tensor> inputs, std::span<Tensor
     case OpKind::concat: return run_concat(node, inputs, y);
     case OpKind::embedding: return run_embedding(node, x, y);
     case OpKind::recurrent: break;  // handled above: several outputs
+    case OpKind::custom: break;     // handled above: the user's implementation
     case OpKind::compare: return run_compare(node, x, y);
     case OpKind::reduce: return run_reduce(node, x, y);
     case OpKind::normalize: return run_normalize(node, x, y);
