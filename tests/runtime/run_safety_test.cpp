@@ -18,7 +18,8 @@
 #endif
 #endif
 #ifdef KRT_TEST_ASAN
-#include <sanitizer/allocator_interface.h>
+// From ASan's allocator interface (declared here: GCC ships no allocator_interface.h).
+extern "C" size_t __sanitizer_get_current_allocated_bytes();
 #endif
 
 namespace krt::test {

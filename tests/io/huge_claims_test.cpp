@@ -11,6 +11,7 @@
 #include <fstream>
 #include <functional>
 
+#include "expect_error.h"
 #include "io/bytes.h"
 #include "io/hdf5.h"
 #include "io/npy.h"
@@ -19,6 +20,8 @@
 
 namespace krt::test {
 namespace {
+
+using krt::test::expect_error;
 
 std::string malformed(const std::string& name) { return data_dir() + "/malformed/" + name; }
 
@@ -87,8 +90,12 @@ TEST(HugeClaims, ModelsClaimingTwoToTheFortyElementsAreRefusedWithoutAllocating)
 
 TEST(HugeClaims, OneTerabyteHdf5DatasetIsRefusedWithoutAllocating) {
   std::string path = malformed("huge_1tb_dataset.h5");
-  // The claim is read (a valid dataspace)...
-  EXPECT_EQ(io::Hdf5File(io::map_file(path), path).dataset_shape("data"), (Shape{int64_t{1} << 38}));
+  // With the default limits the claim is refused as soon as its dataspace is read...
+  Error e = expect_error([&] { io::Hdf5File(io::map_file(path), path).dataset_shape("data"); });
+  EXPECT_EQ(e.code(), ErrorCode::limit_exceeded) << e.what();
+  // ...and with raised limits it is read (a valid dataspace)...
+  EXPECT_EQ(io::Hdf5File(io::map_file(path), path, raised_limits().limits).dataset_shape("data"),
+            (Shape{int64_t{1} << 38}));
   for (const LoadOptions& options : {LoadOptions{}, raised_limits()}) {
     // ...but not believed.
     int code = run_with_small_address_space(
