@@ -53,29 +53,27 @@ std::vector<ValueId> import_relu(LayerContext& ctx) {
   return {emit_elementwise(ctx, a)};
 }
 
-std::vector<ValueId> import_leaky_relu(LayerContext& ctx) {
+// A layer that is one element-wise activation with a single parameter read from its config.
+ValueId emit_alpha_activation(LayerContext& ctx, ActivationKind kind, double alpha) {
   ctx.expect_inputs(1);
   Activation a;
-  a.kind = ActivationKind::leaky_relu;
+  a.kind = kind;
+  a.alpha = static_cast<float>(alpha);
+  return emit_elementwise(ctx, a);
+}
+
+std::vector<ValueId> import_leaky_relu(LayerContext& ctx) {
   // Keras 3 calls it negative_slope, Keras 2 alpha; both default to 0.3 for the layer.
-  a.alpha = static_cast<float>(ctx.config().get_float("negative_slope", ctx.config().get_float("alpha", 0.3)));
-  return {emit_elementwise(ctx, a)};
+  double slope = ctx.config().get_float("negative_slope", ctx.config().get_float("alpha", 0.3));
+  return {emit_alpha_activation(ctx, ActivationKind::leaky_relu, slope)};
 }
 
 std::vector<ValueId> import_elu(LayerContext& ctx) {
-  ctx.expect_inputs(1);
-  Activation a;
-  a.kind = ActivationKind::elu;
-  a.alpha = static_cast<float>(ctx.config().get_float("alpha", 1.0));
-  return {emit_elementwise(ctx, a)};
+  return {emit_alpha_activation(ctx, ActivationKind::elu, ctx.config().get_float("alpha", 1.0))};
 }
 
 std::vector<ValueId> import_thresholded_relu(LayerContext& ctx) {
-  ctx.expect_inputs(1);
-  Activation a;
-  a.kind = ActivationKind::thresholded_relu;
-  a.alpha = static_cast<float>(ctx.config().get_float("theta", 1.0));
-  return {emit_elementwise(ctx, a)};
+  return {emit_alpha_activation(ctx, ActivationKind::thresholded_relu, ctx.config().get_float("theta", 1.0))};
 }
 
 std::vector<ValueId> import_softmax(LayerContext& ctx) {

@@ -10,69 +10,71 @@ void run_copy(const Tensor& x, Tensor& y) {
   if (x.data() != y.data() && x.nbytes()) std::memcpy(y.data(), x.data(), x.nbytes());
 }
 
-void run_transpose(const Node& node, const Tensor& x, Tensor& y) {
-  const auto& perm = node.get<TransposeParams>().perm;
+namespace {
+
+// The loop every data-movement op shares: for each output element, `source` maps its
+// coordinates and the input strides to the offset of the input element it copies, or -1 for
+// an element outside the input (which gets `fill`).
+template <class Source>
+void gather(const Tensor& x, Tensor& y, Source source, float fill = 0.f) {
   const auto xs = strides_of(x.shape());
   const float* xp = x.data_as<float>();
   float* yp = y.data_as<float>();
   std::vector<int64_t> c;
   for (int64_t i = 0; i < y.size(); ++i) {
     unravel(i, y.shape(), c);
+    const int64_t off = source(c, xs);
+    yp[i] = off >= 0 ? xp[off] : fill;
+  }
+}
+
+}  // namespace
+
+void run_transpose(const Node& node, const Tensor& x, Tensor& y) {
+  const auto& perm = node.get<TransposeParams>().perm;
+  gather(x, y, [&](const std::vector<int64_t>& c, const std::vector<int64_t>& xs) {
     int64_t off = 0;
     for (size_t a = 0; a < c.size(); ++a) off += c[a] * xs[perm[a]];  // y axis a is x axis perm[a]
-    yp[i] = xp[off];
-  }
+    return off;
+  });
 }
 
 void run_pad(const Node& node, const Tensor& x, Tensor& y) {
   const auto& p = node.get<PadParams>();
-  const auto xs = strides_of(x.shape());
-  const float* xp = x.data_as<float>();
-  float* yp = y.data_as<float>();
-  std::vector<int64_t> c;
-  for (int64_t i = 0; i < y.size(); ++i) {
-    unravel(i, y.shape(), c);
-    int64_t off = 0;
-    bool inside = true;
-    for (size_t a = 0; a < c.size() && inside; ++a) {
-      const int64_t src = c[a] - p.before[a];
-      inside = src >= 0 && src < x.shape()[a];
-      off += src * xs[a];
-    }
-    yp[i] = inside ? xp[off] : p.value;
-  }
+  gather(
+      x, y,
+      [&](const std::vector<int64_t>& c, const std::vector<int64_t>& xs) -> int64_t {
+        int64_t off = 0;
+        for (size_t a = 0; a < c.size(); ++a) {
+          const int64_t src = c[a] - p.before[a];
+          if (src < 0 || src >= x.shape()[a]) return -1;
+          off += src * xs[a];
+        }
+        return off;
+      },
+      p.value);
 }
 
 void run_slice(const Node& node, const Tensor& x, Tensor& y) {
   const auto& p = node.get<SliceParams>();
-  const auto xs = strides_of(x.shape());
-  const float* xp = x.data_as<float>();
-  float* yp = y.data_as<float>();
-  std::vector<int64_t> c;
-  for (int64_t i = 0; i < y.size(); ++i) {
-    unravel(i, y.shape(), c);
+  gather(x, y, [&](const std::vector<int64_t>& c, const std::vector<int64_t>& xs) {
     int64_t off = 0;
     for (size_t a = 0; a < c.size(); ++a) off += (c[a] + p.crop_before[a]) * xs[a];
-    yp[i] = xp[off];
-  }
+    return off;
+  });
 }
 
 // Nearest neighbour: out[i] = in[i / factor] on each spatial axis (axes 1..rank-2).
 void run_upsample(const Node& node, const Tensor& x, Tensor& y) {
   const auto& f = node.get<UpsampleParams>().factors;
-  const auto xs = strides_of(x.shape());
-  const float* xp = x.data_as<float>();
-  float* yp = y.data_as<float>();
-  std::vector<int64_t> c;
-  for (int64_t i = 0; i < y.size(); ++i) {
-    unravel(i, y.shape(), c);
+  gather(x, y, [&](const std::vector<int64_t>& c, const std::vector<int64_t>& xs) {
     int64_t off = 0;
     for (size_t a = 0; a < c.size(); ++a) {
       const bool spatial = a >= 1 && a + 1 < c.size();
       off += (spatial ? c[a] / f[a - 1] : c[a]) * xs[a];
     }
-    yp[i] = xp[off];
-  }
+    return off;
+  });
 }
 
 // Row-major concat: for every index of the axes before `axis`, the inputs' blocks follow each other.
