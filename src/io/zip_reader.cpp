@@ -251,10 +251,15 @@ Bytes ZipReader::inflate(const ZipEntry& e, const Bytes& compressed) const {
   if (usize > limits_.max_total_bytes)
     fail(ErrorCode::limit_exceeded, dn, ": zip member '", e.name, "': uncompressed size ", usize,
          " bytes is above the limit of ", limits_.max_total_bytes, " (Limits::max_total_bytes)");
+  if (usize > limits_.max_total_bytes - inflated_bytes_)
+    fail(ErrorCode::limit_exceeded, dn, ": zip member '", e.name, "': inflating its ", usize, " bytes after ",
+         inflated_bytes_, " bytes already inflated from this archive is above the limit of ", limits_.max_total_bytes,
+         " (Limits::max_total_bytes)");
   if (usize / kMaxDeflateRatio > e.compressed_size + 1)
     fail(ErrorCode::invalid_file, dn, ": zip member '", e.name, "': claims ", usize, " bytes from only ",
          e.compressed_size, " compressed bytes, more than deflate can achieve");
 
+  inflated_bytes_ += usize;  // counted before allocating, so a failed member still uses budget
   std::vector<uint8_t> out(usize);
   z_stream zs{};
   if (inflateInit2(&zs, -MAX_WBITS) != Z_OK)  // raw deflate: zip has no zlib header

@@ -37,8 +37,11 @@ class ZipReader {
   // The member's uncompressed bytes. Stored members are a zero-copy slice of the archive
   // (their CRC is not checked: that would read every page of a large mapped weights file);
   // deflated members are inflated into an owned buffer, stopping at the declared size, and
-  // their CRC is checked.
+  // their CRC is checked. All inflations of one archive together stay within
+  // Limits::max_total_bytes, so many small members cannot add up to an unbounded load.
   Bytes read(const ZipEntry& entry) const;
+  // Bytes inflated so far by read(), for callers that share the per-load budget.
+  uint64_t inflated_bytes() const { return inflated_bytes_; }
 
   const std::string& display_name() const { return display_name_; }
 
@@ -51,6 +54,7 @@ class ZipReader {
   std::string display_name_;
   Limits limits_;
   std::vector<ZipEntry> entries_;
+  mutable uint64_t inflated_bytes_ = 0;  // read() is logically const; this is its budget
 };
 
 }  // namespace krt::io

@@ -63,7 +63,11 @@ std::shared_ptr<ModelData> load_keras_zip(const io::Bytes& bytes, const std::str
   }
   io::Bytes config_text = zip.read(*config_entry);
   io::Json config = keras::normalize_model_config(io::parse_json(config_text.as_string_view(), path + ": config.json", limits), file);
-  auto weights = std::make_shared<io::Hdf5File>(zip.read(*weights_entry), path + ": model.weights.h5", limits);
+  io::Bytes weights_bytes = zip.read(*weights_entry);
+  // One budget per load: what the weights' datasets may allocate is what inflation left.
+  Limits weight_limits = limits;
+  weight_limits.max_total_bytes -= zip.inflated_bytes();
+  auto weights = std::make_shared<io::Hdf5File>(std::move(weights_bytes), path + ": model.weights.h5", weight_limits);
   // tf.keras 2.12/2.13 wrote .keras files too, with its own weight layout.
   std::unique_ptr<keras::WeightScope> scope =
       keras::is_tf_keras_zip_weights(*weights) ? keras::tf_keras_zip_weight_scope(weights, config) : keras::keras3_weight_scope(weights);

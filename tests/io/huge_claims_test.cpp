@@ -142,5 +142,25 @@ TEST(Limits, UsersCanRaiseThem) {
   EXPECT_NO_THROW(load(data_dir() + "/fixtures/seed/seed_small_functional/model.keras", few_layers));
 }
 
+TEST(Limits, OneLoadSharesOneBudgetAcrossItsZipMembers) {
+  // The elu_layer model with its three members deflated (tests/data/io/make_test_files.py):
+  // they inflate to 64 + 849 + 8888 bytes. Each fits a budget of their sum minus one, but
+  // not all three together.
+  std::string deflated = data_dir() + "/io/deflated_model.keras";
+  std::string stored = data_dir() + "/fixtures/layers/elu_layer/model.keras";
+  Tensor input = Tensor::from_npy(data_dir() + "/fixtures/layers/elu_layer/input_0.npy");
+  Tensor a = load(deflated).compile().run({input})[0];
+  Tensor b = load(stored).compile().run({input})[0];
+  ASSERT_EQ(a.size(), b.size());
+  for (int64_t i = 0; i < a.size(); ++i) EXPECT_EQ(a.data_as<float>()[i], b.data_as<float>()[i]) << i;
+
+  LoadOptions tight;
+  tight.limits.max_total_bytes = 64 + 849 + 8888 - 1;
+  Error e = expect_error([&] { load(deflated, tight); });
+  EXPECT_EQ(e.code(), ErrorCode::limit_exceeded);
+  EXPECT_NE(std::string(e.what()).find("already inflated from this archive"), std::string::npos) << e.what();
+  EXPECT_NE(std::string(e.what()).find("model.weights.h5"), std::string::npos) << e.what();
+}
+
 }  // namespace
 }  // namespace krt::test

@@ -234,6 +234,22 @@ TEST(ZipReader, HugeDeclaredSizeIsRefusedBeforeAllocating) {
   EXPECT_NE(std::string(e.what()).find("more than deflate can achieve"), std::string::npos) << e.what();
 }
 
+TEST(ZipReader, AllInflationsOfOneArchiveShareTheLimit) {
+  // data.bin inflates to 100000 bytes: once fits a 150000-byte budget, twice does not.
+  Limits budget;
+  budget.max_total_bytes = 150000;
+  ZipReader zip(map_file(io_dir() + "/deflated.zip"), "test.zip", budget);
+  const ZipEntry& data = *zip.find("data.bin");
+  EXPECT_EQ(zip.read(data).size(), 100000u);
+  EXPECT_EQ(zip.read(*zip.find("stored.txt")).size(), 13u);  // stored members are views: free
+  EXPECT_EQ(zip.inflated_bytes(), 100000u);
+  Error e = expect_error([&] { zip.read(data); });
+  EXPECT_EQ(e.code(), ErrorCode::limit_exceeded);
+  EXPECT_STREQ(e.what(),
+               "test.zip: zip member 'data.bin': inflating its 100000 bytes after 100000 bytes already inflated "
+               "from this archive is above the limit of 150000 (Limits::max_total_bytes)");
+}
+
 TEST(ZipReader, CompressedSizeBeyondArchiveIsRejected) {
   std::vector<uint8_t> b = load(io_dir() + "/deflated.zip");
   patch_both(b, "data.bin", kCompressed, 1000000, 4);

@@ -76,6 +76,13 @@ def main():
         with zipfile.ZipFile(f"{d}/{name}") as zf:
             assert zf.testzip() is None, name
 
+    # A real Keras model with every member deflated (Keras stores them), for the per-load
+    # inflation budget: same members, same bytes, only the compression differs.
+    src = os.path.join(HERE, "..", "fixtures", "layers", "elu_layer", "model.keras")
+    with zipfile.ZipFile(src) as zin:
+        write_zip(f"{d}/deflated_model.keras",
+                  [(zi.filename, zin.read(zi.filename), zipfile.ZIP_DEFLATED) for zi in zin.infolist()])
+
     # npy: value i of each array is a formula of its flat index i (see npy_test.cpp).
     n = np.arange(24)
     arrays = {
