@@ -138,6 +138,13 @@ std::vector<ValueId> import_normalization(LayerContext& ctx) {
     variance = config_array(ctx, "variance", 1.0);
     if (mean.shape != variance.shape) ctx.error("mean and variance have different shapes");
     if (mean.shape.size() > keep.size()) ctx.error("mean has more axes than the layer keeps");
+    // Keras aligns the mean's dims with the kept axes from the right, then broadcasts.
+    for (size_t i = 1; i <= mean.shape.size(); ++i) {
+      const int64_t d = mean.shape[mean.shape.size() - i], want = kept[kept.size() - i];
+      if (d != 1 && d != want)
+        ctx.error(str_cat("mean and variance of shape ", shape_to_string(mean.shape), " do not broadcast to the kept axes, of shape ",
+                          shape_to_string(kept)));
+    }
   } else {
     for (auto [index, name, out] : {std::tuple{0, "mean", &mean}, std::tuple{1, "variance", &variance}}) {
       Tensor w = ctx.weight(index, name, kept);
