@@ -3,7 +3,7 @@
 # Does nothing when they are all present, so it is cheap to call before every build.
 set -euo pipefail
 packages=(build-essential cmake g++ libgtest-dev nlohmann-json3-dev zlib1g-dev
-          libpng-dev libjpeg-dev pkg-config)
+          libpng-dev libjpeg-dev pkg-config libdnnl-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -31,6 +31,9 @@ enum class Precision { fp32 };
 struct CompileOptions {
   Device device = Device::cpu();
   Precision precision = Precision::fp32;
+  // Threads each run of the CPU device may use (0: one per core). The setting belongs to the
+  // thread that calls run(): concurrent runs from different threads each use this many.
+  int threads = 0;
 };
 
 // How krt::load reads a file.

@@ -1,5 +1,6 @@
 #include "runtime/execution_plan.h"
 
+#include "backends/cpu/cpu_backend.h"
 #include "backends/reference/reference_backend.h"
 #include "core/check.h"
 #include "passes/passes.h"
@@ -19,10 +20,12 @@ std::shared_ptr<ExecutionPlan> compile_graph(const Graph& graph, const std::vect
   plan->report.nodes = static_cast<int>(plan->graph.nodes.size());
   for (const Node& n : plan->graph.nodes)
     if (is_view_op(n.kind)) ++plan->report.zero_copy_views;
-  // Every node goes to the first backend that supports it. The CPU backend has no kernels of
-  // its own yet, so both devices currently run the reference kernels.
-  (void)options;
-  plan->kernels.assign(plan->graph.nodes.size(), &reference::run_node);
+  // The CPU backend takes every node: it runs its own kernel where it has one and the
+  // reference kernel otherwise. The reference device is the oracle: reference kernels only.
+  if (options.threads < 0) fail(ErrorCode::invalid_argument, "CompileOptions::threads must be 0 or more, got ", options.threads);
+  plan->cpu_device = options.device.kind == Device::Kind::cpu;
+  plan->threads = options.threads;
+  plan->kernels.assign(plan->graph.nodes.size(), plan->cpu_device ? &cpu::run_node : &reference::run_node);
   return plan;
 }
 
@@ -82,6 +85,7 @@ std::vector<Tensor> checked_inputs(const std::vector<TensorInfo>& infos, const s
 
 std::vector<Tensor> ExecutionPlan::run(const std::vector<Tensor>& given, std::vector<Tensor>* all_values) const {
   std::vector<Tensor> inputs = checked_inputs(this->inputs, given);
+  if (cpu_device) cpu::use_threads_on_this_thread(threads);
   std::vector<Shape> shapes;
   for (const Tensor& t : inputs) shapes.push_back(t.shape());
   std::shared_ptr<const MemoryPlan> memory = plan_for(shapes);

@@ -21,6 +21,8 @@ struct ExecutionPlan {
   std::vector<TensorInfo> inputs;
   std::vector<TensorInfo> outputs;
   std::vector<KernelFn> kernels;  // per node
+  bool cpu_device = false;        // run() sets the CPU backend's thread count first
+  int threads = 0;
   CompileReport report;
 
   // The memory plan for these input shapes (computed once, then cached).

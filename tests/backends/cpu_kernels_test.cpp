@@ -1,0 +1,145 @@
+// The CPU backend's oneDNN kernels against the reference kernels, over shapes and options the
+// fixtures do not all reach: 1-D/2-D/3-D, strides, dilation, every padding, groups, depthwise
+// multipliers, transposed convolutions with output_padding, dense over rank-3 inputs, with and
+// without bias and activation. Each case also checks that the oneDNN path really ran.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+
+#include "backends/cpu/cpu_backend.h"
+#include "backends/reference/reference_backend.h"
+#include "ops/shape_inference.h"
+
+namespace krt::cpu {
+namespace {
+
+Tensor random_tensor(const Shape& shape, std::mt19937& rng) {
+  Tensor t(DType::f32, shape);
+  std::uniform_real_distribution<float> dist(-1.f, 1.f);
+  for (int64_t i = 0; i < t.size(); ++i) t.data_as<float>()[i] = dist(rng);
+  return t;
+}
+
+// Runs `node` on a random input through both backends; expects oneDNN to run it (unless
+// `expect_onednn` is false) and the outputs to agree to float accumulation error.
+void expect_matches_reference(Node node, const Shape& input_shape, bool expect_onednn = true) {
+  std::mt19937 rng(1234);
+  for (Tensor& w : node.weights) w = random_tensor(w.shape(), rng);
+  Tensor x = random_tensor(input_shape, rng);
+  const Shape out_shape = infer_output_shapes(node, {input_shape})[0];
+  Tensor want(DType::f32, out_shape), got(DType::f32, out_shape);
+  reference::run_node(node, std::span<const Tensor>(&x, 1), std::span<Tensor>(&want, 1));
+  const bool fast = run_with_onednn(node, std::span<const Tensor>(&x, 1), std::span<Tensor>(&got, 1));
+  EXPECT_EQ(fast, expect_onednn) << node.name;
+  if (!fast) run_node(node, std::span<const Tensor>(&x, 1), std::span<Tensor>(&got, 1));
+  // Sums of up to a few hundred products of values in [-1, 1]: float error stays far below 1e-4.
+  for (int64_t i = 0; i < want.size(); ++i) {
+    const float a = got.data_as<float>()[i], b = want.data_as<float>()[i];
+    ASSERT_NEAR(a, b, 1e-4f * (1.f + std::fabs(b))) << node.name << " at element " << i << " of " << want.size();
+  }
+}
+
+Node conv_node(OpKind kind, ConvParams p, const Shape& kernel_shape, int64_t bias_size) {
+  Node n;
+  n.kind = kind;
+  n.name = "conv";
+  p.has_bias = bias_size > 0;
+  n.params = p;
+  n.weights.push_back(Tensor(DType::f32, kernel_shape));
+  if (bias_size > 0) n.weights.push_back(Tensor(DType::f32, {bias_size}));
+  return n;
+}
+
+ConvParams conv_params(std::vector<int64_t> k, std::vector<int64_t> s, std::vector<int64_t> d, Padding pad,
+                       int64_t filters) {
+  ConvParams p;
+  p.kernel_size = k;
+  p.strides = s;
+  p.dilation = d;
+  p.padding = pad;
+  p.filters = filters;
+  return p;
+}
+
+TEST(CpuKernels, Dense) {
+  for (bool bias : {true, false}) {
+    for (ActivationKind act : {ActivationKind::linear, ActivationKind::relu, ActivationKind::gelu}) {
+      Node n;
+      n.kind = OpKind::dense;
+      n.name = "dense";
+      DenseParams p;
+      p.has_bias = bias;
+      p.activation.kind = act;
+      n.params = p;
+      n.weights.push_back(Tensor(DType::f32, {37, 19}));
+      if (bias) n.weights.push_back(Tensor(DType::f32, {19}));
+      expect_matches_reference(n, {3, 37});
+      expect_matches_reference(n, {2, 5, 37});  // over the last axis of a rank-3 input
+    }
+  }
+}
+
+TEST(CpuKernels, Conv2dPaddingsStridesDilations) {
+  for (Padding pad : {Padding::valid, Padding::same}) {
+    for (int64_t s : {1, 2, 3}) {
+      for (int64_t d : {1, 2}) {
+        if (s > 1 && d > 1) continue;  // Keras refuses strides and dilation together
+        ConvParams p = conv_params({3, 2}, {s, s}, {d, d}, pad, 8);
+        p.activation.kind = ActivationKind::relu;
+        // 11x10 inputs: valid padding with stride 2 or 3 leaves input rows unread.
+        expect_matches_reference(conv_node(OpKind::conv, p, {3, 2, 5, 8}, 8), {2, 11, 10, 5});
+      }
+    }
+  }
+}
+
+TEST(CpuKernels, Conv1dCausalAnd3d) {
+  expect_matches_reference(conv_node(OpKind::conv, conv_params({3}, {1}, {2}, Padding::causal, 6), {3, 4, 6}, 6),
+                           {2, 13, 4});
+  expect_matches_reference(conv_node(OpKind::conv, conv_params({2, 3, 2}, {1, 2, 1}, {1, 1, 1}, Padding::same, 5),
+                                     {2, 3, 2, 3, 5}, 0),
+                           {1, 5, 7, 4, 3});
+}
+
+TEST(CpuKernels, GroupedAndDepthwiseConv) {
+  ConvParams grouped = conv_params({3, 3}, {1, 1}, {1, 1}, Padding::same, 12);
+  grouped.groups = 3;
+  expect_matches_reference(conv_node(OpKind::conv, grouped, {3, 3, 2, 12}, 12), {2, 6, 7, 6});
+  for (int64_t mult : {1, 3}) {
+    ConvParams dw = conv_params({3, 3}, {2, 2}, {1, 1}, Padding::same, 0);
+    dw.depth_multiplier = mult;
+    expect_matches_reference(conv_node(OpKind::depthwise_conv, dw, {3, 3, 4, mult}, 4 * mult), {2, 9, 8, 4});
+  }
+  ConvParams dw1d = conv_params({5}, {1}, {2}, Padding::valid, 0);
+  dw1d.depth_multiplier = 2;
+  expect_matches_reference(conv_node(OpKind::depthwise_conv, dw1d, {5, 3, 2}, 6), {2, 20, 3});
+}
+
+TEST(CpuKernels, ConvTranspose) {
+  for (Padding pad : {Padding::valid, Padding::same}) {
+    for (int64_t s : {1, 2, 3}) {
+      ConvParams p = conv_params({3, 4}, {s, s}, {1, 1}, pad, 7);
+      p.activation.kind = ActivationKind::tanh;
+      expect_matches_reference(conv_node(OpKind::conv_transpose, p, {3, 4, 7, 5}, 7), {2, 5, 6, 5});
+    }
+  }
+  ConvParams with_output_padding = conv_params({3, 3}, {2, 2}, {1, 1}, Padding::same, 4);
+  with_output_padding.output_padding = {1, 0};
+  expect_matches_reference(conv_node(OpKind::conv_transpose, with_output_padding, {3, 3, 4, 6}, 4), {1, 4, 5, 6});
+  ConvParams dilated_1d = conv_params({3}, {1}, {2}, Padding::valid, 3);
+  expect_matches_reference(conv_node(OpKind::conv_transpose, dilated_1d, {3, 3, 2}, 0), {2, 9, 2});
+}
+
+TEST(CpuKernels, OtherOpsFallBackToTheReference) {
+  Node n;
+  n.kind = OpKind::activation;
+  n.name = "act";
+  ActivationParams p;
+  p.activation.kind = ActivationKind::tanh;
+  n.params = p;
+  expect_matches_reference(n, {2, 3}, /*expect_onednn=*/false);
+}
+
+}  // namespace
+}  // namespace krt::cpu
