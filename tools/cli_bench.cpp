@@ -136,13 +136,14 @@ struct Loaded {
   double load_ms, compile_ms;
 };
 
-Loaded load_and_compile(const std::string& path, const std::string& weights, const Device& device) {
+Loaded load_and_compile(const std::string& path, const std::string& weights, const Device& device, int64_t threads) {
   Clock::time_point t0 = Clock::now();
   Model model = load_model(path, weights);
   double load_ms = ms_since(t0);
   Clock::time_point t1 = Clock::now();
   CompileOptions options;
   options.device = device;
+  options.threads = static_cast<int>(threads);
   CompiledModel exe = model.compile(options);
   return {model, exe, load_ms, ms_since(t1)};
 }
@@ -186,7 +187,7 @@ int cmd_bench(const std::vector<std::string>& args) {
     else a.unknown();
   }
   if (model_path.empty()) throw UsageError("bench needs a MODEL");
-  Loaded m = load_and_compile(model_path, weights, device);
+  Loaded m = load_and_compile(model_path, weights, device, threads);
   std::vector<Tensor> inputs;
   for (const std::string& f : input_files) inputs.push_back(Tensor::from_npy(f));
   if (inputs.empty()) inputs = random_inputs(m.model, batch);
@@ -240,7 +241,7 @@ int cmd_peer_bench(const std::vector<std::string>& args) {
   if (positional.size() != 4) throw UsageError("peer-bench needs MODEL INPUT.npy THREADS ITERS");
   int64_t threads = parse_int("THREADS", positional[2], 1, 4096);
   int64_t iters = parse_int("ITERS", positional[3], 1, 100000000);
-  Loaded m = load_and_compile(positional[0], "", Device::cpu());
+  Loaded m = load_and_compile(positional[0], "", Device::cpu(), threads);
   std::vector<Tensor> inputs{Tensor::from_npy(positional[1])};
   int64_t batch = inputs[0].rank() > 0 ? inputs[0].dim(0) : 1;
   std::vector<Tensor> first = m.exe.run(inputs);  // the output written with --out, as ort_bench.js does

@@ -68,8 +68,8 @@ const std::map<std::string, std::string>& help_texts() {
        "    kerasrt summary decoder.keras --json | jq '.layers[].name'\n"},
       {"run",
        "kerasrt run MODEL [--weights W.h5] (-i IN.npy ... | --image IMG ...) [-o OUTDIR] [--print]\n"
-       "            [--device cpu|reference] [--expect OUT.npy ...] [--rtol R] [--atol A] [--repeat N]\n"
-       "            [--resize WxH] [--scale S] [--offset O] [--channels 1|3] [--top K]\n"
+       "            [--device cpu|reference] [--threads T] [--expect OUT.npy ...] [--rtol R] [--atol A]\n"
+       "            [--repeat N] [--resize WxH] [--scale S] [--offset O] [--channels 1|3] [--top K]\n"
        "    Run the model on .npy inputs (in the model's input order) or on PNG/JPEG images (one\n"
        "    --image per batch row of a single image input); write OUTDIR/output_<i>.npy. Images are\n"
        "    decoded to 8-bit RGB (or gray with --channels 1), resized bilinearly to WxH (default: the\n"
@@ -77,6 +77,7 @@ const std::map<std::string, std::string>& help_texts() {
        "    outputs of up to 64 values and, for outputs whose rows sum to 1 (softmax), the top K\n"
        "    classes (default 5). --expect compares with expected outputs and fails (exit 3) if any\n"
        "    element is outside atol + rtol * |expected|; --repeat N prints the time per run.\n"
+       "    --threads T: threads for the CPU device's kernels (default 0: one per core).\n"
        "  examples:\n"
        "    kerasrt run decoder.keras -i x.npy -o out/\n"
        "    kerasrt run decoder.keras -i x.npy --expect keras_y.npy --repeat 50\n"
@@ -105,7 +106,7 @@ const std::map<std::string, std::string>& help_texts() {
        "    and compile time, median, p90 and min per call, throughput and peak RSS; a progress\n"
        "    line goes to stderr while it runs. --json prints one line instead, with at least\n"
        "    engine, model, batch, threads, median_ms, min_ms, p90_ms.\n"
-       "    --threads T is recorded in the results; kerasrt's kernels run on the calling thread.\n"
+       "    --threads T (default 1) is how many threads the CPU device's kernels use.\n"
        "  examples:\n"
        "    kerasrt bench decoder.keras --batch 32 --iters 100\n"
        "    kerasrt bench decoder.keras -i x.npy --json\n"},

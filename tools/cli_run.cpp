@@ -22,6 +22,7 @@ struct RunArgs {
   Device device = Device::cpu();
   double rtol = 1e-5, atol = 1e-5;
   int64_t repeat = 0;
+  int64_t threads = 0;
   bool print = false;
   int64_t top_k = 5;
   ImageOptions image;
@@ -55,6 +56,7 @@ RunArgs parse_run_args(const std::vector<std::string>& args) {
     else if (a.is("--atol")) r.atol = parse_number("--atol", a.value());
     else if (a.is("--repeat")) r.repeat = parse_int("--repeat", a.value(), 0, 1000000000);
     else if (a.is("--device")) r.device = parse_device(a.value());
+    else if (a.is("--threads")) r.threads = parse_int("--threads", a.value(), 0, 4096);
     else if (a.is("--print")) r.print = true;
     else if (a.is("--top")) r.top_k = parse_int("--top", a.value(), 1, 1000000);
     else if (a.is("--resize")) parse_size(a.value(), r.image), r.resize_given = true;
@@ -160,6 +162,7 @@ int cmd_run(const std::vector<std::string>& raw) {
   for (const std::string& path : args.inputs) inputs.push_back(Tensor::from_npy(path));
   CompileOptions options;
   options.device = args.device;
+  options.threads = static_cast<int>(args.threads);
   CompiledModel exe = model.compile(options);
   std::vector<Tensor> outputs = exe.run(inputs);
   if (!args.out_dir.empty()) {

@@ -23,9 +23,12 @@ std::shared_ptr<ExecutionPlan> compile_graph(const Graph& graph, const std::vect
   // The CPU backend takes every node: it runs its own kernel where it has one and the
   // reference kernel otherwise. The reference device is the oracle: reference kernels only.
   if (options.threads < 0) fail(ErrorCode::invalid_argument, "CompileOptions::threads must be 0 or more, got ", options.threads);
-  plan->cpu_device = options.device.kind == Device::Kind::cpu;
   plan->threads = options.threads;
-  plan->kernels.assign(plan->graph.nodes.size(), plan->cpu_device ? &cpu::run_node : &reference::run_node);
+  if (options.device.kind == Device::Kind::cpu) {
+    for (const Node& n : plan->graph.nodes) plan->cpu_runners.push_back(std::make_unique<cpu::NodeRunner>(n));
+  } else {
+    plan->kernels.assign(plan->graph.nodes.size(), &reference::run_node);
+  }
   return plan;
 }
 
@@ -85,7 +88,7 @@ std::vector<Tensor> checked_inputs(const std::vector<TensorInfo>& infos, const s
 
 std::vector<Tensor> ExecutionPlan::run(const std::vector<Tensor>& given, std::vector<Tensor>* all_values) const {
   std::vector<Tensor> inputs = checked_inputs(this->inputs, given);
-  if (cpu_device) cpu::use_threads_on_this_thread(threads);
+  if (!cpu_runners.empty()) cpu::use_threads_on_this_thread(threads);
   std::vector<Shape> shapes;
   for (const Tensor& t : inputs) shapes.push_back(t.shape());
   std::shared_ptr<const MemoryPlan> memory = plan_for(shapes);
@@ -112,7 +115,8 @@ std::vector<Tensor> ExecutionPlan::run(const std::vector<Tensor>& given, std::ve
     node_outputs.clear();
     for (ValueId v : node.inputs) node_inputs.push_back(values[v]);
     for (ValueId v : node.outputs) node_outputs.push_back(values[v]);
-    kernels[i](node, node_inputs, node_outputs);
+    if (cpu_runners.empty()) kernels[i](node, node_inputs, node_outputs);
+    else cpu_runners[i]->run(node_inputs, node_outputs);
     // Later nodes may reuse these bytes, so a caller who wants every value gets copies now.
     if (all_values)
       for (ValueId v : node.outputs) (*all_values)[v] = values[v].clone();

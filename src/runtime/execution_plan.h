@@ -8,6 +8,7 @@
 #include <span>
 #include <vector>
 
+#include "backends/cpu/cpu_backend.h"
 #include "graph/graph.h"
 #include "kerasrt/model.h"
 #include "runtime/memory_plan.h"
@@ -20,8 +21,9 @@ struct ExecutionPlan {
   Graph graph;
   std::vector<TensorInfo> inputs;
   std::vector<TensorInfo> outputs;
-  std::vector<KernelFn> kernels;  // per node
-  bool cpu_device = false;        // run() sets the CPU backend's thread count first
+  std::vector<KernelFn> kernels;  // per node, for the reference device
+  // Per node, for the CPU device (which also sets its thread count at the start of run()).
+  std::vector<std::unique_ptr<cpu::NodeRunner>> cpu_runners;
   int threads = 0;
   CompileReport report;
 

@@ -8,6 +8,7 @@
 #include <random>
 
 #include "backends/cpu/cpu_backend.h"
+#include "backends/cpu/elementwise_kernels.h"
 #include "backends/reference/reference_backend.h"
 #include "ops/shape_inference.h"
 
@@ -30,9 +31,10 @@ void expect_matches_reference(Node node, const Shape& input_shape, bool expect_o
   const Shape out_shape = infer_output_shapes(node, {input_shape})[0];
   Tensor want(DType::f32, out_shape), got(DType::f32, out_shape);
   reference::run_node(node, std::span<const Tensor>(&x, 1), std::span<Tensor>(&want, 1));
-  const bool fast = run_with_onednn(node, std::span<const Tensor>(&x, 1), std::span<Tensor>(&got, 1));
+  NodeRunner runner(node);
+  const bool fast = runner.run_with_onednn(std::span<const Tensor>(&x, 1), std::span<Tensor>(&got, 1));
   EXPECT_EQ(fast, expect_onednn) << node.name;
-  if (!fast) run_node(node, std::span<const Tensor>(&x, 1), std::span<Tensor>(&got, 1));
+  if (!fast) runner.run(std::span<const Tensor>(&x, 1), std::span<Tensor>(&got, 1));
   // Sums of up to a few hundred products of values in [-1, 1]: float error stays far below 1e-4.
   for (int64_t i = 0; i < want.size(); ++i) {
     const float a = got.data_as<float>()[i], b = want.data_as<float>()[i];
@@ -129,6 +131,74 @@ TEST(CpuKernels, ConvTranspose) {
   expect_matches_reference(conv_node(OpKind::conv_transpose, with_output_padding, {3, 3, 4, 6}, 4), {1, 4, 5, 6});
   ConvParams dilated_1d = conv_params({3}, {1}, {2}, Padding::valid, 3);
   expect_matches_reference(conv_node(OpKind::conv_transpose, dilated_1d, {3, 3, 2}, 0), {2, 9, 2});
+}
+
+// Element-wise kernels must equal the reference bit for bit: same formulas, other loops.
+void expect_identical_to_reference(Node node, const Shape& shape, bool expect_fast) {
+  std::mt19937 rng(99);
+  for (Tensor& w : node.weights) w = random_tensor(w.shape(), rng);
+  Tensor x = random_tensor(shape, rng);
+  Tensor want(DType::f32, shape), got(DType::f32, shape);
+  reference::run_node(node, std::span<const Tensor>(&x, 1), std::span<Tensor>(&want, 1));
+  EXPECT_EQ(run_elementwise_fast(node, x, got), expect_fast) << node.name;
+  NodeRunner(node).run(std::span<const Tensor>(&x, 1), std::span<Tensor>(&got, 1));
+  for (int64_t i = 0; i < want.size(); ++i)
+    ASSERT_EQ(got.data_as<float>()[i], want.data_as<float>()[i]) << node.name << " at element " << i;
+}
+
+TEST(CpuKernels, ActivationsAndScaleShiftAreIdenticalToTheReference) {
+  for (ActivationKind kind : {ActivationKind::relu, ActivationKind::sigmoid, ActivationKind::linear}) {
+    for (float slope : {0.f, 0.1f}) {
+      Node n;
+      n.kind = OpKind::activation;
+      n.name = "act";
+      ActivationParams p;
+      p.activation.kind = kind;
+      p.activation.negative_slope = kind == ActivationKind::relu ? slope : 0.f;
+      n.params = p;
+      expect_identical_to_reference(n, {2, 5, 3}, true);
+    }
+  }
+  for (int64_t axis : {1, 3}) {
+    for (int64_t size : {int64_t{1}, int64_t{0}}) {  // 0: per-channel weights
+      Node n;
+      n.kind = OpKind::scale_shift;
+      n.name = "bn";
+      ScaleShiftParams p;
+      p.axis = axis;
+      n.params = p;
+      const int64_t c = size ? 1 : (axis == 1 ? 4 : 6);
+      n.weights = {Tensor(DType::f32, {c}), Tensor(DType::f32, {c})};
+      expect_identical_to_reference(n, {2, 4, 5, 6}, true);
+    }
+  }
+  Node two_axes;
+  two_axes.kind = OpKind::scale_shift;
+  two_axes.name = "norm";
+  ScaleShiftParams p;
+  p.axis = 1;
+  p.axes = {1, 2};
+  two_axes.params = p;
+  two_axes.weights = {Tensor(DType::f32, {20}), Tensor(DType::f32, {20})};
+  expect_identical_to_reference(two_axes, {2, 4, 5, 6}, false);  // the reference kernel runs it
+}
+
+TEST(CpuKernels, OneRunnerServesSeveralShapes) {
+  Node n = conv_node(OpKind::conv, conv_params({3, 3}, {1, 1}, {1, 1}, Padding::same, 4), {3, 3, 2, 4}, 4);
+  std::mt19937 rng(7);
+  for (Tensor& w : n.weights) w = random_tensor(w.shape(), rng);
+  NodeRunner runner(n);
+  for (int round = 0; round < 2; ++round) {
+    for (const Shape& shape : {Shape{1, 5, 5, 2}, Shape{3, 8, 6, 2}}) {
+      Tensor x = random_tensor(shape, rng);
+      const Shape out = infer_output_shapes(n, {shape})[0];
+      Tensor want(DType::f32, out), got(DType::f32, out);
+      reference::run_node(n, std::span<const Tensor>(&x, 1), std::span<Tensor>(&want, 1));
+      ASSERT_TRUE(runner.run_with_onednn(std::span<const Tensor>(&x, 1), std::span<Tensor>(&got, 1)));
+      for (int64_t i = 0; i < want.size(); ++i)
+        ASSERT_NEAR(got.data_as<float>()[i], want.data_as<float>()[i], 1e-4f) << "shape " << shape_to_string(shape);
+    }
+  }
 }
 
 TEST(CpuKernels, OtherOpsFallBackToTheReference) {

@@ -3,19 +3,33 @@
 // the reference kernel, so the CPU device always supports every op.
 #pragma once
 
+#include <memory>
 #include <span>
 
 #include "graph/graph.h"
 
 namespace krt::cpu {
 
-// Runs one node like reference::run_node, with a oneDNN kernel where there is one.
-void run_node(const Node& node, std::span<const Tensor> inputs, std::span<Tensor> outputs);
+// Runs one node of a compiled plan. The first run for an input shape builds the oneDNN
+// primitive and packs the weights into its preferred layout; later runs reuse both. run() may
+// be called from many threads at once. `node` must outlive the runner.
+class NodeRunner {
+ public:
+  explicit NodeRunner(const Node& node);
+  ~NodeRunner();
+  NodeRunner(const NodeRunner&) = delete;
+  NodeRunner& operator=(const NodeRunner&) = delete;
 
-// Runs the node through oneDNN and returns true, or returns false without touching the
-// outputs when there is no oneDNN kernel for this op or these shapes (tests use it to check
-// that the fast path really ran).
-bool run_with_onednn(const Node& node, std::span<const Tensor> inputs, std::span<Tensor> outputs);
+  void run(std::span<const Tensor> inputs, std::span<Tensor> outputs) const;
+  // Runs through oneDNN and returns true, or returns false without touching the outputs when
+  // there is no oneDNN kernel for this op or these shapes (tests check the fast path ran).
+  bool run_with_onednn(std::span<const Tensor> inputs, std::span<Tensor> outputs) const;
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
 
 // Kernels started from the calling thread use `threads` threads (0: one per core). oneDNN's
 // OpenMP setting is per calling thread, so concurrent runs with different counts do not mix.

@@ -1,13 +1,16 @@
-// Dense, convolution, depthwise and transposed convolution as oneDNN primitives. Our tensors
-// stay in their Keras layouts (NHWC activations, Keras kernel layouts): each is described to
-// oneDNN by explicit strides, so nothing is repacked by us. oneDNN's primitive cache makes the
-// per-run primitive creation a lookup after the first run of a shape.
+// Dense, convolution, depthwise and transposed convolution as oneDNN primitives. Activations
+// stay in our NHWC layout, described to oneDNN by explicit strides; the weights are packed once
+// per input shape into the layout the chosen primitive prefers (the fast jit kernels want
+// blocked weights), and the primitive is kept with them.
 #include <dlfcn.h>
 
 #include <oneapi/dnnl/dnnl.hpp>
+#include <map>
+#include <mutex>
 #include <unordered_map>
 
 #include "backends/cpu/cpu_backend.h"
+#include "backends/cpu/elementwise_kernels.h"
 #include "backends/reference/reference_backend.h"
 #include "ops/activation.h"
 #include "ops/shape_inference.h"
@@ -41,14 +44,14 @@ dims strides_in_order(const dims& sizes, const std::vector<int>& order) {
 
 // An activation tensor (N, spatial..., C) as oneDNN's logical (N, C, spatial...). `spatial`,
 // when given, may be smaller than the tensor's: a view of its leading rows.
-dnnl::memory::desc channels_last(const Tensor& t, const dims& spatial = {}) {
-  const int rank = t.rank();
-  dims sizes{t.dim(0), t.dim(-1)}, full{t.dim(0), t.dim(-1)};
+dnnl::memory::desc channels_last(const Shape& shape, const dims& spatial = {}) {
+  const size_t rank = shape.size();
+  dims sizes{shape[0], shape[rank - 1]}, full{shape[0], shape[rank - 1]};
   std::vector<int> order{0};
-  for (int i = 1; i < rank - 1; ++i) {
-    full.push_back(t.dim(i));
-    sizes.push_back(spatial.empty() ? t.dim(i) : spatial[i - 1]);
-    order.push_back(i + 1);
+  for (size_t i = 1; i + 1 < rank; ++i) {
+    full.push_back(shape[i]);
+    sizes.push_back(spatial.empty() ? shape[i] : spatial[i - 1]);
+    order.push_back(static_cast<int>(i) + 1);
   }
   order.push_back(1);
   return f32_desc(sizes, strides_in_order(full, order));
@@ -64,38 +67,40 @@ dnnl::primitive_attr user_scratchpad() {
   return attr;
 }
 
-void execute(const dnnl::primitive& primitive, const dnnl::memory::desc& scratch_desc,
-             std::unordered_map<int, dnnl::memory> args) {
-  std::vector<uint8_t> scratch(scratch_desc.get_size());
-  if (!scratch.empty()) args.emplace(DNNL_ARG_SCRATCHPAD, dnnl::memory(scratch_desc, engine(), scratch.data()));
+// A primitive ready for one input shape, with the weights packed in the layout it chose.
+struct Prepared {
+  dnnl::primitive primitive;
+  dnnl::memory::desc src, dst, scratch;
+  dnnl::memory weights, bias;  // own their packed bytes / view the node's bias
+};
+
+// Packs `user` (a view of the node's weights) into `wanted`, once per prepared shape.
+dnnl::memory pack(const dnnl::memory::desc& wanted, const dnnl::memory::desc& user_desc, const Tensor& user) {
+  dnnl::memory user_mem(user_desc, engine(), const_cast<void*>(user.data()));
+  if (wanted == user_desc) return user_mem;
+  dnnl::memory packed(wanted, engine());
   dnnl::stream stream(engine());
-  primitive.execute(stream, args);
+  dnnl::reorder(user_mem, packed).execute(stream, user_mem, packed);
   stream.wait();
+  return packed;
 }
 
-void apply_activation_inplace(const Activation& act, Tensor& y) {
-  if (act.is_linear()) return;
-  float* p = y.data_as<float>();
-  for (int64_t i = 0; i < y.size(); ++i) p[i] = apply_activation(act, p[i]);
+dnnl::memory::desc any_layout(const dnnl::memory::desc& d) {
+  return dnnl::memory::desc(d.dims(), dnnl::memory::data_type::f32, dnnl::memory::format_tag::any);
 }
 
 // y = x @ kernel + bias over the last axis: one matmul of (rows, in) by (in, out).
-bool run_dense(const Node& node, const Tensor& x, Tensor& y) {
+Prepared prepare_dense(const Node& node, const Tensor& x) {
   const auto& p = node.get<DenseParams>();
   const Tensor& kernel = node.weights[0];
   const int64_t in = kernel.dim(0), out = kernel.dim(1), rows = x.size() / in;
-  const dims src_sizes{rows, in}, w_sizes{in, out}, dst_sizes{rows, out}, b_sizes{1, out};
-  auto src = f32_desc(src_sizes, {in, 1}), w = f32_desc(w_sizes, {out, 1}), dst = f32_desc(dst_sizes, {out, 1});
-  dnnl::memory::desc bias = p.has_bias ? f32_desc(b_sizes, {out, 1}) : dnnl::memory::desc();
-  dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(src, w, bias, dst), user_scratchpad(), engine());
-  std::unordered_map<int, dnnl::memory> args{
-      {DNNL_ARG_SRC, memory_of(src, x)}, {DNNL_ARG_WEIGHTS, memory_of(w, kernel)}, {DNNL_ARG_DST, memory_of(dst, y)}};
-  if (p.has_bias) args.emplace(DNNL_ARG_BIAS, memory_of(bias, node.weights[1]));
-  execute(dnnl::matmul(pd), pd.scratchpad_desc(), std::move(args));
-  apply_activation_inplace(p.activation, y);
-  return true;
+  auto src = f32_desc({rows, in}, {in, 1}), w = f32_desc({in, out}, {out, 1}), dst = f32_desc({rows, out}, {out, 1});
+  dnnl::memory::desc bias = p.has_bias ? f32_desc({1, out}, {out, 1}) : dnnl::memory::desc();
+  dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(src, any_layout(w), bias, dst), user_scratchpad(), engine());
+  Prepared r{dnnl::matmul(pd), src, dst, pd.scratchpad_desc(), pack(pd.weights_desc(), w, kernel), {}};
+  if (p.has_bias) r.bias = dnnl::memory(bias, engine(), const_cast<void*>(node.weights[1].data()));
+  return r;
 }
-
 // The Keras kernel of a conv-family node as oneDNN's logical weights: (OC, IC, k...) or, with
 // groups, (G, OC/G, IC/G, k...), with strides that read Keras's own layout in place.
 dnnl::memory::desc conv_weights(const Node& node, int64_t cin, int64_t cout) {
@@ -135,7 +140,8 @@ dnnl::memory::desc conv_weights(const Node& node, int64_t cin, int64_t cout) {
   return f32_desc(sizes, strides);
 }
 
-bool run_conv_family(const Node& node, const Tensor& x, Tensor& y) {
+// Conv, depthwise or transposed conv; false when oneDNN cannot run this case.
+bool prepare_conv_family(const Node& node, const Tensor& x, const Shape& y_shape, Prepared& r) {
   const auto& p = node.get<ConvParams>();
   const size_t spatial = p.kernel_size.size();
   if (spatial < 1 || spatial > 3 || x.rank() != static_cast<int>(spatial) + 2) return false;
@@ -143,7 +149,7 @@ bool run_conv_family(const Node& node, const Tensor& x, Tensor& y) {
   const Shape& ks = node.weights[0].shape();
   dims strides(spatial), dilates(spatial), pad_l(spatial), pad_r(spatial), read(spatial);
   for (size_t i = 0; i < spatial; ++i) {
-    const int64_t in = x.dim(static_cast<int>(i) + 1), out = y.dim(static_cast<int>(i) + 1), k = ks[i];
+    const int64_t in = x.dim(static_cast<int>(i) + 1), out = y_shape[i + 1], k = ks[i];
     const int64_t s = i < p.strides.size() ? p.strides[i] : 1, d = i < p.dilation.size() ? p.dilation[i] : 1;
     strides[i] = s;
     dilates[i] = d - 1;  // oneDNN counts the gaps between taps
@@ -162,47 +168,98 @@ bool run_conv_family(const Node& node, const Tensor& x, Tensor& y) {
     }
     if (pad_l[i] < 0 || pad_r[i] < 0) return false;  // oneDNN wants non-negative padding
   }
-  const int64_t cin = x.dim(-1), cout = y.dim(-1);
-  auto src = channels_last(x, read), dst = channels_last(y), w = conv_weights(node, cin, cout);
+  const int64_t cin = x.dim(-1), cout = y_shape.back();
+  auto src = channels_last(x.shape(), read), dst = channels_last(y_shape), w = conv_weights(node, cin, cout);
   dnnl::memory::desc bias = p.has_bias ? f32_desc({cout}, {1}) : dnnl::memory::desc();
-  std::unordered_map<int, dnnl::memory> args{
-      {DNNL_ARG_SRC, memory_of(src, x)}, {DNNL_ARG_WEIGHTS, memory_of(w, node.weights[0])}, {DNNL_ARG_DST, memory_of(dst, y)}};
-  if (p.has_bias) args.emplace(DNNL_ARG_BIAS, memory_of(bias, node.weights[1]));
   const auto prop = dnnl::prop_kind::forward_inference;
+  dnnl::memory::desc packed_desc;
   if (transpose) {
-    dnnl::deconvolution_forward::desc desc(prop, dnnl::algorithm::deconvolution_direct, src, w, bias, dst, strides,
-                                           dilates, pad_l, pad_r);
+    dnnl::deconvolution_forward::desc desc(prop, dnnl::algorithm::deconvolution_direct, src, any_layout(w), bias,
+                                           dst, strides, dilates, pad_l, pad_r);
     dnnl::deconvolution_forward::primitive_desc pd(desc, user_scratchpad(), engine());
-    execute(dnnl::deconvolution_forward(pd), pd.scratchpad_desc(), std::move(args));
+    r.primitive = dnnl::deconvolution_forward(pd);
+    r.scratch = pd.scratchpad_desc();
+    packed_desc = pd.weights_desc();
   } else {
-    dnnl::convolution_forward::desc desc(prop, dnnl::algorithm::convolution_direct, src, w, bias, dst, strides,
-                                         dilates, pad_l, pad_r);
+    dnnl::convolution_forward::desc desc(prop, dnnl::algorithm::convolution_direct, src, any_layout(w), bias, dst,
+                                         strides, dilates, pad_l, pad_r);
     dnnl::convolution_forward::primitive_desc pd(desc, user_scratchpad(), engine());
-    execute(dnnl::convolution_forward(pd), pd.scratchpad_desc(), std::move(args));
+    r.primitive = dnnl::convolution_forward(pd);
+    r.scratch = pd.scratchpad_desc();
+    packed_desc = pd.weights_desc();
   }
-  apply_activation_inplace(p.activation, y);
+  r.src = src;
+  r.dst = dst;
+  r.weights = pack(packed_desc, w, node.weights[0]);
+  if (p.has_bias) r.bias = dnnl::memory(bias, engine(), const_cast<void*>(node.weights[1].data()));
   return true;
+}
+
+bool has_onednn_kernel(OpKind kind) {
+  return kind == OpKind::dense || kind == OpKind::conv || kind == OpKind::depthwise_conv ||
+         kind == OpKind::conv_transpose;
+}
+
+const Activation& fused_activation(const Node& node) {
+  return node.kind == OpKind::dense ? node.get<DenseParams>().activation : node.get<ConvParams>().activation;
 }
 
 }  // namespace
 
-bool run_with_onednn(const Node& node, std::span<const Tensor> inputs, std::span<Tensor> outputs) {
-  if (inputs.size() != 1 || outputs.size() != 1 || inputs[0].dtype() != DType::f32) return false;
-  try {
-    switch (node.kind) {
-      case OpKind::dense: return run_dense(node, inputs[0], outputs[0]);
-      case OpKind::conv:
-      case OpKind::depthwise_conv:
-      case OpKind::conv_transpose: return run_conv_family(node, inputs[0], outputs[0]);
-      default: return false;
+struct NodeRunner::Impl {
+  explicit Impl(const Node& n) : node(n) {}
+  const Node& node;
+  std::mutex mutex;
+  // Per input shape; nullptr records that oneDNN cannot run this shape.
+  std::map<Shape, std::shared_ptr<const Prepared>> prepared;
+
+  std::shared_ptr<const Prepared> prepared_for(const Tensor& x, const Shape& y_shape) {
+    std::lock_guard<std::mutex> lock(mutex);
+    auto it = prepared.find(x.shape());
+    if (it != prepared.end()) return it->second;
+    if (prepared.size() > 64) prepared.clear();  // bound it for callers with ever-changing shapes
+    std::shared_ptr<Prepared> r;
+    try {
+      if (node.kind == OpKind::dense) {
+        r = std::make_shared<Prepared>(prepare_dense(node, x));
+      } else {
+        r = std::make_shared<Prepared>();
+        if (!prepare_conv_family(node, x, y_shape, *r)) r = nullptr;
+      }
+    } catch (const dnnl::error&) {
+      r = nullptr;  // no oneDNN implementation for this case: the reference kernel runs it
     }
-  } catch (const dnnl::error&) {
-    return false;  // no oneDNN implementation for this case: the reference kernel runs it
+    return prepared.emplace(x.shape(), r).first->second;
   }
+};
+
+NodeRunner::NodeRunner(const Node& node) : impl_(std::make_unique<Impl>(node)) {}
+NodeRunner::~NodeRunner() = default;
+
+bool NodeRunner::run_with_onednn(std::span<const Tensor> inputs, std::span<Tensor> outputs) const {
+  const Node& node = impl_->node;
+  if (!has_onednn_kernel(node.kind) || inputs.size() != 1 || outputs.size() != 1 || inputs[0].dtype() != DType::f32)
+    return false;
+  std::shared_ptr<const Prepared> r = impl_->prepared_for(inputs[0], outputs[0].shape());
+  if (!r) return false;
+  std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_SRC, memory_of(r->src, inputs[0])},
+                                             {DNNL_ARG_WEIGHTS, r->weights},
+                                             {DNNL_ARG_DST, memory_of(r->dst, outputs[0])}};
+  if (r->bias) args.emplace(DNNL_ARG_BIAS, r->bias);
+  const size_t scratch_bytes = r->scratch.get_size();
+  std::unique_ptr<uint8_t[]> scratch(scratch_bytes ? new uint8_t[scratch_bytes] : nullptr);  // not zeroed: oneDNN writes it
+  if (scratch) args.emplace(DNNL_ARG_SCRATCHPAD, dnnl::memory(r->scratch, engine(), scratch.get()));
+  dnnl::stream stream(engine());
+  r->primitive.execute(stream, args);
+  stream.wait();
+  activate(fused_activation(node), outputs[0].data_as<float>(), outputs[0].data_as<float>(), outputs[0].size());
+  return true;
 }
 
-void run_node(const Node& node, std::span<const Tensor> inputs, std::span<Tensor> outputs) {
-  if (!run_with_onednn(node, inputs, outputs)) reference::run_node(node, inputs, outputs);
+void NodeRunner::run(std::span<const Tensor> inputs, std::span<Tensor> outputs) const {
+  if (run_with_onednn(inputs, outputs)) return;
+  if (inputs.size() == 1 && outputs.size() == 1 && run_elementwise_fast(impl_->node, inputs[0], outputs[0])) return;
+  reference::run_node(impl_->node, inputs, outputs);
 }
 
 void use_threads_on_this_thread(int threads) {

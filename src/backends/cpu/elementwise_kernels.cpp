@@ -1,0 +1,63 @@
+#include "backends/cpu/elementwise_kernels.h"
+
+#include "ops/activation.h"
+
+namespace krt::cpu {
+
+void activate(const Activation& act, const float* x, float* y, int64_t n) {
+  switch (act.kind) {
+    case ActivationKind::linear:
+      if (x != y) std::copy(x, x + n, y);
+      return;
+    case ActivationKind::relu:
+      if (act.max_value < 0.f && act.threshold == 0.f && act.negative_slope == 0.f) {
+        // Plain relu, as ops/activation.cpp computes it: x > 0 ? x : 0 * (x - 0).
+        for (int64_t i = 0; i < n; ++i) y[i] = x[i] > 0.f ? x[i] : 0.f * x[i];
+        return;
+      }
+      break;
+    default: break;
+  }
+  for (int64_t i = 0; i < n; ++i) y[i] = apply_activation(act, x[i]);
+}
+
+namespace {
+
+// y = x * scale[c] + shift[c] along one axis: rows of `inner` contiguous elements per channel.
+void scale_shift_one_axis(const Node& node, const Tensor& x, Tensor& y, int64_t axis) {
+  const float* scale = node.weights[0].data_as<float>();
+  const float* shift = node.weights[1].data_as<float>();
+  const bool scalar_scale = node.weights[0].size() == 1, scalar_shift = node.weights[1].size() == 1;
+  const int64_t channels = x.dim(static_cast<int>(axis));
+  int64_t inner = 1;
+  for (int a = static_cast<int>(axis) + 1; a < x.rank(); ++a) inner *= x.dim(a);
+  const int64_t outer = x.size() / (channels * inner);
+  const float* xp = x.data_as<float>();
+  float* yp = y.data_as<float>();
+  for (int64_t o = 0; o < outer; ++o) {
+    for (int64_t c = 0; c < channels; ++c) {
+      const float s = scale[scalar_scale ? 0 : c], t = shift[scalar_shift ? 0 : c];
+      const int64_t base = (o * channels + c) * inner;
+      for (int64_t i = 0; i < inner; ++i) yp[base + i] = xp[base + i] * s + t;
+    }
+  }
+}
+
+}  // namespace
+
+bool run_elementwise_fast(const Node& node, const Tensor& x, Tensor& y) {
+  if (x.dtype() != DType::f32 || x.size() != y.size()) return false;
+  if (node.kind == OpKind::activation) {
+    activate(node.get<ActivationParams>().activation, x.data_as<float>(), y.data_as<float>(), x.size());
+    return true;
+  }
+  if (node.kind == OpKind::scale_shift) {
+    const auto& p = node.get<ScaleShiftParams>();
+    if (p.axes.size() > 1 || p.axis < 0 || p.axis >= x.rank()) return false;
+    scale_shift_one_axis(node, x, y, p.axis);
+    return true;
+  }
+  return false;
+}
+
+}  // namespace krt::cpu

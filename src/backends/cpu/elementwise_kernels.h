@@ -1,0 +1,16 @@
+// Element-wise CPU kernels with contiguous inner loops (the reference kernels index every
+// element through generic coordinates). Same formulas as the reference, so same results.
+#pragma once
+
+#include "graph/graph.h"
+
+namespace krt::cpu {
+
+// y = act(x) over n floats (y may be x).
+void activate(const Activation& act, const float* x, float* y, int64_t n);
+
+// Runs an activation or scale_shift node and returns true, or returns false for other ops
+// and for scale_shift over several channel axes (the reference kernel runs those).
+bool run_elementwise_fast(const Node& node, const Tensor& x, Tensor& y);
+
+}  // namespace krt::cpu
