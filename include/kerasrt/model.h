@@ -66,6 +66,8 @@ struct CompileReport {
   int nodes = 0;                    // nodes in the executed graph
   int zero_copy_views = 0;          // reshape/flatten nodes executed as views of their input
   int identities_removed = 0;       // Dropout and other inference-time identities
+  int scale_shifts_folded = 0;      // BatchNormalizations folded into the Dense/Conv before them (cpu)
+  int activations_fused = 0;        // activation layers run inside the Dense/Conv before them (cpu)
   int64_t peak_intermediate_bytes = 0;  // arena size for the batch given to plan_for()
   int64_t naive_intermediate_bytes = 0; // what one buffer per intermediate value would take
 };

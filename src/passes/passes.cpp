@@ -4,9 +4,6 @@
 
 namespace krt {
 
-namespace {
-
-// Replaces every use of `from` (node inputs and graph outputs) with `to`.
 void replace_uses(Graph& graph, ValueId from, ValueId to) {
   for (Node& n : graph.nodes)
     for (ValueId& v : n.inputs)
@@ -14,8 +11,6 @@ void replace_uses(Graph& graph, ValueId from, ValueId to) {
   for (ValueId& v : graph.outputs)
     if (v == from) v = to;
 }
-
-}  // namespace
 
 int remove_identities(Graph& graph) {
   int removed = 0;
@@ -91,10 +86,14 @@ void remove_dead_nodes(Graph& graph) {
   graph.nodes = std::move(nodes);
 }
 
-PassStats run_inference_passes(Graph& graph) {
+PassStats run_inference_passes(Graph& graph, bool fuse) {
   PassStats stats;
   stats.identities_removed = remove_identities(graph);
   stats.transposes_cancelled = cancel_inverse_transposes(graph);
+  if (fuse) {
+    stats.scale_shifts_folded = fold_scale_shifts(graph);
+    stats.activations_fused = fuse_activations(graph);
+  }
   verify_graph(graph);
   return stats;
 }

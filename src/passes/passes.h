@@ -8,7 +8,12 @@ namespace krt {
 struct PassStats {
   int identities_removed = 0;
   int transposes_cancelled = 0;
+  int scale_shifts_folded = 0;
+  int activations_fused = 0;
 };
+
+// Replaces every use of `from` (node inputs and graph outputs) with `to`.
+void replace_uses(Graph& graph, ValueId from, ValueId to);
 
 // Removes identity nodes (Dropout and friends), rewiring their consumers to their input.
 int remove_identities(Graph& graph);
@@ -17,7 +22,14 @@ int cancel_inverse_transposes(Graph& graph);
 // Drops nodes whose outputs nothing uses, and values nothing references, renumbering ids.
 void remove_dead_nodes(Graph& graph);
 
-// The standard pipeline for inference.
-PassStats run_inference_passes(Graph& graph);
+// Folds a channels-last scale_shift (inference BatchNormalization) into the dense or
+// convolution before it, when that node has no activation and nothing else reads its output.
+int fold_scale_shifts(Graph& graph);
+// Moves an activation node into the dense or convolution before it, on the same conditions.
+int fuse_activations(Graph& graph);
+
+// The standard pipeline for inference; `fuse` adds the two fusions (the CPU device's: the
+// reference device keeps one Keras layer per kernel).
+PassStats run_inference_passes(Graph& graph, bool fuse = false);
 
 }  // namespace krt

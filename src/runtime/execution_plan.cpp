@@ -15,8 +15,11 @@ std::shared_ptr<ExecutionPlan> compile_graph(const Graph& graph, const std::vect
   plan->inputs = inputs;
   plan->outputs = outputs;
   plan->report.nodes_before_passes = static_cast<int>(graph.nodes.size());
-  PassStats stats = optimize ? run_inference_passes(plan->graph) : PassStats{};
+  const bool on_cpu = options.device.kind == Device::Kind::cpu;
+  PassStats stats = optimize ? run_inference_passes(plan->graph, /*fuse=*/on_cpu) : PassStats{};
   plan->report.identities_removed = stats.identities_removed;
+  plan->report.scale_shifts_folded = stats.scale_shifts_folded;
+  plan->report.activations_fused = stats.activations_fused;
   plan->report.nodes = static_cast<int>(plan->graph.nodes.size());
   for (const Node& n : plan->graph.nodes)
     if (is_view_op(n.kind)) ++plan->report.zero_copy_views;
@@ -24,7 +27,7 @@ std::shared_ptr<ExecutionPlan> compile_graph(const Graph& graph, const std::vect
   // reference kernel otherwise. The reference device is the oracle: reference kernels only.
   if (options.threads < 0) fail(ErrorCode::invalid_argument, "CompileOptions::threads must be 0 or more, got ", options.threads);
   plan->threads = options.threads;
-  if (options.device.kind == Device::Kind::cpu) {
+  if (on_cpu) {
     for (const Node& n : plan->graph.nodes) plan->cpu_runners.push_back(std::make_unique<cpu::NodeRunner>(n));
   } else {
     plan->kernels.assign(plan->graph.nodes.size(), &reference::run_node);

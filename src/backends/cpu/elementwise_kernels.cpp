@@ -4,13 +4,17 @@
 
 namespace krt::cpu {
 
+bool is_plain_relu(const Activation& act) {
+  return act.kind == ActivationKind::relu && act.max_value < 0.f && act.threshold == 0.f && act.negative_slope == 0.f;
+}
+
 void activate(const Activation& act, const float* x, float* y, int64_t n) {
   switch (act.kind) {
     case ActivationKind::linear:
       if (x != y) std::copy(x, x + n, y);
       return;
     case ActivationKind::relu:
-      if (act.max_value < 0.f && act.threshold == 0.f && act.negative_slope == 0.f) {
+      if (is_plain_relu(act)) {
         // Plain relu, as ops/activation.cpp computes it: x > 0 ? x : 0 * (x - 0).
         for (int64_t i = 0; i < n; ++i) y[i] = x[i] > 0.f ? x[i] : 0.f * x[i];
         return;

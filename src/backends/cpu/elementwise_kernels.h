@@ -6,6 +6,9 @@
 
 namespace krt::cpu {
 
+// relu with no max_value, threshold or negative_slope: max(x, 0), which oneDNN can fuse.
+bool is_plain_relu(const Activation& act);
+
 // y = act(x) over n floats (y may be x).
 void activate(const Activation& act, const float* x, float* y, int64_t n);
 

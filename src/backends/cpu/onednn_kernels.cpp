@@ -61,9 +61,15 @@ dnnl::memory memory_of(const dnnl::memory::desc& desc, const Tensor& t) {
   return dnnl::memory(desc, engine(), const_cast<void*>(t.data()));
 }
 
-dnnl::primitive_attr user_scratchpad() {
+// User scratchpad (concurrent runs never share one); a plain relu runs inside the primitive.
+dnnl::primitive_attr attributes(const Activation& act) {
   dnnl::primitive_attr attr;
-  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);  // concurrent runs never share one
+  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  if (is_plain_relu(act)) {
+    dnnl::post_ops ops;
+    ops.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, 0.f, 0.f);
+    attr.set_post_ops(ops);
+  }
   return attr;
 }
 
@@ -96,7 +102,7 @@ Prepared prepare_dense(const Node& node, const Tensor& x) {
   const int64_t in = kernel.dim(0), out = kernel.dim(1), rows = x.size() / in;
   auto src = f32_desc({rows, in}, {in, 1}), w = f32_desc({in, out}, {out, 1}), dst = f32_desc({rows, out}, {out, 1});
   dnnl::memory::desc bias = p.has_bias ? f32_desc({1, out}, {out, 1}) : dnnl::memory::desc();
-  dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(src, any_layout(w), bias, dst), user_scratchpad(), engine());
+  dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(src, any_layout(w), bias, dst), attributes(p.activation), engine());
   Prepared r{dnnl::matmul(pd), src, dst, pd.scratchpad_desc(), pack(pd.weights_desc(), w, kernel), {}};
   if (p.has_bias) r.bias = dnnl::memory(bias, engine(), const_cast<void*>(node.weights[1].data()));
   return r;
@@ -176,14 +182,14 @@ bool prepare_conv_family(const Node& node, const Tensor& x, const Shape& y_shape
   if (transpose) {
     dnnl::deconvolution_forward::desc desc(prop, dnnl::algorithm::deconvolution_direct, src, any_layout(w), bias,
                                            dst, strides, dilates, pad_l, pad_r);
-    dnnl::deconvolution_forward::primitive_desc pd(desc, user_scratchpad(), engine());
+    dnnl::deconvolution_forward::primitive_desc pd(desc, attributes(p.activation), engine());
     r.primitive = dnnl::deconvolution_forward(pd);
     r.scratch = pd.scratchpad_desc();
     packed_desc = pd.weights_desc();
   } else {
     dnnl::convolution_forward::desc desc(prop, dnnl::algorithm::convolution_direct, src, any_layout(w), bias, dst,
                                          strides, dilates, pad_l, pad_r);
-    dnnl::convolution_forward::primitive_desc pd(desc, user_scratchpad(), engine());
+    dnnl::convolution_forward::primitive_desc pd(desc, attributes(p.activation), engine());
     r.primitive = dnnl::convolution_forward(pd);
     r.scratch = pd.scratchpad_desc();
     packed_desc = pd.weights_desc();
@@ -252,7 +258,8 @@ bool NodeRunner::run_with_onednn(std::span<const Tensor> inputs, std::span<Tenso
   dnnl::stream stream(engine());
   r->primitive.execute(stream, args);
   stream.wait();
-  activate(fused_activation(node), outputs[0].data_as<float>(), outputs[0].data_as<float>(), outputs[0].size());
+  const Activation& act = fused_activation(node);
+  if (!is_plain_relu(act)) activate(act, outputs[0].data_as<float>(), outputs[0].data_as<float>(), outputs[0].size());
   return true;
 }
 

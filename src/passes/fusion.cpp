@@ -1,0 +1,109 @@
+// Fusions for the fast CPU device: fold a per-channel scale_shift (inference BatchNormalization)
+// into the dense or convolution that feeds it, and give that node the activation that follows
+// it. The reference device skips these: it stays the oracle, one Keras layer per kernel.
+#include <algorithm>
+
+#include "passes/passes.h"
+
+namespace krt {
+
+namespace {
+
+bool is_linear_producer(const Node& n) {
+  switch (n.kind) {
+    case OpKind::dense: return n.get<DenseParams>().activation.is_linear();
+    case OpKind::conv:
+    case OpKind::depthwise_conv:
+    case OpKind::conv_transpose: return n.get<ConvParams>().activation.is_linear();
+    default: return false;
+  }
+}
+
+// How often `v` is read (by nodes, or as a graph output).
+int uses(const Graph& graph, ValueId v) {
+  int count = static_cast<int>(std::count(graph.outputs.begin(), graph.outputs.end(), v));
+  for (const Node& n : graph.nodes) count += static_cast<int>(std::count(n.inputs.begin(), n.inputs.end(), v));
+  return count;
+}
+
+// The node that alone reads `node`'s input, when that input comes from a dense or
+// convolution with no activation of its own; -1 otherwise.
+int fusable_producer(const Graph& graph, const Node& node) {
+  if (node.inputs.size() != 1 || node.outputs.size() != 1) return -1;
+  const int p = graph.values[node.inputs[0]].producer;
+  if (p < 0 || graph.nodes[p].outputs.size() != 1 || !is_linear_producer(graph.nodes[p])) return -1;
+  return uses(graph, node.inputs[0]) == 1 ? p : -1;
+}
+
+// Output channel of element i of a kernel in Keras's layout (the channel axis a
+// scale_shift on the producer's last axis scales).
+int64_t output_channel(const Node& producer, int64_t i) {
+  const Shape& ks = producer.weights[0].shape();
+  switch (producer.kind) {
+    case OpKind::conv_transpose: return (i / ks.back()) % ks[ks.size() - 2];  // (k..., cout, cin)
+    case OpKind::depthwise_conv: return i % (ks[ks.size() - 2] * ks.back());  // (k..., cin, mult)
+    default: return i % ks.back();                                           // (..., cout)
+  }
+}
+
+bool& has_bias(Node& n) { return n.kind == OpKind::dense ? n.get<DenseParams>().has_bias : n.get<ConvParams>().has_bias; }
+
+// W' = W * s, b' = b * s + t, on copies: the model's own weights stay untouched.
+void fold(Node& producer, const Node& scale_shift, int64_t channels) {
+  const Tensor& s = scale_shift.weights[0];
+  const Tensor& t = scale_shift.weights[1];
+  auto at = [&](const Tensor& w, int64_t c) { return w.data_as<float>()[w.size() == 1 ? 0 : c]; };
+  Tensor kernel = producer.weights[0].clone();
+  float* k = kernel.data_as<float>();
+  for (int64_t i = 0; i < kernel.size(); ++i) k[i] *= at(s, output_channel(producer, i));
+  Tensor bias(DType::f32, {channels});
+  for (int64_t c = 0; c < channels; ++c) {
+    const float b = has_bias(producer) ? producer.weights[1].data_as<float>()[c] : 0.f;
+    bias.data_as<float>()[c] = b * at(s, c) + at(t, c);
+  }
+  producer.weights = {kernel, bias};
+  has_bias(producer) = true;
+}
+
+}  // namespace
+
+int fold_scale_shifts(Graph& graph) {
+  int folded = 0;
+  for (Node& n : graph.nodes) {
+    if (n.kind != OpKind::scale_shift) continue;
+    const auto& p = n.get<ScaleShiftParams>();
+    const int producer = fusable_producer(graph, n);
+    if (producer < 0 || p.axes.size() > 1) continue;
+    const Shape& shape = graph.values[n.inputs[0]].shape;
+    if (p.axis != static_cast<int64_t>(shape.size()) - 1 || shape.back() < 0) continue;  // channels last only
+    const int64_t channels = shape.back();
+    if ((n.weights[0].size() != 1 && n.weights[0].size() != channels) ||
+        (n.weights[1].size() != 1 && n.weights[1].size() != channels))
+      continue;
+    fold(graph.nodes[producer], n, channels);
+    graph.nodes[producer].name += "+" + n.name;
+    replace_uses(graph, n.outputs[0], n.inputs[0]);
+    ++folded;
+  }
+  if (folded) remove_dead_nodes(graph);
+  return folded;
+}
+
+int fuse_activations(Graph& graph) {
+  int fused = 0;
+  for (Node& n : graph.nodes) {
+    if (n.kind != OpKind::activation) continue;
+    const int producer = fusable_producer(graph, n);
+    if (producer < 0) continue;
+    Node& p = graph.nodes[producer];
+    const Activation& act = n.get<ActivationParams>().activation;
+    if (p.kind == OpKind::dense) p.get<DenseParams>().activation = act;
+    else p.get<ConvParams>().activation = act;
+    replace_uses(graph, n.outputs[0], n.inputs[0]);
+    ++fused;
+  }
+  if (fused) remove_dead_nodes(graph);
+  return fused;
+}
+
+}  // namespace krt
