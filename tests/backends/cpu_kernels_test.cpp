@@ -155,6 +155,10 @@ TEST(CpuKernels, ActivationsAndScaleShiftAreIdenticalToTheReference) {
       ActivationParams p;
       p.activation.kind = kind;
       p.activation.negative_slope = kind == ActivationKind::relu ? slope : 0.f;
+      if (kind == ActivationKind::relu && slope > 0.f) {  // ReLU(max_value=0.5, threshold=-0.2)
+        p.activation.max_value = 0.5f;
+        p.activation.threshold = -0.2f;
+      }
       n.params = p;
       expect_identical_to_reference(n, {2, 5, 3}, true);
     }

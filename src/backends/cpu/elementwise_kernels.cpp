@@ -13,13 +13,15 @@ void activate(const Activation& act, const float* x, float* y, int64_t n) {
     case ActivationKind::linear:
       if (x != y) std::copy(x, x + n, y);
       return;
-    case ActivationKind::relu:
-      if (is_plain_relu(act)) {
-        // Plain relu, as ops/activation.cpp computes it: x > 0 ? x : 0 * (x - 0).
-        for (int64_t i = 0; i < n; ++i) y[i] = x[i] > 0.f ? x[i] : 0.f * x[i];
-        return;
+    case ActivationKind::relu: {
+      // ops/activation.cpp's relu, inlined so the loop needs no call per element.
+      const float cap = act.max_value, threshold = act.threshold, slope = act.negative_slope;
+      for (int64_t i = 0; i < n; ++i) {
+        const float v = x[i];
+        y[i] = cap >= 0.f && v >= cap ? cap : v > threshold ? v : slope * (v - threshold);
       }
-      break;
+      return;
+    }
     default: break;
   }
   for (int64_t i = 0; i < n; ++i) y[i] = apply_activation(act, x[i]);
