@@ -166,6 +166,8 @@ void fuzz_load_run(const uint8_t* data, size_t size) {
     }
     if (exe.plan_for(shapes).peak_intermediate_bytes > kMaxArenaBytes) return;
     exe.run(inputs);
+    // The CPU device too: its fusion passes and oneDNN descriptors see the same shapes.
+    model.compile({.device = Device::cpu(), .threads = 1}).run(inputs);
   } catch (const Error&) {
   }
 }
