@@ -203,6 +203,7 @@ TEST(CpuKernels, OneRunnerServesSeveralShapes) {
         ASSERT_NEAR(got.data_as<float>()[i], want.data_as<float>()[i], 1e-4f) << "shape " << shape_to_string(shape);
     }
   }
+  EXPECT_LE(runner.packed_weight_copies(), 1u);  // both shapes share one packed kernel
 }
 
 TEST(CpuKernels, OtherOpsFallBackToTheReference) {

@@ -24,6 +24,8 @@ class NodeRunner {
   // Runs through oneDNN and returns true, or returns false without touching the outputs when
   // there is no oneDNN kernel for this op or these shapes (tests check the fast path ran).
   bool run_with_onednn(std::span<const Tensor> inputs, std::span<Tensor> outputs) const;
+  // Packed copies of the kernel held now (input shapes that want the same layout share one).
+  size_t packed_weight_copies() const;
 
   struct Impl;
 

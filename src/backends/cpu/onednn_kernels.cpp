@@ -80,30 +80,42 @@ struct Prepared {
   dnnl::memory weights, bias;  // own their packed bytes / view the node's bias
 };
 
-// Packs `user` (a view of the node's weights) into `wanted`, once per prepared shape.
-dnnl::memory pack(const dnnl::memory::desc& wanted, const dnnl::memory::desc& user_desc, const Tensor& user) {
-  dnnl::memory user_mem(user_desc, engine(), const_cast<void*>(user.data()));
-  if (wanted == user_desc) return user_mem;
-  dnnl::memory packed(wanted, engine());
-  dnnl::stream stream(engine());
-  dnnl::reorder(user_mem, packed).execute(stream, user_mem, packed);
-  stream.wait();
-  return packed;
-}
+// The node's kernel packed into each layout a primitive asked for. Primitives for different
+// batch sizes usually want the same layout, so they share one packed copy.
+class PackedWeights {
+ public:
+  dnnl::memory get(const dnnl::memory::desc& wanted, const dnnl::memory::desc& user_desc, const Tensor& user) {
+    dnnl::memory user_mem(user_desc, engine(), const_cast<void*>(user.data()));
+    if (wanted == user_desc) return user_mem;
+    for (const dnnl::memory& m : packed_)
+      if (m.get_desc() == wanted) return m;
+    dnnl::memory packed(wanted, engine());
+    dnnl::stream stream(engine());
+    dnnl::reorder(user_mem, packed).execute(stream, user_mem, packed);
+    stream.wait();
+    packed_.push_back(packed);
+    return packed;
+  }
+  void clear() { packed_.clear(); }
+  size_t size() const { return packed_.size(); }
+
+ private:
+  std::vector<dnnl::memory> packed_;
+};
 
 dnnl::memory::desc any_layout(const dnnl::memory::desc& d) {
   return dnnl::memory::desc(d.dims(), dnnl::memory::data_type::f32, dnnl::memory::format_tag::any);
 }
 
 // y = x @ kernel + bias over the last axis: one matmul of (rows, in) by (in, out).
-Prepared prepare_dense(const Node& node, const Tensor& x) {
+Prepared prepare_dense(const Node& node, const Tensor& x, PackedWeights& packed) {
   const auto& p = node.get<DenseParams>();
   const Tensor& kernel = node.weights[0];
   const int64_t in = kernel.dim(0), out = kernel.dim(1), rows = x.size() / in;
   auto src = f32_desc({rows, in}, {in, 1}), w = f32_desc({in, out}, {out, 1}), dst = f32_desc({rows, out}, {out, 1});
   dnnl::memory::desc bias = p.has_bias ? f32_desc({1, out}, {out, 1}) : dnnl::memory::desc();
   dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(src, any_layout(w), bias, dst), attributes(p.activation), engine());
-  Prepared r{dnnl::matmul(pd), src, dst, pd.scratchpad_desc(), pack(pd.weights_desc(), w, kernel), {}};
+  Prepared r{dnnl::matmul(pd), src, dst, pd.scratchpad_desc(), packed.get(pd.weights_desc(), w, kernel), {}};
   if (p.has_bias) r.bias = dnnl::memory(bias, engine(), const_cast<void*>(node.weights[1].data()));
   return r;
 }
@@ -147,7 +159,8 @@ dnnl::memory::desc conv_weights(const Node& node, int64_t cin, int64_t cout) {
 }
 
 // Conv, depthwise or transposed conv; false when oneDNN cannot run this case.
-bool prepare_conv_family(const Node& node, const Tensor& x, const Shape& y_shape, Prepared& r) {
+bool prepare_conv_family(const Node& node, const Tensor& x, const Shape& y_shape, PackedWeights& packed,
+                         Prepared& r) {
   const auto& p = node.get<ConvParams>();
   const size_t spatial = p.kernel_size.size();
   if (spatial < 1 || spatial > 3 || x.rank() != static_cast<int>(spatial) + 2) return false;
@@ -196,7 +209,7 @@ bool prepare_conv_family(const Node& node, const Tensor& x, const Shape& y_shape
   }
   r.src = src;
   r.dst = dst;
-  r.weights = pack(packed_desc, w, node.weights[0]);
+  r.weights = packed.get(packed_desc, w, node.weights[0]);
   if (p.has_bias) r.bias = dnnl::memory(bias, engine(), const_cast<void*>(node.weights[1].data()));
   return true;
 }
@@ -218,19 +231,23 @@ struct NodeRunner::Impl {
   std::mutex mutex;
   // Per input shape; nullptr records that oneDNN cannot run this shape.
   std::map<Shape, std::shared_ptr<const Prepared>> prepared;
+  PackedWeights packed;
 
   std::shared_ptr<const Prepared> prepared_for(const Tensor& x, const Shape& y_shape) {
     std::lock_guard<std::mutex> lock(mutex);
     auto it = prepared.find(x.shape());
     if (it != prepared.end()) return it->second;
-    if (prepared.size() > 64) prepared.clear();  // bound it for callers with ever-changing shapes
+    if (prepared.size() >= 16) {  // bound it for callers with ever-changing shapes
+      prepared.clear();             // (runs in flight keep theirs alive through shared_ptr)
+      packed.clear();
+    }
     std::shared_ptr<Prepared> r;
     try {
       if (node.kind == OpKind::dense) {
-        r = std::make_shared<Prepared>(prepare_dense(node, x));
+        r = std::make_shared<Prepared>(prepare_dense(node, x, packed));
       } else {
         r = std::make_shared<Prepared>();
-        if (!prepare_conv_family(node, x, y_shape, *r)) r = nullptr;
+        if (!prepare_conv_family(node, x, y_shape, packed, *r)) r = nullptr;
       }
     } catch (const dnnl::error&) {
       r = nullptr;  // no oneDNN implementation for this case: the reference kernel runs it
@@ -261,6 +278,11 @@ bool NodeRunner::run_with_onednn(std::span<const Tensor> inputs, std::span<Tenso
   const Activation& act = fused_activation(node);
   if (!is_plain_relu(act)) activate(act, outputs[0].data_as<float>(), outputs[0].data_as<float>(), outputs[0].size());
   return true;
+}
+
+size_t NodeRunner::packed_weight_copies() const {
+  std::lock_guard<std::mutex> lock(impl_->mutex);
+  return impl_->packed.size();
 }
 
 void NodeRunner::run(std::span<const Tensor> inputs, std::span<Tensor> outputs) const {
