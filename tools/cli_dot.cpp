@@ -33,7 +33,10 @@ int cmd_dot(const std::vector<std::string>& args) {
     const CompileReport& r = plan->report;
     std::cout << graph_to_dot_cluster(plan->graph, "compiled",
                                       "compiled: " + std::to_string(r.nodes) + " nodes, " + std::to_string(r.zero_copy_views) +
-                                          " zero-copy views, " + std::to_string(r.identities_removed) + " identities removed");
+                                          " zero-copy views, " + std::to_string(r.identities_removed) +
+                                          " identities removed, " + std::to_string(r.scale_shifts_folded) +
+                                          " batch norms folded, " + std::to_string(r.activations_fused) +
+                                          " activations fused");
   }
   std::cout << "}\n";
   return 0;

@@ -139,6 +139,15 @@ TEST(CliDot, CompiledGraphLosesTheDropouts) {
   EXPECT_TRUE(contains(compiled.out, "2 identities removed")) << compiled.out;
 }
 
+TEST(CliDot, CompiledGraphShowsTheFusions) {
+  std::string model = data_dir() + "/fixtures/models/mobilenetv2_blocks/model.keras";
+  ProcessResult r = run_process(cli_path(), {"dot", model, "--stage", "compiled"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(contains(r.out, "9 batch norms folded, 6 activations fused")) << r.out;
+  EXPECT_TRUE(contains(r.out, "label=\"stem+stem_bn\\nconv +relu\"")) << r.out;  // relu6, fused
+  EXPECT_FALSE(contains(r.out, "scale_shift")) << r.out;
+}
+
 TEST(CliBench, JsonIsOneLineWithTheContractKeys) {
   ProcessResult r = run_process(cli_path(), {"bench", seed("model.keras"), "--batch", "3", "--threads", "2", "--iters", "7",
                                              "--warmup", "1", "--json"});
