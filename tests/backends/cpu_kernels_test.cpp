@@ -187,6 +187,30 @@ TEST(CpuKernels, ActivationsAndScaleShiftAreIdenticalToTheReference) {
   expect_identical_to_reference(two_axes, {2, 4, 5, 6}, false);  // the reference kernel runs it
 }
 
+TEST(CpuKernels, MergesOfSameShapedInputsAreIdenticalToTheReference) {
+  std::mt19937 rng(5);
+  const Shape shape{2, 3, 4};
+  for (ElementwiseKind kind : {ElementwiseKind::add, ElementwiseKind::subtract, ElementwiseKind::multiply,
+                               ElementwiseKind::average, ElementwiseKind::maximum, ElementwiseKind::minimum}) {
+    Node n;
+    n.kind = OpKind::elementwise;
+    n.name = "merge";
+    ElementwiseParams p;
+    p.kind = kind;
+    n.params = p;
+    const size_t count = kind == ElementwiseKind::subtract ? 2 : 3;
+    std::vector<Tensor> xs;
+    for (size_t k = 0; k < count; ++k) xs.push_back(random_tensor(shape, rng));
+    Tensor want(DType::f32, shape), got(DType::f32, shape);
+    reference::run_node(n, xs, std::span<Tensor>(&want, 1));
+    ASSERT_TRUE(run_merge_same_shape(n, xs, got));
+    for (int64_t i = 0; i < want.size(); ++i) ASSERT_EQ(got.data_as<float>()[i], want.data_as<float>()[i]) << i;
+    // A broadcasting input leaves it to the reference kernel.
+    std::vector<Tensor> broadcast{xs[0], random_tensor({1, 3, 4}, rng)};
+    EXPECT_FALSE(run_merge_same_shape(n, broadcast, got));
+  }
+}
+
 TEST(CpuKernels, OneRunnerServesSeveralShapes) {
   Node n = conv_node(OpKind::conv, conv_params({3, 3}, {1, 1}, {1, 1}, Padding::same, 4), {3, 3, 2, 4}, 4);
   std::mt19937 rng(7);

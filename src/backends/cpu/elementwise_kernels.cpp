@@ -1,5 +1,7 @@
 #include "backends/cpu/elementwise_kernels.h"
 
+#include <algorithm>
+
 #include "ops/activation.h"
 
 namespace krt::cpu {
@@ -64,6 +66,42 @@ bool run_elementwise_fast(const Node& node, const Tensor& x, Tensor& y) {
     return true;
   }
   return false;
+}
+
+bool run_merge_same_shape(const Node& node, std::span<const Tensor> inputs, Tensor& y) {
+  if (node.kind != OpKind::elementwise || inputs.empty()) return false;
+  for (const Tensor& t : inputs)
+    if (t.dtype() != DType::f32 || t.shape() != y.shape()) return false;
+  const auto kind = node.get<ElementwiseParams>().kind;
+  const int64_t n = y.size();
+  float* acc = y.data_as<float>();
+  std::copy(inputs[0].data_as<float>(), inputs[0].data_as<float>() + n, acc);
+  for (size_t k = 1; k < inputs.size(); ++k) {
+    const float* v = inputs[k].data_as<float>();
+    switch (kind) {
+      case ElementwiseKind::add:
+      case ElementwiseKind::average:
+        for (int64_t i = 0; i < n; ++i) acc[i] += v[i];
+        break;
+      case ElementwiseKind::subtract:
+        for (int64_t i = 0; i < n; ++i) acc[i] -= v[i];
+        break;
+      case ElementwiseKind::multiply:
+        for (int64_t i = 0; i < n; ++i) acc[i] *= v[i];
+        break;
+      case ElementwiseKind::maximum:
+        for (int64_t i = 0; i < n; ++i) acc[i] = std::max(acc[i], v[i]);
+        break;
+      case ElementwiseKind::minimum:
+        for (int64_t i = 0; i < n; ++i) acc[i] = std::min(acc[i], v[i]);
+        break;
+    }
+  }
+  if (kind == ElementwiseKind::average) {
+    const float count = static_cast<float>(inputs.size());
+    for (int64_t i = 0; i < n; ++i) acc[i] /= count;
+  }
+  return true;
 }
 
 }  // namespace krt::cpu

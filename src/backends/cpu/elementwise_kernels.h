@@ -2,6 +2,8 @@
 // element through generic coordinates). Same formulas as the reference, so same results.
 #pragma once
 
+#include <span>
+
 #include "graph/graph.h"
 
 namespace krt::cpu {
@@ -15,5 +17,9 @@ void activate(const Activation& act, const float* x, float* y, int64_t n);
 // Runs an activation or scale_shift node and returns true, or returns false for other ops
 // and for scale_shift over several channel axes (the reference kernel runs those).
 bool run_elementwise_fast(const Node& node, const Tensor& x, Tensor& y);
+
+// Runs an elementwise (merge) node whose inputs all have the output's shape, folding left in
+// input order as the reference does, and returns true; false when any input broadcasts.
+bool run_merge_same_shape(const Node& node, std::span<const Tensor> inputs, Tensor& y);
 
 }  // namespace krt::cpu

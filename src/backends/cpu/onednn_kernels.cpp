@@ -288,6 +288,7 @@ size_t NodeRunner::packed_weight_copies() const {
 void NodeRunner::run(std::span<const Tensor> inputs, std::span<Tensor> outputs) const {
   if (run_with_onednn(inputs, outputs)) return;
   if (inputs.size() == 1 && outputs.size() == 1 && run_elementwise_fast(impl_->node, inputs[0], outputs[0])) return;
+  if (outputs.size() == 1 && run_merge_same_shape(impl_->node, inputs, outputs[0])) return;
   reference::run_node(impl_->node, inputs, outputs);
 }
 
