@@ -1,7 +1,6 @@
 #include "graph/dot.h"
 
 #include <sstream>
-#include <type_traits>
 
 #include "ops/activation.h"
 
@@ -19,19 +18,10 @@ std::string quoted(const std::string& s) {
   return out + "\"";
 }
 
-// The activation an op applies to its result, if it carries one (a fused activation).
-std::string fused_activation(const Node& node) {
-  if (node.kind != OpKind::dense && node.kind != OpKind::conv && node.kind != OpKind::depthwise_conv &&
-      node.kind != OpKind::conv_transpose && node.kind != OpKind::einsum)
-    return "";
-  return std::visit(
-      [](const auto& p) -> std::string {
-        if constexpr (requires { p.activation.kind; }) {
-          if (!p.activation.is_linear()) return activation_name(p.activation.kind);
-        }
-        return "";
-      },
-      node.params);
+// The name of the activation an op applies to its result, if it carries one (a fused activation).
+std::string fused_activation_name(const Node& node) {
+  const Activation* act = node.fused_activation();
+  return act && !act->is_linear() ? activation_name(act->kind) : "";
 }
 
 }  // namespace
@@ -49,7 +39,7 @@ std::string graph_to_dot_cluster(const Graph& graph, const std::string& id, cons
   for (size_t n = 0; n < graph.nodes.size(); ++n) {
     const Node& node = graph.nodes[n];
     std::string label = node.name + "\n" + op_name(node.kind);
-    std::string act = fused_activation(node);
+    std::string act = fused_activation_name(node);
     if (!act.empty()) label += " +" + act;
     std::string style;
     if (node.kind == OpKind::reshape) style = ", style=dashed, color=blue", label += " (view)";

@@ -28,6 +28,17 @@ std::string Node::label() const {
   return str_cat("layer '", name, "' (", keras_class.empty() ? op_name(kind) : keras_class, ")");
 }
 
+const Activation* Node::fused_activation() const {
+  switch (kind) {
+    case OpKind::dense: return &get<DenseParams>().activation;
+    case OpKind::conv:
+    case OpKind::depthwise_conv:
+    case OpKind::conv_transpose: return &get<ConvParams>().activation;
+    case OpKind::einsum: return &get<EinsumParams>().activation;
+    default: return nullptr;
+  }
+}
+
 ValueId Graph::add_value(std::string name, Shape shape, DType dtype) {
   values.push_back(Value{std::move(name), std::move(shape), dtype, -1});
   return static_cast<ValueId>(values.size() - 1);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "kerasrt/tensor.h"
@@ -33,6 +34,10 @@ struct Node {
   template <class P> P& get() { return std::get<P>(params); }
   // "layer 'fc1' (Dense)", for error messages.
   std::string label() const;
+  // The activation this node applies to its own result (Dense, the convolutions, EinsumDense),
+  // or nullptr for ops that carry none.
+  const Activation* fused_activation() const;
+  Activation* fused_activation() { return const_cast<Activation*>(std::as_const(*this).fused_activation()); }
 };
 
 struct Graph {

@@ -9,14 +9,11 @@ namespace krt {
 
 namespace {
 
+// Dense and the convolutions: the ops whose CPU kernels fold a scale and run an activation.
 bool is_linear_producer(const Node& n) {
-  switch (n.kind) {
-    case OpKind::dense: return n.get<DenseParams>().activation.is_linear();
-    case OpKind::conv:
-    case OpKind::depthwise_conv:
-    case OpKind::conv_transpose: return n.get<ConvParams>().activation.is_linear();
-    default: return false;
-  }
+  const bool foldable = n.kind == OpKind::dense || n.kind == OpKind::conv || n.kind == OpKind::depthwise_conv ||
+                        n.kind == OpKind::conv_transpose;
+  return foldable && n.fused_activation()->is_linear();
 }
 
 // How often `v` is read (by nodes, or as a graph output).
@@ -95,10 +92,7 @@ int fuse_activations(Graph& graph) {
     if (n.kind != OpKind::activation) continue;
     const int producer = fusable_producer(graph, n);
     if (producer < 0) continue;
-    Node& p = graph.nodes[producer];
-    const Activation& act = n.get<ActivationParams>().activation;
-    if (p.kind == OpKind::dense) p.get<DenseParams>().activation = act;
-    else p.get<ConvParams>().activation = act;
+    *graph.nodes[producer].fused_activation() = n.get<ActivationParams>().activation;
     replace_uses(graph, n.outputs[0], n.inputs[0]);
     ++fused;
   }

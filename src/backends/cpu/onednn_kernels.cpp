@@ -7,6 +7,7 @@
 #include <oneapi/dnnl/dnnl.hpp>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <unordered_map>
 
 #include "backends/cpu/cpu_backend.h"
@@ -107,18 +108,27 @@ dnnl::memory::desc any_layout(const dnnl::memory::desc& d) {
   return dnnl::memory::desc(d.dims(), dnnl::memory::data_type::f32, dnnl::memory::format_tag::any);
 }
 
+// The primitive for `desc` (whose weights layout is left to oneDNN), with the node's kernel,
+// given in `user_weights`' layout, packed for it, and the node's bias when `bias` is not empty.
+template <class Primitive>
+Prepared make_prepared(const typename Primitive::desc& desc, const Node& node, const dnnl::memory::desc& src,
+                       const dnnl::memory::desc& dst, const dnnl::memory::desc& user_weights,
+                       const dnnl::memory::desc& bias, PackedWeights& packed) {
+  typename Primitive::primitive_desc pd(desc, attributes(*node.fused_activation()), engine());
+  Prepared r{Primitive(pd), src, dst, pd.scratchpad_desc(), packed.get(pd.weights_desc(), user_weights, node.weights[0]), {}};
+  if (!bias.is_zero()) r.bias = dnnl::memory(bias, engine(), const_cast<void*>(node.weights[1].data()));
+  return r;
+}
+
 // y = x @ kernel + bias over the last axis: one matmul of (rows, in) by (in, out).
-Prepared prepare_dense(const Node& node, const Tensor& x, PackedWeights& packed) {
-  const auto& p = node.get<DenseParams>();
+std::optional<Prepared> prepare_dense(const Node& node, const Tensor& x, PackedWeights& packed) {
   const Tensor& kernel = node.weights[0];
   const int64_t in = kernel.dim(0), out = kernel.dim(1), rows = x.size() / in;
   auto src = f32_desc({rows, in}, {in, 1}), w = f32_desc({in, out}, {out, 1}), dst = f32_desc({rows, out}, {out, 1});
-  dnnl::memory::desc bias = p.has_bias ? f32_desc({1, out}, {out, 1}) : dnnl::memory::desc();
-  dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(src, any_layout(w), bias, dst), attributes(p.activation), engine());
-  Prepared r{dnnl::matmul(pd), src, dst, pd.scratchpad_desc(), packed.get(pd.weights_desc(), w, kernel), {}};
-  if (p.has_bias) r.bias = dnnl::memory(bias, engine(), const_cast<void*>(node.weights[1].data()));
-  return r;
+  dnnl::memory::desc bias = node.get<DenseParams>().has_bias ? f32_desc({1, out}, {out, 1}) : dnnl::memory::desc();
+  return make_prepared<dnnl::matmul>({src, any_layout(w), bias, dst}, node, src, dst, w, bias, packed);
 }
+
 // The Keras kernel of a conv-family node as oneDNN's logical weights: (OC, IC, k...) or, with
 // groups, (G, OC/G, IC/G, k...), with strides that read Keras's own layout in place.
 dnnl::memory::desc conv_weights(const Node& node, int64_t cin, int64_t cout) {
@@ -158,12 +168,12 @@ dnnl::memory::desc conv_weights(const Node& node, int64_t cin, int64_t cout) {
   return f32_desc(sizes, strides);
 }
 
-// Conv, depthwise or transposed conv; false when oneDNN cannot run this case.
-bool prepare_conv_family(const Node& node, const Tensor& x, const Shape& y_shape, PackedWeights& packed,
-                         Prepared& r) {
+// Conv, depthwise or transposed conv; nothing when oneDNN cannot run this case.
+std::optional<Prepared> prepare_conv_family(const Node& node, const Tensor& x, const Shape& y_shape,
+                                            PackedWeights& packed) {
   const auto& p = node.get<ConvParams>();
   const size_t spatial = p.kernel_size.size();
-  if (spatial < 1 || spatial > 3 || x.rank() != static_cast<int>(spatial) + 2) return false;
+  if (spatial < 1 || spatial > 3 || x.rank() != static_cast<int>(spatial) + 2) return std::nullopt;
   const bool transpose = node.kind == OpKind::conv_transpose;
   const Shape& ks = node.weights[0].shape();
   dims strides(spatial), dilates(spatial), pad_l(spatial), pad_r(spatial), read(spatial);
@@ -185,42 +195,24 @@ bool prepare_conv_family(const Node& node, const Tensor& x, const Shape& y_shape
       read[i] = in + pad_r[i];
       pad_r[i] = 0;
     }
-    if (pad_l[i] < 0 || pad_r[i] < 0) return false;  // oneDNN wants non-negative padding
+    if (pad_l[i] < 0 || pad_r[i] < 0) return std::nullopt;  // oneDNN wants non-negative padding
   }
   const int64_t cin = x.dim(-1), cout = y_shape.back();
   auto src = channels_last(x.shape(), read), dst = channels_last(y_shape), w = conv_weights(node, cin, cout);
   dnnl::memory::desc bias = p.has_bias ? f32_desc({cout}, {1}) : dnnl::memory::desc();
   const auto prop = dnnl::prop_kind::forward_inference;
-  dnnl::memory::desc packed_desc;
-  if (transpose) {
-    dnnl::deconvolution_forward::desc desc(prop, dnnl::algorithm::deconvolution_direct, src, any_layout(w), bias,
-                                           dst, strides, dilates, pad_l, pad_r);
-    dnnl::deconvolution_forward::primitive_desc pd(desc, attributes(p.activation), engine());
-    r.primitive = dnnl::deconvolution_forward(pd);
-    r.scratch = pd.scratchpad_desc();
-    packed_desc = pd.weights_desc();
-  } else {
-    dnnl::convolution_forward::desc desc(prop, dnnl::algorithm::convolution_direct, src, any_layout(w), bias, dst,
-                                         strides, dilates, pad_l, pad_r);
-    dnnl::convolution_forward::primitive_desc pd(desc, attributes(p.activation), engine());
-    r.primitive = dnnl::convolution_forward(pd);
-    r.scratch = pd.scratchpad_desc();
-    packed_desc = pd.weights_desc();
-  }
-  r.src = src;
-  r.dst = dst;
-  r.weights = packed.get(packed_desc, w, node.weights[0]);
-  if (p.has_bias) r.bias = dnnl::memory(bias, engine(), const_cast<void*>(node.weights[1].data()));
-  return true;
+  if (transpose)
+    return make_prepared<dnnl::deconvolution_forward>(
+        {prop, dnnl::algorithm::deconvolution_direct, src, any_layout(w), bias, dst, strides, dilates, pad_l, pad_r},
+        node, src, dst, w, bias, packed);
+  return make_prepared<dnnl::convolution_forward>(
+      {prop, dnnl::algorithm::convolution_direct, src, any_layout(w), bias, dst, strides, dilates, pad_l, pad_r}, node,
+      src, dst, w, bias, packed);
 }
 
 bool has_onednn_kernel(OpKind kind) {
   return kind == OpKind::dense || kind == OpKind::conv || kind == OpKind::depthwise_conv ||
          kind == OpKind::conv_transpose;
-}
-
-const Activation& fused_activation(const Node& node) {
-  return node.kind == OpKind::dense ? node.get<DenseParams>().activation : node.get<ConvParams>().activation;
 }
 
 }  // namespace
@@ -243,14 +235,11 @@ struct NodeRunner::Impl {
     }
     std::shared_ptr<Prepared> r;
     try {
-      if (node.kind == OpKind::dense) {
-        r = std::make_shared<Prepared>(prepare_dense(node, x, packed));
-      } else {
-        r = std::make_shared<Prepared>();
-        if (!prepare_conv_family(node, x, y_shape, packed, *r)) r = nullptr;
-      }
+      std::optional<Prepared> p =
+          node.kind == OpKind::dense ? prepare_dense(node, x, packed) : prepare_conv_family(node, x, y_shape, packed);
+      if (p) r = std::make_shared<Prepared>(std::move(*p));
     } catch (const dnnl::error&) {
-      r = nullptr;  // no oneDNN implementation for this case: the reference kernel runs it
+      // no oneDNN implementation for this case: the reference kernel runs it
     }
     return prepared.emplace(x.shape(), r).first->second;
   }
@@ -275,7 +264,7 @@ bool NodeRunner::run_with_onednn(std::span<const Tensor> inputs, std::span<Tenso
   dnnl::stream stream(engine());
   r->primitive.execute(stream, args);
   stream.wait();
-  const Activation& act = fused_activation(node);
+  const Activation& act = *node.fused_activation();
   if (!is_plain_relu(act)) activate(act, outputs[0].data_as<float>(), outputs[0].data_as<float>(), outputs[0].size());
   return true;
 }
