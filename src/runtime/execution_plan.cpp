@@ -27,11 +27,8 @@ std::shared_ptr<ExecutionPlan> compile_graph(const Graph& graph, const std::vect
   // reference kernel otherwise. The reference device is the oracle: reference kernels only.
   if (options.threads < 0) fail(ErrorCode::invalid_argument, "CompileOptions::threads must be 0 or more, got ", options.threads);
   plan->threads = options.threads;
-  if (on_cpu) {
+  if (on_cpu)
     for (const Node& n : plan->graph.nodes) plan->cpu_runners.push_back(std::make_unique<cpu::NodeRunner>(n));
-  } else {
-    plan->kernels.assign(plan->graph.nodes.size(), &reference::run_node);
-  }
   return plan;
 }
 
@@ -118,7 +115,7 @@ std::vector<Tensor> ExecutionPlan::run(const std::vector<Tensor>& given, std::ve
     node_outputs.clear();
     for (ValueId v : node.inputs) node_inputs.push_back(values[v]);
     for (ValueId v : node.outputs) node_outputs.push_back(values[v]);
-    if (cpu_runners.empty()) kernels[i](node, node_inputs, node_outputs);
+    if (cpu_runners.empty()) reference::run_node(node, node_inputs, node_outputs);
     else cpu_runners[i]->run(node_inputs, node_outputs);
     // Later nodes may reuse these bytes, so a caller who wants every value gets copies now.
     if (all_values)

@@ -15,14 +15,12 @@
 
 namespace krt {
 
-using KernelFn = void (*)(const Node& node, std::span<const Tensor> inputs, std::span<Tensor> outputs);
-
 struct ExecutionPlan {
   Graph graph;
   std::vector<TensorInfo> inputs;
   std::vector<TensorInfo> outputs;
-  std::vector<KernelFn> kernels;  // per node, for the reference device
-  // Per node, for the CPU device (which also sets its thread count at the start of run()).
+  // Per node, for the CPU device (which also sets its thread count at the start of run());
+  // empty for the reference device, whose nodes all run reference::run_node.
   std::vector<std::unique_ptr<cpu::NodeRunner>> cpu_runners;
   int threads = 0;
   CompileReport report;
