@@ -248,13 +248,10 @@ Bytes ZipReader::read(const ZipEntry& e) const {
 Bytes ZipReader::inflate(const ZipEntry& e, const Bytes& compressed) const {
   const std::string& dn = display_name_;
   const uint64_t usize = e.uncompressed_size;
-  if (usize > limits_.max_total_bytes)
-    fail(ErrorCode::limit_exceeded, dn, ": zip member '", e.name, "': uncompressed size ", usize,
-         " bytes is above the limit of ", limits_.max_total_bytes, " (Limits::max_total_bytes)");
-  if (usize > limits_.max_total_bytes - inflated_bytes_)
-    fail(ErrorCode::limit_exceeded, dn, ": zip member '", e.name, "': inflating its ", usize, " bytes after ",
-         inflated_bytes_, " bytes already inflated from this archive is above the limit of ", limits_.max_total_bytes,
-         " (Limits::max_total_bytes)");
+  if (usize > limits_.max_total_bytes - inflated_bytes_)  // one budget for all members of the archive
+    fail(ErrorCode::limit_exceeded, dn, ": zip member '", e.name, "': uncompressed size ", usize, " bytes",
+         inflated_bytes_ ? str_cat(" after ", inflated_bytes_, " bytes already inflated from this archive") : "",
+         " is above the limit of ", limits_.max_total_bytes, " (Limits::max_total_bytes)");
   if (usize / kMaxDeflateRatio > e.compressed_size + 1)
     fail(ErrorCode::invalid_file, dn, ": zip member '", e.name, "': claims ", usize, " bytes from only ",
          e.compressed_size, " compressed bytes, more than deflate can achieve");

@@ -246,8 +246,8 @@ TEST(ZipReader, AllInflationsOfOneArchiveShareTheLimit) {
   Error e = expect_error([&] { zip.read(data); });
   EXPECT_EQ(e.code(), ErrorCode::limit_exceeded);
   EXPECT_STREQ(e.what(),
-               "test.zip: zip member 'data.bin': inflating its 100000 bytes after 100000 bytes already inflated "
-               "from this archive is above the limit of 150000 (Limits::max_total_bytes)");
+               "test.zip: zip member 'data.bin': uncompressed size 100000 bytes after 100000 bytes already "
+               "inflated from this archive is above the limit of 150000 (Limits::max_total_bytes)");
 }
 
 TEST(ZipReader, CompressedSizeBeyondArchiveIsRejected) {
