@@ -42,13 +42,19 @@ void expect_matches_reference(Node node, const Shape& input_shape, bool expect_o
   }
 }
 
-Node conv_node(OpKind kind, ConvParams p, const Shape& kernel_shape, int64_t bias_size) {
+// A node named after its op; weight contents are filled in by the expect_* helpers.
+Node make_node(OpKind kind, OpParams params, std::vector<Tensor> weights = {}) {
   Node n;
   n.kind = kind;
-  n.name = "conv";
+  n.name = op_name(kind);
+  n.params = std::move(params);
+  n.weights = std::move(weights);
+  return n;
+}
+
+Node conv_node(OpKind kind, ConvParams p, const Shape& kernel_shape, int64_t bias_size) {
   p.has_bias = bias_size > 0;
-  n.params = p;
-  n.weights.push_back(Tensor(DType::f32, kernel_shape));
+  Node n = make_node(kind, p, {Tensor(DType::f32, kernel_shape)});
   if (bias_size > 0) n.weights.push_back(Tensor(DType::f32, {bias_size}));
   return n;
 }
@@ -67,14 +73,10 @@ ConvParams conv_params(std::vector<int64_t> k, std::vector<int64_t> s, std::vect
 TEST(CpuKernels, Dense) {
   for (bool bias : {true, false}) {
     for (ActivationKind act : {ActivationKind::linear, ActivationKind::relu, ActivationKind::gelu}) {
-      Node n;
-      n.kind = OpKind::dense;
-      n.name = "dense";
       DenseParams p;
       p.has_bias = bias;
       p.activation.kind = act;
-      n.params = p;
-      n.weights.push_back(Tensor(DType::f32, {37, 19}));
+      Node n = make_node(OpKind::dense, p, {Tensor(DType::f32, {37, 19})});
       if (bias) n.weights.push_back(Tensor(DType::f32, {19}));
       expect_matches_reference(n, {3, 37});
       expect_matches_reference(n, {2, 5, 37});  // over the last axis of a rank-3 input
@@ -149,9 +151,6 @@ void expect_identical_to_reference(Node node, const Shape& shape, bool expect_fa
 TEST(CpuKernels, ActivationsAndScaleShiftAreIdenticalToTheReference) {
   for (ActivationKind kind : {ActivationKind::relu, ActivationKind::sigmoid, ActivationKind::linear}) {
     for (float slope : {0.f, 0.1f}) {
-      Node n;
-      n.kind = OpKind::activation;
-      n.name = "act";
       ActivationParams p;
       p.activation.kind = kind;
       p.activation.negative_slope = kind == ActivationKind::relu ? slope : 0.f;
@@ -159,32 +158,24 @@ TEST(CpuKernels, ActivationsAndScaleShiftAreIdenticalToTheReference) {
         p.activation.max_value = 0.5f;
         p.activation.threshold = -0.2f;
       }
-      n.params = p;
-      expect_identical_to_reference(n, {2, 5, 3}, true);
+      expect_identical_to_reference(make_node(OpKind::activation, p), {2, 5, 3}, true);
     }
   }
   for (int64_t axis : {1, 3}) {
-    for (int64_t size : {int64_t{1}, int64_t{0}}) {  // 0: per-channel weights
-      Node n;
-      n.kind = OpKind::scale_shift;
-      n.name = "bn";
+    for (bool scalar : {true, false}) {  // one scale and shift for all, or one per channel
       ScaleShiftParams p;
       p.axis = axis;
-      n.params = p;
-      const int64_t c = size ? 1 : (axis == 1 ? 4 : 6);
-      n.weights = {Tensor(DType::f32, {c}), Tensor(DType::f32, {c})};
-      expect_identical_to_reference(n, {2, 4, 5, 6}, true);
+      const int64_t c = scalar ? 1 : (axis == 1 ? 4 : 6);
+      expect_identical_to_reference(
+          make_node(OpKind::scale_shift, p, {Tensor(DType::f32, {c}), Tensor(DType::f32, {c})}), {2, 4, 5, 6}, true);
     }
   }
-  Node two_axes;
-  two_axes.kind = OpKind::scale_shift;
-  two_axes.name = "norm";
-  ScaleShiftParams p;
-  p.axis = 1;
-  p.axes = {1, 2};
-  two_axes.params = p;
-  two_axes.weights = {Tensor(DType::f32, {20}), Tensor(DType::f32, {20})};
-  expect_identical_to_reference(two_axes, {2, 4, 5, 6}, false);  // the reference kernel runs it
+  ScaleShiftParams two_axes;
+  two_axes.axis = 1;
+  two_axes.axes = {1, 2};
+  expect_identical_to_reference(
+      make_node(OpKind::scale_shift, two_axes, {Tensor(DType::f32, {20}), Tensor(DType::f32, {20})}), {2, 4, 5, 6},
+      false);  // the reference kernel runs it
 }
 
 TEST(CpuKernels, MergesOfSameShapedInputsAreIdenticalToTheReference) {
@@ -192,12 +183,9 @@ TEST(CpuKernels, MergesOfSameShapedInputsAreIdenticalToTheReference) {
   const Shape shape{2, 3, 4};
   for (ElementwiseKind kind : {ElementwiseKind::add, ElementwiseKind::subtract, ElementwiseKind::multiply,
                                ElementwiseKind::average, ElementwiseKind::maximum, ElementwiseKind::minimum}) {
-    Node n;
-    n.kind = OpKind::elementwise;
-    n.name = "merge";
     ElementwiseParams p;
     p.kind = kind;
-    n.params = p;
+    const Node n = make_node(OpKind::elementwise, p);
     const size_t count = kind == ElementwiseKind::subtract ? 2 : 3;
     std::vector<Tensor> xs;
     for (size_t k = 0; k < count; ++k) xs.push_back(random_tensor(shape, rng));
@@ -231,13 +219,9 @@ TEST(CpuKernels, OneRunnerServesSeveralShapes) {
 }
 
 TEST(CpuKernels, OtherOpsFallBackToTheReference) {
-  Node n;
-  n.kind = OpKind::activation;
-  n.name = "act";
   ActivationParams p;
   p.activation.kind = ActivationKind::tanh;
-  n.params = p;
-  expect_matches_reference(n, {2, 3}, /*expect_onednn=*/false);
+  expect_matches_reference(make_node(OpKind::activation, p), {2, 3}, /*expect_onednn=*/false);
 }
 
 }  // namespace
