@@ -136,13 +136,15 @@ struct Loaded {
   double load_ms, compile_ms;
 };
 
-Loaded load_and_compile(const std::string& path, const std::string& weights, const Device& device, int64_t threads) {
+Loaded load_and_compile(const std::string& path, const std::string& weights, const Device& device, int64_t threads,
+                        Precision precision = Precision::fp32) {
   Clock::time_point t0 = Clock::now();
   Model model = load_model(path, weights);
   double load_ms = ms_since(t0);
   Clock::time_point t1 = Clock::now();
   CompileOptions options;
   options.device = device;
+  options.precision = precision;
   options.threads = static_cast<int>(threads);
   CompiledModel exe = model.compile(options);
   return {model, exe, load_ms, ms_since(t1)};
@@ -169,6 +171,7 @@ int cmd_bench(const std::vector<std::string>& args) {
   int64_t batch = 1, threads = 1, iters = 20, warmup = 3;
   bool json = false;
   Device device = Device::cpu();
+  Precision precision = Precision::fp32;
   ArgReader a(args);
   while (a.next()) {
     if (a.is("-i", "--input")) input_files.push_back(a.value());
@@ -178,16 +181,13 @@ int cmd_bench(const std::vector<std::string>& args) {
     else if (a.is("--iters")) iters = parse_int("--iters", a.value(), 1, 100000000);
     else if (a.is("--warmup")) warmup = parse_int("--warmup", a.value(), 0, 100000000);
     else if (a.is("--json")) json = true;
-    else if (a.is("--device")) {
-      const std::string& d = a.value();
-      if (d == "cpu") device = Device::cpu();
-      else if (d == "reference") device = Device::reference();
-      else throw UsageError("unknown device '" + d + "' (expected cpu or reference)");
-    } else if (!a.is_option() && model_path.empty()) model_path = a.arg();
+    else if (a.is("--device")) device = parse_device_flag(a.value());
+    else if (a.is("--precision")) precision = parse_precision_flag(a.value());
+    else if (!a.is_option() && model_path.empty()) model_path = a.arg();
     else a.unknown();
   }
   if (model_path.empty()) throw UsageError("bench needs a MODEL");
-  Loaded m = load_and_compile(model_path, weights, device, threads);
+  Loaded m = load_and_compile(model_path, weights, device, threads, precision);
   std::vector<Tensor> inputs;
   for (const std::string& f : input_files) inputs.push_back(Tensor::from_npy(f));
   if (inputs.empty()) inputs = random_inputs(m.model, batch);
@@ -198,7 +198,8 @@ int cmd_bench(const std::vector<std::string>& args) {
     std::vector<std::pair<std::string, io::Json>> j = {
         {"engine", io::Json::string("kerasrt")},      {"model", io::Json::string(model_label(model_path))},
         {"batch", io::Json::integer(batch)},          {"threads", io::Json::integer(threads)},
-        {"device", io::Json::string(device.kind == Device::Kind::cpu ? "cpu" : "reference")},
+        {"device", io::Json::string(m.exe.report().device)}, {"precision", io::Json::string(m.exe.report().precision)},
+        {"device_name", io::Json::string(device_name(device))},
         {"warmup", io::Json::integer(warmup)},        {"inputs", io::Json::string(input_files.empty() ? "random" : "files")}};
     add_timing(j, t, batch);
     j.emplace_back("load_ms", io::Json::number(round3(m.load_ms)));
@@ -212,6 +213,7 @@ int cmd_bench(const std::vector<std::string>& args) {
   std::cout << "inputs:     " << (input_files.empty() ? "random, " : "from files, ");
   for (size_t i = 0; i < inputs.size(); ++i) std::cout << (i ? ", " : "") << shape_to_string(inputs[i].shape());
   std::cout << "\n";
+  std::cout << "device:     " << device_name(device) << "; " << placement_text(m.exe.report()) << "\n";
   std::snprintf(line, sizeof line, "load:       %.2f ms\ncompile:    %.2f ms\n", m.load_ms, m.compile_ms);
   std::cout << line;
   std::snprintf(line, sizeof line, "per call:   median %.3f ms, p90 %.3f ms, min %.3f ms, mean %.3f ms (%zu calls after %lld warm-up)\n",

@@ -1,6 +1,7 @@
 #include "cli_common.h"
 
 #include <cmath>
+#include <iostream>
 #include <map>
 
 namespace krt::cli {
@@ -38,6 +39,45 @@ void ArgReader::unknown() const {
   throw UsageError("unexpected argument '" + arg() + "'");
 }
 
+Device parse_device_flag(const std::string& text) {
+  try {
+    return Device::parse(text);
+  } catch (const Error& e) {
+    throw UsageError(std::string("--device: ") + e.what());
+  }
+}
+
+Precision parse_precision_flag(const std::string& text) {
+  try {
+    return parse_precision(text);
+  } catch (const Error& e) {
+    throw UsageError(std::string("--precision: ") + e.what());
+  }
+}
+
+std::string placement_text(const CompileReport& report) {
+  std::string text = "placement on " + report.device + " (" + report.precision + "): ";
+  bool first = true;
+  for (const auto& [backend, count] : report.nodes_per_backend) {
+    text += (first ? "" : ", ") + std::to_string(count) + " nodes on " + backend;
+    first = false;
+  }
+  if (first) text += "no nodes";
+  return text + ", " + std::to_string(report.copies) + " copies between memory spaces";
+}
+
+int cmd_devices(const std::vector<std::string>& args) {
+  ArgReader a(args);
+  while (a.next()) a.unknown();
+  for (const DeviceInfo& d : available_devices()) {
+    std::string precisions;
+    for (Precision p : d.precisions) precisions += std::string(precisions.empty() ? "" : ",") + precision_name(p);
+    std::cout << d.name << "\t" << (d.available ? "available" : "unavailable: " + d.unavailable_reason) << "\t"
+              << precisions << "\t" << d.description << "\n";
+  }
+  return 0;
+}
+
 Model load_model(const std::string& path, const std::string& weights) {
   return weights.empty() ? load(path) : load(path, weights);
 }
@@ -59,16 +99,19 @@ namespace {
 const std::map<std::string, std::string>& help_texts() {
   static const std::map<std::string, std::string> texts = {
       {"summary",
-       "kerasrt summary MODEL [--weights W.h5] [--json]\n"
+       "kerasrt summary MODEL [--weights W.h5] [--json] [--device D] [--precision P]\n"
        "    Print the Keras-style table of layers, output shapes and parameter counts. With --json,\n"
        "    print one JSON object: name, inputs, outputs, layers (name, class, output_shapes,\n"
-       "    params) and total params.\n"
+       "    params) and total params. With --device, also compile for device D (see `kerasrt\n"
+       "    devices`) and show the placement: nodes per backend, copies, and why any node falls\n"
+       "    back to the cpu.\n"
        "  examples:\n"
        "    kerasrt summary decoder.keras\n"
+       "    kerasrt summary decoder.keras --device cuda --precision fp16\n"
        "    kerasrt summary decoder.keras --json | jq '.layers[].name'\n"},
       {"run",
        "kerasrt run MODEL [--weights W.h5] (-i IN.npy ... | --image IMG ...) [-o OUTDIR] [--print]\n"
-       "            [--device cpu|reference] [--threads T] [--expect OUT.npy ...] [--rtol R] [--atol A]\n"
+       "            [--device D] [--precision P] [--threads T] [--expect OUT.npy ...] [--rtol R] [--atol A]\n"
        "            [--repeat N] [--resize WxH] [--scale S] [--offset O] [--channels 1|3] [--top K]\n"
        "    Run the model on .npy inputs (in the model's input order) or on PNG/JPEG images (one\n"
        "    --image per batch row of a single image input); write OUTDIR/output_<i>.npy. Images are\n"
@@ -78,35 +121,42 @@ const std::map<std::string, std::string>& help_texts() {
        "    classes (default 5). --expect compares with expected outputs and fails (exit 3) if any\n"
        "    element is outside atol + rtol * |expected|; --repeat N prints the time per run.\n"
        "    --threads T: threads for the CPU device's kernels (default 0: one per core).\n"
+       "    --device D: cpu (default), reference, cuda[:N] (`kerasrt devices` lists them);\n"
+       "    --precision P: fp32 (default), tf32, fp16 or bf16 where the device offers it.\n"
        "  examples:\n"
        "    kerasrt run decoder.keras -i x.npy -o out/\n"
+       "    kerasrt run decoder.keras -i x.npy --device cuda --precision fp16\n"
        "    kerasrt run decoder.keras -i x.npy --expect keras_y.npy --repeat 50\n"
        "    kerasrt run classifier.keras --image cat.jpg --resize 224x224 --scale 0.00392157 --print\n"},
       {"verify",
        "kerasrt verify MODEL --reference CASE_DIR [--weights W.h5] [--rtol R] [--atol A]\n"
+       "               [--device D] [--precision P]\n"
        "    Run CASE_DIR/input_*.npy through the model, compare every top-level layer with\n"
        "    CASE_DIR/layers/<name>.npy (<name>__<k>.npy for a layer's k-th output) and the outputs\n"
        "    with CASE_DIR/output_*.npy, using the tolerance in CASE_DIR/meta.json (or --rtol/--atol).\n"
        "    Prints one line per layer and the first divergence; exits 3 when anything diverges.\n"
+       "    Layers are traced on the reference kernels; the outputs come from device D (default cpu).\n"
        "  examples:\n"
        "    kerasrt verify decoder.keras --reference fixtures/seed/seed_full\n"},
       {"dot",
-       "kerasrt dot MODEL [--weights W.h5] [--stage imported|compiled|both]\n"
+       "kerasrt dot MODEL [--weights W.h5] [--stage imported|compiled|both] [--device D]\n"
        "    Print the graph in Graphviz format: as imported and as compiled (after the passes), as\n"
        "    two clusters. Reshape views are drawn dashed, fused activations are named on their\n"
-       "    node (\"dense +relu\"), removed nodes are absent from the compiled cluster.\n"
+       "    node (\"dense +relu\"), removed nodes are absent from the compiled cluster. The compiled\n"
+       "    graph is the one device D (default cpu) runs: nodes name their backend, copies show.\n"
        "  examples:\n"
        "    kerasrt dot decoder.keras | dot -Tsvg > decoder.svg\n"
        "    kerasrt dot decoder.keras --stage compiled\n"},
       {"bench",
        "kerasrt bench MODEL [--weights W.h5] [-i IN.npy ...] [--batch N] [--threads T] [--iters K]\n"
-       "              [--warmup W] [--device cpu|reference] [--json]\n"
+       "              [--warmup W] [--device D] [--precision P] [--json]\n"
        "    Time the model: on the given inputs, or on random inputs of the model's shape at batch N\n"
        "    (default 1). W warm-up calls (default 3), then K timed calls (default 20). Prints load\n"
        "    and compile time, median, p90 and min per call, throughput and peak RSS; a progress\n"
        "    line goes to stderr while it runs. --json prints one line instead, with at least\n"
        "    engine, model, batch, threads, median_ms, min_ms, p90_ms.\n"
-       "    --threads T (default 1) is how many threads the CPU device's kernels use.\n"
+       "    --threads T (default 1) is how many threads the CPU device's kernels use. Each call is\n"
+       "    a whole run(): inputs in, outputs back on the host (a GPU is synchronized).\n"
        "  examples:\n"
        "    kerasrt bench decoder.keras --batch 32 --iters 100\n"
        "    kerasrt bench decoder.keras -i x.npy --json\n"},
@@ -119,6 +169,12 @@ const std::map<std::string, std::string>& help_texts() {
        "  examples:\n"
        "    ./run_side_by_side.sh '/path/to/kerasrt peer-bench'\n"
        "    kerasrt peer-bench decoder.keras decoder_input_b1.npy 1 500 --out y.npy\n"},
+      {"devices",
+       "kerasrt devices\n"
+       "    List the devices (backends) this build has, whether each can run here (and why not),\n"
+       "    and the precisions each offers.\n"
+       "  examples:\n"
+       "    kerasrt devices\n"},
       {"layers",
        "kerasrt layers\n"
        "    Print the supported Keras layer classes and options as a Markdown table.\n"
@@ -137,7 +193,7 @@ std::string command_help(const std::string& command) {
 
 std::string overview_help() {
   std::string out = "kerasrt: run trained Keras models natively.\n\ncommands:\n";
-  for (const char* c : {"summary", "run", "verify", "dot", "bench", "peer-bench", "layers"}) {
+  for (const char* c : {"summary", "run", "verify", "dot", "bench", "peer-bench", "devices", "layers"}) {
     const std::string& text = help_texts().at(c);
     out += "  " + text.substr(0, text.find('\n')) + "\n";
   }

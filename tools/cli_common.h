@@ -35,6 +35,12 @@ class ArgReader {
   size_t i_ = static_cast<size_t>(-1);
 };
 
+// --device / --precision values; a UsageError naming the choices otherwise.
+Device parse_device_flag(const std::string& text);
+Precision parse_precision_flag(const std::string& text);
+// "placement on cuda:0 (fp32): 40 nodes on cuda, 1 nodes on cpu, 2 copies between memory spaces"
+std::string placement_text(const CompileReport& report);
+
 // Loads MODEL, or an architecture JSON with its weights-only .h5 when `weights` is given.
 Model load_model(const std::string& path, const std::string& weights = "");
 
@@ -53,5 +59,6 @@ int cmd_verify(const std::vector<std::string>& args);
 int cmd_dot(const std::vector<std::string>& args);
 int cmd_bench(const std::vector<std::string>& args);
 int cmd_peer_bench(const std::vector<std::string>& args);
+int cmd_devices(const std::vector<std::string>& args);
 
 }  // namespace krt::cli

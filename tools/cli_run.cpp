@@ -20,6 +20,7 @@ struct RunArgs {
   std::vector<std::string> inputs, images, expected;
   std::string out_dir;
   Device device = Device::cpu();
+  Precision precision = Precision::fp32;
   double rtol = 1e-5, atol = 1e-5;
   int64_t repeat = 0;
   int64_t threads = 0;
@@ -28,12 +29,6 @@ struct RunArgs {
   ImageOptions image;
   bool channels_given = false, resize_given = false;
 };
-
-Device parse_device(const std::string& d) {
-  if (d == "cpu") return Device::cpu();
-  if (d == "reference") return Device::reference();
-  throw UsageError("unknown device '" + d + "' (expected cpu or reference)");
-}
 
 // "224x224" -> width 224, height 224.
 void parse_size(const std::string& text, ImageOptions& image) {
@@ -55,7 +50,8 @@ RunArgs parse_run_args(const std::vector<std::string>& args) {
     else if (a.is("--rtol")) r.rtol = parse_number("--rtol", a.value());
     else if (a.is("--atol")) r.atol = parse_number("--atol", a.value());
     else if (a.is("--repeat")) r.repeat = parse_int("--repeat", a.value(), 0, 1000000000);
-    else if (a.is("--device")) r.device = parse_device(a.value());
+    else if (a.is("--device")) r.device = parse_device_flag(a.value());
+    else if (a.is("--precision")) r.precision = parse_precision_flag(a.value());
     else if (a.is("--threads")) r.threads = parse_int("--threads", a.value(), 0, 4096);
     else if (a.is("--print")) r.print = true;
     else if (a.is("--top")) r.top_k = parse_int("--top", a.value(), 1, 1000000);
@@ -162,6 +158,7 @@ int cmd_run(const std::vector<std::string>& raw) {
   for (const std::string& path : args.inputs) inputs.push_back(Tensor::from_npy(path));
   CompileOptions options;
   options.device = args.device;
+  options.precision = args.precision;
   options.threads = static_cast<int>(args.threads);
   CompiledModel exe = model.compile(options);
   std::vector<Tensor> outputs = exe.run(inputs);

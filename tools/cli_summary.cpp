@@ -45,10 +45,13 @@ std::string summary_json(const Model& model) {
 
 int cmd_summary(const std::vector<std::string>& args) {
   std::string model_path, weights;
-  bool json = false;
+  bool json = false, placement = false;
+  CompileOptions options;
   ArgReader a(args);
   while (a.next()) {
     if (a.is("--weights")) weights = a.value();
+    else if (a.is("--device")) options.device = parse_device_flag(a.value()), placement = true;
+    else if (a.is("--precision")) options.precision = parse_precision_flag(a.value()), placement = true;
     else if (a.is("--json")) json = true;
     else if (!a.is_option() && model_path.empty()) model_path = a.arg();
     else a.unknown();
@@ -57,6 +60,11 @@ int cmd_summary(const std::vector<std::string>& args) {
   Model model = load_model(model_path, weights);
   if (json) std::cout << summary_json(model) << "\n";
   else std::cout << model.summary();
+  if (placement && !json) {
+    CompiledModel exe = model.compile(options);
+    std::cout << placement_text(exe.report()) << "\n";
+    for (const std::string& why : exe.report().fallbacks) std::cout << "  " << why << "\n";
+  }
   return 0;
 }
 

@@ -80,9 +80,12 @@ std::string compare(const Tensor& got, const Tensor& want_any, const Tolerance& 
 int cmd_verify(const std::vector<std::string>& args) {
   std::string model_path, weights, case_dir;
   double rtol = -1, atol = -1;
+  CompileOptions options;
   ArgReader a(args);
   while (a.next()) {
     if (a.is("--reference")) case_dir = a.value();
+    else if (a.is("--device")) options.device = parse_device_flag(a.value());
+    else if (a.is("--precision")) options.precision = parse_precision_flag(a.value());
     else if (a.is("--weights")) weights = a.value();
     else if (a.is("--rtol")) rtol = parse_number("--rtol", a.value());
     else if (a.is("--atol")) atol = parse_number("--atol", a.value());
@@ -132,7 +135,7 @@ int cmd_verify(const std::vector<std::string>& args) {
     }
   }
   // The outputs, through the compiled (optimized) path a user runs.
-  std::vector<Tensor> outputs = model.compile().run(inputs);
+  std::vector<Tensor> outputs = model.compile(options).run(inputs);
   for (size_t i = 0; i < outputs.size(); ++i)
     report("output " + std::to_string(i) + " '" + model.outputs()[i].name + "'", outputs[i],
            i < want_outputs.size() ? want_outputs[i] : (fs::path(case_dir) / ("output_" + std::to_string(i) + ".npy")).string());

@@ -27,6 +27,7 @@ int dispatch(const std::string& command, const std::vector<std::string>& rest) {
   if (command == "bench") return cmd_bench(rest);
   if (command == "peer-bench") return cmd_peer_bench(rest);
   if (command == "layers") return cmd_layers(rest);
+  if (command == "devices") return cmd_devices(rest);
   throw UsageError("unknown command '" + command + "'");
 }
 

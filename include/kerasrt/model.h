@@ -14,18 +14,45 @@
 
 namespace krt {
 
-// Where a compiled model runs.
+// Where a compiled model runs: a backend of the registry by name, and a device index for
+// backends with several devices. Written as users write it: "cpu", "reference", "cuda",
+// "cuda:1". `kerasrt devices` (and krt::available_devices()) lists what this build has.
 struct Device {
-  enum class Kind { reference, cpu };
-  Kind kind = Kind::cpu;
+  std::string backend = "cpu";
+  int index = 0;
   // The plain, obviously-correct kernels: the oracle the fast backends are tested against.
-  static Device reference() { return {Kind::reference}; }
-  // The fast CPU path: optimized kernels where kerasrt has them, reference kernels elsewhere.
-  static Device cpu() { return {Kind::cpu}; }
+  static Device reference() { return {"reference", 0}; }
+  // The fast CPU path: oneDNN primitives and our own loops (the default).
+  static Device cpu() { return {"cpu", 0}; }
+  // An NVIDIA GPU (builds with CUDA only; compile() says why when none is usable).
+  static Device cuda(int index = 0) { return {"cuda", index}; }
+  // Parses "name" or "name:index"; throws krt::Error (invalid_argument) naming the registered
+  // backends when the name is not one of them.
+  static Device parse(const std::string& text);
+  std::string to_string() const;  // "cpu", "cuda:0"
+  bool operator==(const Device&) const = default;
 };
 
-// Arithmetic precision of the compiled model (fp32 only for now; Keras's float32 models).
-enum class Precision { fp32 };
+// Arithmetic precision of the compiled model. fp32 is Keras's float32 (TF32 off). tf32 lets
+// matrix units round products to TF32; fp16 and bf16 convert weights and activations at
+// compile time and accumulate in fp32. A backend refuses the ones it does not offer.
+enum class Precision { fp32, tf32, fp16, bf16 };
+const char* precision_name(Precision precision);  // "fp32", ...
+// Parses "fp32", "tf32", "fp16", "bf16"; throws krt::Error (invalid_argument) otherwise.
+Precision parse_precision(const std::string& text);
+
+// A backend this build knows, and whether it can run here.
+struct DeviceInfo {
+  std::string name;         // "cuda"
+  std::string description;  // "NVIDIA GPU through cuDNN and cuBLASLt"
+  bool available = false;
+  std::string unavailable_reason;  // why not ("no CUDA device found"), when not available
+  std::vector<Precision> precisions;
+};
+// Every registered backend, in registration order.
+std::vector<DeviceInfo> available_devices();
+// The hardware behind a device ("NVIDIA H100 80GB HBM3", "AMD EPYC 9R14 ..."), for reports.
+std::string device_name(const Device& device);
 
 // How Model::compile() builds the executable plan.
 struct CompileOptions {
@@ -68,8 +95,23 @@ struct CompileReport {
   int identities_removed = 0;       // Dropout and other inference-time identities
   int scale_shifts_folded = 0;      // BatchNormalizations folded into the Dense/Conv before them (cpu)
   int activations_fused = 0;        // activation layers run inside the Dense/Conv before them (cpu)
+  std::string device;               // where it runs ("cpu", "cuda:0")
+  std::string precision;            // "fp32", ...
+  // Placement: nodes per backend ("cuda": 40, "cpu": 1), and the copies between memory spaces
+  // inserted where a node runs on another backend than its inputs' producer (model inputs and
+  // outputs that cross to or from a device count too).
+  std::map<std::string, int> nodes_per_backend;
+  int copies = 0;
+  std::vector<std::string> fallbacks;  // why each node not on the device runs elsewhere
   int64_t peak_intermediate_bytes = 0;  // arena size for the batch given to plan_for()
   int64_t naive_intermediate_bytes = 0; // what one buffer per intermediate value would take
+};
+
+// How CompiledModel::run hands back its outputs.
+struct RunOptions {
+  // Leave the outputs in the device's memory (GPU devices), as tensors that own it: no copy to
+  // the host. Inputs given as tensors in that device's memory are read there either way.
+  bool outputs_on_device = false;
 };
 
 class CompiledModel;
@@ -138,7 +180,9 @@ class CompiledModel {
  public:
   // Inputs in the model's input order; the batch (and any dynamic dims) come from them.
   // Returns the outputs in the model's output order, as tensors that own their storage.
-  std::vector<Tensor> run(const std::vector<Tensor>& inputs) const;
+  std::vector<Tensor> run(const std::vector<Tensor>& inputs, const RunOptions& options = {}) const;
+  // Where it runs, as compiled.
+  const CompileOptions& options() const;
   // Plans memory for the given input shapes and reports it (run() does this on demand).
   CompileReport plan_for(const std::vector<Shape>& input_shapes) const;
   const CompileReport& report() const;

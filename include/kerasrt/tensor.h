@@ -19,7 +19,20 @@
 
 namespace krt {
 
-enum class DType : uint8_t { f32, f64, i32, i64, u8 };
+// f16 (IEEE half) and bf16 (bfloat16) hold reduced-precision weights and activations for the
+// GPU; conversions between dtypes are explicit (Tensor::cast).
+enum class DType : uint8_t { f32, f64, i32, i64, u8, f16, bf16 };
+
+// Where a tensor's bytes live: host memory, or the memory of one device of a backend
+// ("cuda" device 0). Only host tensors can be read, cloned or cast here; device tensors are
+// handed to and returned by CompiledModel::run on that device.
+struct MemoryLocation {
+  std::string kind = "host";  // "host" or a device backend's name ("cuda")
+  int index = 0;              // the device's index for that backend
+  bool is_host() const { return kind == "host"; }
+  std::string to_string() const { return is_host() ? kind : kind + ":" + std::to_string(index); }
+  bool operator==(const MemoryLocation&) const = default;
+};
 
 size_t dtype_size(DType dtype);
 const char* dtype_name(DType dtype);  // "float32", "int64", ...
@@ -44,6 +57,9 @@ class Tensor {
   // Like wrap, but the tensor holds `owner` (e.g. a memory map or a buffer of the caller's) and
   // so keeps the storage alive as long as any copy of the tensor exists.
   static Tensor adopt(DType dtype, Shape shape, std::shared_ptr<void> owner, void* data);
+  // A view of device memory (e.g. a cudaMalloc'd buffer), for CompiledModel::run on that device.
+  static Tensor wrap_device(DType dtype, Shape shape, void* data, MemoryLocation location,
+                            std::shared_ptr<void> owner = nullptr);
   // Reads / writes NumPy's .npy format (float32/64, int32/64, uint8; C order).
   static Tensor from_npy(const std::string& path);
   void save_npy(const std::string& path) const;
@@ -55,6 +71,8 @@ class Tensor {
   int64_t size() const { return size_; }  // number of elements
   size_t nbytes() const { return static_cast<size_t>(size_) * dtype_size(dtype_); }
   bool empty() const { return data_ == nullptr && size_ == 0; }
+  const MemoryLocation& location() const { return location_; }
+  bool is_host() const { return location_.is_host(); }
 
   void* data() { return data_; }
   const void* data() const { return data_; }
@@ -64,9 +82,9 @@ class Tensor {
 
   // Same bytes, another shape with the same element count: never copies.
   Tensor reshaped(Shape shape) const;
-  // A deep copy that owns its storage.
+  // A deep copy that owns its storage (host tensors only).
   Tensor clone() const;
-  // Converts to another dtype (copies).
+  // Converts to another dtype (copies; host tensors only). f16/bf16 round to nearest even.
   Tensor cast(DType dtype) const;
 
  private:
@@ -75,6 +93,7 @@ class Tensor {
   int64_t size_ = 0;
   std::shared_ptr<void> owner_;
   void* data_ = nullptr;
+  MemoryLocation location_;
 };
 
 }  // namespace krt

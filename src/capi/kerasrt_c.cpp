@@ -119,31 +119,76 @@ krt_status krt_model_compile(const krt_model* model, krt_device device, krt_comp
   *out_compiled = nullptr;
   return guarded([&] {
     krt::CompileOptions options;
-    options.device = device == KRT_DEVICE_REFERENCE ? krt::Device::reference() : krt::Device::cpu();
+    switch (device) {
+      case KRT_DEVICE_CPU: options.device = krt::Device::cpu(); break;
+      case KRT_DEVICE_REFERENCE: options.device = krt::Device::reference(); break;
+      case KRT_DEVICE_CUDA: options.device = krt::Device::cuda(); break;
+      default:
+        throw krt::Error(krt::ErrorCode::invalid_argument,
+                         "krt_model_compile: unknown device " + std::to_string(static_cast<int>(device)) +
+                             " (use krt_model_compile_on with a device name)");
+    }
+    *out_compiled = new krt_compiled{model->model.compile(options)};
+  });
+}
+
+krt_status krt_model_compile_on(const krt_model* model, const char* device, const char* precision, int threads,
+                                krt_compiled** out_compiled) {
+  if (!model) return null_argument("krt_model_compile_on", "model");
+  if (!device) return null_argument("krt_model_compile_on", "device");
+  if (!out_compiled) return null_argument("krt_model_compile_on", "out_compiled");
+  *out_compiled = nullptr;
+  return guarded([&] {
+    krt::CompileOptions options;
+    options.device = krt::Device::parse(device);
+    if (precision) options.precision = krt::parse_precision(precision);
+    options.threads = threads;
     *out_compiled = new krt_compiled{model->model.compile(options)};
   });
 }
 
 void krt_compiled_free(krt_compiled* compiled) { delete compiled; }
 
-krt_status krt_compiled_run(const krt_compiled* compiled, size_t input_count, const float* const* inputs,
-                            const int64_t* const* shapes, const size_t* ranks, krt_outputs** out_outputs) {
-  if (!compiled) return null_argument("krt_compiled_run", "compiled");
-  if (!out_outputs) return null_argument("krt_compiled_run", "out_outputs");
+namespace {
+
+// krt_compiled_run and krt_compiled_run_device: inputs wrapped (not copied) where they live.
+krt_status run_wrapped(const char* function, const krt_compiled* compiled, size_t input_count,
+                       const float* const* inputs, const int64_t* const* shapes, const size_t* ranks, bool on_device,
+                       bool outputs_on_device, krt_outputs** out_outputs) {
+  if (!compiled) return null_argument(function, "compiled");
+  if (!out_outputs) return null_argument(function, "out_outputs");
   *out_outputs = nullptr;
-  if (input_count && (!inputs || !shapes || !ranks)) return null_argument("krt_compiled_run", "inputs, shapes or ranks");
+  if (input_count && (!inputs || !shapes || !ranks)) return null_argument(function, "inputs, shapes or ranks");
   return guarded([&] {
     std::vector<krt::Tensor> tensors;
+    krt::MemoryLocation where;
+    if (on_device) where = {compiled->exe.options().device.backend, compiled->exe.options().device.index};
     for (size_t i = 0; i < input_count; ++i) {
       if (!inputs[i] || (ranks[i] && !shapes[i]))
-        throw krt::Error(krt::ErrorCode::invalid_argument, "krt_compiled_run: input " + std::to_string(i) + " is NULL");
+        throw krt::Error(krt::ErrorCode::invalid_argument, std::string(function) + ": input " + std::to_string(i) + " is NULL");
       krt::Shape shape(shapes[i], shapes[i] + ranks[i]);
       krt::shape_elements(shape);  // rejects negative dimensions and overflow before wrapping
       // Wrapped, not copied: the engine only reads its inputs.
-      tensors.push_back(krt::Tensor::wrap(krt::DType::f32, shape, const_cast<float*>(inputs[i])));
+      tensors.push_back(krt::Tensor::wrap_device(krt::DType::f32, shape, const_cast<float*>(inputs[i]), where));
     }
-    *out_outputs = new krt_outputs{compiled->exe.run(tensors)};
+    krt::RunOptions options;
+    options.outputs_on_device = outputs_on_device;
+    *out_outputs = new krt_outputs{compiled->exe.run(tensors, options)};
   });
+}
+
+}  // namespace
+
+krt_status krt_compiled_run(const krt_compiled* compiled, size_t input_count, const float* const* inputs,
+                            const int64_t* const* shapes, const size_t* ranks, krt_outputs** out_outputs) {
+  return run_wrapped("krt_compiled_run", compiled, input_count, inputs, shapes, ranks, false, false, out_outputs);
+}
+
+krt_status krt_compiled_run_device(const krt_compiled* compiled, size_t input_count, const float* const* device_inputs,
+                                   const int64_t* const* shapes, const size_t* ranks, int outputs_on_device,
+                                   krt_outputs** out_outputs) {
+  return run_wrapped("krt_compiled_run_device", compiled, input_count, device_inputs, shapes, ranks, true,
+                     outputs_on_device != 0, out_outputs);
 }
 
 size_t krt_outputs_count(const krt_outputs* outputs) { return outputs ? outputs->tensors.size() : 0; }
@@ -165,7 +210,7 @@ int64_t krt_outputs_size(const krt_outputs* outputs, size_t index) {
 
 const float* krt_outputs_data(const krt_outputs* outputs, size_t index) {
   const krt::Tensor* t = output_at(outputs, index);
-  return t && t->dtype() == krt::DType::f32 ? t->data_as<float>() : nullptr;
+  return t && t->dtype() == krt::DType::f32 ? static_cast<const float*>(t->data()) : nullptr;
 }
 
 void krt_outputs_free(krt_outputs* outputs) { delete outputs; }

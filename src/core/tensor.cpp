@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "core/check.h"
+#include "core/half.h"
 
 namespace krt {
 
@@ -25,6 +26,8 @@ size_t dtype_size(DType dtype) {
     case DType::i32: return 4;
     case DType::i64: return 8;
     case DType::u8: return 1;
+    case DType::f16: return 2;
+    case DType::bf16: return 2;
   }
   return 0;
 }
@@ -36,6 +39,8 @@ const char* dtype_name(DType dtype) {
     case DType::i32: return "int32";
     case DType::i64: return "int64";
     case DType::u8: return "uint8";
+    case DType::f16: return "float16";
+    case DType::bf16: return "bfloat16";
   }
   return "unknown";
 }
@@ -91,8 +96,25 @@ static constexpr DType dtype_of() {
   if constexpr (std::is_same_v<T, uint8_t>) return DType::u8;
 }
 
+Tensor Tensor::wrap_device(DType dtype, Shape shape, void* data, MemoryLocation location, std::shared_ptr<void> owner) {
+  Tensor t = adopt(dtype, std::move(shape), std::move(owner), data);
+  t.location_ = std::move(location);
+  return t;
+}
+
+namespace {
+
+void require_host(const Tensor& t, const char* what) {
+  if (!t.is_host())
+    fail(ErrorCode::invalid_argument, "cannot ", what, " a tensor that lives on ", t.location().to_string(),
+         ": copy it to the host first");
+}
+
+}  // namespace
+
 template <class T>
 T* Tensor::data_as() {
+  require_host(*this, "read");
   if (dtype_of<T>() != dtype_)
     fail(ErrorCode::invalid_argument, "tensor holds ", dtype_name(dtype_), ", not ", dtype_name(dtype_of<T>()));
   return static_cast<T*>(data_);
@@ -122,16 +144,34 @@ Tensor Tensor::reshaped(Shape shape) const {
 }
 
 Tensor Tensor::clone() const {
+  require_host(*this, "clone");
   Tensor t(dtype_, shape_);
   if (nbytes()) std::memcpy(t.data_, data_, nbytes());
   return t;
 }
 
+// The 16-bit float formats as tags for convert(): stored as uint16_t bit patterns.
+struct Half { uint16_t bits; };
+struct BFloat16 { uint16_t bits; };
+
+template <class T> static float to_float(T v) { return static_cast<float>(v); }
+template <> float to_float(Half v) { return half_bits_to_float(v.bits); }
+template <> float to_float(BFloat16 v) { return bfloat16_bits_to_float(v.bits); }
+
+template <class To> static To from_float_or_same(float v) { return static_cast<To>(v); }
+template <> Half from_float_or_same(float v) { return {float_to_half_bits(v)}; }
+template <> BFloat16 from_float_or_same(float v) { return {float_to_bfloat16_bits(v)}; }
+
 template <class From, class To>
 static void convert(const void* src, void* dst, int64_t n) {
   auto* s = static_cast<const From*>(src);
   auto* d = static_cast<To*>(dst);
-  for (int64_t i = 0; i < n; ++i) d[i] = static_cast<To>(s[i]);
+  constexpr bool narrow_float = std::is_same_v<From, Half> || std::is_same_v<From, BFloat16> ||
+                                std::is_same_v<To, Half> || std::is_same_v<To, BFloat16>;
+  for (int64_t i = 0; i < n; ++i) {
+    if constexpr (narrow_float) d[i] = from_float_or_same<To>(to_float(s[i]));
+    else d[i] = static_cast<To>(s[i]);
+  }
 }
 
 template <class From>
@@ -142,10 +182,13 @@ static void convert_from(const void* src, DType to, void* dst, int64_t n) {
     case DType::i32: convert<From, int32_t>(src, dst, n); break;
     case DType::i64: convert<From, int64_t>(src, dst, n); break;
     case DType::u8: convert<From, uint8_t>(src, dst, n); break;
+    case DType::f16: convert<From, Half>(src, dst, n); break;
+    case DType::bf16: convert<From, BFloat16>(src, dst, n); break;
   }
 }
 
 Tensor Tensor::cast(DType dtype) const {
+  require_host(*this, "cast");
   if (dtype == dtype_) return clone();
   Tensor t(dtype, shape_);
   switch (dtype_) {
@@ -154,6 +197,8 @@ Tensor Tensor::cast(DType dtype) const {
     case DType::i32: convert_from<int32_t>(data_, dtype, t.data_, size_); break;
     case DType::i64: convert_from<int64_t>(data_, dtype, t.data_, size_); break;
     case DType::u8: convert_from<uint8_t>(data_, dtype, t.data_, size_); break;
+    case DType::f16: convert_from<Half>(data_, dtype, t.data_, size_); break;
+    case DType::bf16: convert_from<BFloat16>(data_, dtype, t.data_, size_); break;
   }
   return t;
 }

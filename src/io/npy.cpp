@@ -146,11 +146,12 @@ DType dtype_from_descr(const std::string& descr, const std::string& dn) {
   bool one_byte = d == "u1" || d == "b1";
   bool little = order == '<' || (order == '=' && kNativeLittle);
   if (!one_byte && !little) {
-    if (d == "f4" || d == "f8" || d == "i4" || d == "i8")
+    if (d == "f2" || d == "f4" || d == "f8" || d == "i4" || d == "i8")
       fail(ErrorCode::unsupported, dn, ": big-endian npy data ('", descr, "') is not supported; convert it with "
            "arr.astype(arr.dtype.newbyteorder('<'))");
   } else {
     if (d == "f4") return DType::f32;
+    if (d == "f2") return DType::f16;
     if (d == "f8") return DType::f64;
     if (d == "i4") return DType::i32;
     if (d == "i8") return DType::i64;
@@ -158,7 +159,7 @@ DType dtype_from_descr(const std::string& descr, const std::string& dn) {
   }
   if (d == "O") fail(ErrorCode::unsupported, dn, ": npy object arrays ('", descr, "') are not supported");
   fail(ErrorCode::unsupported, dn, ": npy dtype '", descr,
-       "' is not supported (supported: float32, float64, int32, int64, uint8, bool)");
+       "' is not supported (supported: float32, float16, float64, int32, int64, uint8, bool)");
 }
 
 const char* descr_of(DType dtype) {
@@ -168,6 +169,8 @@ const char* descr_of(DType dtype) {
     case DType::i32: return "<i4";
     case DType::i64: return "<i8";
     case DType::u8: return "|u1";
+    case DType::f16: return "<f2";
+    case DType::bf16: break;  // numpy has no bfloat16: save_npy refuses it
   }
   return "";
 }
@@ -239,6 +242,10 @@ Tensor read_npy(const Bytes& bytes, const std::string& dn, const Limits& limits)
 void write_npy(const Tensor& tensor, const std::string& path) {
   if (tensor.empty())
     fail(ErrorCode::invalid_argument, path, ": cannot save an empty (default-constructed) tensor");
+  if (!tensor.is_host())
+    fail(ErrorCode::invalid_argument, path, ": the tensor lives on ", tensor.location().to_string(), "; copy it to the host first");
+  if (tensor.dtype() == DType::bf16)
+    fail(ErrorCode::unsupported, path, ": numpy has no bfloat16; cast the tensor to float32 first");
   // The same bytes as numpy 1.24's np.save: sorted keys, room for axis 0 to grow to 21
   // digits, then spaces and a newline up to a multiple of 64 bytes (always adding 1..64).
   const Shape& shape = tensor.shape();

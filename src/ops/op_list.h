@@ -32,4 +32,5 @@
   X(embedding, EmbeddingParams, "y[..., :] = table[ids[...], :] (Embedding)")                   \
   X(recurrent, RecurrentParams, "SimpleRNN, LSTM or GRU over a sequence, optional mask")        \
   X(compare, CompareParams, "y = (x OP scalar) as 1/0 (mask computations)")                     \
-  X(reduce, ReduceParams, "any, all, sum, mean, max, min over axes")
+  X(reduce, ReduceParams, "any, all, sum, mean, max, min over axes")                            \
+  X(copy, CopyParams, "y = x moved between memory spaces (inserted by placement)")

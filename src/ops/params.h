@@ -108,6 +108,13 @@ struct ConcatParams {
 
 struct IdentityParams {};
 
+// Placement inserts a copy where a value crosses from one memory space to another (host to a
+// GPU and back); the runtime runs it with the device backend's copy functions.
+struct CopyParams {
+  int from_space = 0;
+  int to_space = 0;
+};
+
 struct CustomParams {
   std::shared_ptr<const CustomLayer> layer;  // the user's implementation (kerasrt/custom_layer.h)
 };

@@ -355,6 +355,7 @@ Shape infer_single(const Node& node, const Shape& in) {
     case OpKind::slice: return infer_slice(node, in);
     case OpKind::upsample: return infer_upsample(node, in);
     case OpKind::activation:
+    case OpKind::copy:
     case OpKind::identity: return in;
     case OpKind::embedding: return infer_embedding(node, in);
     case OpKind::compare: return infer_compare(node, in);

@@ -1,34 +1,65 @@
 #include "runtime/execution_plan.h"
 
-#include "backends/cpu/cpu_backend.h"
-#include "backends/reference/reference_backend.h"
 #include "core/check.h"
 #include "passes/passes.h"
+#include "runtime/backend_registry.h"
 
 namespace krt {
+
+// What one run holds exclusively: an arena per memory space (from the owning backend's
+// allocator) and a context per backend in use. Pooled, so addresses repeat between runs.
+struct ExecutionPlan::RunSlot {
+  std::vector<std::shared_ptr<void>> arenas;
+  std::vector<int64_t> arena_bytes;
+  std::vector<std::unique_ptr<RunContext>> contexts;  // per placement backend
+};
+
+ExecutionPlan::~ExecutionPlan() = default;
 
 std::shared_ptr<ExecutionPlan> compile_graph(const Graph& graph, const std::vector<TensorInfo>& inputs,
                                              const std::vector<TensorInfo>& outputs, const CompileOptions& options,
                                              bool optimize) {
+  if (options.threads < 0) fail(ErrorCode::invalid_argument, "CompileOptions::threads must be 0 or more, got ", options.threads);
+  const Backend& device = backend_for(options.device);
+  bool offered = false;
+  for (Precision p : device.precisions()) offered |= p == options.precision;
+  if (!offered) {
+    std::string list;
+    for (Precision p : device.precisions()) list += std::string(list.empty() ? "" : ", ") + precision_name(p);
+    fail(ErrorCode::unsupported, "device '", options.device.to_string(), "' does not offer precision ",
+         precision_name(options.precision), " (it offers ", list, ")");
+  }
   auto plan = std::make_shared<ExecutionPlan>();
   plan->graph = graph;
   plan->inputs = inputs;
   plan->outputs = outputs;
-  plan->report.nodes_before_passes = static_cast<int>(graph.nodes.size());
-  const bool on_cpu = options.device.kind == Device::Kind::cpu;
-  PassStats stats = optimize ? run_inference_passes(plan->graph, /*fuse=*/on_cpu) : PassStats{};
-  plan->report.identities_removed = stats.identities_removed;
-  plan->report.scale_shifts_folded = stats.scale_shifts_folded;
-  plan->report.activations_fused = stats.activations_fused;
-  plan->report.nodes = static_cast<int>(plan->graph.nodes.size());
+  plan->options = options;
+  CompileReport& report = plan->report;
+  report.nodes_before_passes = static_cast<int>(graph.nodes.size());
+  PassStats stats = optimize ? run_inference_passes(plan->graph, device.wants_fusion()) : PassStats{};
+  report.identities_removed = stats.identities_removed;
+  report.scale_shifts_folded = stats.scale_shifts_folded;
+  report.activations_fused = stats.activations_fused;
   for (const Node& n : plan->graph.nodes)
-    if (is_view_op(n.kind)) ++plan->report.zero_copy_views;
-  // The CPU backend takes every node: it runs its own kernel where it has one and the
-  // reference kernel otherwise. The reference device is the oracle: reference kernels only.
-  if (options.threads < 0) fail(ErrorCode::invalid_argument, "CompileOptions::threads must be 0 or more, got ", options.threads);
-  plan->threads = options.threads;
-  if (on_cpu)
-    for (const Node& n : plan->graph.nodes) plan->cpu_runners.push_back(std::make_unique<cpu::NodeRunner>(n));
+    if (is_view_op(n.kind)) ++report.zero_copy_views;
+
+  plan->placement = place_nodes(plan->graph, device, fallback_backend(), options);
+  const Placement& placement = plan->placement;
+  for (size_t i = 0; i < plan->graph.nodes.size(); ++i) {
+    const Node& node = plan->graph.nodes[i];
+    const Backend* backend = placement.backends[placement.node_backend[i]];
+    if (node.kind == OpKind::copy) {
+      plan->kernels.push_back(nullptr);
+      continue;
+    }
+    plan->kernels.push_back(backend->prepare(node, plan->graph, options));
+    ++report.nodes_per_backend[backend->name()];
+  }
+  for (const auto& [name, count] : report.nodes_per_backend) report.nodes += count;
+  report.copies = placement.copies;
+  report.fallbacks = placement.fallbacks;
+  report.device = options.device.to_string();
+  report.precision = precision_name(options.precision);
   return plan;
 }
 
@@ -38,35 +69,59 @@ std::shared_ptr<const MemoryPlan> ExecutionPlan::plan_for(const std::vector<Shap
     auto it = plans_.find(input_shapes);
     if (it != plans_.end()) return it->second;
   }
-  auto plan = std::make_shared<const MemoryPlan>(plan_memory(graph, input_shapes));
+  auto plan = std::make_shared<const MemoryPlan>(plan_memory(graph, input_shapes, placement.value_space));
   std::lock_guard<std::mutex> lock(mutex_);
   if (plans_.size() > 64) plans_.clear();  // bound the cache for callers with ever-changing shapes
   return plans_.emplace(input_shapes, plan).first->second;
 }
 
-std::unique_ptr<std::vector<uint8_t>> ExecutionPlan::take_arena(int64_t bytes) const {
-  std::unique_ptr<std::vector<uint8_t>> arena;
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (!arenas_.empty()) {
-      arena = std::move(arenas_.back());
-      arenas_.pop_back();
-    }
-  }
-  if (!arena) arena = std::make_unique<std::vector<uint8_t>>();
-  if (static_cast<int64_t>(arena->size()) < bytes) arena->resize(static_cast<size_t>(bytes));
-  return arena;
+namespace {
+
+// The backend that owns memory space `space`: the host's for 0, the device's otherwise.
+const Backend& owner_of_space(const Placement& placement, int space) {
+  for (const Backend* b : placement.backends)
+    if ((space == 0) == b->memory(0).is_host()) return *b;
+  return fallback_backend();
 }
 
-void ExecutionPlan::return_arena(std::unique_ptr<std::vector<uint8_t>> arena) const {
+}  // namespace
+
+std::unique_ptr<ExecutionPlan::RunSlot> ExecutionPlan::take_slot(const MemoryPlan& memory) const {
+  std::unique_ptr<RunSlot> slot;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!slots_.empty()) {
+      slot = std::move(slots_.back());
+      slots_.pop_back();
+    }
+  }
+  if (!slot) {
+    slot = std::make_unique<RunSlot>();
+    for (const Backend* b : placement.backends) slot->contexts.push_back(b->open_run(options));
+  }
+  slot->arenas.resize(memory.space_bytes.size());
+  slot->arena_bytes.resize(memory.space_bytes.size(), 0);
+  for (size_t s = 0; s < memory.space_bytes.size(); ++s) {
+    if (slot->arena_bytes[s] >= memory.space_bytes[s] && slot->arenas[s]) continue;
+    slot->arenas[s].reset();  // free before allocating the larger one
+    slot->arenas[s] = owner_of_space(placement, static_cast<int>(s))
+                          .allocate(static_cast<size_t>(std::max<int64_t>(memory.space_bytes[s], 1)), options.device.index);
+    slot->arena_bytes[s] = memory.space_bytes[s];
+  }
+  return slot;
+}
+
+void ExecutionPlan::return_slot(std::unique_ptr<RunSlot> slot) const {
   std::lock_guard<std::mutex> lock(mutex_);
-  arenas_.push_back(std::move(arena));
+  slots_.push_back(std::move(slot));
 }
 
 namespace {
 
-// Checks user inputs against the model's declared inputs; converts other numeric dtypes.
-std::vector<Tensor> checked_inputs(const std::vector<TensorInfo>& infos, const std::vector<Tensor>& given) {
+// Checks user inputs against the model's declared inputs; converts other numeric dtypes of
+// host inputs. Inputs in `device` memory are taken as they are (float32 only).
+std::vector<Tensor> checked_inputs(const std::vector<TensorInfo>& infos, const std::vector<Tensor>& given,
+                                   const MemoryLocation& device) {
   if (given.size() != infos.size())
     fail(ErrorCode::invalid_argument, "the model takes ", infos.size(), " input(s), got ", given.size());
   std::vector<Tensor> out;
@@ -79,51 +134,151 @@ std::vector<Tensor> checked_inputs(const std::vector<TensorInfo>& infos, const s
       fail(ErrorCode::invalid_argument, "input ", i, " ('", info.name, "') has shape ", shape_to_string(t.shape()),
            ", the model expects ", shape_to_string(info.shape));
     if (t.size() == 0) fail(ErrorCode::invalid_argument, "input ", i, " ('", info.name, "') is empty");
+    if (!t.is_host()) {
+      if (t.location() != device)
+        fail(ErrorCode::invalid_argument, "input ", i, " ('", info.name, "') lives on ", t.location().to_string(),
+             " but the model runs on ", device.is_host() ? "the host" : device.to_string());
+      if (t.dtype() != DType::f32)
+        fail(ErrorCode::invalid_argument, "input ", i, " ('", info.name, "') on ", device.to_string(), " is ",
+             dtype_name(t.dtype()), "; device inputs must be float32");
+      out.push_back(t);
+      continue;
+    }
     out.push_back(t.dtype() == DType::f32 ? t : t.cast(DType::f32));
   }
   return out;
 }
 
+std::string recording_key(size_t first_node, const std::vector<Shape>& shapes, const ExecutionPlan::RunSlot& slot,
+                          const std::vector<Tensor>& inputs) {
+  std::string key = str_cat("nodes from ", first_node, ";");
+  for (const Shape& s : shapes) key += shape_to_string(s);
+  for (const std::shared_ptr<void>& a : slot.arenas) key += str_cat(";", a.get());
+  for (const Tensor& t : inputs)
+    if (!t.is_host()) key += str_cat(";in ", t.data());  // device inputs are read in place
+  return key;
+}
+
 }  // namespace
 
-std::vector<Tensor> ExecutionPlan::run(const std::vector<Tensor>& given, std::vector<Tensor>* all_values) const {
-  std::vector<Tensor> inputs = checked_inputs(this->inputs, given);
-  if (!cpu_runners.empty()) cpu::use_threads_on_this_thread(threads);
+std::vector<Tensor> ExecutionPlan::run(const std::vector<Tensor>& given, const RunOptions& run_options,
+                                       std::vector<Tensor>* all_values) const {
+  const MemoryLocation device_memory = placement.spaces.back();
+  std::vector<Tensor> inputs = checked_inputs(this->inputs, given, device_memory);
   std::vector<Shape> shapes;
   for (const Tensor& t : inputs) shapes.push_back(t.shape());
   std::shared_ptr<const MemoryPlan> memory = plan_for(shapes);
-  std::unique_ptr<std::vector<uint8_t>> arena = take_arena(memory->arena_bytes);
+  std::unique_ptr<RunSlot> slot = take_slot(*memory);
+  for (auto& context : slot->contexts) context->begin_run();
 
   std::vector<Tensor> values(graph.values.size());
   for (size_t i = 0; i < graph.inputs.size(); ++i) values[graph.inputs[i]] = inputs[i];
-  for (size_t v = 0; v < graph.values.size(); ++v) {
-    ValueId root = memory->root[v];
-    if (memory->offset[v] >= 0) {
-      values[v] = Tensor::wrap(graph.values[v].dtype, memory->shapes[v], arena->data() + memory->offset[v]);
-    } else if (root != static_cast<ValueId>(v) && !values[root].empty()) {
-      values[v] = values[root].reshaped(memory->shapes[v]);  // a view of a graph input
+  // A copy node of an input the caller gave in device memory is skipped: its readers read the
+  // caller's tensor in place.
+  std::vector<bool> skip(graph.nodes.size(), false);
+  for (size_t i = 0; i < graph.nodes.size(); ++i) {
+    const Node& node = graph.nodes[i];
+    const Tensor& from = values[node.inputs.empty() ? 0 : node.inputs[0]];
+    if (node.kind == OpKind::copy && !from.empty() && from.location() == placement.spaces[memory->space[node.outputs[0]]]) {
+      skip[i] = true;
+      values[node.outputs[0]] = from;
     }
   }
+  // Roots first (bound above, or in an arena), then the views of them.
+  for (size_t v = 0; v < graph.values.size(); ++v) {
+    if (memory->root[v] != static_cast<ValueId>(v) || !values[v].empty() || memory->offset[v] < 0) continue;
+    const int space = memory->space[v];
+    void* at = static_cast<uint8_t*>(slot->arenas[space].get()) + memory->offset[v];
+    values[v] = Tensor::wrap_device(graph.values[v].dtype, memory->shapes[v], at, placement.spaces[space]);
+  }
+  for (size_t v = 0; v < graph.values.size(); ++v) {
+    const ValueId root = memory->root[v];
+    if (root != static_cast<ValueId>(v) && !values[root].empty()) values[v] = values[root].reshaped(memory->shapes[v]);
+  }
+  auto host_copy = [&](const Tensor& t, RunContext& context, const Backend& owner) {
+    if (t.is_host()) return t.clone();
+    Tensor h(t.dtype(), t.shape());
+    owner.copy_to_host(context, h.data(), t.data(), t.nbytes());
+    context.synchronize();
+    return h;
+  };
   if (all_values) {
     all_values->assign(graph.values.size(), Tensor());
     for (size_t i = 0; i < graph.inputs.size(); ++i) (*all_values)[graph.inputs[i]] = inputs[i];
   }
+
   std::vector<Tensor> node_inputs, node_outputs;
-  for (size_t i = 0; i < graph.nodes.size(); ++i) {
+  auto run_node = [&](size_t i) {
     const Node& node = graph.nodes[i];
+    const int b = placement.node_backend[i];
+    RunContext& context = *slot->contexts[b];
+    if (skip[i]) return;
+    if (node.kind == OpKind::copy) {
+      const Tensor& from = values[node.inputs[0]];
+      Tensor& to = values[node.outputs[0]];
+      const Backend& device = *placement.backends[b];
+      if (to.is_host()) {
+        device.copy_to_host(context, to.data(), from.data(), from.nbytes());
+        context.synchronize();  // host kernels read it next
+      } else {
+        device.copy_from_host(context, to.data(), from.data(), from.nbytes());
+      }
+      return;
+    }
     node_inputs.clear();
     node_outputs.clear();
     for (ValueId v : node.inputs) node_inputs.push_back(values[v]);
     for (ValueId v : node.outputs) node_outputs.push_back(values[v]);
-    if (cpu_runners.empty()) reference::run_node(node, node_inputs, node_outputs);
-    else cpu_runners[i]->run(node_inputs, node_outputs);
-    // Later nodes may reuse these bytes, so a caller who wants every value gets copies now.
+    kernels[i]->run(context, node_inputs, node_outputs);
+  };
+  // Consecutive nodes of one backend form a segment, which a recording backend records once
+  // per key and replays; copies and (when tracing) per-node host copies break segments.
+  for (size_t i = 0; i < graph.nodes.size();) {
+    const int b = placement.node_backend[i];
+    size_t end = i;
+    while (end < graph.nodes.size() && placement.node_backend[end] == b && graph.nodes[end].kind != OpKind::copy &&
+           (end == i || !all_values))
+      ++end;
+    if (end == i) {  // a copy node
+      run_node(i++);
+      continue;
+    }
+    RunContext& context = *slot->contexts[b];
+    const std::string key = all_values ? "" : recording_key(i, shapes, *slot, inputs);
+    if (key.empty() || !context.replay(key)) {
+      if (!key.empty()) context.begin_recording(key);
+      for (size_t k = i; k < end; ++k) run_node(k);
+      if (!key.empty()) context.end_recording();
+    }
     if (all_values)
-      for (ValueId v : node.outputs) (*all_values)[v] = values[v].clone();
+      for (size_t k = i; k < end; ++k)
+        for (ValueId v : graph.nodes[k].outputs)
+          (*all_values)[v] = host_copy(values[v], context, *placement.backends[b]);
+    i = end;
   }
+
   std::vector<Tensor> outputs;
-  for (ValueId v : graph.outputs) outputs.push_back(values[v].clone());
-  return_arena(std::move(arena));
+  for (ValueId v : graph.outputs) {
+    const Tensor& t = values[v];
+    const int space = memory->space[memory->root[v]];
+    if (t.is_host() || space == 0) {
+      outputs.push_back(t.is_host() ? t.clone() : host_copy(t, *slot->contexts[0], *placement.backends[0]));
+      continue;
+    }
+    const Backend& owner = owner_of_space(placement, space);
+    RunContext& context = *slot->contexts[0];  // the device backend is placement.backends[0]
+    if (run_options.outputs_on_device) {
+      std::shared_ptr<void> storage = owner.allocate(t.nbytes(), options.device.index);
+      owner.copy_within(context, storage.get(), t.data(), t.nbytes());
+      outputs.push_back(Tensor::wrap_device(t.dtype(), t.shape(), storage.get(), t.location(), storage));
+    } else {
+      Tensor h(t.dtype(), t.shape());
+      owner.copy_to_host(context, h.data(), t.data(), t.nbytes());
+      outputs.push_back(h);
+    }
+  }
+  for (auto& context : slot->contexts) context->synchronize();
+  return_slot(std::move(slot));
   return outputs;
 }
 

@@ -1,17 +1,19 @@
-// A model compiled for a device: the optimized graph, a kernel per node, cached memory plans
-// per input shape, and a pool of arenas so concurrent runs never share scratch memory.
+// A model compiled for a device: the optimized and placed graph, a prepared kernel per node,
+// cached memory plans per input shapes, and a pool of run slots (arenas from the backends'
+// allocators plus run contexts), so concurrent runs never share scratch memory and a slot's
+// addresses stay stable between runs (recorded CUDA Graphs rely on that).
 #pragma once
 
 #include <map>
 #include <memory>
 #include <mutex>
-#include <span>
 #include <vector>
 
-#include "backends/cpu/cpu_backend.h"
 #include "graph/graph.h"
 #include "kerasrt/model.h"
+#include "runtime/backend.h"
 #include "runtime/memory_plan.h"
+#include "runtime/placement.h"
 
 namespace krt {
 
@@ -19,26 +21,36 @@ struct ExecutionPlan {
   Graph graph;
   std::vector<TensorInfo> inputs;
   std::vector<TensorInfo> outputs;
-  // Per node, for the CPU device (which also sets its thread count at the start of run());
-  // empty for the reference device, whose nodes all run reference::run_node.
-  std::vector<std::unique_ptr<cpu::NodeRunner>> cpu_runners;
-  int threads = 0;
+  CompileOptions options;
+  Placement placement;
+  std::vector<std::unique_ptr<NodeKernel>> kernels;  // per node; nullptr for copy nodes
   CompileReport report;
 
   // The memory plan for these input shapes (computed once, then cached).
   std::shared_ptr<const MemoryPlan> plan_for(const std::vector<Shape>& input_shapes) const;
-  // With `all_values`, also returns a copy of every value of the graph, indexed by ValueId.
-  std::vector<Tensor> run(const std::vector<Tensor>& inputs, std::vector<Tensor>* all_values = nullptr) const;
+  // With `all_values`, also returns a host copy of every value of the graph, indexed by ValueId.
+  std::vector<Tensor> run(const std::vector<Tensor>& inputs, const RunOptions& run_options = {},
+                          std::vector<Tensor>* all_values = nullptr) const;
+
+  ExecutionPlan() = default;
+  ~ExecutionPlan();
+  ExecutionPlan(const ExecutionPlan&) = delete;
+  ExecutionPlan& operator=(const ExecutionPlan&) = delete;
+
+  struct RunSlot;
 
  private:
-  std::unique_ptr<std::vector<uint8_t>> take_arena(int64_t bytes) const;
-  void return_arena(std::unique_ptr<std::vector<uint8_t>> arena) const;
+  std::unique_ptr<RunSlot> take_slot(const MemoryPlan& memory) const;
+  void return_slot(std::unique_ptr<RunSlot> slot) const;
 
   mutable std::mutex mutex_;
   mutable std::map<std::vector<Shape>, std::shared_ptr<const MemoryPlan>> plans_;
-  mutable std::vector<std::unique_ptr<std::vector<uint8_t>>> arenas_;
+  mutable std::vector<std::unique_ptr<RunSlot>> slots_;
 };
 
+// Runs the passes the device's backend wants, places every node (the device where it can, the
+// cpu backend elsewhere, copies between), and prepares the kernels. `optimize` false keeps the
+// graph as imported (for tracing every layer's output).
 std::shared_ptr<ExecutionPlan> compile_graph(const Graph& graph, const std::vector<TensorInfo>& inputs,
                                              const std::vector<TensorInfo>& outputs, const CompileOptions& options,
                                              bool optimize = true);

@@ -17,9 +17,14 @@ int64_t align_up(int64_t n) { return (n + kAlignment - 1) / kAlignment * kAlignm
 
 }  // namespace
 
-MemoryPlan plan_memory(const Graph& graph, const std::vector<Shape>& input_shapes) {
+MemoryPlan plan_memory(const Graph& graph, const std::vector<Shape>& input_shapes, const std::vector<int>& value_space) {
   MemoryPlan plan;
   size_t n_values = graph.values.size();
+  plan.space = value_space.empty() ? std::vector<int>(n_values, 0) : value_space;
+  if (plan.space.size() != n_values) fail(ErrorCode::internal, "memory plan: ", plan.space.size(), " spaces for ", n_values, " values");
+  int n_spaces = 1;
+  for (int s : plan.space) n_spaces = std::max(n_spaces, s + 1);
+  plan.space_bytes.assign(n_spaces, 0);
   plan.shapes.resize(n_values);
   plan.root.resize(n_values);
   plan.offset.assign(n_values, -1);
@@ -63,7 +68,8 @@ MemoryPlan plan_memory(const Graph& graph, const std::vector<Shape>& input_shape
     blocks.push_back({static_cast<ValueId>(v), bytes, first[v], std::max(last[v], first[v])});
     plan.naive_bytes += bytes;
   }
-  // Largest first; each block takes the lowest offset free of blocks alive at the same time.
+  // Largest first; each block takes the lowest offset of its space's arena free of blocks of
+  // that space alive at the same time.
   std::vector<size_t> order(blocks.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return blocks[a].size > blocks[b].size; });
@@ -73,6 +79,7 @@ MemoryPlan plan_memory(const Graph& graph, const std::vector<Shape>& input_shape
     std::vector<std::pair<int64_t, int64_t>> busy;
     for (size_t j : placed) {
       const Block& o = blocks[j];
+      if (plan.space[o.root] != plan.space[b.root]) continue;
       if (o.begin <= b.end && b.begin <= o.end) busy.push_back({o.offset, o.offset + o.size});
     }
     std::sort(busy.begin(), busy.end());
@@ -82,9 +89,11 @@ MemoryPlan plan_memory(const Graph& graph, const std::vector<Shape>& input_shape
       offset = std::max(offset, hi);
     }
     b.offset = offset;
-    plan.arena_bytes = std::max(plan.arena_bytes, offset + b.size);
+    int64_t& arena = plan.space_bytes[plan.space[b.root]];
+    arena = std::max(arena, offset + b.size);
     placed.push_back(i);
   }
+  for (int64_t bytes : plan.space_bytes) plan.arena_bytes += bytes;
   for (const Block& b : blocks) plan.offset[b.root] = b.offset;
   for (size_t v = 0; v < n_values; ++v) plan.offset[v] = plan.offset[plan.root[v]];
   return plan;

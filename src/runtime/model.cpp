@@ -57,7 +57,11 @@ CompiledModel Model::compile(const CompileOptions& options) const {
 
 CompiledModel::CompiledModel(std::shared_ptr<const ExecutionPlan> plan) : plan_(std::move(plan)) {}
 
-std::vector<Tensor> CompiledModel::run(const std::vector<Tensor>& inputs) const { return plan_->run(inputs); }
+std::vector<Tensor> CompiledModel::run(const std::vector<Tensor>& inputs, const RunOptions& options) const {
+  return plan_->run(inputs, options);
+}
+
+const CompileOptions& CompiledModel::options() const { return plan_->options; }
 
 CompileReport CompiledModel::plan_for(const std::vector<Shape>& input_shapes) const {
   CompileReport report = plan_->report;
@@ -80,7 +84,7 @@ std::vector<LayerOutputs> Model::trace(const std::vector<Tensor>& inputs) const 
   std::shared_ptr<ExecutionPlan> plan =
       compile_graph(data_->graph, data_->inputs, data_->outputs, CompileOptions{Device::reference()}, /*optimize=*/false);
   std::vector<Tensor> values;
-  plan->run(inputs, &values);
+  plan->run(inputs, {}, &values);
   std::vector<LayerOutputs> out;
   for (size_t i = 0; i < data_->layers.size(); ++i) {
     LayerOutputs layer{data_->layers[i].name, {}};

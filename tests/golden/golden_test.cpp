@@ -5,6 +5,7 @@
 #include <cmath>
 #include <filesystem>
 
+#include "backend_cases.h"
 #include "golden/fixture_case.h"
 #include "kerasrt/kerasrt.h"
 
@@ -61,7 +62,6 @@ TEST_P(GoldenTest, MatchesKeras) {
     }
     FAIL() << run.id << " is listed in tests/golden/unsupported.txt but now loads and runs: remove it from the list";
   }
-  Tolerance tol = read_tolerance(run.case_dir);
   Model model = load_fixture_model(run);
   std::vector<Tensor> inputs = read_numbered(run.set_dir, "input_");
   ASSERT_FALSE(inputs.empty());
@@ -69,10 +69,18 @@ TEST_P(GoldenTest, MatchesKeras) {
   std::vector<Tensor> expected = prefix.empty() ? std::vector<Tensor>{} : read_numbered(run.set_dir, prefix);
   ASSERT_TRUE(prefix.empty() || !expected.empty()) << run.id << ": no " << prefix << "*.npy";
   std::vector<Tensor> first_device_outputs;
-  for (Device device : {Device::reference(), Device::cpu()}) {
-    CompileOptions options;
-    options.device = device;
-    std::vector<Tensor> outputs = model.compile(options).run(inputs);
+  const std::string group = run.id.substr(0, run.id.find('/'));
+  for (const BackendCase& backend : backend_cases()) {
+    // Reduced precisions are held to the whole-model groups, with their looser tolerance.
+    if (backend.reduced_precision && group != "seed" && group != "models") continue;
+    Tolerance tol = read_tolerance(run.case_dir);
+    if (backend.reduced_precision) {
+      const double extra = reduced_precision_tolerance(backend.options.precision);
+      tol.rtol = std::max(tol.rtol, extra);
+      tol.atol = std::max(tol.atol, extra);
+      tol.atol_times_max_ref = true;
+    }
+    std::vector<Tensor> outputs = model.compile(backend.options).run(inputs);
     if (expected.empty()) {
       // No trustworthy reference: the model must still run, give finite numbers, and give
       // the same numbers on every device.
@@ -82,20 +90,29 @@ TEST_P(GoldenTest, MatchesKeras) {
       }
       if (first_device_outputs.empty()) first_device_outputs = outputs;
       for (size_t i = 0; i < outputs.size(); ++i)
-        EXPECT_EQ(compare_tensors(outputs[i], first_device_outputs[i], tol), "") << run.id << " output " << i << ": devices disagree";
+        EXPECT_EQ(compare_tensors(outputs[i], first_device_outputs[i], tol), "")
+            << run.id << " output " << i << ": " << backend.label << " disagrees with the first device";
       continue;
     }
     ASSERT_EQ(outputs.size(), expected.size());
     for (size_t i = 0; i < outputs.size(); ++i) {
       std::string diff = compare_tensors(outputs[i], expected[i], tol);
-      EXPECT_TRUE(diff.empty()) << run.id << " output " << i << " on device " << static_cast<int>(device.kind) << ": "
-                                << diff << "\n  " << first_divergent_layer(model, inputs, run, tol);
+      EXPECT_TRUE(diff.empty()) << run.id << " output " << i << " on " << backend.label << ": " << diff << "\n  "
+                                << first_divergent_layer(model, inputs, run, tol);
     }
   }
 }
 
 INSTANTIATE_TEST_SUITE_P(Fixtures, GoldenTest, ::testing::ValuesIn(discover_fixture_runs()),
                          [](const ::testing::TestParamInfo<FixtureRun>& info) { return test_name(info.param); });
+
+// Registered backends that cannot run here (a CUDA build without a GPU) are a visible skip.
+TEST(GoldenBackends, EveryRegisteredBackendRunsOrSaysWhyNot) {
+  EXPECT_GE(backend_cases().size(), 2u) << "reference and cpu always run";
+  std::string why;
+  for (const std::string& line : unavailable_backends()) why += (why.empty() ? "" : "; ") + line;
+  if (!why.empty()) GTEST_SKIP() << "not run on this machine: " << why;
+}
 
 // Keras's parameter count is part of the summary contract.
 TEST(GoldenSummary, ParamCountsEqualKeras) {

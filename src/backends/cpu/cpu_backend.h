@@ -1,10 +1,12 @@
-// The fast CPU backend: oneDNN primitives for dense and the convolution family, threads
-// through oneDNN's OpenMP runtime. Every other op, and any case oneDNN cannot express, runs
-// the reference kernel, so the CPU device always supports every op.
+// The fast CPU backend's node runner: oneDNN primitives for dense and the convolution family,
+// threads through oneDNN's OpenMP runtime, contiguous loops for activations and merges. Every
+// other op, and any case oneDNN cannot express, runs the reference kernel, so the CPU device
+// supports every op. The Backend itself is in cpu_device.cpp.
 #pragma once
 
 #include <memory>
 #include <span>
+#include <vector>
 
 #include "graph/graph.h"
 
@@ -15,15 +17,21 @@ namespace krt::cpu {
 // be called from many threads at once. `node` must outlive the runner.
 class NodeRunner {
  public:
-  explicit NodeRunner(const Node& node);
+  // With the node's input and output shapes (dynamic dims allowed), decides at compile time
+  // whether oneDNN runs it, by building the primitive for the batch-1 shape.
+  explicit NodeRunner(const Node& node, const Shape& input_shape = {}, const Shape& output_shape = {});
   ~NodeRunner();
   NodeRunner(const NodeRunner&) = delete;
   NodeRunner& operator=(const NodeRunner&) = delete;
 
-  void run(std::span<const Tensor> inputs, std::span<Tensor> outputs) const;
+  // `scratch` is the run's oneDNN scratchpad (grown as needed); nullptr for a private one.
+  void run(std::span<const Tensor> inputs, std::span<Tensor> outputs, std::vector<uint8_t>* scratch = nullptr) const;
   // Runs through oneDNN and returns true, or returns false without touching the outputs when
   // there is no oneDNN kernel for this op or these shapes (tests check the fast path ran).
-  bool run_with_onednn(std::span<const Tensor> inputs, std::span<Tensor> outputs) const;
+  bool run_with_onednn(std::span<const Tensor> inputs, std::span<Tensor> outputs,
+                       std::vector<uint8_t>* scratch = nullptr) const;
+  // Whether oneDNN runs this node (decided at construction).
+  bool uses_onednn() const;
   // Packed copies of the kernel held now (input shapes that want the same layout share one).
   size_t packed_weight_copies() const;
 

@@ -13,6 +13,7 @@
 #include "backends/cpu/cpu_backend.h"
 #include "backends/cpu/elementwise_kernels.h"
 #include "backends/reference/reference_backend.h"
+#include "core/check.h"
 #include "ops/activation.h"
 #include "ops/shape_inference.h"
 
@@ -220,10 +221,20 @@ bool has_onednn_kernel(OpKind kind) {
 struct NodeRunner::Impl {
   explicit Impl(const Node& n) : node(n) {}
   const Node& node;
+  // False when compile time showed oneDNN has no implementation for this node.
+  bool onednn = false;
   std::mutex mutex;
-  // Per input shape; nullptr records that oneDNN cannot run this shape.
+  // Per input shape; nullptr records that oneDNN cannot run this shape (padding it cannot
+  // express), which the reference kernel then runs.
   std::map<Shape, std::shared_ptr<const Prepared>> prepared;
   PackedWeights packed;
+
+  std::shared_ptr<const Prepared> prepare(const Shape& x_shape, const Shape& y_shape) {
+    Tensor x = Tensor::wrap(DType::f32, x_shape, nullptr);
+    std::optional<Prepared> p =
+        node.kind == OpKind::dense ? prepare_dense(node, x, packed) : prepare_conv_family(node, x, y_shape, packed);
+    return p ? std::make_shared<Prepared>(std::move(*p)) : nullptr;
+  }
 
   std::shared_ptr<const Prepared> prepared_for(const Tensor& x, const Shape& y_shape) {
     std::lock_guard<std::mutex> lock(mutex);
@@ -233,34 +244,56 @@ struct NodeRunner::Impl {
       prepared.clear();             // (runs in flight keep theirs alive through shared_ptr)
       packed.clear();
     }
-    std::shared_ptr<Prepared> r;
     try {
-      std::optional<Prepared> p =
-          node.kind == OpKind::dense ? prepare_dense(node, x, packed) : prepare_conv_family(node, x, y_shape, packed);
-      if (p) r = std::make_shared<Prepared>(std::move(*p));
-    } catch (const dnnl::error&) {
-      // no oneDNN implementation for this case: the reference kernel runs it
+      return prepared.emplace(x.shape(), prepare(x.shape(), y_shape)).first->second;
+    } catch (const dnnl::error& e) {
+      fail(ErrorCode::internal, node.label(), ": oneDNN refused input shape ", shape_to_string(x.shape()),
+           " although it accepted the compiled shape: ", e.what());
     }
-    return prepared.emplace(x.shape(), r).first->second;
   }
 };
 
-NodeRunner::NodeRunner(const Node& node) : impl_(std::make_unique<Impl>(node)) {}
+NodeRunner::NodeRunner(const Node& node, const Shape& input_shape, const Shape& output_shape)
+    : impl_(std::make_unique<Impl>(node)) {
+  if (!has_onednn_kernel(node.kind)) return;
+  impl_->onednn = true;
+  // Decided here, at compile time: build the primitive for the model's own shape (batch 1)
+  // and fall back to the reference kernel only if oneDNN has no implementation for it.
+  Shape x = input_shape, y = output_shape;
+  if (x.empty() || y.empty()) return;
+  x[0] = y[0] = 1;
+  for (size_t i = 1; i < x.size(); ++i)
+    if (x[i] < 0) return;  // unknown dims: oneDNN's reference implementations cover any f32 shape
+  for (size_t i = 1; i < y.size(); ++i)
+    if (y[i] < 0) return;
+  try {
+    impl_->prepared.emplace(x, impl_->prepare(x, y));
+  } catch (const dnnl::error&) {
+    impl_->onednn = false;
+    impl_->prepared.clear();
+    impl_->packed.clear();
+  }
+}
 NodeRunner::~NodeRunner() = default;
 
-bool NodeRunner::run_with_onednn(std::span<const Tensor> inputs, std::span<Tensor> outputs) const {
+bool NodeRunner::uses_onednn() const { return impl_->onednn; }
+
+bool NodeRunner::run_with_onednn(std::span<const Tensor> inputs, std::span<Tensor> outputs,
+                                 std::vector<uint8_t>* scratch) const {
   const Node& node = impl_->node;
-  if (!has_onednn_kernel(node.kind) || inputs.size() != 1 || outputs.size() != 1 || inputs[0].dtype() != DType::f32)
-    return false;
+  if (!impl_->onednn || inputs.size() != 1 || outputs.size() != 1 || inputs[0].dtype() != DType::f32) return false;
   std::shared_ptr<const Prepared> r = impl_->prepared_for(inputs[0], outputs[0].shape());
   if (!r) return false;
   std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_SRC, memory_of(r->src, inputs[0])},
                                              {DNNL_ARG_WEIGHTS, r->weights},
                                              {DNNL_ARG_DST, memory_of(r->dst, outputs[0])}};
   if (r->bias) args.emplace(DNNL_ARG_BIAS, r->bias);
+  // The run's scratch (not zeroed: oneDNN writes it); a private one for callers without a run.
+  std::vector<uint8_t> own_scratch;
+  if (!scratch) scratch = &own_scratch;
   const size_t scratch_bytes = r->scratch.get_size();
-  std::unique_ptr<uint8_t[]> scratch(scratch_bytes ? new uint8_t[scratch_bytes] : nullptr);  // not zeroed: oneDNN writes it
-  if (scratch) args.emplace(DNNL_ARG_SCRATCHPAD, dnnl::memory(r->scratch, engine(), scratch.get()));
+  if (scratch->size() < scratch_bytes) scratch->resize(scratch_bytes);
+  if (scratch_bytes) args.emplace(DNNL_ARG_SCRATCHPAD, dnnl::memory(r->scratch, engine(), scratch->data()));
   dnnl::stream stream(engine());
   r->primitive.execute(stream, args);
   stream.wait();
@@ -274,8 +307,8 @@ size_t NodeRunner::packed_weight_copies() const {
   return impl_->packed.size();
 }
 
-void NodeRunner::run(std::span<const Tensor> inputs, std::span<Tensor> outputs) const {
-  if (run_with_onednn(inputs, outputs)) return;
+void NodeRunner::run(std::span<const Tensor> inputs, std::span<Tensor> outputs, std::vector<uint8_t>* scratch) const {
+  if (run_with_onednn(inputs, outputs, scratch)) return;
   if (inputs.size() == 1 && outputs.size() == 1 && run_elementwise_fast(impl_->node, inputs[0], outputs[0])) return;
   if (outputs.size() == 1 && run_merge_same_shape(impl_->node, inputs, outputs[0])) return;
   reference::run_node(impl_->node, inputs, outputs);

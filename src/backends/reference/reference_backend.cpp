@@ -38,6 +38,7 @@ void run_node(const Node& node, std::span<const Tensor> inputs, std::span<Tensor
     case OpKind::depthwise_conv: return run_depthwise_conv(node, x, y);
     case OpKind::conv_transpose: return run_conv_transpose(node, x, y);
     case OpKind::reshape:
+    case OpKind::copy:
     case OpKind::identity: return run_copy(x, y);
     case OpKind::transpose: return run_transpose(node, x, y);
     case OpKind::activation: return run_activation(node, x, y);
