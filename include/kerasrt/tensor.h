@@ -31,7 +31,8 @@ struct MemoryLocation {
   int index = 0;              // the device's index for that backend
   bool is_host() const { return kind == "host"; }
   std::string to_string() const { return is_host() ? kind : kind + ":" + std::to_string(index); }
-  bool operator==(const MemoryLocation&) const = default;
+  bool operator==(const MemoryLocation& o) const { return kind == o.kind && index == o.index; }
+  bool operator!=(const MemoryLocation& o) const { return !(*this == o); }
 };
 
 size_t dtype_size(DType dtype);

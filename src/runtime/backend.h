@@ -81,12 +81,16 @@ class Backend {
   virtual std::unique_ptr<RunContext> open_run(const CompileOptions& options) const;
   // `bytes` of its memory (an arena, a device output); freed when the last owner lets go.
   virtual std::shared_ptr<void> allocate(size_t bytes, int device_index) const;
-  // Copies between its memory and the host, ordered with the context's other work; host
-  // memory given here stays valid until the context is synchronized.
-  virtual void copy_from_host(RunContext& context, void* device_dst, const void* host_src, size_t bytes) const;
-  virtual void copy_to_host(RunContext& context, void* host_dst, const void* device_src, size_t bytes) const;
+  // The dtype its values are stored in at a precision: f32, or f16/bf16 for those precisions.
+  virtual DType storage_dtype(Precision precision) const { (void)precision; return DType::f32; }
+
+  // Copies between its memory and the host, converting the dtype where the two differ (same
+  // shape), ordered with the context's other work; host memory given here stays valid until
+  // the context is synchronized.
+  virtual void copy_from_host(RunContext& context, const Tensor& host_src, Tensor& device_dst) const;
+  virtual void copy_to_host(RunContext& context, const Tensor& device_src, Tensor& host_dst) const;
   // Copies within its own memory (outputs handed to the caller on the device).
-  virtual void copy_within(RunContext& context, void* dst, const void* src, size_t bytes) const;
+  virtual void copy_within(RunContext& context, const Tensor& src, Tensor& dst) const;
 };
 
 // Host memory, 64-byte aligned and uninitialized (the host backends' allocator).

@@ -10,6 +10,23 @@
 
 namespace krt {
 
+namespace {
+
+// Host memory to host memory, converting the dtype when it differs.
+void host_copy(const Tensor& src, Tensor& dst) {
+  if (src.dtype() == dst.dtype()) {
+    if (src.nbytes()) std::memcpy(dst.data(), src.data(), src.nbytes());
+    return;
+  }
+  Tensor converted = src.cast(dst.dtype());
+  std::memcpy(dst.data(), converted.data(), converted.nbytes());
+}
+
+}  // namespace
+
+void Backend::copy_from_host(RunContext&, const Tensor& src, Tensor& dst) const { host_copy(src, dst); }
+void Backend::copy_to_host(RunContext&, const Tensor& src, Tensor& dst) const { host_copy(src, dst); }
+
 std::string Backend::device_name(int) const {
   std::ifstream cpuinfo("/proc/cpuinfo");
   std::string line;
@@ -29,17 +46,9 @@ std::shared_ptr<void> allocate_host(size_t bytes) {
 
 std::shared_ptr<void> Backend::allocate(size_t bytes, int) const { return allocate_host(bytes); }
 
-void Backend::copy_within(RunContext&, void* dst, const void* src, size_t bytes) const {
-  if (bytes) std::memcpy(dst, src, bytes);
-}
 
-void Backend::copy_from_host(RunContext&, void* dst, const void* src, size_t bytes) const {
-  if (bytes) std::memcpy(dst, src, bytes);
-}
+void Backend::copy_within(RunContext&, const Tensor& src, Tensor& dst) const { host_copy(src, dst); }
 
-void Backend::copy_to_host(RunContext&, void* dst, const void* src, size_t bytes) const {
-  if (bytes) std::memcpy(dst, src, bytes);
-}
 
 namespace {
 

@@ -173,13 +173,14 @@ std::vector<Tensor> ExecutionPlan::run(const std::vector<Tensor>& given, const R
 
   std::vector<Tensor> values(graph.values.size());
   for (size_t i = 0; i < graph.inputs.size(); ++i) values[graph.inputs[i]] = inputs[i];
-  // A copy node of an input the caller gave in device memory is skipped: its readers read the
-  // caller's tensor in place.
+  // A copy node of an input the caller gave in device memory, in the storage dtype, is skipped:
+  // its readers read the caller's tensor in place.
   std::vector<bool> skip(graph.nodes.size(), false);
   for (size_t i = 0; i < graph.nodes.size(); ++i) {
     const Node& node = graph.nodes[i];
     const Tensor& from = values[node.inputs.empty() ? 0 : node.inputs[0]];
-    if (node.kind == OpKind::copy && !from.empty() && from.location() == placement.spaces[memory->space[node.outputs[0]]]) {
+    if (node.kind == OpKind::copy && !from.empty() && from.location() == placement.spaces[memory->space[node.outputs[0]]] &&
+        from.dtype() == graph.values[node.outputs[0]].dtype) {
       skip[i] = true;
       values[node.outputs[0]] = from;
     }
@@ -197,8 +198,8 @@ std::vector<Tensor> ExecutionPlan::run(const std::vector<Tensor>& given, const R
   }
   auto host_copy = [&](const Tensor& t, RunContext& context, const Backend& owner) {
     if (t.is_host()) return t.clone();
-    Tensor h(t.dtype(), t.shape());
-    owner.copy_to_host(context, h.data(), t.data(), t.nbytes());
+    Tensor h(DType::f32, t.shape());
+    owner.copy_to_host(context, t, h);
     context.synchronize();
     return h;
   };
@@ -217,11 +218,13 @@ std::vector<Tensor> ExecutionPlan::run(const std::vector<Tensor>& given, const R
       const Tensor& from = values[node.inputs[0]];
       Tensor& to = values[node.outputs[0]];
       const Backend& device = *placement.backends[b];
-      if (to.is_host()) {
-        device.copy_to_host(context, to.data(), from.data(), from.nbytes());
+      if (!from.is_host() && !to.is_host()) {
+        device.copy_within(context, from, to);  // a caller's device input, converted to the storage dtype
+      } else if (to.is_host()) {
+        device.copy_to_host(context, from, to);
         context.synchronize();  // host kernels read it next
       } else {
-        device.copy_from_host(context, to.data(), from.data(), from.nbytes());
+        device.copy_from_host(context, from, to);
       }
       return;
     }
@@ -269,11 +272,12 @@ std::vector<Tensor> ExecutionPlan::run(const std::vector<Tensor>& given, const R
     RunContext& context = *slot->contexts[0];  // the device backend is placement.backends[0]
     if (run_options.outputs_on_device) {
       std::shared_ptr<void> storage = owner.allocate(t.nbytes(), options.device.index);
-      owner.copy_within(context, storage.get(), t.data(), t.nbytes());
-      outputs.push_back(Tensor::wrap_device(t.dtype(), t.shape(), storage.get(), t.location(), storage));
+      Tensor out = Tensor::wrap_device(t.dtype(), t.shape(), storage.get(), t.location(), storage);
+      owner.copy_within(context, t, out);
+      outputs.push_back(out);
     } else {
-      Tensor h(t.dtype(), t.shape());
-      owner.copy_to_host(context, h.data(), t.data(), t.nbytes());
+      Tensor h(DType::f32, t.shape());  // the model's outputs are float32 on the host
+      owner.copy_to_host(context, t, h);
       outputs.push_back(h);
     }
   }

@@ -65,6 +65,14 @@ Placement place_nodes(Graph& graph, const Backend& device, const Backend& fallba
   }
   for (ValueId v : graph.outputs)
     if (p.value_space[v] != 0) ++p.copies;
+  // Values in device memory are stored in the device's dtype for the precision (f16 for fp16),
+  // except Embedding ids, which stay f32 so that ids above 2048 keep their exact value.
+  const DType storage = device.storage_dtype(options.precision);
+  for (size_t v = 0; v < graph.values.size(); ++v)
+    if (p.value_space[v] != 0 && graph.values[v].dtype == DType::f32) graph.values[v].dtype = storage;
+  for (const Node& node : graph.nodes)
+    if (node.kind == OpKind::embedding && !node.inputs.empty() && p.value_space[node.inputs[0]] != 0)
+      graph.values[node.inputs[0]].dtype = DType::f32;
   verify_graph(graph);
   return p;
 }

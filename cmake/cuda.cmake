@@ -1,0 +1,41 @@
+# The CUDA backend (src/backends/cuda/): built when the CUDA toolkit (nvcc, cuBLASLt) and cuDNN 9
+# are found, or required with -DKERASRT_CUDA=ON. Its tests skip with a reason where no GPU is.
+set(KERASRT_CUDA AUTO CACHE STRING "Build the CUDA backend: ON, OFF or AUTO (when CUDA and cuDNN are found)")
+set_property(CACHE KERASRT_CUDA PROPERTY STRINGS ON OFF AUTO)
+set(KERASRT_WITH_CUDA OFF)
+if(NOT KERASRT_CUDA STREQUAL "OFF")
+  if(NOT CMAKE_CUDA_COMPILER AND EXISTS /usr/local/cuda/bin/nvcc)
+    set(CMAKE_CUDA_COMPILER /usr/local/cuda/bin/nvcc)
+  endif()
+  include(CheckLanguage)
+  check_language(CUDA)
+  find_path(CUDNN_INCLUDE_DIR cudnn.h HINTS /usr/local/cuda/include /usr/include)
+  find_library(CUDNN_LIBRARY cudnn HINTS /usr/local/cuda/lib64 /usr/lib/x86_64-linux-gnu)
+  if(CMAKE_CUDA_COMPILER AND CUDNN_INCLUDE_DIR AND CUDNN_LIBRARY)
+    set(KERASRT_WITH_CUDA ON)
+  elseif(KERASRT_CUDA STREQUAL "ON")
+    message(FATAL_ERROR "KERASRT_CUDA=ON but the CUDA toolkit (nvcc) or cuDNN was not found "
+                        "(nvcc: '${CMAKE_CUDA_COMPILER}', cudnn.h: '${CUDNN_INCLUDE_DIR}', libcudnn: '${CUDNN_LIBRARY}')")
+  endif()
+endif()
+
+if(KERASRT_WITH_CUDA)
+  if(NOT CMAKE_CUDA_ARCHITECTURES)
+    set(CMAKE_CUDA_ARCHITECTURES 80 90)  # A100 and H100/H200; PTX of the last for newer cards
+  endif()
+  enable_language(CUDA)
+  find_package(CUDAToolkit REQUIRED)
+  file(GLOB KERASRT_CUDA_SOURCES CONFIGURE_DEPENDS src/backends/cuda/*.cpp src/backends/cuda/*.cu)
+  target_sources(kerasrt PRIVATE ${KERASRT_CUDA_SOURCES})
+  target_compile_definitions(kerasrt PRIVATE KERASRT_WITH_CUDA)
+  target_include_directories(kerasrt SYSTEM PRIVATE ${CUDNN_INCLUDE_DIR})
+  target_link_libraries(kerasrt PRIVATE CUDA::cudart CUDA::cublasLt CUDA::cublas ${CUDNN_LIBRARY})
+  # -Werror reaches nvcc's host compiler only through -Xcompiler; nvcc's own warnings stay warnings.
+  # .cu files are C++17 (CMake 3.25 cannot name nvcc 13's C++20 dialect): they include only
+  # the C++17-clean headers (cuda_types.cuh, cuda_check.h, their own *_kernels.h, kerasrt/tensor.h).
+  set_target_properties(kerasrt PROPERTIES CUDA_ARCHITECTURES "${CMAKE_CUDA_ARCHITECTURES}" CUDA_STANDARD 17)
+  target_compile_options(kerasrt PRIVATE $<$<COMPILE_LANGUAGE:CUDA>:--expt-relaxed-constexpr -Xcompiler=-Wall>)
+  message(STATUS "kerasrt: CUDA backend ON (${CMAKE_CUDA_COMPILER}, archs ${CMAKE_CUDA_ARCHITECTURES}, ${CUDNN_LIBRARY})")
+else()
+  message(STATUS "kerasrt: CUDA backend OFF")
+endif()

@@ -1,0 +1,99 @@
+#include "backends/cuda/cuda_context.h"
+
+#include "backends/cuda/cuda_check.h"
+#include "backends/cuda/cuda_convert.h"
+#include "core/check.h"
+
+namespace krt::cuda {
+
+void throw_cuda_error(const char* library, const std::string& what, const std::string& message) {
+  fail(ErrorCode::internal, library, " error in ", what, ": ", message);
+}
+
+CudaRunContext::CudaRunContext(int device) : device_(device) {
+  check_cuda(cudaSetDevice(device), "cudaSetDevice");
+  check_cuda(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking), "cudaStreamCreate");
+  check_cublas(cublasLtCreate(&cublaslt_), "cublasLtCreate");
+  check_cudnn(cudnnCreate(&cudnn_), "cudnnCreate");
+  check_cudnn(cudnnSetStream(cudnn_, stream_), "cudnnSetStream");
+  check_cuda(cudaMalloc(&workspace_, kWorkspaceBytes), "cudaMalloc (run workspace)");
+}
+
+CudaRunContext::~CudaRunContext() {
+  // Errors are ignored here: a destructor cannot report them, and the process may be ending.
+  if (stream_) cudaStreamSynchronize(stream_);
+  for (auto& [key, exec] : recordings_) cudaGraphExecDestroy(exec);
+  if (staging_) cudaFree(staging_);
+  if (workspace_) cudaFree(workspace_);
+  if (cudnn_) cudnnDestroy(cudnn_);
+  if (cublaslt_) cublasLtDestroy(cublaslt_);
+  if (stream_) cudaStreamDestroy(stream_);
+}
+
+void CudaRunContext::begin_run() { check_cuda(cudaSetDevice(device_), "cudaSetDevice"); }
+
+void CudaRunContext::synchronize() { check_cuda(cudaStreamSynchronize(stream_), "the run's kernels"); }
+
+void* CudaRunContext::staging(size_t bytes) {
+  if (bytes > staging_bytes_) {
+    check_cuda(cudaStreamSynchronize(stream_), "the run's kernels");
+    if (staging_) check_cuda(cudaFree(staging_), "cudaFree");
+    staging_ = nullptr;
+    check_cuda(cudaMalloc(&staging_, bytes), "cudaMalloc (staging)");
+    staging_bytes_ = bytes;
+  }
+  return staging_;
+}
+
+bool CudaRunContext::replay(const std::string& key) {
+  auto it = recordings_.find(key);
+  if (it == recordings_.end()) return false;
+  check_cuda(cudaGraphLaunch(it->second, stream_), "cudaGraphLaunch");
+  return true;
+}
+
+void CudaRunContext::begin_recording(const std::string& key) {
+  if (seen_.insert(key).second) return;  // first time: run eagerly, so kernels can set up
+  if (recordings_.size() >= 64) {  // bound it for callers with ever-changing shapes
+    check_cuda(cudaStreamSynchronize(stream_), "the run's kernels");
+    for (auto& [k, exec] : recordings_) cudaGraphExecDestroy(exec);
+    recordings_.clear();
+  }
+  check_cuda(cudaStreamBeginCapture(stream_, cudaStreamCaptureModeThreadLocal), "cudaStreamBeginCapture");
+  recording_ = key;
+}
+
+void CudaRunContext::end_recording() {
+  if (recording_.empty()) return;
+  const std::string key = std::move(recording_);
+  recording_.clear();
+  cudaGraph_t graph = nullptr;
+  check_cuda(cudaStreamEndCapture(stream_, &graph), "cudaStreamEndCapture");
+  cudaGraphExec_t exec = nullptr;
+  cudaError_t status = cudaGraphInstantiate(&exec, graph, 0);
+  cudaGraphDestroy(graph);
+  check_cuda(status, "cudaGraphInstantiate");
+  recordings_[key] = exec;
+  check_cuda(cudaGraphLaunch(exec, stream_), "cudaGraphLaunch");
+}
+
+std::shared_ptr<void> device_alloc(size_t bytes, int device) {
+  check_cuda(cudaSetDevice(device), "cudaSetDevice");
+  void* p = nullptr;
+  check_cuda(cudaMalloc(&p, bytes ? bytes : 1), "cudaMalloc");
+  return std::shared_ptr<void>(p, [](void* q) { cudaFree(q); });
+}
+
+std::shared_ptr<void> upload(const void* host, size_t bytes, int device) {
+  std::shared_ptr<void> d = device_alloc(bytes, device);
+  if (bytes) check_cuda(cudaMemcpy(d.get(), host, bytes, cudaMemcpyHostToDevice), "cudaMemcpy (weights)");
+  return d;
+}
+
+std::shared_ptr<void> upload_as(const Tensor& host, DType dtype, int device) {
+  if (host.dtype() == dtype) return upload(host.data(), host.nbytes(), device);
+  Tensor converted = host.cast(dtype);
+  return upload(converted.data(), converted.nbytes(), device);
+}
+
+}  // namespace krt::cuda
