@@ -20,7 +20,7 @@ jobs=${JOBS:-1}
 # -O1 with line tables: quick to compile on small machines, fast enough to fuzz, symbolized reports.
 CC=clang CXX=clang++ cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Fuzz -DCMAKE_CXX_FLAGS_FUZZ="-O1 -gline-tables-only" \
   -DCMAKE_C_FLAGS_FUZZ="-O1 -gline-tables-only" -DKERASRT_FUZZ=ON \
-  -DKERASRT_BUILD_TESTS=OFF >/dev/null
+  -DKERASRT_BUILD_TESTS=OFF -DKERASRT_CUDA=OFF >/dev/null
 for t in "${targets[@]}"; do cmake --build "$build" -j"$jobs" --target "fuzz_$t" >/dev/null; done
 [ "$seconds" -gt 0 ] || exit 0  # 0: build only (libFuzzer would read 0 as "no time limit")
 

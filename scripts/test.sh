@@ -13,7 +13,7 @@ cmake --build build -j"$jobs"
 (cd build && ctest -j"$jobs" --output-on-failure --timeout 600)
 
 echo "== sanitizers (ASan + UBSan): readers, error cases, CLI, seed models"
-cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DKERASRT_SANITIZE=ON -DKERASRT_WERROR=ON >/dev/null
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DKERASRT_SANITIZE=ON -DKERASRT_WERROR=ON -DKERASRT_CUDA=OFF >/dev/null
 cmake --build build-asan -j"$jobs" --target kerasrt_tests kerasrt_cli
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ./build-asan/tests/kerasrt_tests \
@@ -21,7 +21,7 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:ha
 
 echo "== ThreadSanitizer: one compiled model run from 8 threads"
 cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g" \
-  -DKERASRT_TSAN=ON -DKERASRT_WERROR=ON >/dev/null
+  -DKERASRT_TSAN=ON -DKERASRT_WERROR=ON -DKERASRT_CUDA=OFF >/dev/null
 cmake --build build-tsan -j"$jobs" --target kerasrt_thread_tests
 TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 ./build-tsan/tests/kerasrt_thread_tests
 

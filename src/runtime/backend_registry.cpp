@@ -55,6 +55,7 @@ namespace {
 struct Registry {
   std::mutex mutex;
   std::vector<std::shared_ptr<const Backend>> backends;
+  std::vector<std::shared_ptr<const Backend>> retired;  // unregistered, kept alive
 };
 
 Registry& registry() {
@@ -82,6 +83,17 @@ void register_backend(std::shared_ptr<const Backend> backend) {
     if (b->name() == backend->name())
       fail(ErrorCode::invalid_argument, "a backend named '", backend->name(), "' is already registered");
   r.backends.push_back(std::move(backend));
+}
+
+void unregister_backend(const std::string& name) {
+  Registry& r = registry();
+  std::lock_guard<std::mutex> lock(r.mutex);
+  for (auto it = r.backends.begin(); it != r.backends.end(); ++it)
+    if ((*it)->name() == name) {
+      r.retired.push_back(std::move(*it));  // compiled models may still point at it
+      r.backends.erase(it);
+      return;
+    }
 }
 
 const Backend* find_backend(const std::string& name) {

@@ -15,6 +15,10 @@ namespace krt {
 // compiles a model). A second backend with the same name is an error.
 void register_backend(std::shared_ptr<const Backend> backend);
 
+// Removes a backend registered by register_backend (compiled models keep working: they hold
+// what they need). For tests and plug-ins that come and go.
+void unregister_backend(const std::string& name);
+
 // The backend named `name`, or nullptr.
 const Backend* find_backend(const std::string& name);
 // The backend for a device: throws krt::Error (invalid_argument) naming the registered ones

@@ -1,12 +1,14 @@
-// Reference kernels against Keras 3.15.1's own outputs: every single-layer fixture that
-// tests/data/ops/extract_weights.py exported is rebuilt as kerasrt nodes by hand, run on the
-// fixture's input and compared with output_0.npy within the fixture's tolerance.
+// The op-conformance suite: every single-layer fixture that tests/data/ops/extract_weights.py
+// exported from Keras 3.15.1 is rebuilt as kerasrt nodes by hand, run on the fixture's input by
+// the reference kernels and by every registered backend in every precision, and compared with
+// Keras's output_0.npy within the fixture's tolerance (plus a reduced precision's allowance).
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
 
+#include "backend_cases.h"
 #include "backends/reference/reference_backend.h"
 #include "ops/layer_cases.h"
 #include "ops/shape_inference.h"
@@ -33,13 +35,16 @@ Tensor run_case(const LayerCase& lc) {
 
 class KerasLayerCase : public ::testing::TestWithParam<std::string> {};
 
-TEST_P(KerasLayerCase, MatchesKerasOutput) {
-  const LayerCase lc = test::load_case(GetParam());
-  const Tensor got = run_case(lc);
-  ASSERT_EQ(shape_to_string(got.shape()), shape_to_string(lc.expected.shape()));
-  const double atol = lc.meta["tolerance"]["atol"], rtol = lc.meta["tolerance"]["rtol"];
+// `got` against Keras's output within the case's tolerance, plus `extra` * max |Keras| (the
+// stated allowance of a reduced precision).
+void expect_close_to_keras(const LayerCase& lc, const Tensor& got, double extra, const std::string& where) {
+  ASSERT_EQ(shape_to_string(got.shape()), shape_to_string(lc.expected.shape())) << where;
+  const double rtol = lc.meta["tolerance"]["rtol"];
   const float* g = got.data_as<float>();
   const float* w = lc.expected.data_as<float>();
+  double max_ref = 0;
+  for (int64_t i = 0; i < got.size(); ++i) max_ref = std::max(max_ref, static_cast<double>(std::fabs(w[i])));
+  const double atol = static_cast<double>(lc.meta["tolerance"]["atol"]) + extra * max_ref;
   int64_t bad = 0, first_bad = -1;
   double worst = 0.0;
   for (int64_t i = 0; i < got.size(); ++i) {
@@ -50,9 +55,23 @@ TEST_P(KerasLayerCase, MatchesKerasOutput) {
       ++bad;
     }
   }
-  EXPECT_EQ(bad, 0) << bad << " of " << got.size() << " elements off; first at flat index " << first_bad << ": got "
-                    << g[first_bad] << ", Keras " << w[first_bad] << "; max |error| " << worst << " (atol " << atol
-                    << ", rtol " << rtol << ")";
+  EXPECT_EQ(bad, 0) << where << ": " << bad << " of " << got.size() << " elements off; first at flat index " << first_bad
+                    << ": got " << g[std::max<int64_t>(first_bad, 0)] << ", Keras " << w[std::max<int64_t>(first_bad, 0)]
+                    << "; max |error| " << worst << " (atol " << atol << ", rtol " << rtol << ")";
+}
+
+// One case list, run on every registered backend in every precision it offers: the reference
+// kernels called directly, then each backend through compile (its passes, placement, kernels).
+TEST_P(KerasLayerCase, MatchesKerasOutput) {
+  const LayerCase lc = test::load_case(GetParam());
+  expect_close_to_keras(lc, run_case(lc), 0, "reference kernels");
+  std::vector<Shape> shapes;
+  for (const Tensor& t : lc.inputs) shapes.push_back(t.shape());
+  for (const test::BackendCase& backend : test::backend_cases()) {
+    auto compiled = test::compile_nodes(lc.nodes, shapes, backend.options);
+    const Tensor got = test::run_compiled(*compiled, lc.inputs).at(0);
+    expect_close_to_keras(lc, got, test::reduced_precision_tolerance(backend.options.precision), backend.label);
+  }
 }
 
 std::string case_name(const ::testing::TestParamInfo<std::string>& info) { return info.param; }
