@@ -149,14 +149,16 @@ const std::map<std::string, std::string>& help_texts() {
        "    kerasrt dot decoder.keras --stage compiled\n"},
       {"bench",
        "kerasrt bench MODEL [--weights W.h5] [-i IN.npy ...] [--batch N] [--threads T] [--iters K]\n"
-       "              [--warmup W] [--device D] [--precision P] [--json]\n"
+       "              [--warmup W] [--device D] [--precision P] [--device-io] [--json]\n"
        "    Time the model: on the given inputs, or on random inputs of the model's shape at batch N\n"
        "    (default 1). W warm-up calls (default 3), then K timed calls (default 20). Prints load\n"
        "    and compile time, median, p90 and min per call, throughput and peak RSS; a progress\n"
        "    line goes to stderr while it runs. --json prints one line instead, with at least\n"
        "    engine, model, batch, threads, median_ms, min_ms, p90_ms.\n"
        "    --threads T (default 1) is how many threads the CPU device's kernels use. Each call is\n"
-       "    a whole run(): inputs in, outputs back on the host (a GPU is synchronized).\n"
+       "    a whole run(): inputs in, outputs back on the host (a GPU is synchronized), on the wall\n"
+       "    clock. --device-io uploads the inputs to the device once, leaves the outputs there and\n"
+       "    times each call on the device's clock (CUDA events on a GPU), as GPU frameworks time.\n"
        "  examples:\n"
        "    kerasrt bench decoder.keras --batch 32 --iters 100\n"
        "    kerasrt bench decoder.keras -i x.npy --json\n"},

@@ -112,6 +112,10 @@ struct RunOptions {
   // Leave the outputs in the device's memory (GPU devices), as tensors that own it: no copy to
   // the host. Inputs given as tensors in that device's memory are read there either way.
   bool outputs_on_device = false;
+  // When set, receives the run's time in milliseconds on the device's own clock (CUDA events
+  // around the run's work on a GPU; the wall clock on the host), without the copies of host
+  // inputs and outputs.
+  double* device_time_ms = nullptr;
 };
 
 class CompiledModel;
@@ -183,6 +187,10 @@ class CompiledModel {
   std::vector<Tensor> run(const std::vector<Tensor>& inputs, const RunOptions& options = {}) const;
   // Where it runs, as compiled.
   const CompileOptions& options() const;
+  // A copy of a host tensor in the device's memory, as float32, for run() (reads it in place),
+  // and a host copy of a device tensor (as float32). On host devices both are plain copies.
+  Tensor upload(const Tensor& host) const;
+  Tensor download(const Tensor& device_tensor) const;
   // Plans memory for the given input shapes and reports it (run() does this on demand).
   CompileReport plan_for(const std::vector<Shape>& input_shapes) const;
   const CompileReport& report() const;

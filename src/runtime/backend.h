@@ -5,6 +5,7 @@
 // finds backends in the registry by name (runtime/backend_registry.h).
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <span>
 #include <string>
@@ -20,10 +21,18 @@ namespace krt {
 class RunContext {
  public:
   virtual ~RunContext() = default;
+  RunContext() = default;
+  RunContext(const RunContext&) = delete;
+  RunContext& operator=(const RunContext&) = delete;
   // Called at the start of every run on the calling thread (a CPU backend sets its threads).
   virtual void begin_run() {}
   // Waits until everything enqueued in this context is done (device backends).
   virtual void synchronize() {}
+  // The run's own clock: mark the start and the end of its work; elapsed_ms (after
+  // synchronize) is the time between, on the device's clock (CUDA events on a GPU).
+  virtual void mark_start();
+  virtual void mark_end();
+  virtual double elapsed_ms();
 
   // Graph capture (CUDA Graphs): a segment of consecutive steps on this backend, identified
   // by `key` (which names the input shapes and arena addresses), is recorded once and replayed.
@@ -32,6 +41,9 @@ class RunContext {
   virtual bool replay(const std::string& /*key*/) { return false; }
   virtual void begin_recording(const std::string& /*key*/) {}
   virtual void end_recording() {}
+
+ private:
+  std::chrono::steady_clock::time_point start_, end_;
 };
 
 // A node's kernel, prepared once at compile time. run() may be called from many threads at once

@@ -35,6 +35,10 @@ std::string Backend::device_name(int) const {
   return "host CPU";
 }
 
+void RunContext::mark_start() { start_ = std::chrono::steady_clock::now(); }
+void RunContext::mark_end() { end_ = std::chrono::steady_clock::now(); }
+double RunContext::elapsed_ms() { return std::chrono::duration<double, std::milli>(end_ - start_).count(); }
+
 std::unique_ptr<RunContext> Backend::open_run(const CompileOptions&) const { return std::make_unique<RunContext>(); }
 
 std::shared_ptr<void> allocate_host(size_t bytes) {

@@ -86,6 +86,28 @@ const Backend& owner_of_space(const Placement& placement, int space) {
 
 }  // namespace
 
+Tensor ExecutionPlan::transfer(const Tensor& t, bool to_device) const {
+  const Backend& device = *placement.backends[0];
+  const MemoryLocation where = placement.spaces.back();
+  if (to_device ? !t.is_host() : t.location() != where)
+    fail(ErrorCode::invalid_argument, to_device ? "upload expects a host tensor, got one on " : "download expects a tensor on ",
+         to_device ? t.location().to_string() : where.to_string(), to_device ? "" : str_cat(", got one on ", t.location().to_string()));
+  std::unique_ptr<RunContext> context = device.open_run(options);
+  context->begin_run();
+  Tensor out;
+  if (to_device) {
+    Tensor host = t.dtype() == DType::f32 ? t : t.cast(DType::f32);
+    std::shared_ptr<void> storage = device.allocate(host.nbytes(), options.device.index);
+    out = Tensor::wrap_device(DType::f32, host.shape(), storage.get(), where, storage);
+    device.copy_from_host(*context, host, out);
+  } else {
+    out = Tensor(DType::f32, t.shape());
+    device.copy_to_host(*context, t, out);
+  }
+  context->synchronize();
+  return out;
+}
+
 std::unique_ptr<ExecutionPlan::RunSlot> ExecutionPlan::take_slot(const MemoryPlan& memory) const {
   std::unique_ptr<RunSlot> slot;
   {
@@ -208,6 +230,9 @@ std::vector<Tensor> ExecutionPlan::run(const std::vector<Tensor>& given, const R
     for (size_t i = 0; i < graph.inputs.size(); ++i) (*all_values)[graph.inputs[i]] = inputs[i];
   }
 
+  // The device's clock covers the run's work from the first node on, past the input copies.
+  RunContext& clock = *slot->contexts[0];
+  clock.mark_start();
   std::vector<Tensor> node_inputs, node_outputs;
   auto run_node = [&](size_t i) {
     const Node& node = graph.nodes[i];
@@ -260,6 +285,7 @@ std::vector<Tensor> ExecutionPlan::run(const std::vector<Tensor>& given, const R
     i = end;
   }
 
+  clock.mark_end();
   std::vector<Tensor> outputs;
   for (ValueId v : graph.outputs) {
     const Tensor& t = values[v];
@@ -282,6 +308,7 @@ std::vector<Tensor> ExecutionPlan::run(const std::vector<Tensor>& given, const R
     }
   }
   for (auto& context : slot->contexts) context->synchronize();
+  if (run_options.device_time_ms) *run_options.device_time_ms = clock.elapsed_ms();
   return_slot(std::move(slot));
   return outputs;
 }

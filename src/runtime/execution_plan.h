@@ -32,6 +32,9 @@ struct ExecutionPlan {
   std::vector<Tensor> run(const std::vector<Tensor>& inputs, const RunOptions& run_options = {},
                           std::vector<Tensor>* all_values = nullptr) const;
 
+  // CompiledModel::upload / download: a float32 copy in the device's memory, or back.
+  Tensor transfer(const Tensor& tensor, bool to_device) const;
+
   ExecutionPlan() = default;
   ~ExecutionPlan();
   ExecutionPlan(const ExecutionPlan&) = delete;

@@ -62,6 +62,8 @@ std::vector<Tensor> CompiledModel::run(const std::vector<Tensor>& inputs, const 
 }
 
 const CompileOptions& CompiledModel::options() const { return plan_->options; }
+Tensor CompiledModel::upload(const Tensor& host) const { return plan_->transfer(host, true); }
+Tensor CompiledModel::download(const Tensor& device_tensor) const { return plan_->transfer(device_tensor, false); }
 
 CompileReport CompiledModel::plan_for(const std::vector<Shape>& input_shapes) const {
   CompileReport report = plan_->report;

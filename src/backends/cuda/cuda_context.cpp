@@ -17,12 +17,24 @@ CudaRunContext::CudaRunContext(int device) : device_(device) {
   check_cudnn(cudnnCreate(&cudnn_), "cudnnCreate");
   check_cudnn(cudnnSetStream(cudnn_, stream_), "cudnnSetStream");
   check_cuda(cudaMalloc(&workspace_, kWorkspaceBytes), "cudaMalloc (run workspace)");
+  check_cuda(cudaEventCreate(&start_), "cudaEventCreate");
+  check_cuda(cudaEventCreate(&end_), "cudaEventCreate");
+}
+
+void CudaRunContext::mark_start() { check_cuda(cudaEventRecord(start_, stream_), "cudaEventRecord"); }
+void CudaRunContext::mark_end() { check_cuda(cudaEventRecord(end_, stream_), "cudaEventRecord"); }
+double CudaRunContext::elapsed_ms() {
+  float ms = 0;
+  check_cuda(cudaEventElapsedTime(&ms, start_, end_), "cudaEventElapsedTime");
+  return ms;
 }
 
 CudaRunContext::~CudaRunContext() {
   // Errors are ignored here: a destructor cannot report them, and the process may be ending.
   if (stream_) cudaStreamSynchronize(stream_);
   for (auto& [key, exec] : recordings_) cudaGraphExecDestroy(exec);
+  if (start_) cudaEventDestroy(start_);
+  if (end_) cudaEventDestroy(end_);
   if (staging_) cudaFree(staging_);
   if (workspace_) cudaFree(workspace_);
   if (cudnn_) cudnnDestroy(cudnn_);

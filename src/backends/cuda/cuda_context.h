@@ -32,6 +32,9 @@ class CudaRunContext : public RunContext {
   bool replay(const std::string& key) override;
   void begin_recording(const std::string& key) override;
   void end_recording() override;
+  void mark_start() override;
+  void mark_end() override;
+  double elapsed_ms() override;
 
   int device() const { return device_; }
   cudaStream_t stream() const { return stream_; }
@@ -49,6 +52,7 @@ class CudaRunContext : public RunContext {
   cublasLtHandle_t cublaslt_ = nullptr;
   cudnnHandle_t cudnn_ = nullptr;
   void* workspace_ = nullptr;
+  cudaEvent_t start_ = nullptr, end_ = nullptr;
   void* staging_ = nullptr;
   size_t staging_bytes_ = 0;
   // A segment runs eagerly the first time its key is seen (kernels may set themselves up for

@@ -1,0 +1,136 @@
+#!/usr/bin/env python3
+"""kerasrt on the GPU against PyTorch's best mode, in one call, on the same files and inputs.
+
+    python3 scripts/bench_gpu.py --kerasrt build/kerasrt --kit ../shared/peers --out out/cuda
+
+1. Rebuilds the kit's decoder and mobile as .keras files with seeded weights
+   (KIT/gpu/weights_skeleton.py unpack), since the 39 MB decoder cannot travel to the GPU machine.
+2. Runs KIT/gpu/torch_baseline.py on them (eager, CUDA graph, torch.compile; fp32 with TF32 off
+   and fp16) and keeps its fp32 outputs for batch 1 and 32.
+3. Checks kerasrt's outputs on the same files and inputs against PyTorch's: max|y - ref| / max|ref|
+   at most 1e-4 in fp32 (2e-2 in fp16), the kit's own rule.
+4. Times kerasrt (`bench --device cuda --device-io`: inputs and outputs in GPU memory, CUDA events,
+   median of 200 calls after 20), as the baseline times PyTorch.
+Writes OUT/torch.jsonl, OUT/kerasrt.jsonl and OUT/results.md, and prints the table.
+Needs numpy and h5py (as the kit does) and PyTorch with CUDA.
+"""
+import argparse, json, os, subprocess, sys
+
+import numpy as np
+
+DECODER_WEIGHT_BYTES = 38.9e6  # the founding model's fp32 weights, read once per batch-1 call
+
+
+def scale_rel(y, ref):
+    return float(np.abs(y.astype(np.float64).reshape(ref.shape) - ref).max() / np.abs(ref).max())
+
+
+def tiled_input(kit, model, batch, out):
+    path = os.path.join(kit, "models", f"{model}_input_b{batch}.npy")
+    if os.path.exists(path):
+        return path
+    x1 = np.load(os.path.join(kit, "models", f"{model}_input_b1.npy"))
+    p32 = os.path.join(kit, "models", f"{model}_input_b32.npy")
+    x32 = np.load(p32) if os.path.exists(p32) else np.repeat(x1, 32, axis=0)  # as torch_baseline.py does
+    x = np.concatenate([x32] * (-(-batch // 32)), 0)[:batch]
+    path = os.path.join(out, f"{model}_input_b{batch}.npy")
+    np.save(path, x)
+    return path
+
+
+def run(cmd, log):
+    print("+", " ".join(cmd), flush=True)
+    p = subprocess.run(cmd, capture_output=True, text=True)
+    with open(log, "a") as f:
+        f.write("+ " + " ".join(cmd) + "\n" + p.stdout + p.stderr)
+    return p
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--kerasrt", required=True)
+    ap.add_argument("--kit", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--models", default="decoder,mobile")
+    ap.add_argument("--batches", default="1,32,256")
+    ap.add_argument("--precisions", default="fp32,fp16,bf16,tf32")
+    ap.add_argument("--no-torch", action="store_true")
+    a = ap.parse_args()
+    models, batches = a.models.split(","), [int(b) for b in a.batches.split(",")]
+    mdir = os.path.join(a.out, "models")
+    os.makedirs(mdir, exist_ok=True)
+    log = os.path.join(a.out, "bench.log")
+    for m in models:
+        p = run([sys.executable, os.path.join(a.kit, "gpu", "weights_skeleton.py"), "unpack",
+                 os.path.join(a.kit, "gpu", f"{m}.skeleton.json"), os.path.join(mdir, f"{m}.keras")], log)
+        if p.returncode:
+            sys.exit(f"unpack {m} failed: {p.stderr[-500:]}")
+
+    torch_rows = []
+    if not a.no_torch:
+        p = run([sys.executable, os.path.join(a.kit, "gpu", "torch_baseline.py"), "--compile", "--models", a.models,
+                 "--batches", a.batches, "--models-dir", mdir, "--no-check", "--save-outputs", mdir], log)
+        with open(os.path.join(a.out, "torch.jsonl"), "w") as f:
+            f.write(p.stdout)
+        torch_rows = [json.loads(l) for l in p.stdout.splitlines() if l.startswith("{")]
+    best = {}
+    for r in torch_rows:
+        if "median_ms" not in r:
+            continue
+        k = (r["model"], r["dtype"], r["batch"])
+        if k not in best or r["median_ms"] < best[k]["median_ms"]:
+            best[k] = r
+
+    checks, rows = [], []
+    for m in models:
+        for prec in a.precisions.split(","):
+            for b in (1, 32):
+                ref_path = os.path.join(mdir, f"{m}_torch_b{b}.npy")
+                if not os.path.exists(ref_path):
+                    continue
+                od = os.path.join(a.out, f"out_{m}_{prec}_b{b}")
+                p = run([a.kerasrt, "run", os.path.join(mdir, f"{m}.keras"), "-i", tiled_input(a.kit, m, b, a.out),
+                         "-o", od, "--device", "cuda", "--precision", prec], log)
+                if p.returncode:
+                    checks.append((m, prec, b, None, "FAILED: " + (p.stderr.strip().splitlines() or ["?"])[-1]))
+                    continue
+                err = scale_rel(np.load(os.path.join(od, "output_0.npy")), np.load(ref_path).astype(np.float64))
+                tol = {"fp32": 1e-4, "tf32": 5e-3, "fp16": 2e-2, "bf16": 8e-2}[prec]
+                checks.append((m, prec, b, err, "pass" if err <= tol else f"FAIL (tol {tol})"))
+        for prec in a.precisions.split(","):
+            for b in batches:
+                p = run([a.kerasrt, "bench", os.path.join(mdir, f"{m}.keras"), "-i", tiled_input(a.kit, m, b, a.out),
+                         "--device", "cuda", "--precision", prec, "--device-io", "--iters", "200", "--warmup", "20",
+                         "--json"], log)
+                line = [l for l in p.stdout.splitlines() if l.startswith("{")]
+                r = json.loads(line[-1]) if line else {"error": p.stderr.strip()[-300:]}
+                r.update(model=m, precision=prec, batch=b)
+                rows.append(r)
+    with open(os.path.join(a.out, "kerasrt.jsonl"), "w") as f:
+        for r in rows:
+            f.write(json.dumps(r) + "\n")
+
+    gpu = next((r.get("gpu") for r in torch_rows if r.get("gpu")), None) or next(
+        (r.get("device_name") for r in rows if r.get("device_name")), "?")
+    md = [f"GPU: {gpu}", "", "| model | precision | batch | PyTorch best (mode) ms | kerasrt ms | PyTorch / kerasrt |",
+          "|---|---|---|---|---|---|"]
+    for r in rows:
+        t = best.get((r["model"], "fp32" if r["precision"] == "fp32" else r["precision"], r["batch"]))
+        k = r.get("median_ms")
+        tt = f"{t['median_ms']:.4f} ({t['mode']}, {t['variant']})" if t else "-"
+        ratio = f"{t['median_ms'] / k:.2f}x" if t and k else "-"
+        md.append(f"| {r['model']} | {r['precision']} | {r['batch']} | {tt} | {k if k else r.get('error', '?')} | {ratio} |")
+        if r["model"] == "decoder" and r["batch"] == 1 and k and r["precision"] in ("fp32", "tf32"):
+            md.append(f"|  | (decoder b1 {r['precision']}: {DECODER_WEIGHT_BYTES / (k * 1e-3) / 1e12:.2f} TB/s of weights read) | | | | |")
+    md += ["", "| model | precision | batch | max abs err / max abs (vs PyTorch fp32) | result |", "|---|---|---|---|---|"]
+    for m, prec, b, err, res in checks:
+        md.append(f"| {m} | {prec} | {b} | {'-' if err is None else f'{err:.3g}'} | {res} |")
+    text = "\n".join(md) + "\n"
+    with open(os.path.join(a.out, "results.md"), "w") as f:
+        f.write(text)
+    print(text)
+    return 0 if all(c[4] == "pass" for c in checks) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

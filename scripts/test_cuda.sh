@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# On a machine with an NVIDIA GPU, in one call: build with CUDA (or take a build made
+# elsewhere), run the whole test suite (golden and op suites include `cuda` in every
+# precision), run models under compute-sanitizer, and benchmark against PyTorch. Logs and a
+# results table go to $OUT (default out/cuda).
+#
+#   scripts/test_cuda.sh                         # build here with -DKERASRT_CUDA=ON
+#   scripts/test_cuda.sh --prebuilt DIR          # DIR/kerasrt, DIR/kerasrt_tests, DIR/lib/*.so[.xz]
+#   scripts/test_cuda.sh --prebuilt DIR --kit K  # also benchmark with the peer kit K (../shared/peers)
+#
+# A GPU machine without the build's Debian packages (oneDNN, GoogleTest) gets a build made on a
+# developer machine (scripts/pack_cuda_build.sh) and the libraries it needs beside it.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+out=${OUT:-out/cuda}
+prebuilt="" kit="" skip_tests=0 skip_bench=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --prebuilt) prebuilt=$2; shift 2 ;;
+    --kit) kit=$2; shift 2 ;;
+    --no-tests) skip_tests=1; shift ;;
+    --no-bench) skip_bench=1; shift ;;
+    *) echo "unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+mkdir -p "$out"
+status=0
+nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.max.sm --format=csv | tee "$out/gpu.txt"
+
+if [ -n "$prebuilt" ]; then
+  bin=$prebuilt
+  mkdir -p /tmp/kerasrt_lib
+  for f in "$bin"/lib/*; do
+    case "$f" in
+      *.xz) xz -dc "$f" > "/tmp/kerasrt_lib/$(basename "${f%.xz}")" ;;
+      *) cp "$f" /tmp/kerasrt_lib/ ;;
+    esac
+  done
+  export LD_LIBRARY_PATH=/tmp/kerasrt_lib:${LD_LIBRARY_PATH:-}
+  chmod +x "$bin/kerasrt" "$bin/kerasrt_tests"
+  ldd "$bin/kerasrt_tests" | grep "not found" && { echo "missing libraries" >&2; exit 1; }
+else
+  cmake -S . -B build-cuda -DCMAKE_BUILD_TYPE=Release -DKERASRT_CUDA=ON -DKERASRT_WERROR=ON >/dev/null || exit 1
+  cmake --build build-cuda -j"$(nproc)" || exit 1
+  bin=build-cuda
+  cp build-cuda/tests/kerasrt_tests "$bin/" 2>/dev/null || true
+fi
+"$bin/kerasrt" devices | tee "$out/devices.txt"
+
+if [ "$skip_tests" = 0 ]; then
+  echo "== test suite (every backend and precision)"
+  (cd tests && "../$bin/kerasrt_tests" --gtest_brief=1 2>&1) > "$out/tests.log" || status=1
+  tail -n 30 "$out/tests.log"
+  grep -c "SKIPPED" "$out/tests.log" >/dev/null && grep "SKIPPED" "$out/tests.log" | head -5
+
+  echo "== compute-sanitizer (memcheck, racecheck) on the seed models"
+  seed=tests/data/fixtures/seed
+  for m in seed_full seed_small_functional; do
+    for tool in memcheck racecheck; do
+      compute-sanitizer --tool "$tool" --error-exitcode 9 "$bin/kerasrt" run "$seed/$m/model.keras" \
+        -i "$seed/$m/input_0.npy" --expect "$seed/$m/output_0.npy" --rtol 1e-4 --atol 1e-5 --device cuda \
+        --repeat 2 > "$out/sanitizer_${m}_$tool.log" 2>&1
+      rc=$?
+      echo "$m $tool: exit $rc ($(grep -c "ERROR SUMMARY: 0 errors\|RACECHECK SUMMARY: 0 hazards" "$out/sanitizer_${m}_$tool.log") clean summaries)"
+      [ $rc = 0 ] || status=1
+    done
+  done
+fi
+
+if [ "$skip_bench" = 0 ] && [ -n "$kit" ]; then
+  echo "== benchmark against PyTorch"
+  python3 scripts/bench_gpu.py --kerasrt "$bin/kerasrt" --kit "$kit" --out "$out" || status=1
+fi
+exit $status
