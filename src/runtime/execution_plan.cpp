@@ -230,7 +230,29 @@ std::vector<Tensor> ExecutionPlan::run(const std::vector<Tensor>& given, const R
     for (size_t i = 0; i < graph.inputs.size(); ++i) (*all_values)[graph.inputs[i]] = inputs[i];
   }
 
-  // The device's clock covers the run's work from the first node on, past the input copies.
+  // Consecutive nodes of one backend form a segment, which a recording backend records once
+  // per key and replays; copies and (when tracing) per-node host copies break segments. Found
+  // before the clock starts, so the host's work stays out of the device's time.
+  struct Segment {
+    size_t begin, end;
+    std::string key;  // "" for a copy node, or when tracing
+  };
+  std::vector<Segment> segments;
+  for (size_t i = 0; i < graph.nodes.size();) {
+    const int b = placement.node_backend[i];
+    size_t end = i;
+    while (end < graph.nodes.size() && placement.node_backend[end] == b && graph.nodes[end].kind != OpKind::copy &&
+           (end == i || !all_values))
+      ++end;
+    if (end == i) {  // a copy node
+      segments.push_back({i, i + 1, ""});
+    } else {
+      segments.push_back({i, end, all_values ? "" : recording_key(i, shapes, *slot, inputs)});
+    }
+    i = segments.back().end;
+  }
+
+  // The device's clock covers the nodes, and the copies of host inputs among them.
   RunContext& clock = *slot->contexts[0];
   clock.mark_start();
   std::vector<Tensor> node_inputs, node_outputs;
@@ -259,30 +281,18 @@ std::vector<Tensor> ExecutionPlan::run(const std::vector<Tensor>& given, const R
     for (ValueId v : node.outputs) node_outputs.push_back(values[v]);
     kernels[i]->run(context, node_inputs, node_outputs);
   };
-  // Consecutive nodes of one backend form a segment, which a recording backend records once
-  // per key and replays; copies and (when tracing) per-node host copies break segments.
-  for (size_t i = 0; i < graph.nodes.size();) {
-    const int b = placement.node_backend[i];
-    size_t end = i;
-    while (end < graph.nodes.size() && placement.node_backend[end] == b && graph.nodes[end].kind != OpKind::copy &&
-           (end == i || !all_values))
-      ++end;
-    if (end == i) {  // a copy node
-      run_node(i++);
-      continue;
-    }
+  for (const Segment& s : segments) {
+    const int b = placement.node_backend[s.begin];
     RunContext& context = *slot->contexts[b];
-    const std::string key = all_values ? "" : recording_key(i, shapes, *slot, inputs);
-    if (key.empty() || !context.replay(key)) {
-      if (!key.empty()) context.begin_recording(key);
-      for (size_t k = i; k < end; ++k) run_node(k);
-      if (!key.empty()) context.end_recording();
+    if (s.key.empty() || !context.replay(s.key)) {
+      if (!s.key.empty()) context.begin_recording(s.key);
+      for (size_t k = s.begin; k < s.end; ++k) run_node(k);
+      if (!s.key.empty()) context.end_recording();
     }
     if (all_values)
-      for (size_t k = i; k < end; ++k)
+      for (size_t k = s.begin; k < s.end; ++k)
         for (ValueId v : graph.nodes[k].outputs)
           (*all_values)[v] = host_copy(values[v], context, *placement.backends[b]);
-    i = end;
   }
 
   clock.mark_end();

@@ -31,6 +31,10 @@ double CudaRunContext::elapsed_ms() {
 
 CudaRunContext::~CudaRunContext() {
   // Errors are ignored here: a destructor cannot report them, and the process may be ending.
+  if (!recording_.empty()) {  // a kernel threw while its segment was being captured
+    cudaGraph_t graph = nullptr;
+    if (cudaStreamEndCapture(stream_, &graph) == cudaSuccess && graph) cudaGraphDestroy(graph);
+  }
   if (stream_) cudaStreamSynchronize(stream_);
   for (auto& [key, exec] : recordings_) cudaGraphExecDestroy(exec);
   if (start_) cudaEventDestroy(start_);
