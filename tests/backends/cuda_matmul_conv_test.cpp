@@ -48,11 +48,12 @@ Node make_node(OpKind kind, OpParams params, std::vector<Tensor> weights = {}) {
 }
 
 // Compiles `nodes` (chained) on the reference and on cuda:0 at `precision`, runs both on the
-// same random inputs (each of `batches` in turn when the input's batch is dynamic; the CUDA
-// plan three times per shape: eager, recorded, replayed), and compares. Expects at least
-// `cuda_nodes` nodes on the GPU.
-void expect_cuda_matches(std::vector<Node> nodes, const Shape& input_shape, Precision precision = Precision::fp32,
-                         std::vector<int64_t> batches = {}, int cuda_nodes = -1) {
+// same random inputs (each of `batches` in turn when the first input's batch is dynamic; the
+// CUDA plan three times per shape: eager, recorded, replayed), and compares. Expects at least
+// `cuda_nodes` nodes on the GPU (all of `nodes` by default).
+void expect_cuda_matches_inputs(std::vector<Node> nodes, const std::vector<Shape>& input_shapes,
+                                Precision precision = Precision::fp32, std::vector<int64_t> batches = {},
+                                int cuda_nodes = -1) {
   std::mt19937 rng(1234);
   for (Node& n : nodes)
     for (Tensor& w : n.weights) w = random_tensor(w.shape(), rng);
@@ -61,22 +62,25 @@ void expect_cuda_matches(std::vector<Node> nodes, const Shape& input_shape, Prec
   CompileOptions cuda_options;
   cuda_options.device = Device::cuda();
   cuda_options.precision = precision;
-  auto ref = test::compile_nodes(nodes, {input_shape}, ref_options);
-  auto gpu = test::compile_nodes(nodes, {input_shape}, cuda_options);
+  auto ref = test::compile_nodes(nodes, input_shapes, ref_options);
+  auto gpu = test::compile_nodes(nodes, input_shapes, cuda_options);
   const auto& per_backend = test::report_of(*gpu).nodes_per_backend;
   const int on_cuda = per_backend.count("cuda") ? per_backend.at("cuda") : 0;
   EXPECT_GE(on_cuda, cuda_nodes < 0 ? static_cast<int>(nodes.size()) : cuda_nodes) << nodes.front().name;
-  if (batches.empty()) batches.push_back(input_shape[0]);
+  if (batches.empty()) batches.push_back(input_shapes[0][0]);
   for (int64_t batch : batches) {
-    Shape shape = input_shape;
-    shape[0] = batch;
-    const Tensor x = random_tensor(shape, rng);
-    const Tensor want = test::run_compiled(*ref, {x})[0];
+    std::vector<Tensor> xs;
+    for (size_t i = 0; i < input_shapes.size(); ++i) {
+      Shape shape = input_shapes[i];
+      if (i == 0) shape[0] = batch;
+      xs.push_back(random_tensor(shape, rng));
+    }
+    const Tensor want = test::run_compiled(*ref, xs)[0];
     double max_abs = 0;
     for (int64_t i = 0; i < want.size(); ++i) max_abs = std::max(max_abs, std::fabs(double{want.data_as<float>()[i]}));
     const double reduced = test::reduced_precision_tolerance(precision) * std::max(max_abs, 1.0);
     for (int repeat = 0; repeat < 3; ++repeat) {
-      const Tensor got = test::run_compiled(*gpu, {x})[0];
+      const Tensor got = test::run_compiled(*gpu, xs)[0];
       ASSERT_EQ(got.shape(), want.shape());
       for (int64_t i = 0; i < want.size(); ++i) {
         const double a = got.data_as<float>()[i], b = want.data_as<float>()[i];
@@ -86,6 +90,11 @@ void expect_cuda_matches(std::vector<Node> nodes, const Shape& input_shape, Prec
       }
     }
   }
+}
+
+void expect_cuda_matches(std::vector<Node> nodes, const Shape& input_shape, Precision precision = Precision::fp32,
+                         std::vector<int64_t> batches = {}, int cuda_nodes = -1) {
+  expect_cuda_matches_inputs(std::move(nodes), {input_shape}, precision, std::move(batches), cuda_nodes);
 }
 
 Node dense_node(int64_t in, int64_t out, bool bias, Activation act = {}) {
@@ -188,6 +197,47 @@ TEST(CudaMatmul, DenseReducedPrecisions) {
       expect_cuda_matches({dense_node(31, 9, false, silu)}, {rows, 31}, p);
     }
   }
+}
+
+Node einsum_node(std::vector<std::string> operands, std::string output, std::vector<Shape> weight_shapes,
+                 bool bias = false, float scale = 1.f, ActivationKind act = ActivationKind::linear) {
+  EinsumParams p;
+  p.operands = std::move(operands);
+  p.output = std::move(output);
+  p.has_bias = bias;
+  p.scale = scale;
+  p.activation.kind = act;
+  std::vector<Tensor> weights;
+  for (const Shape& s : weight_shapes) weights.push_back(Tensor(DType::f32, s));
+  return make_node(OpKind::einsum, p, std::move(weights));
+}
+
+TEST(CudaMatmul, EinsumDenseAsGemm) {
+  REQUIRE_CUDA();
+  for (int64_t batch : {1, 9}) {
+    expect_cuda_matches({einsum_node({"abc", "cd"}, "abd", {{6, 5}, {5}}, true, 1.f, ActivationKind::relu)},
+                        {batch, 3, 6});
+    expect_cuda_matches({einsum_node({"abc", "cde"}, "abde", {{8, 3, 4}, {3, 4}}, true)}, {batch, 2, 8});
+    expect_cuda_matches({einsum_node({"abcd", "cde"}, "abe", {{3, 4, 7}}, false)}, {batch, 5, 3, 4});
+  }
+  // Bias on another axis than the kernel's outputs, and a scale: the general kernel.
+  expect_cuda_matches({einsum_node({"abc", "cd"}, "abd", {{6, 5}, {3, 1}}, true, 0.5f, ActivationKind::tanh)},
+                      {2, 3, 6});
+  for (Precision p : {Precision::tf32, Precision::fp16, Precision::bf16})
+    expect_cuda_matches({einsum_node({"abc", "cd"}, "abd", {{16, 8}, {8}}, true)}, {4, 3, 16}, p);
+}
+
+TEST(CudaMatmul, EinsumGeneralEquations) {
+  REQUIRE_CUDA();
+  // Attention scores and the weighted sum of values (two inputs, a scale).
+  expect_cuda_matches_inputs({einsum_node({"abcd", "aecd"}, "acbe", {}, false, 0.125f)}, {{2, 5, 3, 8}, {2, 7, 3, 8}});
+  expect_cuda_matches_inputs({einsum_node({"acbe", "aecd"}, "abcd", {})}, {{2, 3, 5, 7}, {2, 7, 3, 8}});
+  // Broadcast of a size-1 label, a repeated label (diagonal), a label summed in one operand.
+  expect_cuda_matches_inputs({einsum_node({"abc", "acd"}, "abd", {})}, {{2, 3, 4}, {1, 4, 5}});
+  expect_cuda_matches_inputs({einsum_node({"abb", "bc"}, "ac", {})}, {{2, 4, 4}, {4, 3}});
+  expect_cuda_matches({einsum_node({"abc", "cd"}, "ad", {{4, 3}})}, {3, 5, 4});
+  // Dot-style batched matmul in fp16.
+  expect_cuda_matches_inputs({einsum_node({"abc", "acd"}, "abd", {})}, {{3, 4, 6}, {3, 6, 2}}, Precision::fp16);
 }
 
 TEST(CudaConv, Conv2dPaddingsStridesDilations) {

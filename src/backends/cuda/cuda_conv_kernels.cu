@@ -117,6 +117,36 @@ __global__ void depthwise_kernel(const T* __restrict__ x, const T* __restrict__ 
   }
 }
 
+// Depthwise with at most two spatial axes and 32-bit indices (MobileNet's hot loop): no 64-bit
+// divisions, taps walked as (kh, kw).
+template <class T>
+__global__ void depthwise2d_kernel(const T* __restrict__ x, const T* __restrict__ w, const float* __restrict__ bias,
+                                   T* __restrict__ y, int total, int H, int W, int C, int OH, int OW, int CO, int KH,
+                                   int KW, int SH, int SW, int DH, int DW, int PH, int PW, int mult, ActParams act) {
+  for (int idx = blockIdx.x * blockDim.x + threadIdx.x; idx < total; idx += gridDim.x * blockDim.x) {
+    const int co = idx % CO;
+    int p = idx / CO;
+    const int ow = p % OW;
+    p /= OW;
+    const int oh = p % OH;
+    const int n = p / OH;
+    const int ci = co / mult;
+    const T* xn = x + static_cast<size_t>(n) * H * W * C + ci;
+    float acc = 0.f;
+    for (int kh = 0; kh < KH; ++kh) {
+      const int ih = oh * SH + kh * DH - PH;
+      if (ih < 0 || ih >= H) continue;
+      for (int kw = 0; kw < KW; ++kw) {
+        const int iw = ow * SW + kw * DW - PW;
+        if (iw < 0 || iw >= W) continue;
+        acc = fmaf(to_f32(xn[(ih * W + iw) * C]), to_f32(w[(kh * KW + kw) * CO + co]), acc);
+      }
+    }
+    if (bias) acc += bias[co];
+    y[idx] = from_f32<T>(apply_activation(act, acc));
+  }
+}
+
 template <class T>
 __global__ void direct_conv_kernel(const T* __restrict__ x, const T* __restrict__ w, const float* __restrict__ bias,
                                    T* __restrict__ y, ConvGeom g, ActParams act) {
@@ -202,6 +232,20 @@ void launch_depthwise_conv(const void* x, const void* w, const float* bias, void
                            DType dtype, cudaStream_t stream) {
   const int64_t n = g.batch * g.out_positions() * g.cout;
   if (n <= 0) return;
+  const int64_t in_elems = g.batch * g.in_positions() * g.cin;
+  const int64_t limit = int64_t{1} << 30;
+  if (g.in[2] == 1 && g.out[2] == 1 && g.k[2] == 1 && n < limit && in_elems < limit) {
+    dispatch(dtype, "depthwise_conv", [&](auto tag) {
+      using T = decltype(tag);
+      const auto i = [](int64_t v) { return static_cast<int>(v); };
+      depthwise2d_kernel<T><<<grid_for(n), 256, 0, stream>>>(
+          static_cast<const T*>(x), static_cast<const T*>(w), bias, static_cast<T*>(y), i(n), i(g.in[0]), i(g.in[1]),
+          i(g.cin), i(g.out[0]), i(g.out[1]), i(g.cout), i(g.k[0]), i(g.k[1]), i(g.stride[0]), i(g.stride[1]),
+          i(g.dil[0]), i(g.dil[1]), i(g.pad[0]), i(g.pad[1]), i(g.cout / g.cin), act);
+      check_launch("depthwise2d_kernel");
+    });
+    return;
+  }
   dispatch(dtype, "depthwise_conv", [&](auto tag) {
     using T = decltype(tag);
     depthwise_kernel<T><<<grid_for(n), 256, 0, stream>>>(static_cast<const T*>(x), static_cast<const T*>(w), bias,

@@ -22,11 +22,13 @@ __device__ __forceinline__ void load_f32(const T* p, float (&out)[V]) {
   }
 }
 
-constexpr int kGemvLanes = 16;   // threadIdx.x: groups of V columns
-constexpr int kGemvSlices = 16;  // threadIdx.y: slices of K, summed through shared memory
+// 8 lanes of 16 bytes: each k row of a block is one 128-byte line; narrow blocks give a big N
+// enough blocks to keep every SM loading.
+constexpr int kGemvLanes = 8;    // threadIdx.x: groups of V columns
+constexpr int kGemvSlices = 32;  // threadIdx.y: slices of K, summed through shared memory
 
-// Block (16, 16) covers 16*V columns and R rows; each thread sums every 16th k of its V
-// columns for R rows, then the block adds the 16 slices and applies bias and activation.
+// Block (8, 32) covers 8*V columns and R rows; each thread sums every 32nd k of its V columns
+// for R rows, then the block adds the 32 slices and applies bias and activation.
 template <class T, int V, int R>
 __global__ void __launch_bounds__(kGemvLanes* kGemvSlices)
     gemv_kernel(const T* __restrict__ x, const T* __restrict__ w, const float* __restrict__ bias,
@@ -124,6 +126,41 @@ __global__ void bias_act_kernel(T* y, const float* __restrict__ bias, int64_t n,
   }
 }
 
+template <class T>
+__global__ void einsum_kernel(EinsumOperands ops, const float* __restrict__ bias, T* __restrict__ y, int64_t n,
+                              EinsumGeom g, ActParams act) {
+  int64_t sum_count = 1;
+  for (int k = 0; k < g.sum_rank; ++k) sum_count *= g.sum_shape[k];
+  for (int64_t o = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; o < n; o += int64_t{gridDim.x} * blockDim.x) {
+    int64_t base[kEinsumMaxOperands] = {};
+    int64_t bias_offset = 0;
+    int64_t rest = o;
+    for (int k = g.out_rank - 1; k >= 0; --k) {
+      const int64_t c = rest % g.out_shape[k];
+      rest /= g.out_shape[k];
+      for (int i = 0; i < g.operands; ++i) base[i] += c * g.out_stride[i][k];
+      bias_offset += c * g.bias_stride[k];
+    }
+    float acc = 0.f;
+    for (int64_t s = 0; s < sum_count; ++s) {
+      int64_t off[kEinsumMaxOperands];
+      for (int i = 0; i < g.operands; ++i) off[i] = base[i];
+      int64_t r = s;
+      for (int k = g.sum_rank - 1; k >= 0; --k) {
+        const int64_t c = r % g.sum_shape[k];
+        r /= g.sum_shape[k];
+        for (int i = 0; i < g.operands; ++i) off[i] += c * g.sum_stride[i][k];
+      }
+      float prod = 1.f;
+      for (int i = 0; i < g.operands; ++i) prod *= to_f32(static_cast<const T*>(ops.data[i])[off[i]]);
+      acc += prod;
+    }
+    float v = acc * g.scale;
+    if (bias) v += bias[bias_offset];
+    y[o] = from_f32<T>(apply_activation(act, v));
+  }
+}
+
 void unsupported(DType dtype, const char* what) {
   fail(ErrorCode::internal, what, ": dtype ", dtype_name(dtype), " is not supported on CUDA");
 }
@@ -181,6 +218,18 @@ void launch_bias_act(void* y, const float* bias, int64_t rows, int64_t N, ActPar
     check_launch("bias_act_kernel");
   });
   if (!ok) unsupported(dtype, "bias_act");
+}
+
+void launch_einsum(const EinsumOperands& operands, const float* bias, void* y, int64_t out_elements,
+                   const EinsumGeom& g, ActParams act, DType dtype, cudaStream_t stream) {
+  if (out_elements <= 0) return;
+  const bool ok = dispatch_float(dtype, [&](auto tag) {
+    using T = decltype(tag);
+    einsum_kernel<T><<<grid_for(out_elements), 256, 0, stream>>>(operands, bias, static_cast<T*>(y), out_elements, g,
+                                                                  act);
+    check_launch("einsum_kernel");
+  });
+  if (!ok) unsupported(dtype, "einsum");
 }
 
 }  // namespace krt::cuda

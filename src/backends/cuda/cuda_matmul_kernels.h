@@ -28,4 +28,26 @@ void launch_gemm_bias_act(const void* x, const void* w, const float* bias, void*
 void launch_bias_act(void* y, const float* bias, int64_t rows, int64_t N, ActParams act, DType dtype,
                      cudaStream_t stream);
 
+// A general einsum of up to kEinsumMaxOperands operands, as the reference computes it: every
+// output element sums, over the summed labels, the product of the operands' elements; each
+// operand reaches a label through a stride (0 where it broadcasts a size-1 axis, the sum of
+// strides for a repeated label). y = act(sum * scale + bias), bias through its own strides.
+constexpr int kEinsumMaxOperands = 3;
+constexpr int kEinsumMaxLabels = 8;
+struct EinsumGeom {
+  int operands = 0;
+  int out_rank = 0, sum_rank = 0;
+  int64_t out_shape[kEinsumMaxLabels] = {};
+  int64_t sum_shape[kEinsumMaxLabels] = {};
+  int64_t out_stride[kEinsumMaxOperands][kEinsumMaxLabels] = {};
+  int64_t sum_stride[kEinsumMaxOperands][kEinsumMaxLabels] = {};
+  int64_t bias_stride[kEinsumMaxLabels] = {};
+  float scale = 1.f;
+};
+struct EinsumOperands {
+  const void* data[kEinsumMaxOperands] = {};
+};
+void launch_einsum(const EinsumOperands& operands, const float* bias, void* y, int64_t out_elements,
+                   const EinsumGeom& g, ActParams act, DType dtype, cudaStream_t stream);
+
 }  // namespace krt::cuda
