@@ -1,0 +1,53 @@
+// Our own kernels of the matmul family (C++17-clean: included by .cu and host files): a GEMV
+// for Dense with few rows (batch 1 is bound by reading the weights: 16-byte loads, split over
+// K inside a block), a plain tiled GEMM used where cuBLASLt has no algorithm, and the bias +
+// activation epilogue for activations cuBLASLt cannot fuse. Row-major throughout:
+// y (rows, N) = act(x (rows, K) @ w (K, N) + bias (N)); x, w, y in `dtype` (f32, f16, bf16),
+// bias in f32 (or null); f32 accumulation.
+#pragma once
+
+#include <cuda_runtime.h>
+
+#include <cstdint>
+
+#include "backends/cuda/cuda_activation.h"
+#include "kerasrt/tensor.h"
+
+namespace krt::cuda {
+
+// The most rows the GEMV handles (more go to a GEMM).
+constexpr int64_t kGemvMaxRows = 4;
+
+void launch_gemv_bias_act(const void* x, const void* w, const float* bias, void* y, int64_t rows, int64_t K,
+                          int64_t N, ActParams act, DType dtype, cudaStream_t stream);
+
+void launch_gemm_bias_act(const void* x, const void* w, const float* bias, void* y, int64_t rows, int64_t K,
+                          int64_t N, ActParams act, DType dtype, cudaStream_t stream);
+
+// In place over y (rows, N): y = act(y + bias) (bias may be null).
+void launch_bias_act(void* y, const float* bias, int64_t rows, int64_t N, ActParams act, DType dtype,
+                     cudaStream_t stream);
+
+// A general einsum of up to kEinsumMaxOperands operands, as the reference computes it: every
+// output element sums, over the summed labels, the product of the operands' elements; each
+// operand reaches a label through a stride (0 where it broadcasts a size-1 axis, the sum of
+// strides for a repeated label). y = act(sum * scale + bias), bias through its own strides.
+constexpr int kEinsumMaxOperands = 3;
+constexpr int kEinsumMaxLabels = 8;
+struct EinsumGeom {
+  int operands = 0;
+  int out_rank = 0, sum_rank = 0;
+  int64_t out_shape[kEinsumMaxLabels] = {};
+  int64_t sum_shape[kEinsumMaxLabels] = {};
+  int64_t out_stride[kEinsumMaxOperands][kEinsumMaxLabels] = {};
+  int64_t sum_stride[kEinsumMaxOperands][kEinsumMaxLabels] = {};
+  int64_t bias_stride[kEinsumMaxLabels] = {};
+  float scale = 1.f;
+};
+struct EinsumOperands {
+  const void* data[kEinsumMaxOperands] = {};
+};
+void launch_einsum(const EinsumOperands& operands, const float* bias, void* y, int64_t out_elements,
+                   const EinsumGeom& g, ActParams act, DType dtype, cudaStream_t stream);
+
+}  // namespace krt::cuda
