@@ -27,6 +27,13 @@ std::vector<int64_t> row_major_strides(const Shape& shape) {
   return s;
 }
 
+// Pooling and resize read their input in the output's dtype (both are the storage dtype).
+void expect_same_dtype(const Tensor& x, const Tensor& y, const char* op) {
+  if (x.dtype() != y.dtype())
+    fail(ErrorCode::internal, "CUDA ", op, ": input dtype ", dtype_name(x.dtype()), " differs from output dtype ",
+         dtype_name(y.dtype()));
+}
+
 // reshape and identity: the memory plan makes the output a view of the input's bytes, so
 // there is nothing to do; were they ever given distinct buffers, the bytes are copied (as
 // the reference's run_copy does), converted if the dtypes differ.
@@ -137,6 +144,7 @@ class PoolKernel : public CudaKernel {
       g.pad[a] = conv_pad_before(g.in[a], g.window[a], g.stride[a], 1, p_.padding);
     }
     g.average = p_.kind == PoolKind::average;
+    expect_same_dtype(x, y, "pool");
     launch_pool(g, x.data(), y.data(), y.dtype(), context.stream());
   }
   std::string describe() const override { return "cuda pool"; }
@@ -242,6 +250,7 @@ class ResizeKernel : public CudaKernel {
       key.push_back(g.in[a]);
       key.push_back(g.out[a]);
     }
+    expect_same_dtype(x, y, "resize");
     const Tables& tables = tables_for(key, g, context.device());
     for (int a = 0; a < g.spatial; ++a) g.axis[a] = tables.axis[a];
     launch_resize(g, x.data(), y.data(), y.dtype(), context.stream());
