@@ -59,14 +59,17 @@ void launch_map(const char* name, const void* x, void* y, int64_t n, DType dtype
     T* yp = static_cast<T*>(y);
     const bool vec = aligned_for_pack<T>(x) && aligned_for_pack<T>(y) && n >= 4;
     const unsigned grid = grid_for(vec ? n / 4 : n, kBlock);
-    if (kWide32 && fits_u32(n)) {
-      const uint32_t n32 = static_cast<uint32_t>(n);
-      if (vec) map_kernel<T, uint32_t, true><<<grid, kBlock, 0, stream>>>(xp, yp, n32, f);
-      else map_kernel<T, uint32_t, false><<<grid, kBlock, 0, stream>>>(xp, yp, n32, f);
-    } else {
-      if (vec) map_kernel<T, int64_t, true><<<grid, kBlock, 0, stream>>>(xp, yp, n, f);
-      else map_kernel<T, int64_t, false><<<grid, kBlock, 0, stream>>>(xp, yp, n, f);
+    if constexpr (kWide32) {
+      if (fits_u32(n)) {
+        const uint32_t n32 = static_cast<uint32_t>(n);
+        if (vec) map_kernel<T, uint32_t, true><<<grid, kBlock, 0, stream>>>(xp, yp, n32, f);
+        else map_kernel<T, uint32_t, false><<<grid, kBlock, 0, stream>>>(xp, yp, n32, f);
+        check_launch(name);
+        return;
+      }
     }
+    if (vec) map_kernel<T, int64_t, true><<<grid, kBlock, 0, stream>>>(xp, yp, n, f);
+    else map_kernel<T, int64_t, false><<<grid, kBlock, 0, stream>>>(xp, yp, n, f);
     check_launch(name);
   });
   if (!done) fail(ErrorCode::internal, name, ": unsupported dtype ", dtype_name(dtype));
