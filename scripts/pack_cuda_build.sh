@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 build=${1:-build}
 kit=${2:-../shared/peers}
 rm -rf .gpu && mkdir -p .gpu/bin/lib .gpu/peers/gpu .gpu/peers/models
-cp "$build/kerasrt" "$build/tests/kerasrt_tests" .gpu/bin/
+for exe in "$build/kerasrt" "$build/tests/kerasrt_tests"; do xz -T2 -6 -c "$exe" > ".gpu/bin/$(basename "$exe").xz"; done
 for lib in libdnnl.so.2 libOpenCL.so.1 libpng16.so.16 libjpeg.so.62; do
   path=$(ldd "$build/tests/kerasrt_tests" | awk -v l="$lib" '$1 == l {print $3}')
   [ -n "$path" ] && xz -T2 -6 -c "$(readlink -f "$path")" > ".gpu/bin/lib/$lib.xz"

@@ -9,7 +9,9 @@
 #   scripts/test_cuda.sh --prebuilt DIR --kit K  # also benchmark with the peer kit K (../shared/peers)
 #
 # A GPU machine without the build's Debian packages (oneDNN, GoogleTest) gets a build made on a
-# developer machine (scripts/pack_cuda_build.sh) and the libraries it needs beside it.
+# developer machine (scripts/pack_cuda_build.sh) and the libraries it needs beside it; the test
+# binary looks for the project at the path it was built in, so link that path to this checkout
+# first (e.g. mkdir -p /work && ln -sfn "$PWD" /work/main).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 out=${OUT:-out/cuda}
@@ -29,6 +31,9 @@ nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.max.sm --format=c
 
 if [ -n "$prebuilt" ]; then
   bin=$prebuilt
+  for exe in kerasrt kerasrt_tests; do
+    [ -f "$bin/$exe.xz" ] && xz -dc "$bin/$exe.xz" > "$bin/$exe"
+  done
   mkdir -p /tmp/kerasrt_lib
   for f in "$bin"/lib/*; do
     case "$f" in
