@@ -47,7 +47,10 @@ class CpuBackend : public Backend {
       return Support::no(str_cat("the cpu device computes in fp32 only, not ", precision_name(options.precision)));
     return Support::yes();
   }
-  std::unique_ptr<NodeKernel> prepare(const Node& node, const Graph& graph, const CompileOptions&) const override {
+  std::unique_ptr<NodeKernel> prepare(const Node& node, const Graph& graph, const CompileOptions& options) const override {
+    // oneDNN sizes a primitive's work split for the thread count current when it is built: build
+    // it for the count the runs will use (measured: 3.5x slower runs of the decoder otherwise).
+    use_threads_on_this_thread(options.threads);
     return std::make_unique<CpuKernel>(node, graph);
   }
   std::unique_ptr<RunContext> open_run(const CompileOptions& options) const override {

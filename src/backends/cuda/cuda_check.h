@@ -1,10 +1,9 @@
-// Error checks for CUDA, cuBLAS(Lt) and cuDNN calls: every failure becomes a krt::Error that
+// Error checks for CUDA and cuBLASLt calls: every failure becomes a krt::Error that
 // names the call and the library's own message. Kernels check each launch too.
 #pragma once
 
 #include <cublasLt.h>
 #include <cuda_runtime.h>
-#include <cudnn.h>
 
 #include <string>
 
@@ -17,9 +16,6 @@ inline void check_cuda(cudaError_t status, const char* what) {
 }
 inline void check_cublas(cublasStatus_t status, const char* what) {
   if (status != CUBLAS_STATUS_SUCCESS) throw_cuda_error("cuBLAS", what, "status " + std::to_string(static_cast<int>(status)));
-}
-inline void check_cudnn(cudnnStatus_t status, const char* what) {
-  if (status != CUDNN_STATUS_SUCCESS) throw_cuda_error("cuDNN", what, cudnnGetErrorString(status));
 }
 // After a kernel launch: the launch's own error (bad configuration), not the kernel's result.
 inline void check_launch(const char* kernel) { check_cuda(cudaGetLastError(), kernel); }

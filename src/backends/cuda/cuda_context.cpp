@@ -14,8 +14,6 @@ CudaRunContext::CudaRunContext(int device) : device_(device) {
   check_cuda(cudaSetDevice(device), "cudaSetDevice");
   check_cuda(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking), "cudaStreamCreate");
   check_cublas(cublasLtCreate(&cublaslt_), "cublasLtCreate");
-  check_cudnn(cudnnCreate(&cudnn_), "cudnnCreate");
-  check_cudnn(cudnnSetStream(cudnn_, stream_), "cudnnSetStream");
   check_cuda(cudaMalloc(&workspace_, kWorkspaceBytes), "cudaMalloc (run workspace)");
   check_cuda(cudaEventCreate(&start_), "cudaEventCreate");
   check_cuda(cudaEventCreate(&end_), "cudaEventCreate");
@@ -41,7 +39,6 @@ CudaRunContext::~CudaRunContext() {
   if (end_) cudaEventDestroy(end_);
   if (staging_) cudaFree(staging_);
   if (workspace_) cudaFree(workspace_);
-  if (cudnn_) cudnnDestroy(cudnn_);
   if (cublaslt_) cublasLtDestroy(cublaslt_);
   if (stream_) cudaStreamDestroy(stream_);
 }

@@ -1,12 +1,11 @@
 // The CUDA backend's run context and the base of its kernels. One context per concurrent run:
-// its own stream, cuBLASLt and cuDNN handles and workspace, so runs from several threads never
+// its own stream, cuBLASLt handle and workspace, so runs from several threads never
 // share mutable state. Contexts are pooled with their arenas, so the addresses a recorded CUDA
 // Graph holds stay valid when it is replayed.
 #pragma once
 
 #include <cublasLt.h>
 #include <cuda_runtime.h>
-#include <cudnn.h>
 
 #include <map>
 #include <memory>
@@ -20,7 +19,7 @@ namespace krt::cuda {
 
 class CudaRunContext : public RunContext {
  public:
-  // The fixed scratch every kernel of a run may use (cuBLASLt and cuDNN workspaces included).
+  // The fixed scratch every kernel of a run may use (cuBLASLt's workspace included).
   // Fixed so that it exists before any recording starts and never moves.
   static constexpr size_t kWorkspaceBytes = size_t{64} << 20;
 
@@ -39,7 +38,6 @@ class CudaRunContext : public RunContext {
   int device() const { return device_; }
   cudaStream_t stream() const { return stream_; }
   cublasLtHandle_t cublaslt() const { return cublaslt_; }
-  cudnnHandle_t cudnn() const { return cudnn_; }
   void* workspace() const { return workspace_; }
   size_t workspace_bytes() const { return kWorkspaceBytes; }
   // Device memory of at least `bytes` for converting copies (grown outside recordings only:
@@ -50,7 +48,6 @@ class CudaRunContext : public RunContext {
   int device_;
   cudaStream_t stream_ = nullptr;
   cublasLtHandle_t cublaslt_ = nullptr;
-  cudnnHandle_t cudnn_ = nullptr;
   void* workspace_ = nullptr;
   cudaEvent_t start_ = nullptr, end_ = nullptr;
   void* staging_ = nullptr;

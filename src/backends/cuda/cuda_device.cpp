@@ -1,4 +1,4 @@
-// The `cuda` backend: NVIDIA GPUs through cuBLASLt, cuDNN and our own kernels. Weights are
+// The `cuda` backend: NVIDIA GPUs through cuBLASLt and our own kernels. Weights are
 // uploaded at compile time, each run has its own stream and arena, and each segment of a run
 // is recorded once as a CUDA Graph and replayed (see CudaRunContext).
 #include "backends/cuda/cuda_device.h"
@@ -29,7 +29,7 @@ class CudaBackend : public Backend {
  public:
   std::string name() const override { return "cuda"; }
   std::string description() const override {
-    return "NVIDIA GPU: cuBLASLt and cuDNN with fused epilogues, own kernels, CUDA Graph replay";
+    return "NVIDIA GPU: cuBLASLt GEMMs with fused epilogues, own kernels, CUDA Graph replay";
   }
   std::string unavailable_reason() const override {
     int n = 0;

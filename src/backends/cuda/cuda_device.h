@@ -1,4 +1,4 @@
-// The `cuda` backend for the registry (built when CMake finds the CUDA toolkit and cuDNN).
+// The `cuda` backend for the registry (built when CMake finds the CUDA toolkit).
 #pragma once
 
 #include <memory>

@@ -8,7 +8,7 @@
 //   fp16, bf16 for bf16), except Embedding ids, which are always f32. Math is done in f32.
 // - Weights are uploaded once, in the kernel's constructor (upload_as), converted to the
 //   storage dtype where the kernel reads them so (biases and scales may stay f32).
-// - fp32 means TF32 off (Keras's numbers); tf32 allows it in cuBLASLt and cuDNN.
+// - fp32 means TF32 off (Keras's numbers); tf32 allows it in cuBLASLt.
 #pragma once
 
 #include <memory>
@@ -25,7 +25,7 @@ std::unique_ptr<NodeKernel> make_node_kernel(const Node& node, const Graph& grap
 Support matmul_support(const Node& node, const Graph& graph, const CompileOptions& options);
 std::unique_ptr<NodeKernel> make_matmul_kernel(const Node& node, const Graph& graph, const CompileOptions& options);
 
-// conv, depthwise_conv, conv_transpose: cuDNN or our own kernels, NHWC (cuda_conv.cpp).
+// conv, depthwise_conv, conv_transpose: cuBLASLt GEMMs and our own kernels, NHWC (cuda_conv.cpp).
 Support conv_support(const Node& node, const Graph& graph, const CompileOptions& options);
 std::unique_ptr<NodeKernel> make_conv_kernel(const Node& node, const Graph& graph, const CompileOptions& options);
 
