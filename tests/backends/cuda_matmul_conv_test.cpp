@@ -51,12 +51,19 @@ Node make_node(OpKind kind, OpParams params, std::vector<Tensor> weights = {}) {
 // same random inputs (each of `batches` in turn when the first input's batch is dynamic; the
 // CUDA plan three times per shape: eager, recorded, replayed), and compares. Expects at least
 // `cuda_nodes` nodes on the GPU (all of `nodes` by default).
+// `scaled_weights`: kernels scaled by 1/sqrt(fan-in), so values keep their size through a chain
+// of layers (as trained weights do) and float rounding stays comparable to a single layer's.
 void expect_cuda_matches_inputs(std::vector<Node> nodes, const std::vector<Shape>& input_shapes,
                                 Precision precision = Precision::fp32, std::vector<int64_t> batches = {},
-                                int cuda_nodes = -1) {
+                                int cuda_nodes = -1, bool scaled_weights = false) {
   std::mt19937 rng(1234);
   for (Node& n : nodes)
-    for (Tensor& w : n.weights) w = random_tensor(w.shape(), rng);
+    for (Tensor& w : n.weights) {
+      w = random_tensor(w.shape(), rng);
+      if (!scaled_weights || w.rank() < 2) continue;
+      const float scale = 1.f / std::sqrt(static_cast<float>(w.size() / w.shape().back()));
+      for (int64_t i = 0; i < w.size(); ++i) w.data_as<float>()[i] *= scale;
+    }
   CompileOptions ref_options;
   ref_options.device = Device::reference();
   CompileOptions cuda_options;
@@ -93,8 +100,9 @@ void expect_cuda_matches_inputs(std::vector<Node> nodes, const std::vector<Shape
 }
 
 void expect_cuda_matches(std::vector<Node> nodes, const Shape& input_shape, Precision precision = Precision::fp32,
-                         std::vector<int64_t> batches = {}, int cuda_nodes = -1) {
-  expect_cuda_matches_inputs(std::move(nodes), {input_shape}, precision, std::move(batches), cuda_nodes);
+                         std::vector<int64_t> batches = {}, int cuda_nodes = -1, bool scaled_weights = false) {
+  expect_cuda_matches_inputs(std::move(nodes), {input_shape}, precision, std::move(batches), cuda_nodes,
+                             scaled_weights);
 }
 
 Node dense_node(int64_t in, int64_t out, bool bias, Activation act = {}) {
@@ -378,7 +386,33 @@ TEST(CudaConv, MobileNetBlockChain) {
   nodes.push_back(conv_node(OpKind::conv, conv_params({1, 1}, {1, 1}, {1, 1}, Padding::same, 32, ActivationKind::relu),
                             {1, 1, 16, 32}, 32));
   for (Node& n : nodes) n.name += std::to_string(&n - nodes.data());
-  expect_cuda_matches(nodes, {2, 24, 24, 3});
+  expect_cuda_matches(nodes, {2, 24, 24, 3}, Precision::fp32, {}, -1, /*scaled_weights=*/true);
+}
+
+TEST(CudaConv, DecoderModelChain) {
+  REQUIRE_CUDA();
+  // The founding "decoder": Conv2D(128, 8x8, valid, relu) -> Reshape(128) -> Dense(1024, relu)
+  // -> Dense(8192, relu) -> Reshape(4, 4, 512) -> Conv2DTranspose(256, 3x3, stride 2, same),
+  // with a dynamic batch. The reshapes belong to another family: only the four compute nodes
+  // must be on the GPU.
+  Activation relu;
+  relu.kind = ActivationKind::relu;
+  ReshapeParams flat;
+  flat.target = {128};
+  ReshapeParams image;
+  image.target = {4, 4, 512};
+  std::vector<Node> nodes;
+  nodes.push_back(conv_node(OpKind::conv, conv_params({8, 8}, {1, 1}, {1, 1}, Padding::valid, 128, ActivationKind::relu),
+                            {8, 8, 3, 128}, 128));
+  nodes.push_back(make_node(OpKind::reshape, flat));
+  nodes.push_back(dense_node(128, 1024, true, relu));
+  nodes.push_back(dense_node(1024, 8192, true, relu));
+  nodes.push_back(make_node(OpKind::reshape, image));
+  nodes.push_back(conv_node(OpKind::conv_transpose, conv_params({3, 3}, {2, 2}, {1, 1}, Padding::same, 256),
+                            {3, 3, 256, 512}, 256));
+  for (Node& n : nodes) n.name += std::to_string(&n - nodes.data());
+  for (Precision p : {Precision::fp32, Precision::fp16})
+    expect_cuda_matches(nodes, {-1, 8, 8, 3}, p, {1, 3}, 4, /*scaled_weights=*/true);
 }
 
 }  // namespace

@@ -100,6 +100,11 @@ class ConvGemmKernel : public CudaKernel {
     const int64_t K = g.taps() * g.cin;
     const size_t esize = dtype_size(gemm_.dtype());
     const int64_t chunk = std::min<int64_t>(rows, static_cast<int64_t>(kColumnBytes / (static_cast<size_t>(K) * esize)));
+    if (chunk < 1) {  // one row of columns exceeds the workspace: the direct kernel reads the same kernel
+      launch_direct_conv(x.data(), gemm_.weights(), gemm_.bias_f32(), y.data(), g, gemm_.activation(), gemm_.dtype(),
+                         context.stream());
+      return;
+    }
     void* cols = columns(context);
     for (int64_t r0 = 0; r0 < rows; r0 += chunk) {
       const int64_t n = std::min(chunk, rows - r0);

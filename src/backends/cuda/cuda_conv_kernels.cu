@@ -147,6 +147,65 @@ __global__ void depthwise2d_kernel(const T* __restrict__ x, const T* __restrict_
   }
 }
 
+// 4 consecutive elements of T, loaded and stored at once (16 bytes for f32, 8 for f16/bf16).
+template <class T> struct Vec4;
+template <> struct Vec4<float> { using type = float4; };
+template <> struct Vec4<__half> { using type = uint2; };
+template <> struct Vec4<__nv_bfloat16> { using type = uint2; };
+
+template <class T>
+__device__ __forceinline__ void load4(const T* p, float (&out)[4]) {
+  const typename Vec4<T>::type raw = *reinterpret_cast<const typename Vec4<T>::type*>(p);
+  const T* e = reinterpret_cast<const T*>(&raw);
+#pragma unroll
+  for (int v = 0; v < 4; ++v) out[v] = to_f32(e[v]);
+}
+
+template <class T>
+__device__ __forceinline__ void store4(T* p, const float (&in)[4]) {
+  typename Vec4<T>::type raw;
+  T* e = reinterpret_cast<T*>(&raw);
+#pragma unroll
+  for (int v = 0; v < 4; ++v) e[v] = from_f32<T>(in[v]);
+  *reinterpret_cast<typename Vec4<T>::type*>(p) = raw;
+}
+
+// depthwise2d_kernel for depth multiplier 1 and C % 4 == 0 (MobileNet): each thread computes
+// 4 consecutive channels with vector loads and stores (pointers aligned to 4 elements).
+template <class T>
+__global__ void depthwise2d_vec4_kernel(const T* __restrict__ x, const T* __restrict__ w,
+                                        const float* __restrict__ bias, T* __restrict__ y, int total4, int H, int W,
+                                        int C, int OH, int OW, int KH, int KW, int SH, int SW, int DH, int DW, int PH,
+                                        int PW, ActParams act) {
+  const int C4 = C / 4;
+  for (int idx = blockIdx.x * blockDim.x + threadIdx.x; idx < total4; idx += gridDim.x * blockDim.x) {
+    const int c = (idx % C4) * 4;
+    int p = idx / C4;
+    const int ow = p % OW;
+    p /= OW;
+    const int oh = p % OH;
+    const int n = p / OH;
+    const T* xn = x + static_cast<size_t>(n) * H * W * C + c;
+    float acc[4] = {0.f, 0.f, 0.f, 0.f};
+    for (int kh = 0; kh < KH; ++kh) {
+      const int ih = oh * SH + kh * DH - PH;
+      if (ih < 0 || ih >= H) continue;
+      for (int kw = 0; kw < KW; ++kw) {
+        const int iw = ow * SW + kw * DW - PW;
+        if (iw < 0 || iw >= W) continue;
+        float xv[4], wv[4];
+        load4(xn + (ih * W + iw) * C, xv);
+        load4(w + (kh * KW + kw) * C + c, wv);
+#pragma unroll
+        for (int v = 0; v < 4; ++v) acc[v] = fmaf(xv[v], wv[v], acc[v]);
+      }
+    }
+#pragma unroll
+    for (int v = 0; v < 4; ++v) acc[v] = apply_activation(act, bias ? acc[v] + bias[c + v] : acc[v]);
+    store4(y + static_cast<size_t>(idx) * 4, acc);
+  }
+}
+
 template <class T>
 __global__ void direct_conv_kernel(const T* __restrict__ x, const T* __restrict__ w, const float* __restrict__ bias,
                                    T* __restrict__ y, ConvGeom g, ActParams act) {
@@ -235,6 +294,21 @@ void launch_depthwise_conv(const void* x, const void* w, const float* bias, void
   const int64_t in_elems = g.batch * g.in_positions() * g.cin;
   const int64_t limit = int64_t{1} << 30;
   if (g.in[2] == 1 && g.out[2] == 1 && g.k[2] == 1 && n < limit && in_elems < limit) {
+    const size_t align = 4 * dtype_size(dtype);
+    const bool vec4 = g.cout == g.cin && g.cin % 4 == 0 && reinterpret_cast<uintptr_t>(x) % align == 0 &&
+                      reinterpret_cast<uintptr_t>(w) % align == 0 && reinterpret_cast<uintptr_t>(y) % align == 0;
+    if (vec4) {
+      dispatch(dtype, "depthwise_conv", [&](auto tag) {
+        using T = decltype(tag);
+        const auto i = [](int64_t v) { return static_cast<int>(v); };
+        depthwise2d_vec4_kernel<T><<<grid_for(n / 4), 256, 0, stream>>>(
+            static_cast<const T*>(x), static_cast<const T*>(w), bias, static_cast<T*>(y), i(n / 4), i(g.in[0]),
+            i(g.in[1]), i(g.cin), i(g.out[0]), i(g.out[1]), i(g.k[0]), i(g.k[1]), i(g.stride[0]), i(g.stride[1]),
+            i(g.dil[0]), i(g.dil[1]), i(g.pad[0]), i(g.pad[1]), act);
+        check_launch("depthwise2d_vec4_kernel");
+      });
+      return;
+    }
     dispatch(dtype, "depthwise_conv", [&](auto tag) {
       using T = decltype(tag);
       const auto i = [](int64_t v) { return static_cast<int>(v); };

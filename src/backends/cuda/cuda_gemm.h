@@ -41,6 +41,8 @@ class Gemm {
   int64_t N() const { return N_; }
   DType dtype() const { return dtype_; }
   const void* weights() const { return w_.get(); }
+  const float* bias_f32() const { return static_cast<const float*>(bias_f32_.get()); }
+  const ActParams& activation() const { return act_; }
 
  private:
   struct Plan;
