@@ -122,6 +122,7 @@ const LayerRegistry& layer_registry() {
     register_preprocessing_layers(r);
     register_recurrent_layers(r);
     register_sequence_layers(r);
+    register_tf_op_layers(r);
     return r;
   }();
   return registry;

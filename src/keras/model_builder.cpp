@@ -5,6 +5,7 @@
 #include <map>
 
 #include "core/check.h"
+#include "keras/op_importers.h"
 
 namespace krt::keras {
 
@@ -61,12 +62,41 @@ void collect_tensors(const Json& arg, std::vector<TensorRef>& out, const std::st
   }
 }
 
+// tf.keras TFOpLambda / SlicingOpLambda nodes: the first call argument as entries (one or a
+// list), every other argument by name in the entries' kwargs, where tensors are references too.
+Call parse_tf_op_call(const Json& node, const std::string& context) {
+  Call call;
+  const TfNode tf = parse_tf_node(node, context);
+  for (const Json* e : tf.entries)
+    if ((*e)[0].as_string() != "_CONSTANT_VALUE") call.inputs.push_back(parse_ref(*e, context));
+  call.args = &node;
+  call.kwargs = tf.kwargs;
+  if (tf.kwargs)
+    for (const auto& [key, value] : tf.kwargs->members()) {
+      std::vector<const Json*> found;
+      collect_tf_refs(value, found, 0);
+      std::vector<TensorRef> refs;
+      for (const Json* r : found) refs.push_back(parse_ref(*r, context));
+      if (!refs.empty()) call.kwarg_tensors.emplace_back(key, std::move(refs));
+    }
+  return call;
+}
+
+bool is_tf_op_layer(const Json& layer) {
+  const Json* c = layer.find("class_name");
+  return c && c->kind() == Json::Kind::string && (c->as_string() == "TFOpLambda" || c->as_string() == "SlicingOpLambda");
+}
+
 std::vector<Call> parse_calls(const Json& layer, const std::string& context) {
   std::vector<Call> calls;
   const Json* nodes = layer.find("inbound_nodes");
   if (!nodes || nodes->is_null()) return calls;
   if (nodes->kind() != Json::Kind::array) fail(ErrorCode::invalid_file, context, ": 'inbound_nodes' should be a list");
   for (const Json& node : nodes->items()) {
+    if (node.kind() == Json::Kind::array && is_tf_op_layer(layer)) {
+      calls.push_back(parse_tf_op_call(node, context));
+      continue;
+    }
     Call call;
     if (node.kind() == Json::Kind::object) {  // Keras 3: {"args": [...], "kwargs": {...}}
       call.args = &member(node, "args", context);
@@ -176,7 +206,9 @@ class Builder {
   // nodes of their own; they are not layers, so the summary leaves them out as Keras does.
   static bool is_op_node(const LayerEntry& e) {
     const Json* module = e.json->find("module");
-    return module && module->kind() == Json::Kind::string && module->as_string().rfind("keras.src.ops", 0) == 0;
+    if (module && module->kind() == Json::Kind::string) return is_keras3_op_module(module->as_string());
+    // Without a module (hand-edited configs): an operation's name that is no layer's.
+    return !module && !layer_registry().find(e.class_name) && keras3_op_registry().find(e.class_name);
   }
 
   const CustomLayerFactory* find_custom_layer(const std::string& class_name, const std::string& registered) const {
@@ -237,7 +269,11 @@ class Builder {
       fail(ErrorCode::unsupported, layer_context(e), ": Lambda layers hold Python code, which kerasrt never executes; "
            "rebuild the model without it");
     if (e.class_name == "InputLayer") return inputs;
-    const LayerImporter* importer = layer_registry().find(e.class_name);
+    const bool op_node = is_op_node(e);
+    const LayerImporter* importer = op_node ? keras3_op_registry().find(e.class_name) : layer_registry().find(e.class_name);
+    if (!importer && op_node)
+      fail(ErrorCode::unsupported, file_.display_name, ": operation '", e.name, "' (", e.class_name, " from ",
+           e.json->find("module")->as_string(), ") is not supported; docs/layers.md lists the supported operations");
     if (!importer) {
       std::string registered;
       if (const Json* r = e.json->find("registered_name"); r && r->kind() == Json::Kind::string) registered = r->as_string();

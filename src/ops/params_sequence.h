@@ -59,7 +59,7 @@ struct CompareParams {
   float value = 0.f;
 };
 
-enum class ReduceKind { any, all, sum, mean, max, min };
+enum class ReduceKind { any, all, sum, mean, max, min, prod };
 // Reduces `axes` (non-negative, sorted, distinct); keepdims leaves them as size 1. any/all give
 // 1 or 0 (nonzero counts as true).
 struct ReduceParams {

@@ -187,7 +187,8 @@ void run_reduce(const Node& node, const Tensor& x, Tensor& y) {
   std::vector<double> acc(n_out);
   double init = 0.0;
   switch (p.kind) {
-    case ReduceKind::all: init = 1.0; break;
+    case ReduceKind::all:
+    case ReduceKind::prod: init = 1.0; break;
     case ReduceKind::max: init = -std::numeric_limits<double>::infinity(); break;
     case ReduceKind::min: init = std::numeric_limits<double>::infinity(); break;
     default: break;
@@ -208,6 +209,7 @@ void run_reduce(const Node& node, const Tensor& x, Tensor& y) {
       case ReduceKind::mean: acc[o] += v; break;
       case ReduceKind::max: acc[o] = std::max(acc[o], v); break;
       case ReduceKind::min: acc[o] = std::min(acc[o], v); break;
+      case ReduceKind::prod: acc[o] *= v; break;
     }
   }
   float* yp = y.data_as<float>();
