@@ -1,0 +1,340 @@
+#!/usr/bin/python3
+"""Writes tests/data/opnodes: small models made of recorded tensor operations, for
+tests/keras/op_nodes_test.cpp, built with h5py and numpy only (no Keras or TensorFlow here):
+
+k3_*.keras   Keras 3 Functional models whose configs hold op nodes as Keras 3.15 writes them
+             (module keras.src.ops.*, class = the operation's class, constructor arguments in
+             `config`, call arguments inline in the inbound node's args/kwargs, numpy constants as
+             {"class_name": "__numpy__"}); they exercise what the ops/ fixtures leave out:
+             ellipses, negative steps and indices, None axes, constants on the left, broadcasting
+             batch axes, dynamic sizes.
+tf_*.h5      tf.keras 2.x Functional models with TFOpLambda / SlicingOpLambda layers, as
+             keras/engine/node.py serializes them: the first call argument as the inbound entries
+             ([layer, node, tensor, kwargs], a list of them, or ["_CONSTANT_VALUE", -1, value,
+             kwargs]), every other argument by name in kwargs, tensors there as [layer, node,
+             tensor]; slices as {"start", "stop", "step"} dicts.
+Expected outputs come from numpy implementations of each operation's documented semantics
+(<name>_input_<i>.npy, <name>_output_<i>.npy).
+"""
+import io, json, math, os, zipfile
+import h5py
+import numpy as np
+
+out = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'tests', 'data', 'opnodes')
+os.makedirs(out, exist_ok=True)
+rng = np.random.default_rng(13)
+erf = np.vectorize(math.erf)
+
+
+class T:
+    """A symbolic tensor: which layer call made it, and its numpy value on the test inputs."""
+    def __init__(self, layer, value, index=0):
+        self.layer, self.value, self.index = layer, value, index
+
+
+# ---------------------------------------------------------------- Keras 3 .keras files
+class K3:
+    def __init__(self, name):
+        self.name, self.layers, self.inputs, self.counts = name, [], [], {}
+
+    def input(self, shape, value):
+        name = f'in_{len(self.inputs)}'
+        self.layers.append({'module': 'keras.layers', 'class_name': 'InputLayer',
+                            'config': {'batch_shape': [None] + list(shape), 'dtype': 'float32', 'sparse': False,
+                                       'ragged': False, 'name': name, 'optional': False},
+                            'registered_name': None, 'name': name, 'inbound_nodes': []})
+        t = T(name, value.astype('f4'))
+        self.inputs.append(t)
+        return t
+
+    @staticmethod
+    def ser(a):
+        if isinstance(a, T):
+            return {'class_name': '__keras_tensor__', 'config': {'shape': [None] + list(a.value.shape[1:]), 'dtype': 'float32',
+                                                                 'keras_history': [a.layer, 0, a.index]}}
+        if isinstance(a, np.ndarray):
+            return {'class_name': '__numpy__', 'config': {'value': a.tolist(), 'dtype': str(a.dtype)}}
+        if isinstance(a, slice):
+            return {'class_name': '__slice__', 'config': {'start': a.start, 'stop': a.stop, 'step': a.step}}
+        if a is Ellipsis:
+            return {'class_name': '__ellipsis__', 'config': {}}
+        if isinstance(a, (list, tuple)):
+            return [K3.ser(x) for x in a]
+        return a
+
+    def op(self, module, cls, value, args, kwargs=None, config=None, outputs=1):
+        base = ''.join('_' + c.lower() if c.isupper() else c for c in cls).lstrip('_')
+        k = self.counts.get(base, 0)
+        self.counts[base] = k + 1
+        name = base if k == 0 else f'{base}_{k}'
+        self.layers.append({'module': f'keras.src.ops.{module}', 'class_name': cls, 'config': {'name': name, **(config or {})},
+                            'registered_name': cls, 'name': name,
+                            'inbound_nodes': [{'args': self.ser(list(args)), 'kwargs': self.ser(kwargs or {})}]})
+        if outputs == 1:
+            return T(name, np.asarray(value, 'f4'))
+        return [T(name, np.asarray(v, 'f4'), i) for i, v in enumerate(value)]
+
+    def save(self, outputs):
+        config = {'module': 'keras.src.models.functional', 'class_name': 'Functional', 'registered_name': 'Functional',
+                  'config': {'name': self.name, 'trainable': True, 'layers': self.layers,
+                             'input_layers': [[t.layer, 0, 0] for t in self.inputs],
+                             'output_layers': [[t.layer, 0, t.index] for t in outputs]}}
+        weights = io.BytesIO()
+        with h5py.File(weights, 'w') as f:
+            f.create_group('layers')
+            f.create_group('vars')
+        with zipfile.ZipFile(os.path.join(out, self.name + '.keras'), 'w') as z:
+            z.writestr(zipfile.ZipInfo('metadata.json', (1980, 1, 1, 0, 0, 0)),
+                       json.dumps({'keras_version': '3.15.1', 'date_saved': '2025-01-01@00:00:00'}))
+            z.writestr(zipfile.ZipInfo('config.json', (1980, 1, 1, 0, 0, 0)), json.dumps(config))
+            z.writestr(zipfile.ZipInfo('model.weights.h5', (1980, 1, 1, 0, 0, 0)), weights.getvalue())
+        save_arrays(self.name, self.inputs, outputs)
+
+
+def save_arrays(name, inputs, outputs):
+    for i, t in enumerate(inputs):
+        np.save(os.path.join(out, f'{name}_input_{i}.npy'), t.value)
+    for i, t in enumerate(outputs):
+        np.save(os.path.join(out, f'{name}_output_{i}.npy'), np.asarray(t.value, 'f4'))
+
+
+# k3_indexing: x[key] beyond the fixtures' forms.
+m = K3('k3_indexing')
+x = m.input((5, 6, 4), rng.standard_normal((3, 5, 6, 4)))
+keys = [(Ellipsis, slice(None, None, -1), 1), (slice(None), slice(-2, None), None, slice(1, 5, 2)), (slice(None), 3),
+        (slice(None), slice(None, None, -2), -1, slice(None)), (slice(None), Ellipsis, None), (slice(1, None),),
+        (slice(None), slice(4, 0, -2), slice(None, -1))]
+outs = [m.op('numpy', 'GetItem', x.value[k], [x, list(k)]) for k in keys]
+m.save(outs)
+
+# k3_arith: constants on either side, numpy constants, Python floor division and modulo.
+m = K3('k3_arith')
+x = m.input((3, 4), rng.standard_normal((2, 3, 4)))
+y = m.input((1, 4), rng.standard_normal((2, 1, 4)))
+c4 = rng.standard_normal(4).astype('f4')
+c31 = rng.standard_normal((3, 1)).astype('f4')
+outs = [
+    m.op('numpy', 'Add', x.value + c4, [x, c4]),
+    m.op('numpy', 'Subtract', 1.5 - x.value, [1.5, x]),
+    m.op('numpy', 'TrueDivide', x.value / (c31 + 3), [x, (c31 + 3).astype('f4')]),
+    m.op('numpy', 'FloorDivide', np.floor_divide(x.value, 0.7), [x, 0.7]),
+    m.op('numpy', 'Mod', np.mod(x.value, -0.6), [x, -0.6]),
+    m.op('numpy', 'Power', np.power(2.0, x.value), [2.0, x]),
+    m.op('numpy', 'Maximum', np.maximum(x.value, y.value), [x, y]),
+    m.op('numpy', 'Minimum', np.minimum(0.2, x.value), [0.2, x]),
+    m.op('numpy', 'Divide', x.value / (np.abs(y.value) + 1), [x, m.op('numpy', 'Add', np.abs(y.value) + 1,
+                                                                       [m.op('numpy', 'Absolute', np.abs(y.value), [y]), 1])]),
+    m.op('numpy', 'LessEqual', (x.value <= y.value), [x, y]),
+    m.op('numpy', 'NotEqual', (np.round(x.value) != 0), [m.op('numpy', 'Round', np.round(x.value), [x]), 0]),
+    m.op('numpy', 'LogicalAnd', np.logical_and(x.value > 0, y.value > 0),
+         [m.op('numpy', 'Greater', x.value > 0, [x, 0.0]), m.op('numpy', 'Greater', y.value > 0, [y, 0.0])]),
+    m.op('numpy', 'Multiply', 0.5 * x.value, [0.5, x]),
+]
+m.save(outs)
+
+# k3_reduce_shape: reductions with tuples, negative axes, keepdims and None; var, std, logsumexp;
+# reshape, transpose with None, expand_dims / squeeze with tuples, stack, split, unstack.
+m = K3('k3_reduce_shape')
+x = m.input((3, 4), rng.standard_normal((2, 3, 4)))
+xv = x.value
+def lse(a, axis):
+    mx = a.max(axis=axis, keepdims=True)
+    return np.log(np.exp(a - mx).sum(axis=axis, keepdims=True)) + mx
+tr = m.op('numpy', 'Transpose', xv.T, [x], config={'axes': None})
+ed = m.op('numpy', 'ExpandDims', np.expand_dims(xv, (1, 3)), [x], config={'axis': [1, 3]})
+st = m.op('numpy', 'Stack', np.stack([xv, xv * 2], axis=-1), [[x, m.op('numpy', 'Multiply', xv * 2, [x, 2.0])]], config={'axis': -1})
+sp = m.op('numpy', 'Split', np.split(xv, [1, 3], axis=-1), [x], config={'indices_or_sections': [1, 3], 'axis': -1}, outputs=3)
+us = m.op('numpy', 'Unstack', [xv[:, i] for i in range(3)], [x], config={'num': 3, 'axis': 1}, outputs=3)
+outs = [
+    m.op('numpy', 'Sum', xv.sum(axis=(1, 2), keepdims=True), [x], config={'axis': [1, -1], 'keepdims': True}),
+    m.op('numpy', 'Mean', xv.mean(keepdims=True), [x], config={'axis': None, 'keepdims': True}),
+    m.op('numpy', 'Max', xv.max(axis=-2), [x], config={'axis': -2, 'keepdims': False, 'initial': None}),
+    m.op('numpy', 'Var', xv.var(axis=-1), [x], config={'axis': -1, 'keepdims': False}),
+    m.op('numpy', 'Std', xv.std(axis=(1, 2), keepdims=True), [x], config={'axis': [1, 2], 'keepdims': True}),
+    m.op('numpy', 'Logsumexp', lse(xv, 2)[..., 0], [x], config={'axis': 2, 'keepdims': False}),
+    m.op('numpy', 'Reshape', xv.reshape(-1, 12), [x], config={'newshape': [-1, 12]}),
+    m.op('numpy', 'Reshape', xv.reshape(-1, 2, 2), [x], config={'newshape': [-1, 2, 2]}),
+    m.op('numpy', 'Transpose', xv, [tr], config={'axes': None}),
+    m.op('numpy', 'Squeeze', xv, [ed], config={'axis': None}),
+    st, sp[0], sp[2], us[1],
+    m.op('numpy', 'Concatenate', np.concatenate([xv, xv], axis=1), [[x, x]], config={'axis': 1}),
+]
+m.save(outs)
+
+# k3_gather_matmul: take with tensor / constant / None axes; matmul broadcasting and 1-D
+# operands; einsum with an ellipsis and with an implicit output.
+m = K3('k3_gather_matmul')
+x = m.input((3, 4), rng.standard_normal((2, 3, 4)))
+ids = m.input((2,), np.array([[0, -1], [2, 1]]))
+a4 = m.input((2, 3, 4), rng.standard_normal((2, 2, 3, 4)))
+b4 = m.input((1, 4, 5), rng.standard_normal((2, 1, 4, 5)))
+idx = np.array([[3, -4], [1, 1]], 'int32')
+w = rng.standard_normal((4, 2)).astype('f4')
+v = rng.standard_normal(4).astype('f4')
+outs = [
+    m.op('numpy', 'Take', np.take(x.value, ids.value.astype(int), axis=1), [x, ids], config={'axis': 1}),
+    m.op('numpy', 'Take', np.take(x.value, idx, axis=-1), [x, {'class_name': '__tensor__', 'config': {'value': idx.tolist(), 'dtype': 'int32'}}],
+         config={'axis': -1}),
+    m.op('numpy', 'Matmul', a4.value @ b4.value, [a4, b4]),
+    m.op('numpy', 'Matmul', x.value @ w, [x, w]),
+    m.op('numpy', 'Matmul', x.value @ v, [x, v]),
+    m.op('numpy', 'Einsum', np.einsum('...ij,...kj->...ik', a4.value, a4.value), [a4, a4], config={'subscripts': '...ij,...kj->...ik'}),
+    m.op('numpy', 'Einsum', np.einsum('bij,bjk', x.value, np.swapaxes(x.value, 1, 2)),
+         [x, m.op('numpy', 'Transpose', np.swapaxes(x.value, 1, 2), [x], config={'axes': [0, 2, 1]})], config={'subscripts': 'bij,bjk'}),
+]
+m.save(outs)
+
+# k3_select_act: where with constants, clip with tensor bounds, casts, and nn activations with
+# their arguments.
+m = K3('k3_select_act')
+x = m.input((3, 5), rng.standard_normal((2, 3, 5)) * 2)
+lo = m.input((1, 5), -np.abs(rng.standard_normal((2, 1, 5))))
+xv = x.value
+def softmax(a, axis):
+    e = np.exp(a - a.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+gt = m.op('numpy', 'Greater', xv > 0.3, [x, 0.3])
+outs = [
+    m.op('numpy', 'Where', np.where(xv > 0.3, xv, -1.0), [gt, x, -1.0]),
+    m.op('numpy', 'Clip', np.minimum(np.maximum(xv, lo.value), 1.0), [x, lo, 1.0]),
+    m.op('core', 'Cast', np.trunc(xv), [x], config={'dtype': 'int32'}),
+    m.op('core', 'Cast', (np.trunc(xv) != 0), [m.op('core', 'Cast', np.trunc(xv), [x], config={'dtype': 'int32'})], config={'dtype': 'bool'}),
+    m.op('nn', 'LeakyRelu', np.where(xv > 0, xv, 0.1 * xv), [x], config={'negative_slope': 0.1}),
+    m.op('nn', 'Elu', np.where(xv > 0, xv, 0.5 * (np.exp(xv) - 1)), [x], config={'alpha': 0.5}),
+    m.op('nn', 'Gelu', 0.5 * xv * (1 + erf(xv / np.sqrt(2))), [x], config={'approximate': False}),
+    m.op('nn', 'Softmax', softmax(xv, (1, 2)), [x], config={'axis': [1, 2]}),
+    m.op('nn', 'LogSoftmax', np.log(softmax(xv, 1)), [x], config={'axis': 1}),
+    m.op('nn', 'Sigmoid', 1 / (1 + np.exp(-xv)), [x]),
+    m.op('numpy', 'Sqrt', np.sqrt(np.abs(xv)), [m.op('numpy', 'Absolute', np.abs(xv), [x])]),
+]
+m.save(outs)
+
+
+# ---------------------------------------------------------------- tf.keras .h5 files
+class TF:
+    def __init__(self, name):
+        self.name, self.layers, self.inputs, self.counts = name, [], [], {}
+
+    def input(self, shape, value):
+        name = f'input_{len(self.inputs) + 1}'
+        self.layers.append({'class_name': 'InputLayer', 'config': {'batch_input_shape': [None] + list(shape), 'dtype': 'float32',
+                                                                   'sparse': False, 'ragged': False, 'name': name},
+                            'name': name, 'inbound_nodes': []})
+        t = T(name, value.astype('f4'))
+        self.inputs.append(t)
+        return t
+
+    @staticmethod
+    def ref(t):
+        return [t.layer, 0, t.index]
+
+    @staticmethod
+    def ser(a):
+        if isinstance(a, T):
+            return TF.ref(a)
+        if isinstance(a, slice):
+            return {'start': a.start, 'stop': a.stop, 'step': a.step}
+        if a is Ellipsis:
+            return {'class_name': '__ellipsis__'}
+        if isinstance(a, (list, tuple)):
+            return [TF.ser(x) for x in a]
+        if isinstance(a, np.ndarray):
+            return a.tolist()
+        return a
+
+    def op(self, function, value, first, kwargs=None, cls='TFOpLambda', outputs=1):
+        base = 'tf.' + function
+        k = self.counts.get(base, 0)
+        self.counts[base] = k + 1
+        name = base if k == 0 else f'{base}_{k}'
+        kw = {key: self.ser(v) for key, v in (kwargs or {}).items()}
+        kw.setdefault('name', None)
+        def entry(a):
+            return [a.layer, 0, a.index, kw] if isinstance(a, T) else ['_CONSTANT_VALUE', -1, self.ser(a), kw]
+        node = [entry(a) for a in first] if isinstance(first, list) else entry(first)
+        self.layers.append({'class_name': cls, 'config': {'name': name, 'trainable': True, 'dtype': 'float32', 'function': function},
+                            'name': name, 'inbound_nodes': [node]})
+        if outputs == 1:
+            return T(name, np.asarray(value, 'f4'))
+        return [T(name, np.asarray(v, 'f4'), i) for i, v in enumerate(value)]
+
+    def dense(self, x, units):
+        w = rng.standard_normal((x.value.shape[-1], units)).astype('f4') / 2
+        b = rng.standard_normal(units).astype('f4') / 5
+        name = f'dense_{self.counts.get("dense", 0)}'
+        self.counts['dense'] = self.counts.get('dense', 0) + 1
+        self.layers.append({'class_name': 'Dense', 'config': {'name': name, 'trainable': True, 'dtype': 'float32', 'units': units,
+                                                              'activation': 'linear', 'use_bias': True},
+                            'name': name, 'inbound_nodes': [[[x.layer, 0, x.index, {}]]]})
+        self.weights = getattr(self, 'weights', {})
+        self.weights[name] = (w, b)
+        return T(name, x.value @ w + b)
+
+    def save(self, outputs):
+        config = {'class_name': 'Functional', 'config': {'name': self.name, 'layers': self.layers,
+                                                        'input_layers': [self.ref(t) for t in self.inputs],
+                                                        'output_layers': [self.ref(t) for t in outputs]}}
+        weights = getattr(self, 'weights', {})
+        with h5py.File(os.path.join(out, self.name + '.h5'), 'w') as f:
+            f.attrs['model_config'] = json.dumps(config).encode()
+            f.attrs['keras_version'] = b'2.13.1'
+            f.attrs['backend'] = b'tensorflow'
+            g = f.create_group('model_weights')
+            names = [l['name'] for l in self.layers]
+            g.attrs['layer_names'] = np.array([n.encode() for n in names])
+            g.attrs['backend'] = b'tensorflow'
+            g.attrs['keras_version'] = b'2.13.1'
+            for n in names:
+                lg = g.create_group(n)
+                if n in weights:
+                    lg.attrs['weight_names'] = np.array([f'{n}/kernel:0'.encode(), f'{n}/bias:0'.encode()])
+                    lg[f'{n}/kernel:0'] = weights[n][0]
+                    lg[f'{n}/bias:0'] = weights[n][1]
+                else:
+                    lg.attrs['weight_names'] = np.array([], 'S1')
+        save_arrays(self.name, self.inputs, outputs)
+
+
+# tf_mobilenet_block: MobileNetV3's hard-swish as tf.keras 2.x applications write it, and the
+# arithmetic operators between layers.
+m = TF('tf_hard_swish')
+x = m.input((4, 3), rng.standard_normal((2, 4, 3)) * 3)
+h = m.dense(x, 5)
+a = m.op('__operators__.add', h.value + 3.0, h, {'y': 3.0})
+r6 = m.op('nn.relu6', np.clip(a.value, 0, 6), a)
+s = m.op('math.multiply', r6.value * (1.0 / 6.0), r6, {'y': 1.0 / 6.0})
+hs = m.op('math.multiply', h.value * s.value, h, {'y': s})
+neg = m.op('math.subtract', 3.0 - hs.value, 3.0, {'y': hs})
+div = m.op('math.truediv', neg.value / 4.0, neg, {'y': 4.0})
+m.save([hs, div])
+
+# tf_shape_ops: reshape, transpose, expand_dims, concat of a list, reductions, matmul, softmax,
+# slicing, where, cast.
+m = TF('tf_shape_ops')
+x = m.input((3, 4), rng.standard_normal((2, 3, 4)))
+y = m.input((4, 2), rng.standard_normal((2, 4, 2)))
+xv, yv = x.value, y.value
+def softmax(a, axis):
+    e = np.exp(a - a.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+rs = m.op('reshape', xv.reshape(-1, 12), x, {'shape': [-1, 12]})
+tp = m.op('compat.v1.transpose', np.transpose(xv, (0, 2, 1)), x, {'perm': [0, 2, 1], 'conjugate': False})
+ed = m.op('expand_dims', np.expand_dims(xv, 1), x, {'axis': 1})
+cc = m.op('concat', np.concatenate([xv, xv * 0.5], -1), [x, m.op('math.multiply', xv * 0.5, x, {'y': 0.5})], {'axis': -1})
+mean = m.op('math.reduce_mean', xv.mean(-1, keepdims=True), x, {'axis': -1, 'keepdims': True})
+sm = m.op('math.reduce_sum', xv.sum((1, 2)), x, {'axis': [1, 2], 'keepdims': False})
+mm = m.op('linalg.matmul', xv @ yv, x, {'b': y, 'transpose_a': False, 'transpose_b': False, 'adjoint_a': False,
+                                       'adjoint_b': False, 'a_is_sparse': False, 'b_is_sparse': False, 'output_type': None})
+so = m.op('nn.softmax', softmax(mm.value, -1), mm, {'axis': -1})
+sl = m.op('__operators__.getitem', xv[:, 1:, ::-2], x, {'slice_spec': [slice(None), slice(1, None), slice(None, None, -2)], 'var': None},
+          cls='SlicingOpLambda')
+sl2 = m.op('__operators__.getitem', xv[..., 0], x, {'slice_spec': [Ellipsis, 0], 'var': None}, cls='SlicingOpLambda')
+wh = m.op('where', np.where(xv > 0, xv, yv[:, :3, :1]),
+          m.op('math.greater', xv > 0, x, {'y': 0.0}),
+          {'x': x, 'y': m.op('__operators__.getitem', yv[:, :3, :1], y,
+                             {'slice_spec': [slice(None), slice(None, 3), slice(None, 1)], 'var': None}, cls='SlicingOpLambda')})
+ct = m.op('cast', np.trunc(xv * 3), m.op('math.multiply', xv * 3, x, {'y': 3.0}), {'dtype': 'int32'})
+st = m.op('stack', np.stack([xv, xv], 1), [x, x], {'axis': 1})
+sp = m.op('split', np.split(xv, [1, 4], -1), x, {'num_or_size_splits': [1, -1], 'axis': -1}, outputs=2)
+m.save([rs, tp, ed, cc, mean, sm, so, sl, sl2, wh, ct, st, sp[1]])
+print('wrote', sorted(os.listdir(out)))
