@@ -1,6 +1,9 @@
 // The registries of recorded operations, the helpers their importers share, and the layers
 // tf.keras records operations as (TFOpLambda, SlicingOpLambda).
+#include <algorithm>
+
 #include "core/check.h"
+#include "kerasrt/operations.h"
 #include "keras/op_importers.h"
 
 namespace krt::keras {
@@ -106,3 +109,19 @@ ValueId emit_binary(OpCall& c, BinaryKind kind, const OpCall::Operand& a, const 
 }
 
 }  // namespace krt::keras
+
+namespace krt {
+
+namespace {
+std::vector<SupportedOperation> listed(const keras::LayerRegistry& r) {
+  std::vector<SupportedOperation> out;
+  for (const keras::LayerImporter& imp : r.all()) out.push_back({imp.class_name, imp.notes});
+  std::sort(out.begin(), out.end(), [](const SupportedOperation& a, const SupportedOperation& b) { return a.name < b.name; });
+  return out;
+}
+}  // namespace
+
+std::vector<SupportedOperation> supported_keras_operations() { return listed(keras::keras3_op_registry()); }
+std::vector<SupportedOperation> supported_tf_functions() { return listed(keras::tf_function_registry()); }
+
+}  // namespace krt
