@@ -337,4 +337,12 @@ ct = m.op('cast', np.trunc(xv * 3), m.op('math.multiply', xv * 3, x, {'y': 3.0})
 st = m.op('stack', np.stack([xv, xv], 1), [x, x], {'axis': 1})
 sp = m.op('split', np.split(xv, [1, 4], -1), x, {'num_or_size_splits': [1, -1], 'axis': -1}, outputs=2)
 m.save([rs, tp, ed, cc, mean, sm, so, sl, sl2, wh, ct, st, sp[1]])
+
+# refused_*: operations kerasrt does not import must be refused at load, naming them.
+m = K3('refused_k3_op')
+x = m.input((4,), rng.standard_normal((2, 4)))
+m.save([m.op('math', 'Fft2', x.value, [x])])
+m = TF('refused_tf_function')
+x = m.input((4,), rng.standard_normal((2, 4)))
+m.save([m.op('signal.rfft', x.value, x, {'fft_length': None})])
 print('wrote', sorted(os.listdir(out)))

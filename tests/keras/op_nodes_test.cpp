@@ -20,7 +20,8 @@ std::vector<std::string> op_files() {
   std::vector<std::string> names;
   for (const auto& e : fs::directory_iterator(data_dir() + "/opnodes")) {
     const std::string ext = e.path().extension().string();
-    if (ext == ".keras" || ext == ".h5") names.push_back(e.path().filename().string());
+    const bool refused = e.path().filename().string().rfind("refused_", 0) == 0;
+    if ((ext == ".keras" || ext == ".h5") && !refused) names.push_back(e.path().filename().string());
   }
   std::sort(names.begin(), names.end());
   return names;
@@ -51,6 +52,19 @@ INSTANTIATE_TEST_SUITE_P(Files, OpNodeFile, ::testing::ValuesIn(op_files()), [](
   for (char c : info.param) name += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
   return name;
 });
+
+TEST(OpNodes, UnknownOperationsAreRefusedByName) {
+  const std::string dir = data_dir() + "/opnodes/";
+  Error k3 = expect_error([&] { load(dir + "refused_k3_op.keras"); });
+  EXPECT_EQ(k3.code(), ErrorCode::unsupported);
+  EXPECT_NE(std::string(k3.what()).find("operation 'fft2' (Fft2 from keras.src.ops.math) is not supported"), std::string::npos)
+      << k3.what();
+  Error tf = expect_error([&] { load(dir + "refused_tf_function.h5"); });
+  EXPECT_EQ(tf.code(), ErrorCode::unsupported);
+  EXPECT_NE(std::string(tf.what()).find("layer 'tf.signal.rfft' (TFOpLambda): TensorFlow function 'tf.signal.rfft' is not supported"),
+            std::string::npos)
+      << tf.what();
+}
 
 }  // namespace
 }  // namespace krt::test
