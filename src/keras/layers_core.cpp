@@ -157,6 +157,7 @@ void register_core_layers(LayerRegistry& r) {
   r.add("Reshape", import_reshape, "one -1 allowed; a zero-copy view");
   r.add("Flatten", import_flatten, "a zero-copy view; channels_first moves channels last first");
   r.add("Permute", import_permute, "");
+  r.add("Identity", import_identity, "");
   for (const char* identity : {"Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "GaussianNoise",
                                "GaussianDropout", "AlphaDropout", "ActivityRegularization"})
     r.add(identity, import_identity, "identity at inference; removed by a pass");
