@@ -58,6 +58,13 @@ void collect_tensors(const Json& arg, std::vector<TensorRef>& out, const std::st
     if (cls && cls->kind() == Json::Kind::string && cls->as_string() == "__keras_tensor__") {
       const Json& config = member(arg, "config", context);
       out.push_back(parse_ref(member(config, "keras_history", context), context));
+    } else if (!cls) {
+      // A dict of tensors (a model with named inputs called as a layer): keras.tree flattens
+      // it in sorted key order.
+      std::vector<const std::pair<std::string, Json>*> members;
+      for (const auto& m : arg.members()) members.push_back(&m);
+      std::sort(members.begin(), members.end(), [](const auto* a, const auto* b) { return a->first < b->first; });
+      for (const auto* m : members) collect_tensors(m->second, out, context, depth + 1);
     }
   }
 }
@@ -409,17 +416,22 @@ class Builder {
   }
 
   // Keras writes input_layers/output_layers as a list of [name, node, tensor] triples, or as
-  // a single triple when there is one.
-  std::vector<TensorRef> parse_endpoint_list(const Json& config, const char* key) {
+  // a single triple when there is one; Keras 3 writes a dict ({"score": [...], ...}) for models
+  // built with named inputs or outputs, flattened in sorted key order as keras.tree does. The
+  // keys name the inputs and outputs then (empty names for the list forms).
+  std::vector<std::pair<std::string, TensorRef>> parse_endpoint_list(const Json& config, const char* key) {
     const Json& v = member(config, key, file_.display_name);
     std::string context = str_cat(file_.display_name, ": '", key, "'");
-    std::vector<TensorRef> refs;
+    std::vector<std::pair<std::string, TensorRef>> refs;
     if (v.kind() == Json::Kind::array && v.size() >= 1 && v[0].kind() == Json::Kind::string) {
-      refs.push_back(parse_ref(v, context));
+      refs.emplace_back("", parse_ref(v, context));
     } else if (v.kind() == Json::Kind::array) {
-      for (const Json& item : v.items()) refs.push_back(parse_ref(item, context));
+      for (const Json& item : v.items()) refs.emplace_back("", parse_ref(item, context));
+    } else if (v.kind() == Json::Kind::object) {
+      for (const auto& [name, item] : v.members()) refs.emplace_back(name, parse_ref(item, str_cat(context, "['", name, "']")));
+      std::sort(refs.begin(), refs.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
     } else {
-      fail(ErrorCode::invalid_file, context, " should be a list");
+      fail(ErrorCode::invalid_file, context, " should be a list or a dict");
     }
     return refs;
   }
@@ -432,8 +444,8 @@ class Builder {
     for (size_t i = 0; i < layers.size(); ++i)
       if (!index_of.emplace(layers[i].name, i).second)
         fail(ErrorCode::invalid_file, file_.display_name, ": two layers are named '", layers[i].name, "'");
-    std::vector<TensorRef> input_refs = parse_endpoint_list(config, "input_layers");
-    std::vector<TensorRef> output_refs = parse_endpoint_list(config, "output_layers");
+    std::vector<std::pair<std::string, TensorRef>> input_refs = parse_endpoint_list(config, "input_layers");
+    std::vector<std::pair<std::string, TensorRef>> output_refs = parse_endpoint_list(config, "output_layers");
 
     // Values produced so far: (layer index, call index) -> outputs.
     std::map<std::pair<size_t, int64_t>, std::vector<ValueId>> produced;
@@ -454,13 +466,14 @@ class Builder {
     if (given_inputs && given_inputs->size() != input_refs.size())
       fail(ErrorCode::invalid_file, file_.display_name, ": model '", out.name, "' takes ", input_refs.size(), " inputs, got ", given_inputs->size());
     for (size_t i = 0; i < input_refs.size(); ++i) {
-      auto it = index_of.find(input_refs[i].layer);
-      if (it == index_of.end()) fail(ErrorCode::invalid_file, file_.display_name, ": input layer '", input_refs[i].layer, "' does not exist");
+      const TensorRef& ref = input_refs[i].second;
+      auto it = index_of.find(ref.layer);
+      if (it == index_of.end()) fail(ErrorCode::invalid_file, file_.display_name, ": input layer '", ref.layer, "' does not exist");
       const LayerEntry& e = layers[it->second];
       ValueId v = given_inputs ? (*given_inputs)[i] : make_input(e, *e.config);
       produced[{it->second, 0}] = {v};
       out.inputs.push_back(v);
-      out.input_names.push_back(e.name);
+      out.input_names.push_back(input_refs[i].first.empty() ? e.name : input_refs[i].first);
     }
 
     // Kahn's algorithm over layer calls: a call runs once all the values it reads exist.
@@ -516,9 +529,9 @@ class Builder {
         if (pc.missing > 0)
           fail(ErrorCode::invalid_file, layer_context(layers[pc.layer]), ": its inputs are never computed (a missing layer call or a cycle)");
     }
-    for (const TensorRef& r : output_refs) {
+    for (const auto& [name, r] : output_refs) {
       out.outputs.push_back(value_of(r, file_.display_name + ": model output"));
-      out.output_names.push_back(r.layer);
+      out.output_names.push_back(name.empty() ? r.layer : name);
     }
     // The summary lists InputLayers first, then layers in config order, as Keras does.
     std::map<std::string, size_t> row_of;

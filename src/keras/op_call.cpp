@@ -1,5 +1,7 @@
 #include "keras/op_call.h"
 
+#include <algorithm>
+
 #include "core/check.h"
 
 namespace krt::keras {
@@ -104,11 +106,19 @@ OpArg OpCall::convert_keras3(const io::Json& v, size_t& next, const std::vector<
     if (next >= pool.size()) error("the call's tensors do not match its inputs");
     a.kind = OpArg::Kind::tensor;
     a.tensor = pool[next++];
-  } else if (v.is_array()) {
-    // Lists stay literals unless they hold a tensor.
+  } else if (v.is_array() || (v.is_object() && !v.find("class_name"))) {
+    // Lists (and dicts, flattened in sorted key order as the model builder reads their
+    // tensors) stay literals unless they hold a tensor.
     const size_t before = next;
     std::vector<OpArg> items;
-    for (const io::Json& item : v.items()) items.push_back(convert_keras3(item, next, pool, depth + 1));
+    if (v.is_array()) {
+      for (const io::Json& item : v.items()) items.push_back(convert_keras3(item, next, pool, depth + 1));
+    } else {
+      std::vector<const std::pair<std::string, io::Json>*> members;
+      for (const auto& m : v.members()) members.push_back(&m);
+      std::sort(members.begin(), members.end(), [](const auto* a, const auto* b) { return a->first < b->first; });
+      for (const auto* m : members) items.push_back(convert_keras3(m->second, next, pool, depth + 1));
+    }
     if (next != before) {
       a.kind = OpArg::Kind::list;
       a.items = std::move(items);

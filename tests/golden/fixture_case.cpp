@@ -91,7 +91,7 @@ std::vector<FixtureRun> discover_fixture_runs() {
   for (const std::string& root : roots) {
     // ops/ and apps/: recorded tensor operations (Keras 3 op nodes); apps/ is too large to copy
     // into the project and runs from ../shared only.
-    for (const char* group : {"seed", "layers", "models", "real", "ops", "apps", "layers2"}) {
+    for (const char* group : {"seed", "layers", "models", "real", "ops", "apps", "layers2", "models2"}) {
       fs::path g = fs::path(root) / group;
       if (!fs::is_directory(g)) continue;
       std::vector<fs::path> cases;

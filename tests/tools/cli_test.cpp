@@ -41,6 +41,19 @@ TEST(Cli, RunWritesOutputsThatMatchKeras) {
   fs::remove_all(out);
 }
 
+TEST(Cli, RunTakesInputsByName) {
+  // keras.Model({"features": ..., "extra": ...}, {...}): inputs sorted by key, addressable by it.
+  std::string dir = data_dir() + "/fixtures/models2/dict_inputs_outputs/";
+  ProcessResult r = run_process(cli_path(), {"run", dir + "model.keras", "-i", "features=" + dir + "input_1.npy", "-i",
+                                             "extra=" + dir + "input_0.npy", "--expect", dir + "output_0.npy", "--expect",
+                                             dir + "output_1.npy"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("output 0 'logits'"), std::string::npos) << r.out;
+  r = run_process(cli_path(), {"run", dir + "model.keras", "-i", "features=" + dir + "input_1.npy"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("input 'extra' is missing"), std::string::npos) << r.err;
+}
+
 TEST(Cli, RunWritesEveryOutputInModelOrder) {
   std::string dir = data_dir() + "/fixtures/models/multi_input_multi_output/";
   fs::path out = fs::temp_directory_path() / ("krt_cli_mimo_" + std::to_string(::getpid()));
