@@ -32,6 +32,10 @@ struct TensorRef {
   std::string layer;
   int64_t node = 0;
   int64_t tensor = 0;
+  // Keras 3 call arguments number a layer's calls among those of this model from 0, also for
+  // a nested Functional, whose input_layers/output_layers references count from 1 (its
+  // construction node comes first): keras/src/models/functional.py, serialize_node.
+  bool own_call_index = false;
 };
 
 struct Call {
@@ -58,6 +62,7 @@ void collect_tensors(const Json& arg, std::vector<TensorRef>& out, const std::st
     if (cls && cls->kind() == Json::Kind::string && cls->as_string() == "__keras_tensor__") {
       const Json& config = member(arg, "config", context);
       out.push_back(parse_ref(member(config, "keras_history", context), context));
+      out.back().own_call_index = true;
     } else if (!cls) {
       // A dict of tensors (a model with named inputs called as a layer): keras.tree flattens
       // it in sorted key order.
@@ -404,14 +409,23 @@ class Builder {
     }
     out.inputs.push_back(x);
     out.input_names.push_back(graph_.values[x].name);
+    std::vector<ValueId> y;
     for (size_t i = first; i < layers.size(); ++i) {
-      std::vector<ValueId> y = call_layer(layers[i], {x}, nullptr);
-      if (y.size() != 1) fail(ErrorCode::invalid_file, layer_context(layers[i]), ": a layer in a Sequential model must have one output");
+      y = call_layer(layers[i], {x}, nullptr);
+      // Only the last layer may return several tensors (an RNN with return_state, a nested
+      // model with several outputs): they become the model's outputs, as in Keras.
+      if (y.size() != 1 && i + 1 < layers.size())
+        fail(ErrorCode::invalid_file, layer_context(layers[i]), ": returns ", y.size(),
+             " tensors, but only the last layer of a Sequential model may return more than one");
+      if (y.empty()) fail(ErrorCode::invalid_file, layer_context(layers[i]), ": returns no tensor");
       record(out, info_for(layers[i], y), y);
       x = y[0];
     }
-    out.outputs.push_back(x);
-    out.output_names.push_back(layers.back().name);
+    if (y.empty()) y = {x};  // a model of an InputLayer only
+    for (size_t k = 0; k < y.size(); ++k) {
+      out.outputs.push_back(y[k]);
+      out.output_names.push_back(k == 0 ? layers.back().name : layers.back().name + "_" + std::to_string(k));
+    }
     return out;
   }
 
@@ -449,10 +463,13 @@ class Builder {
 
     // Values produced so far: (layer index, call index) -> outputs.
     std::map<std::pair<size_t, int64_t>, std::vector<ValueId>> produced;
-    auto lookup = [&](const TensorRef& r, const std::string& context) -> const std::vector<ValueId>* {
+    auto key_of = [&](const TensorRef& r, const std::string& context) -> std::pair<size_t, int64_t> {
       auto it = index_of.find(r.layer);
       if (it == index_of.end()) fail(ErrorCode::invalid_file, context, ": refers to unknown layer '", r.layer, "'");
-      auto p = produced.find({it->second, r.node});
+      return {it->second, r.node + (r.own_call_index ? first_node_index(layers[it->second]) : 0)};
+    };
+    auto lookup = [&](const TensorRef& r, const std::string& context) -> const std::vector<ValueId>* {
+      auto p = produced.find(key_of(r, context));
       return p == produced.end() ? nullptr : &p->second;
     };
     auto value_of = [&](const TensorRef& r, const std::string& context) {
@@ -495,7 +512,7 @@ class Builder {
       for (const TensorRef* r : reads) {
         if (lookup(*r, layer_context(layers[calls[c].layer]))) continue;
         ++calls[c].missing;
-        waiting[{index_of[r->layer], r->node}].push_back(c);
+        waiting[key_of(*r, layer_context(layers[calls[c].layer]))].push_back(c);
       }
       if (calls[c].missing == 0) ready.push_back(c);
     }
