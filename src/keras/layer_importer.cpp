@@ -123,6 +123,7 @@ const LayerRegistry& layer_registry() {
     register_recurrent_layers(r);
     register_sequence_layers(r);
     register_tf_op_layers(r);
+    register_categorical_layers(r);
     return r;
   }();
   return registry;

@@ -127,6 +127,7 @@ void register_attention_layers(LayerRegistry& r);  // Attention, AdditiveAttenti
 void register_preprocessing_layers(LayerRegistry& r);  // Rescaling, Normalization, Resizing, CenterCrop, Random*
 void register_recurrent_layers(LayerRegistry& r);  // SimpleRNN, LSTM, GRU, Bidirectional
 void register_sequence_layers(LayerRegistry& r);   // Embedding, Masking, RepeatVector, TimeDistributed
-void register_tf_op_layers(LayerRegistry& r);      // TFOpLambda, SlicingOpLambda (op_registry.cpp)
+void register_tf_op_layers(LayerRegistry& r);
+void register_categorical_layers(LayerRegistry& r);  // CategoryEncoding, Discretization      // TFOpLambda, SlicingOpLambda (op_registry.cpp)
 
 }  // namespace krt::keras
