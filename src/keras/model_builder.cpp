@@ -190,7 +190,9 @@ class Builder {
       if (!name || name->kind() != Json::Kind::string) fail(ErrorCode::invalid_file, file_.display_name, ": a ", e.class_name, " layer has no name");
       e.name = name->as_string();
       // .keras keys: snake_case class name plus a per-class counter, in layer order.
-      std::string base = keras_snake_case(e.class_name);
+      // Keras exports some classes under another name than the Python class whose name makes
+      // the key (keras.layers.GroupQueryAttention is the class GroupedQueryAttention).
+      std::string base = keras_snake_case(e.class_name == "GroupQueryAttention" ? "GroupedQueryAttention" : e.class_name);
       int count = class_counts[base]++;
       e.key = count == 0 ? base : base + "_" + std::to_string(count);
       e.weights = scope_.nested_layer(e.key, e.name);
