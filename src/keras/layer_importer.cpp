@@ -124,6 +124,7 @@ const LayerRegistry& layer_registry() {
     register_sequence_layers(r);
     register_tf_op_layers(r);
     register_categorical_layers(r);
+    register_conv_recurrent_layers(r);
     return r;
   }();
   return registry;
