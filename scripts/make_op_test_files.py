@@ -209,6 +209,47 @@ outs = [
 ]
 m.save(outs)
 
+# k3_array: tile, repeat, flip, slice, pad, *_like, argmax/argmin, one_hot, triu/tril, swapaxes,
+# moveaxis, normalize, dot, average, dot_product_attention.
+m = K3('k3_array')
+x = m.input((3, 4), rng.standard_normal((2, 3, 4)))
+ids = m.input((3,), np.array([[0, 2, 1], [1, 1, 0]]))
+q = m.input((5, 2, 3), rng.standard_normal((2, 5, 2, 3)))
+xv = x.value
+def l2n(a, axis, eps=1e-7):
+    return a / np.maximum(np.sqrt((a * a).sum(axis=axis, keepdims=True)), eps)
+def dpa(qv, causal):
+    s = np.einsum('btnh,bsnh->bnts', qv, qv) / np.sqrt(qv.shape[-1])
+    if causal:
+        s = np.where(np.tril(np.ones((s.shape[2], s.shape[3]), bool)), s, -np.inf)
+    e = np.exp(s - s.max(-1, keepdims=True))
+    return np.einsum('bnts,bsnh->btnh', e / e.sum(-1, keepdims=True), qv)
+w43 = rng.standard_normal((4, 3)).astype('f4')
+outs = [
+    m.op('numpy', 'Tile', np.tile(xv, (1, 2, 1)), [x], config={'repeats': [2, 1]}),
+    m.op('numpy', 'Repeat', np.repeat(xv, 2, axis=1), [x], config={'repeats': 2, 'axis': 1}),
+    m.op('numpy', 'Repeat', np.repeat(xv, 3, axis=-1), [x], config={'repeats': 3, 'axis': -1}),
+    m.op('numpy', 'Flip', xv[:, ::-1, ::-1], [x], config={'axis': [1, 2]}),
+    m.op('core', 'Slice', xv[:, 1:3, 0:3], [x, [0, 1, 0]], config={'shape': [2, 2, 3]}),
+    m.op('numpy', 'Pad', np.pad(xv, [(0, 0), (1, 2), (0, 1)], constant_values=0.5), [x], {'constant_values': 0.5},
+         config={'pad_width': [[0, 0], [1, 2], [0, 1]], 'mode': 'constant'}),
+    m.op('numpy', 'ZerosLike', np.zeros_like(xv), [x], config={'dtype': None}),
+    m.op('numpy', 'FullLike', np.full_like(xv, 7.0), [x, 7.0], config={'dtype': None}),
+    m.op('numpy', 'Argmax', xv.argmax(-1), [x], config={'axis': -1, 'keepdims': False}),
+    m.op('numpy', 'Argmin', xv.argmin(1)[:, None], [x], config={'axis': 1, 'keepdims': True}),
+    m.op('nn', 'OneHot', np.eye(3)[ids.value.astype(int)], [ids], config={'num_classes': 3, 'axis': -1, 'dtype': None, 'sparse': False}),
+    m.op('numpy', 'Triu', np.triu(xv, 1), [x], config={'k': 1}),
+    m.op('numpy', 'Tril', np.tril(xv, -1), [x], config={'k': -1}),
+    m.op('numpy', 'Swapaxes', np.swapaxes(q.value, 1, 3), [q], config={'axis1': 1, 'axis2': -1}),
+    m.op('numpy', 'Moveaxis', np.moveaxis(q.value, 1, 3), [q], config={'source': 1, 'destination': 3}),
+    m.op('nn', 'Normalize', l2n(xv, -1), [x], config={'axis': -1, 'order': 2, 'epsilon': None}),
+    m.op('numpy', 'Dot', xv @ w43, [x, w43]),
+    m.op('numpy', 'Average', xv.mean(axis=1), [x], config={'axis': 1}),
+    m.op('nn', 'DotProductAttention', dpa(q.value, False), [q, q, q], config={'is_causal': False}),
+    m.op('nn', 'DotProductAttention', dpa(q.value, True), [q, q, q], config={'is_causal': True}),
+]
+m.save(outs)
+
 
 # ---------------------------------------------------------------- tf.keras .h5 files
 class TF:

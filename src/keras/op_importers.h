@@ -35,6 +35,7 @@ const LayerRegistry& tf_function_registry();
 
 void register_math_ops(OpTables& t);   // ops_math.cpp: arithmetic, unary math, activations, reductions, where, cast
 void register_shape_ops(OpTables& t);  // ops_shape.cpp: reshape, transpose, concat, slicing, gather, matmul, einsum, resize
+void register_array_ops(OpTables& t);  // ops_array.cpp: tile, repeat, flip, pad, one_hot, argmax, attention, ...
 
 // Helpers shared by the op importer files.
 // The axis `a` of a rank-`rank` tensor, negative counting from the end; errors when out of range.

@@ -37,6 +37,7 @@ struct Registries {
     OpTables t(keras3, tf);
     register_math_ops(t);
     register_shape_ops(t);
+    register_array_ops(t);
   }
 };
 

@@ -82,6 +82,8 @@ Shape infer_compare(const Node&, const Shape& in) { return in; }
 Shape infer_reduce(const Node& node, const Shape& in) {
   const auto& p = node.get<ReduceParams>();
   if (p.axes.empty()) fail(ErrorCode::invalid_file, node.label(), ": no axis to reduce");
+  if ((p.kind == ReduceKind::argmax || p.kind == ReduceKind::argmin) && p.axes.size() != 1)
+    fail(ErrorCode::invalid_file, node.label(), ": argmax and argmin reduce one axis, given ", p.axes.size());
   for (size_t i = 0; i < p.axes.size(); ++i) {
     if (p.axes[i] < 0 || p.axes[i] >= static_cast<int64_t>(in.size()))
       fail(ErrorCode::invalid_file, node.label(), ": axis ", p.axes[i], " is out of range for an input of rank ", in.size());
