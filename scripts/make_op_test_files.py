@@ -83,6 +83,8 @@ class K3:
         with h5py.File(weights, 'w') as f:
             f.create_group('layers')
             f.create_group('vars')
+            for path, a in getattr(self, 'arrays', {}).items():
+                f[path] = a
         with zipfile.ZipFile(os.path.join(out, self.name + '.keras'), 'w') as z:
             z.writestr(zipfile.ZipInfo('metadata.json', (1980, 1, 1, 0, 0, 0)),
                        json.dumps({'keras_version': '3.15.1', 'date_saved': '2025-01-01@00:00:00'}))
@@ -249,6 +251,19 @@ outs = [
     m.op('nn', 'DotProductAttention', dpa(q.value, True), [q, q, q], config={'is_causal': True}),
 ]
 m.save(outs)
+
+# k3_convnext_layers: ConvNeXt's own LayerScale and StochasticDepth (module
+# keras.src.applications.convnext) around a residual written with `+`.
+m = K3('k3_convnext_layers')
+x = m.input((4, 4, 3), rng.standard_normal((2, 4, 4, 3)))
+gamma = rng.standard_normal(3).astype('f4')
+m.arrays = {'layers/layer_scale/vars/0': gamma}
+for cls, name, cfg in [('LayerScale', 'ls', {'init_values': 1e-6, 'projection_dim': 3}), ('StochasticDepth', 'sd', {'drop_path_rate': 0.1})]:
+    m.layers.append({'module': 'keras.src.applications.convnext', 'class_name': cls, 'config': {'name': name, 'trainable': True, **cfg},
+                     'registered_name': cls, 'name': name,
+                     'inbound_nodes': [{'args': [K3.ser(x if cls == 'LayerScale' else T('ls', x.value))], 'kwargs': {}}]})
+sd = T('sd', x.value * gamma)
+m.save([m.op('numpy', 'Add', x.value + sd.value, [x, sd])])
 
 
 # ---------------------------------------------------------------- tf.keras .h5 files

@@ -225,6 +225,17 @@ class Builder {
     return !module && !layer_registry().find(e.class_name) && keras3_op_registry().find(e.class_name);
   }
 
+  // Layers that Keras applications define in their own modules (ConvNeXt's LayerScale and
+  // StochasticDepth) are registered as "<application>.<Class>", so that a user's class of the
+  // same name stays a custom layer.
+  static std::string registry_name(const LayerEntry& e) {
+    const Json* module = e.json->find("module");
+    const std::string prefix = "keras.src.applications.";
+    if (module && module->kind() == Json::Kind::string && module->as_string().rfind(prefix, 0) == 0)
+      return module->as_string().substr(prefix.size()) + "." + e.class_name;
+    return e.class_name;
+  }
+
   const CustomLayerFactory* find_custom_layer(const std::string& class_name, const std::string& registered) const {
     if (!file_.custom_layers) return nullptr;
     for (const std::string& key : {registered, class_name}) {
@@ -284,7 +295,7 @@ class Builder {
            "rebuild the model without it");
     if (e.class_name == "InputLayer") return inputs;
     const bool op_node = is_op_node(e);
-    const LayerImporter* importer = op_node ? keras3_op_registry().find(e.class_name) : layer_registry().find(e.class_name);
+    const LayerImporter* importer = op_node ? keras3_op_registry().find(e.class_name) : layer_registry().find(registry_name(e));
     if (!importer && op_node)
       fail(ErrorCode::unsupported, file_.display_name, ": operation '", e.name, "' (", e.class_name, " from ",
            e.json->find("module")->as_string(), ") is not supported; docs/layers.md lists the supported operations");
