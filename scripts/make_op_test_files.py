@@ -60,6 +60,8 @@ class K3:
             return {'class_name': '__ellipsis__', 'config': {}}
         if isinstance(a, (list, tuple)):
             return [K3.ser(x) for x in a]
+        if isinstance(a, dict) and 'class_name' not in a:
+            return {k: K3.ser(v) for k, v in a.items()}
         return a
 
     def op(self, module, cls, value, args, kwargs=None, config=None, outputs=1):
@@ -264,6 +266,30 @@ for cls, name, cfg in [('LayerScale', 'ls', {'init_values': 1e-6, 'projection_di
                      'inbound_nodes': [{'args': [K3.ser(x if cls == 'LayerScale' else T('ls', x.value))], 'kwargs': {}}]})
 sd = T('sd', x.value * gamma)
 m.save([m.op('numpy', 'Add', x.value + sd.value, [x, sd])])
+
+# k3_stats: take from a constant table, moments, batch_normalization, ravel.
+m = K3('k3_stats')
+x = m.input((3, 4), rng.standard_normal((2, 3, 4)))
+ids = m.input((3,), np.array([[0, 4, 1], [2, 2, 3]]))
+table = rng.standard_normal((5, 2)).astype('f4')
+xv = x.value
+mean, var = xv.mean(axis=(0, 1)), xv.var(axis=(0, 1))
+mo = m.op('nn', 'Moments', [mean, var], [x], config={'axes': [0, 1], 'keepdims': False, 'synchronized': False}, outputs=2)
+gam, bet = rng.standard_normal(4).astype('f4'), rng.standard_normal(4).astype('f4')
+m1 = xv.mean(axis=2, keepdims=True)
+v1 = xv.var(axis=2, keepdims=True)
+mo1 = m.op('nn', 'Moments', [m1, v1], [x], config={'axes': [-1], 'keepdims': True, 'synchronized': False}, outputs=2)
+outs = [
+    m.op('numpy', 'Take', table[ids.value.astype(int)], [table, ids], config={'axis': 0}),
+    mo[0], mo[1],
+    m.op('nn', 'BatchNorm', (xv - mean) / np.sqrt(var + 1e-3) * gam + bet, [x, mo[0], mo[1]], {'offset': bet, 'scale': gam},
+         config={'axis': -1, 'epsilon': 1e-3}),
+    m.op('nn', 'BatchNorm', (xv - m1) / np.sqrt(v1 + 1e-5), [x, mo1[0], mo1[1]], config={'axis': -1, 'epsilon': 1e-5}),
+    m.op('numpy', 'Ravel', xv.ravel(), [x]),
+    m.op('numpy', 'Sum', xv.sum(), [x], config={'axis': None, 'keepdims': False}),
+    m.op('numpy', 'Argmax', xv.argmax(0), [x], config={'axis': 0, 'keepdims': False}),
+]
+m.save(outs)
 
 
 # ---------------------------------------------------------------- tf.keras .h5 files

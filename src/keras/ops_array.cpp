@@ -152,7 +152,6 @@ OpImportFn arg_reduce(ReduceKind kind, std::optional<int64_t> default_axis) {
     if (!axis) c.error("argmax/argmin over the flattened tensor (axis None) is not supported", ErrorCode::unsupported);
     const int64_t a = normalize_axis(c, *axis, rank_of(c, x));
     const bool keepdims = c.get_bool("keepdims", false);
-    if (a == 0 && !keepdims) c.error("argmax/argmin over the batch axis is not supported", ErrorCode::unsupported);
     return {c.ctx().emit(OpKind::reduce, ReduceParams{kind, {a}, keepdims}, {x})};
   };
 }

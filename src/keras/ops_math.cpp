@@ -73,8 +73,6 @@ OpImportFn axis_activation_op(AxisActivationKind kind) {
 
 ValueId emit_reduce(OpCall& c, ReduceKind kind, ValueId x, std::vector<int64_t> axes, bool keepdims) {
   if (axes.empty()) return c.ctx().emit(OpKind::identity, IdentityParams{}, {x});
-  if (axes.front() == 0 && !keepdims)
-    c.error("reducing the batch axis away is not supported", ErrorCode::unsupported);
   return c.ctx().emit(OpKind::reduce, ReduceParams{kind, std::move(axes), keepdims}, {x});
 }
 
@@ -177,6 +175,55 @@ Outputs import_identity(OpCall& c) { return {c.ctx().emit(OpKind::identity, Iden
 Outputs import_round(OpCall& c) {
   if (c.get_int("decimals", 0) != 0) c.error("round with decimals is not supported", ErrorCode::unsupported);
   return {c.ctx().emit(OpKind::unary, UnaryParams{UnaryKind::round, 0.f, 0.f}, {c.tensor("x")})};
+}
+
+// keras.ops.nn.moments(x, axes, keepdims): the mean and the (biased) variance.
+Outputs import_moments(OpCall& c) {
+  const ValueId x = c.tensor("x");
+  const int64_t rank = static_cast<int64_t>(c.ctx().graph().values[x].shape.size());
+  const std::vector<int64_t> axes = axes_of(c, "axes", rank, std::nullopt);
+  const bool keepdims = c.get_bool("keepdims", false);
+  const ValueId mean = emit_reduce(c, ReduceKind::mean, x, axes, true);
+  const ValueId d2 = c.ctx().emit(OpKind::binary, BinaryParams{BinaryKind::squared_difference, 0}, {x, mean}, {}, "sq");
+  const ValueId var = emit_reduce(c, ReduceKind::mean, d2, axes, keepdims);
+  return {keepdims ? mean : emit_reduce(c, ReduceKind::mean, x, axes, false), var};
+}
+
+// keras.ops.nn.batch_normalization(x, mean, variance, axis, offset, scale, epsilon):
+// (x - mean) / sqrt(variance + epsilon) * scale + offset, the statistics shaped along `axis`.
+// tf.nn.batch_normalization broadcasts the statistics as given (numpy-style), which is the
+// last-axis case here.
+Outputs import_batch_normalization(OpCall& c, bool tf) {
+  const ValueId x = c.tensor("x");
+  const int64_t rank = static_cast<int64_t>(c.ctx().graph().values[x].shape.size());
+  const int64_t axis = tf ? rank - 1 : normalize_axis(c, c.get_int("axis"), rank);
+  // Statistics of shape (C,) broadcast along `axis`: reshape constants and tensors alike.
+  auto along_axis = [&](const char* name) -> OpCall::Operand {
+    OpCall::Operand o = c.operand(name);
+    if (axis == rank - 1) return o;
+    if (!o.value) {
+      Shape s(rank - axis, 1);
+      s[0] = o.constant.size();
+      o.constant = o.constant.reshaped(s);
+      return o;
+    }
+    Shape s = c.ctx().graph().values[*o.value].shape;
+    if (s.size() != 1) return o;
+    Shape out{s[0]};
+    out.insert(out.end(), rank - axis - 1, 1);
+    return {reshape_to(c, *o.value, out, false, str_cat(name, "_axis")), Tensor()};
+  };
+  const ValueId centered = emit_binary(c, BinaryKind::subtract, {x, Tensor()}, along_axis("mean"), "centered");
+  OpCall::Operand var = along_axis("variance");
+  const float eps = static_cast<float>(c.get_float("epsilon", 1e-3));
+  Tensor eps_t(DType::f32, {});
+  eps_t.data_as<float>()[0] = eps;
+  const ValueId denom = c.ctx().emit(OpKind::unary, UnaryParams{UnaryKind::sqrt, 0.f, 0.f},
+                                     {emit_binary(c, BinaryKind::add, var, {std::nullopt, eps_t}, "var_eps")}, {}, "std");
+  ValueId y = emit_binary(c, BinaryKind::divide, {centered, Tensor()}, {denom, Tensor()}, "normalized");
+  if (c.has("scale")) y = emit_binary(c, BinaryKind::multiply, {y, Tensor()}, along_axis("scale"), "scaled");
+  if (c.has("offset")) y = emit_binary(c, BinaryKind::add, {y, Tensor()}, along_axis("offset"));
+  return {y};
 }
 
 }  // namespace
@@ -326,6 +373,14 @@ void register_math_ops(OpTables& t) {
   t.keras("Cast", {"x", "dtype"}, import_cast, "float: unchanged; int: truncates; bool: != 0");
   t.tf({"cast", "dtypes.cast"}, {"x", "dtype"}, import_cast);
   t.keras("StopGradient", {"x"}, import_identity, "identity at inference");
+  t.keras("ConvertToTensor", {"x"}, import_identity);
+  t.keras("Copy", {"x"}, import_identity);
+  t.keras("Moments", {"x", "axes", "keepdims"}, import_moments, "two outputs: mean and variance");
+  t.tf({"nn.moments"}, {"x", "axes", "shift", "keepdims"}, import_moments);
+  t.keras("BatchNorm", {"x", "mean", "variance", "axis", "offset", "scale", "epsilon"},
+          [](OpCall& c) { return import_batch_normalization(c, false); }, "statistics as tensors or constants");
+  t.tf({"nn.batch_normalization"}, {"x", "mean", "variance", "offset", "scale", "epsilon=variance_epsilon"},
+       [](OpCall& c) { return import_batch_normalization(c, true); });
   t.tf({"stop_gradient", "identity"}, {"x=input"}, import_identity);
 }
 

@@ -75,6 +75,11 @@ Outputs import_matrix_transpose(OpCall& c) {
   return {c.ctx().emit(OpKind::transpose, TransposeParams{perm}, {x})};
 }
 
+Outputs import_ravel(OpCall& c) {
+  const ValueId x = c.tensor("x");
+  return {reshape_to(c, x, Shape{shape_elements_or_dynamic(shape_of(c, x))}, false)};
+}
+
 Outputs import_expand_dims(OpCall& c) {
   const ValueId x = c.tensor("x");
   const Shape in = shape_of(c, x);
@@ -331,6 +336,20 @@ Outputs import_getitem(OpCall& c) {
 
 // numpy.take(x, indices, axis=None): indices a tensor or a constant; None flattens x first.
 Outputs import_take(OpCall& c) {
+  // A constant table indexed by a tensor (ops.take(matrix, ids)): an embedding lookup.
+  if (const OpArg* table = c.find("x"); table && table->kind == OpArg::Kind::literal) {
+    OpCall::Operand t = c.operand("x");
+    OpCall::Operand idx = c.operand("indices");
+    const int64_t axis = c.has("axis") ? c.get_int("axis") : 0;
+    if (!idx.value || t.constant.rank() < 1 || t.constant.rank() > 2 || (axis != 0 && axis != -t.constant.rank()))
+      c.error("take from a constant is supported along its first axis, with tensor indices, for tables of rank 1 or 2",
+              ErrorCode::unsupported);
+    if (t.constant.rank() == 2) return {c.ctx().emit(OpKind::embedding, EmbeddingParams{}, {*idx.value}, {t.constant})};
+    Shape out = shape_of(c, *idx.value);
+    const ValueId e = c.ctx().emit(OpKind::embedding, EmbeddingParams{}, {*idx.value}, {t.constant.reshaped({t.constant.dim(0), 1})},
+                                   "lookup");
+    return {reshape_to(c, e, out, true)};
+  }
   ValueId x = c.tensor("x");
   std::optional<int64_t> axis;
   if (c.has("axis")) axis = c.get_int("axis");
@@ -473,6 +492,7 @@ void register_shape_ops(OpTables& t) {
   t.keras("Transpose", {"x", "axes"}, import_transpose, "axes None reverses");
   t.tf({"compat.v1.transpose", "transpose", "linalg.transpose"}, {"x=a", "axes=perm", "conjugate"}, import_transpose);
   t.tf({"linalg.matrix_transpose"}, {"x=a"}, import_matrix_transpose);
+  t.keras("Ravel", {"x"}, import_ravel, "the whole tensor, batch included");
   t.keras("ExpandDims", {"x", "axis"}, import_expand_dims, "axis int or tuple");
   t.tf({"expand_dims", "compat.v1.expand_dims"}, {"x=input", "axis"}, import_expand_dims);
   t.keras("Squeeze", {"x", "axis"}, import_squeeze, "axis None, int or tuple");

@@ -89,7 +89,8 @@ Shape infer_reduce(const Node& node, const Shape& in) {
       fail(ErrorCode::invalid_file, node.label(), ": axis ", p.axes[i], " is out of range for an input of rank ", in.size());
     if (i > 0 && p.axes[i] <= p.axes[i - 1]) fail(ErrorCode::invalid_file, node.label(), ": reduction axes must be sorted and distinct");
   }
-  if (p.axes.front() == 0 && !p.keepdims) fail(ErrorCode::invalid_file, node.label(), ": cannot reduce away the batch axis");
+  // Reducing axis 0 away is allowed: recorded operations (ops.mean(x), moments over the batch)
+  // give tensors without a batch axis, which the runtime handles like any other shape.
   Shape out;
   size_t k = 0;
   for (size_t a = 0; a < in.size(); ++a) {
