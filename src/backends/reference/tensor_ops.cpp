@@ -128,6 +128,15 @@ void run_binary(const Node& node, std::span<const Tensor> inputs, Tensor& y) {
   const float* a = ops[0]->data_as<float>();
   const float* b = ops[1]->data_as<float>();
   float* yp = y.data_as<float>();
+  // The common cases (same shapes, or a scalar such as the 3.0 of x + 3.0) need no index
+  // arithmetic; the general loop below gives the same values.
+  const int64_t n = y.size();
+  const bool a_full = ops[0]->size() == n, b_full = ops[1]->size() == n;
+  if ((a_full || ops[0]->size() == 1) && (b_full || ops[1]->size() == 1) &&
+      (!a_full || ops[0]->shape() == y.shape()) && (!b_full || ops[1]->shape() == y.shape())) {
+    for (int64_t i = 0; i < n; ++i) yp[i] = binary(p.kind, a[a_full ? i : 0], b[b_full ? i : 0]);
+    return;
+  }
   for_each_broadcast(ops, y.shape(), [&](int64_t i, const std::vector<int64_t>& o) { yp[i] = binary(p.kind, a[o[0]], b[o[1]]); });
 }
 
