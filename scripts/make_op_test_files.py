@@ -368,7 +368,11 @@ class TF:
             g.attrs['keras_version'] = b'2.13.1'
             for n in names:
                 lg = g.create_group(n)
-                if n in weights:
+                if n == 'mha' and hasattr(self, 'mha'):
+                    lg.attrs['weight_names'] = np.array([k.encode() for k, _ in self.mha])
+                    for k, a in self.mha:
+                        lg[k] = a
+                elif n in weights:
                     lg.attrs['weight_names'] = np.array([f'{n}/kernel:0'.encode(), f'{n}/bias:0'.encode()])
                     lg[f'{n}/kernel:0'] = weights[n][0]
                     lg[f'{n}/bias:0'] = weights[n][1]
@@ -419,6 +423,31 @@ ct = m.op('cast', np.trunc(xv * 3), m.op('math.multiply', xv * 3, x, {'y': 3.0})
 st = m.op('stack', np.stack([xv, xv], 1), [x, x], {'axis': 1})
 sp = m.op('split', np.split(xv, [1, 4], -1), x, {'num_or_size_splits': [1, -1], 'axis': -1}, outputs=2)
 m.save([rs, tp, ed, cc, mean, sm, so, sl, sl2, wh, ct, st, sp[1]])
+
+# tf_kwarg_tensors: tf.keras 2 passes tensors by keyword in a layer's node kwargs
+# (MultiHeadAttention(query, value=...)): [[query_layer, 0, 0, {"value": [layer, 0, 0]}]].
+m = TF('tf_kwarg_tensors')
+x = m.input((4, 6), rng.standard_normal((2, 4, 6)))
+y = m.input((5, 6), rng.standard_normal((2, 5, 6)))
+heads, kd = 2, 3
+mha_w = {n: (rng.standard_normal((6, heads, kd)).astype('f4') / 2, rng.standard_normal((heads, kd)).astype('f4') / 5)
+         for n in ('query', 'key', 'value')}
+wo, bo = rng.standard_normal((heads, kd, 6)).astype('f4') / 2, rng.standard_normal(6).astype('f4') / 5
+qp = np.einsum('abc,cde->abde', x.value, mha_w['query'][0]) + mha_w['query'][1]
+kp = np.einsum('abc,cde->abde', y.value, mha_w['key'][0]) + mha_w['key'][1]
+vp = np.einsum('abc,cde->abde', y.value, mha_w['value'][0]) + mha_w['value'][1]
+sc = np.einsum('aecd,abcd->acbe', kp, qp) / np.sqrt(kd)
+pr = np.exp(sc - sc.max(-1, keepdims=True))
+pr /= pr.sum(-1, keepdims=True)
+att = np.einsum('abcd,cde->abe', np.einsum('acbe,aecd->abcd', pr, vp), wo) + bo
+m.layers.append({'class_name': 'MultiHeadAttention', 'config': {'name': 'mha', 'trainable': True, 'dtype': 'float32', 'num_heads': heads,
+                                                                'key_dim': kd, 'value_dim': kd, 'dropout': 0.0, 'use_bias': True,
+                                                                'output_shape': None, 'attention_axes': None},
+                 'name': 'mha', 'inbound_nodes': [[['input_1', 0, 0, {'value': ['input_2', 0, 0]}]]]})
+m.weights = {}
+m.mha = [(f'mha/{n}/kernel:0', w) for n, (w, _) in mha_w.items()] + [(f'mha/{n}/bias:0', b) for n, (_, b) in mha_w.items()] + \
+        [('mha/attention_output/kernel:0', wo), ('mha/attention_output/bias:0', bo)]
+m.save([T('mha', att)])
 
 # refused_*: operations kerasrt does not import must be refused at load, naming them.
 m = K3('refused_k3_op')

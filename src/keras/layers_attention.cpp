@@ -203,10 +203,8 @@ std::vector<ValueId> import_multi_head_attention(LayerContext& ctx) {
 
   const std::optional<ValueId> query = mha_input(ctx, 0, "query");
   const std::optional<ValueId> value = mha_input(ctx, 1, "value");
-  // Keras 1/2 configs keep `value=` in a per-input kwargs dict the builder does not read yet.
-  if (!query || !value)
-    ctx.error("expects query and value inputs (a value passed by keyword in a Keras 1/2 config is not supported)",
-              ErrorCode::unsupported);
+  // Keras 2 configs pass `value=` in the node's kwargs; the builder reads its tensors too.
+  if (!query || !value) ctx.error("expects query and value inputs", ErrorCode::unsupported);
   const ValueId key = mha_input(ctx, 2, "key").value_or(*value);
   const Shape qs = ctx.graph().values[*query].shape;
   const Shape vs = ctx.graph().values[*value].shape;

@@ -123,6 +123,16 @@ std::vector<Call> parse_calls(const Json& layer, const std::string& context) {
       }
     } else if (node.kind() == Json::Kind::array) {  // Keras 1/2: [[layer, node, tensor, kwargs], ...]
       for (const Json& entry : node.items()) call.inputs.push_back(parse_ref(entry, context));
+      // Tensors passed by keyword (MultiHeadAttention's value=, a custom layer's memory=) are
+      // references [layer, node, tensor] in the entries' kwargs, as tf.keras's node.py writes them.
+      if (node.size() > 0 && node[0].kind() == Json::Kind::array && node[0].size() == 4 && node[0][3].kind() == Json::Kind::object)
+        for (const auto& [key, value] : node[0][3].members()) {
+          std::vector<const Json*> found;
+          collect_tf_refs(value, found, 0);
+          std::vector<TensorRef> refs;
+          for (const Json* r : found) refs.push_back(parse_ref(*r, context));
+          if (!refs.empty()) call.kwarg_tensors.emplace_back(key, std::move(refs));
+        }
     } else {
       fail(ErrorCode::invalid_file, context, ": malformed inbound node ", node.dump());
     }
