@@ -9,6 +9,7 @@
 // operation's signature (the parameter names in positional order) so positions resolve too.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -73,8 +74,7 @@ class OpCall {
   std::vector<std::pair<std::string, std::string>> signature_;  // (importer name, file name)
   std::vector<OpArg> positional_;
   std::vector<std::pair<std::string, OpArg>> keyword_;
-  std::vector<OpArg> config_args_;  // storage for arguments found in the config
-  mutable std::vector<std::unique_ptr<OpArg>> scratch_;
+  mutable std::vector<std::unique_ptr<OpArg>> scratch_;  // arguments found in the config, made on demand
 };
 
 // A literal as a tensor (f32), or nullopt when it is not numeric: numbers, booleans, nested
