@@ -422,7 +422,10 @@ wh = m.op('where', np.where(xv > 0, xv, yv[:, :3, :1]),
 ct = m.op('cast', np.trunc(xv * 3), m.op('math.multiply', xv * 3, x, {'y': 3.0}), {'dtype': 'int32'})
 st = m.op('stack', np.stack([xv, xv], 1), [x, x], {'axis': 1})
 sp = m.op('split', np.split(xv, [1, 4], -1), x, {'num_or_size_splits': [1, -1], 'axis': -1}, outputs=2)
-m.save([rs, tp, ed, cc, mean, sm, so, sl, sl2, wh, ct, st, sp[1]])
+bias = rng.standard_normal(4).astype('f4')
+ba = m.op('nn.bias_add', xv + bias, x, {'bias': bias, 'data_format': None})
+an = m.op('math.add_n', xv * 3, [x, x, x], {})
+m.save([rs, tp, ed, cc, mean, sm, so, sl, sl2, wh, ct, st, sp[1], ba, an])
 
 # tf_kwarg_tensors: tf.keras 2 passes tensors by keyword in a layer's node kwargs
 # (MultiHeadAttention(query, value=...)): [[query_layer, 0, 0, {"value": [layer, 0, 0]}]].

@@ -226,6 +226,20 @@ Outputs import_batch_normalization(OpCall& c, bool tf) {
   return {y};
 }
 
+// tf.math.add_n(inputs): the sum of a list of tensors of one shape.
+Outputs import_add_n(OpCall& c) {
+  const std::vector<ValueId> xs = c.tensors("xs");
+  if (xs.size() == 1) return {c.ctx().emit(OpKind::identity, IdentityParams{}, xs)};
+  return {c.ctx().emit(OpKind::elementwise, ElementwiseParams{ElementwiseKind::add}, xs)};
+}
+
+// tf.nn.bias_add(value, bias): bias (C,) added along the last axis (data_format NHWC).
+Outputs import_bias_add(OpCall& c) {
+  const std::string format = c.get_string("data_format", "N...C");
+  if (format.empty() || format.back() != 'C') c.error("bias_add with channels first is not supported", ErrorCode::unsupported);
+  return {emit_binary(c, BinaryKind::add, c.operand("x1"), c.operand("x2"))};
+}
+
 }  // namespace
 
 void register_math_ops(OpTables& t) {
@@ -260,6 +274,8 @@ void register_math_ops(OpTables& t) {
   t.keras("Arctan2", xy, binary_op(BinaryKind::atan2));
   t.tf({"math.atan2", "atan2"}, {"x1=y", "x2=x"}, binary_op(BinaryKind::atan2));
   t.tf({"math.squared_difference"}, tf_xy, binary_op(BinaryKind::squared_difference));
+  t.tf({"math.add_n", "add_n"}, {"xs=inputs"}, import_add_n);
+  t.tf({"nn.bias_add"}, {"x1=value", "x2=bias", "data_format"}, import_bias_add, "channels last");
 
   struct UnaryName { const char* keras; UnaryKind kind; std::vector<std::string> tf; };
   const UnaryName unaries[] = {
