@@ -452,6 +452,21 @@ m.mha = [(f'mha/{n}/kernel:0', w) for n, (w, _) in mha_w.items()] + [(f'mha/{n}/
         [('mha/attention_output/kernel:0', wo), ('mha/attention_output/bias:0', bo)]
 m.save([T('mha', att)])
 
+# tf_shape_reshape: tf.shape(x)[0] as the batch size of a reshape target (split-heads style),
+# tf.shape(x)[-1] as a number in arithmetic, and a target built by tf.stack... of shapes.
+m = TF('tf_shape_reshape')
+x = m.input((6, 4), rng.standard_normal((3, 6, 4)))
+xv = x.value
+sh = m.op('shape', np.array(xv.shape), x, {'out_type': 'int32'})
+b = m.op('__operators__.getitem', np.array(xv.shape[0]), sh, {'slice_spec': 0, 'var': None}, cls='SlicingOpLambda')
+d = m.op('__operators__.getitem', np.array(xv.shape[-1]), sh, {'slice_spec': -1, 'var': None}, cls='SlicingOpLambda')
+heads = m.op('reshape', xv.reshape(3, -1, 2, 2), x, {'shape': [b, -1, 2, 2]})
+back = m.op('reshape', xv.reshape(3, 24), m.op('compat.v1.transpose', np.transpose(heads.value, (0, 2, 1, 3)), heads,
+                                                  {'perm': [0, 2, 1, 3], 'conjugate': False}), {'shape': [b, -1]})
+scaled = m.op('math.truediv', xv / np.sqrt(4.0), x,
+              {'y': m.op('math.sqrt', np.sqrt(4.0), m.op('cast', np.float32(4), d, {'dtype': 'float32'}))})
+m.save([heads, T(back.layer, np.transpose(xv.reshape(3, 6, 2, 2), (0, 2, 1, 3)).reshape(3, 24)), scaled])
+
 # refused_*: operations kerasrt does not import must be refused at load, naming them.
 m = K3('refused_k3_op')
 x = m.input((4,), rng.standard_normal((2, 4)))

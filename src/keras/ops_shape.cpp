@@ -26,30 +26,112 @@ int64_t shape_elements_or_dynamic(const Shape& s) {
   return n;
 }
 
+// One entry of a shape computed from tensor shapes (tf.reshape(x, [tf.shape(x)[0], -1, 8])):
+// a number known at load, or dimension `axis` of value `of`, known only at run time.
+struct TracedDim {
+  int64_t known = -1;
+  ValueId of = -1;
+  int64_t axis = 0;
+};
+
+// The entries of a 1-D (or scalar) value computed from shapes alone: shape_of, then views,
+// slices and concatenations of it. nullopt when the value depends on data.
+std::optional<std::vector<TracedDim>> trace_shape_values(const Graph& g, ValueId v, int depth) {
+  const int producer = g.values[v].producer;
+  if (depth > 32 || producer < 0) return std::nullopt;
+  const Node& n = g.nodes[producer];
+  switch (n.kind) {
+    case OpKind::shape_of: {
+      std::vector<TracedDim> out;
+      const Shape& s = g.values[n.inputs[0]].shape;
+      for (size_t a = 0; a < s.size(); ++a) out.push_back(s[a] >= 0 ? TracedDim{s[a], -1, 0} : TracedDim{-1, n.inputs[0], int64_t(a)});
+      return out;
+    }
+    case OpKind::reshape:
+    case OpKind::identity: return trace_shape_values(g, n.inputs[0], depth + 1);
+    case OpKind::strided_slice: {
+      std::optional<std::vector<TracedDim>> in = trace_shape_values(g, n.inputs[0], depth + 1);
+      const auto& p = n.get<StridedSliceParams>();
+      if (!in || g.values[n.inputs[0]].shape.size() != 1) return std::nullopt;
+      if (p.axes.empty()) return in;
+      const ResolvedSlice r = resolve_slice(p.axes[0], static_cast<int64_t>(in->size()));
+      std::vector<TracedDim> out;
+      for (int64_t i = 0; i < r.length; ++i) out.push_back((*in)[r.start + i * r.step]);
+      return out;
+    }
+    case OpKind::concat: {
+      std::vector<TracedDim> out;
+      for (ValueId part : n.inputs) {
+        std::optional<std::vector<TracedDim>> t = trace_shape_values(g, part, depth + 1);
+        if (!t) return std::nullopt;
+        out.insert(out.end(), t->begin(), t->end());
+      }
+      return out;
+    }
+    default: return std::nullopt;
+  }
+}
+
+// A reshape target: numbers written in the file, or (tf.keras) a list mixing numbers and
+// tensors computed from shapes, or one such tensor.
+std::vector<TracedDim> reshape_target(OpCall& c, const char* name) {
+  const OpArg* a = c.find(name);
+  if (!a || a->is_none()) c.error(str_cat("argument '", name, "' is missing"));
+  if (a->kind == OpArg::Kind::literal) {
+    std::vector<TracedDim> out;
+    const std::vector<int64_t> dims = c.int_list(name).value_or(std::vector<int64_t>{});
+    for (int64_t d : dims) out.push_back({d, -1, 0});
+    return out;
+  }
+  std::vector<TracedDim> out;
+  const std::vector<OpArg> single{*a};
+  const std::vector<OpArg>& items = a->kind == OpArg::Kind::list ? a->items : single;
+  for (const OpArg& item : items) {
+    if (item.kind == OpArg::Kind::literal && item.json && item.json->is_number()) {
+      out.push_back({json_int(*item.json, c.ctx().config().context()), -1, 0});
+      continue;
+    }
+    std::optional<std::vector<TracedDim>> t =
+        item.kind == OpArg::Kind::tensor ? trace_shape_values(c.ctx().graph(), item.tensor, 0) : std::nullopt;
+    if (!t) c.error("a reshape target computed from tensor values (not from tensor shapes) is not supported", ErrorCode::unsupported);
+    out.insert(out.end(), t->begin(), t->end());
+  }
+  return out;
+}
+
 Outputs import_reshape(OpCall& c) {
   const ValueId x = c.tensor("x");
   const Shape in = shape_of(c, x);
-  std::optional<std::vector<int64_t>> newshape = c.int_list("newshape");
-  if (!newshape) c.error("argument 'newshape' is missing");
+  const std::vector<TracedDim> target = reshape_target(c, "newshape");
+  // A dimension known only at run time becomes the one -1 of the target; the batch size
+  // (dimension 0 of a tensor whose batch is dynamic) in first place keeps the batch instead.
+  const bool batch_first = !target.empty() && target[0].of >= 0 && target[0].axis == 0 && !in.empty() && in[0] < 0;
+  Shape newshape;
   int minus = 0;
-  for (int64_t d : *newshape) {
-    if (d < -1) c.error(str_cat("newshape ", shape_to_string(*newshape), " has a negative dimension"));
-    minus += d == -1;
+  for (size_t i = 0; i < target.size(); ++i) {
+    const int64_t d = target[i].of >= 0 ? -1 : target[i].known;
+    if (d < -1) c.error(str_cat("newshape has a negative dimension ", d));
+    if (!(batch_first && i == 0)) minus += d == -1;
+    newshape.push_back(d);
   }
-  if (minus > 1) c.error(str_cat("newshape ", shape_to_string(*newshape), " has more than one -1"));
+  if (minus > 1) c.error(str_cat("newshape ", shape_to_string(newshape), " has more than one dimension to infer"), ErrorCode::unsupported);
+  if (batch_first) return {c.ctx().emit(OpKind::reshape, ReshapeParams{Shape(newshape.begin() + 1, newshape.end()), false}, {x})};
   // (-1, rest...) on a tensor whose samples have as many elements as `rest`: a per-sample
   // reshape that keeps the batch dynamic. Anything else reshapes the whole tensor.
   int64_t rest = 1, per_sample = 1;
-  bool rest_known = !newshape->empty() && (*newshape)[0] == -1, in_known = !in.empty();
-  for (size_t i = 1; i < newshape->size(); ++i) rest *= (*newshape)[i];
+  bool rest_known = !newshape.empty() && newshape[0] == -1, in_known = !in.empty();
+  for (size_t i = 1; i < newshape.size(); ++i) rest *= newshape[i];
   for (size_t i = 1; i < in.size(); ++i) {
     if (in[i] < 0) in_known = false;
     else per_sample *= in[i];
   }
   if (rest_known && in_known && rest == per_sample && minus == 1)
-    return {c.ctx().emit(OpKind::reshape, ReshapeParams{Shape(newshape->begin() + 1, newshape->end()), false}, {x})};
-  return {c.ctx().emit(OpKind::reshape, ReshapeParams{*newshape, true}, {x})};
+    return {c.ctx().emit(OpKind::reshape, ReshapeParams{Shape(newshape.begin() + 1, newshape.end()), false}, {x})};
+  return {c.ctx().emit(OpKind::reshape, ReshapeParams{newshape, true}, {x})};
 }
+
+// tf.shape(x): the shape as a tensor; reshape targets trace it back (trace_shape_values).
+Outputs import_tf_shape(OpCall& c) { return {c.ctx().emit(OpKind::shape_of, ShapeOfParams{}, {c.tensor("x")})}; }
 
 Outputs import_transpose(OpCall& c) {
   const ValueId x = c.tensor("x");
@@ -488,7 +570,9 @@ Outputs import_tf_resize(OpCall& c) {
 
 void register_shape_ops(OpTables& t) {
   t.keras("Reshape", {"x", "newshape"}, import_reshape, "newshape with the batch axis; one -1");
-  t.tf({"reshape", "compat.v1.reshape"}, {"x=tensor", "newshape=shape"}, import_reshape);
+  t.tf({"reshape", "compat.v1.reshape"}, {"x=tensor", "newshape=shape"}, import_reshape,
+       "shape: numbers, or tensors computed from tf.shape (the batch size keeps the batch)");
+  t.tf({"shape", "compat.v1.shape"}, {"x=input", "out_type"}, import_tf_shape, "a tensor; reshape targets read it at load");
   t.keras("Transpose", {"x", "axes"}, import_transpose, "axes None reverses");
   t.tf({"compat.v1.transpose", "transpose", "linalg.transpose"}, {"x=a", "axes=perm", "conjugate"}, import_transpose);
   t.tf({"linalg.matrix_transpose"}, {"x=a"}, import_matrix_transpose);

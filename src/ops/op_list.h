@@ -37,4 +37,5 @@
   X(binary, BinaryParams, "broadcast x1 OP x2: arithmetic, power, compare, logical; constants") \
   X(where, WhereParams, "broadcast select: cond ? x1 : x2")                                     \
   X(gather, GatherParams, "numpy.take along one axis, indices from an input or a weight")       \
-  X(strided_slice, StridedSliceParams, "Python slicing start:stop:step per axis")
+  X(strided_slice, StridedSliceParams, "Python slicing start:stop:step per axis")                \
+  X(shape_of, ShapeOfParams, "the input's shape as a 1-D tensor (tf.shape)")

@@ -64,6 +64,10 @@ struct StridedSliceParams {
   std::vector<SliceSpec> axes;
 };
 
+// y = the input's dimensions, as a (rank,) tensor of f32 whole numbers (tf.shape). Importers
+// that need the numbers at load (reshape targets) trace them back to this node instead.
+struct ShapeOfParams {};
+
 // The (start, step, length) a SliceSpec selects on an axis of size `dim` (Python semantics).
 struct ResolvedSlice {
   int64_t start = 0;

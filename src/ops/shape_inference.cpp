@@ -364,6 +364,7 @@ Shape infer_single(const Node& node, const Shape& in) {
     case OpKind::resize: return infer_resize(node, in);
     case OpKind::unary: return in;
     case OpKind::strided_slice: return infer_strided_slice(node, in);
+    case OpKind::shape_of: return {static_cast<int64_t>(in.size())};
     default: fail(ErrorCode::internal, node.label(), ": op ", op_name(node.kind), " is not a single-input op");
   }
 }

@@ -133,6 +133,20 @@ TEST(StridedSliceOp, FollowsPythonSlices) {
   EXPECT_EQ(shape_to_string(infer_output_shapes(n, {{-1, 7}})[0]), "(None, 2)");
 }
 
+TEST(ShapeOfOp, GivesTheRunTimeShape) {
+  Node n = make_node(OpKind::shape_of, ShapeOfParams{});
+  EXPECT_EQ(shape_to_string(infer_output_shapes(n, {{-1, 3, 4}})[0]), "(3,)");
+  EXPECT_EQ(values_of(run1(n, {Tensor(DType::f32, {2, 3, 4})})), (std::vector<float>{2.f, 3.f, 4.f}));
+}
+
+TEST(ReduceOp, ArgmaxKeepsTheFirstMaximum) {
+  const Tensor x = tensor({2, 3}, {1.f, 5.f, 5.f, 7.f, 0.f, 7.f});
+  EXPECT_EQ(values_of(run1(make_node(OpKind::reduce, ReduceParams{ReduceKind::argmax, {1}, false}), {x})), (std::vector<float>{1.f, 0.f}));
+  EXPECT_EQ(values_of(run1(make_node(OpKind::reduce, ReduceParams{ReduceKind::argmin, {0}, false}), {x})),
+            (std::vector<float>{0.f, 1.f, 0.f}));
+  test::expect_error([&] { infer_output_shapes(make_node(OpKind::reduce, ReduceParams{ReduceKind::argmax, {0, 1}, false}), {{2, 3}}); });
+}
+
 TEST(ReduceOp, Prod) {
   const Tensor x = tensor({1, 2, 3}, {1.f, 2.f, 3.f, 4.f, 5.f, 6.f});
   const Tensor y = run1(make_node(OpKind::reduce, ReduceParams{ReduceKind::prod, {2}, false}), {x});

@@ -59,5 +59,6 @@ void run_binary(const Node& node, std::span<const Tensor> inputs, Tensor& y);
 void run_where(const Node& node, std::span<const Tensor> inputs, Tensor& y);
 void run_gather(const Node& node, std::span<const Tensor> inputs, Tensor& y);
 void run_strided_slice(const Node& node, const Tensor& x, Tensor& y);
+void run_shape_of(const Tensor& x, Tensor& y);
 
 }  // namespace krt::reference

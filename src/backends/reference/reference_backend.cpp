@@ -67,6 +67,7 @@ void run_node(const Node& node, std::span<const Tensor> inputs, std::span<Tensor
     case OpKind::where: return run_where(node, inputs, y);
     case OpKind::gather: return run_gather(node, inputs, y);
     case OpKind::strided_slice: return run_strided_slice(node, x, y);
+    case OpKind::shape_of: return run_shape_of(x, y);
   }
   fail(ErrorCode::internal, node.label(), ": no reference kernel for op ", op_name(node.kind));
 }

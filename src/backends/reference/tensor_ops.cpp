@@ -197,4 +197,8 @@ void run_strided_slice(const Node& node, const Tensor& x, Tensor& y) {
   }
 }
 
+void run_shape_of(const Tensor& x, Tensor& y) {
+  for (int a = 0; a < x.rank(); ++a) y.data_as<float>()[a] = static_cast<float>(x.dim(a));
+}
+
 }  // namespace krt::reference
