@@ -292,6 +292,36 @@ outs = [
 m.save(outs)
 
 
+def keras3_legacy_h5(name):
+    """The .h5 Keras 3 writes for the same model: configs without module/registered_name keys
+    (legacy serialization), op nodes included (Keras itself cannot read those back)."""
+    config = json.loads(zipfile.ZipFile(os.path.join(out, name + '.keras')).read('config.json'))
+    def strip(v):
+        if isinstance(v, dict):
+            return {k: strip(x) for k, x in v.items() if k not in ('module', 'registered_name')}
+        if isinstance(v, list):
+            return [strip(x) for x in v]
+        return v
+    config = strip(config)
+    with h5py.File(os.path.join(out, name + '_legacy.h5'), 'w') as f:
+        f.attrs['model_config'] = json.dumps(config).encode()
+        f.attrs['keras_version'] = b'3.15.1'
+        f.attrs['backend'] = b'numpy'
+        g = f.create_group('model_weights')
+        names = [l['name'] for l in config['config']['layers']]
+        g.attrs['layer_names'] = np.array([n.encode() for n in names])
+        for n in names:
+            g.create_group(n).attrs['weight_names'] = np.array([], 'S1')
+    for kind in ('input', 'output'):
+        i = 0
+        while os.path.exists(os.path.join(out, f'{name}_{kind}_{i}.npy')):
+            np.save(os.path.join(out, f'{name}_legacy_{kind}_{i}.npy'), np.load(os.path.join(out, f'{name}_{kind}_{i}.npy')))
+            i += 1
+
+
+keras3_legacy_h5('k3_arith')
+keras3_legacy_h5('k3_reduce_shape')
+
 # ---------------------------------------------------------------- tf.keras .h5 files
 class TF:
     def __init__(self, name):

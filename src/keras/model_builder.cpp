@@ -231,8 +231,14 @@ class Builder {
   static bool is_op_node(const LayerEntry& e) {
     const Json* module = e.json->find("module");
     if (module && module->kind() == Json::Kind::string) return is_keras3_op_module(module->as_string());
-    // Without a module (hand-edited configs): an operation's name that is no layer's.
-    return !module && !layer_registry().find(e.class_name) && keras3_op_registry().find(e.class_name);
+    if (module || !keras3_op_registry().find(e.class_name)) return false;
+    if (!layer_registry().find(e.class_name)) return true;
+    // A class that names both (Add, Multiply, Reshape, Softmax, ...) in a config without
+    // modules (Keras 3's legacy .h5): an operation's config has no 'trainable' (Operation.
+    // get_config), a layer's always has, and operations only come in Keras 3 call nodes.
+    const Json* nodes = e.json->find("inbound_nodes");
+    const bool keras3_call = nodes && nodes->kind() == Json::Kind::array && nodes->size() > 0 && (*nodes)[0].kind() == Json::Kind::object;
+    return keras3_call && e.config->kind() == Json::Kind::object && !e.config->find("trainable");
   }
 
   // Layers that Keras applications define in their own modules (ConvNeXt's LayerScale and
