@@ -291,6 +291,32 @@ outs = [
 ]
 m.save(outs)
 
+# k3_image: image.extract_patches (valid with the default strides, same with strides 1) and
+# image.rgb_to_grayscale.
+m = K3('k3_image')
+x = m.input((5, 6, 3), rng.standard_normal((2, 5, 6, 3)))
+xv = x.value
+def patches(a, ph, pw, sh, sw, pad_same):
+    if pad_same:
+        oh, ow = -(-a.shape[1] // sh), -(-a.shape[2] // sw)
+        th, tw = max((oh - 1) * sh + ph - a.shape[1], 0), max((ow - 1) * sw + pw - a.shape[2], 0)
+        a = np.pad(a, [(0, 0), (th // 2, th - th // 2), (tw // 2, tw - tw // 2), (0, 0)])
+    else:
+        oh, ow = (a.shape[1] - ph) // sh + 1, (a.shape[2] - pw) // sw + 1
+    out = np.zeros((a.shape[0], oh, ow, ph * pw * a.shape[3]), 'f4')
+    for i in range(oh):
+        for j in range(ow):
+            out[:, i, j] = a[:, i * sh:i * sh + ph, j * sw:j * sw + pw, :].reshape(a.shape[0], -1)
+    return out
+outs = [
+    m.op('image', 'ExtractPatches', patches(xv, 2, 3, 2, 3, False), [x],
+         config={'size': [2, 3], 'strides': None, 'dilation_rate': 1, 'padding': 'valid', 'data_format': None}),
+    m.op('image', 'ExtractPatches', patches(xv, 2, 2, 1, 1, True), [x],
+         config={'size': 2, 'strides': 1, 'dilation_rate': 1, 'padding': 'same', 'data_format': None}),
+    m.op('image', 'RGBToGrayscale', (xv @ np.array([0.2989, 0.587, 0.114], 'f4'))[..., None], [x], config={'data_format': None}),
+]
+m.save(outs)
+
 
 def keras3_legacy_h5(name):
     """The .h5 Keras 3 writes for the same model: configs without module/registered_name keys

@@ -290,6 +290,54 @@ Outputs import_dot_product_attention(OpCall& c) {
   return {c.ctx().emit(OpKind::einsum, cp, {probs, v})};
 }
 
+// keras.ops.image.extract_patches (2-D, channels_last): a convolution whose kernel copies
+// each (row, col, channel) of the window to output channel (row * cols + col) * C + channel,
+// the order tf.image.extract_patches uses.
+Outputs import_extract_patches(OpCall& c) {
+  const ValueId x = c.tensor("x");
+  const Shape in = shape_of(c, x);
+  if (in.size() != 4 || in[3] < 0) c.error("extract_patches needs (batch, height, width, channels) images", ErrorCode::unsupported);
+  if (c.get_string("data_format", "channels_last") != "channels_last")
+    c.error("channels_first is not supported", ErrorCode::unsupported);
+  std::optional<std::vector<int64_t>> size = c.int_list("size");
+  if (!size || size->empty() || size->size() > 2) c.error("'size' should be a number or (height, width)");
+  if (size->size() == 1) size->push_back((*size)[0]);
+  std::vector<int64_t> strides = c.int_list("strides").value_or(*size);
+  if (strides.size() == 1) strides.push_back(strides[0]);
+  std::vector<int64_t> dilation = c.int_list("dilation_rate").value_or(std::vector<int64_t>{1});
+  if (dilation.size() == 1) dilation.push_back(dilation[0]);
+  const std::string padding = c.get_string("padding", "valid");
+  if (padding != "valid" && padding != "same") c.error(str_cat("padding '", padding, "' is not supported"), ErrorCode::unsupported);
+  const int64_t ph = (*size)[0], pw = (*size)[1], ch = in[3], out = ph * pw * ch;
+  Tensor kernel(DType::f32, {ph, pw, ch, out});
+  for (int64_t i = 0; i < ph; ++i)
+    for (int64_t j = 0; j < pw; ++j)
+      for (int64_t k = 0; k < ch; ++k) kernel.data_as<float>()[((i * pw + j) * ch + k) * out + (i * pw + j) * ch + k] = 1.f;
+  ConvParams p;
+  p.kernel_size = {ph, pw};
+  p.strides = strides;
+  p.dilation = dilation;
+  p.padding = padding == "same" ? Padding::same : Padding::valid;
+  p.filters = out;
+  p.has_bias = false;
+  return {c.ctx().emit(OpKind::conv, p, {x}, {kernel})};
+}
+
+// keras.ops.image.rgb_to_grayscale: 0.2989 R + 0.5870 G + 0.1140 B, keeping a channel axis.
+Outputs import_rgb_to_grayscale(OpCall& c) {
+  const ValueId x = c.tensor("x");
+  const Shape in = shape_of(c, x);
+  if (in.empty() || in.back() != 3 || c.get_string("data_format", "channels_last") != "channels_last")
+    c.error("rgb_to_grayscale needs channels_last images with 3 channels", ErrorCode::unsupported);
+  Tensor w(DType::f32, {3, 1});
+  w.data_as<float>()[0] = 0.2989f;
+  w.data_as<float>()[1] = 0.5870f;
+  w.data_as<float>()[2] = 0.1140f;
+  DenseParams p;
+  p.has_bias = false;
+  return {c.ctx().emit(OpKind::dense, p, {x}, {w})};
+}
+
 }  // namespace
 
 void register_array_ops(OpTables& t) {
@@ -322,6 +370,9 @@ void register_array_ops(OpTables& t) {
   t.tf({"math.l2_normalize", "nn.l2_normalize"}, {"x", "axis", "epsilon"}, l2_normalize(false));
   t.keras("Dot", {"x1", "x2"}, import_dot, "second operand of rank 1 or 2");
   t.keras("Average", {"x", "axis", "weights"}, import_average, "without weights");
+  t.keras("ExtractPatches", {"x", "size", "strides", "dilation_rate", "padding"}, import_extract_patches,
+          "2-D, channels_last; valid/same");
+  t.keras("RGBToGrayscale", {"x"}, import_rgb_to_grayscale, "channels_last");
   t.keras("DotProductAttention", {"query", "key", "value", "bias", "mask", "scale", "is_causal"}, import_dot_product_attention,
           "(batch, time, heads, dim); mask, scale, is_causal; no bias");
 }
