@@ -45,6 +45,8 @@ std::string placement_text(const CompileReport& report);
 Model load_model(const std::string& path, const std::string& weights = "");
 
 // Model inputs with every dynamic dimension set to `batch` (dim 0) or `fill` (others).
+// `-i` values: IN.npy files in the model's input order, or NAME=IN.npy by input name (cli_inputs.cpp).
+std::vector<Tensor> read_input_files(const Model& model, const std::vector<std::string>& specs);
 std::vector<Shape> concrete_input_shapes(const Model& model, int64_t batch, int64_t fill = 1);
 
 // The help text of one command ("" if the command is unknown), and the overview of all.

@@ -155,7 +155,7 @@ int cmd_run(const std::vector<std::string>& raw) {
   Model model = load_model(args.model, args.weights);
   std::vector<Tensor> inputs;
   if (!args.images.empty()) inputs.push_back(image_input(model, args));
-  for (const std::string& path : args.inputs) inputs.push_back(Tensor::from_npy(path));
+  for (Tensor& t : read_input_files(model, args.inputs)) inputs.push_back(std::move(t));
   CompileOptions options;
   options.device = args.device;
   options.precision = args.precision;

@@ -72,6 +72,13 @@ int cmd_layers(const std::vector<std::string>& args) {
   if (!args.empty()) throw UsageError("layers takes no arguments");
   std::cout << "| Keras class | Supported options |\n|---|---|\n";
   for (const SupportedLayer& l : supported_layers()) std::cout << "| " << l.class_name << " | " << l.notes << " |\n";
+  std::cout << "\n## Keras 3 operations (op nodes)\n\nTensor operations between layers (`keras.ops` calls and operators such as "
+               "`x + 3.0`, `x[:, 1:]`, `x @ w`), recorded in Functional configs with module `keras.src.ops.*`.\n\n"
+               "| Operation class | Notes |\n|---|---|\n";
+  for (const SupportedOperation& o : supported_keras_operations()) std::cout << "| " << o.name << " | " << o.notes << " |\n";
+  std::cout << "\n## TF functions (tf.keras TFOpLambda / SlicingOpLambda)\n\nThe recorded function's name "
+               "(`config.function`, shown without `tf.`); no code from the file runs.\n\n| TF function | Notes |\n|---|---|\n";
+  for (const SupportedOperation& o : supported_tf_functions()) std::cout << "| tf." << o.name << " | " << o.notes << " |\n";
   return 0;
 }
 

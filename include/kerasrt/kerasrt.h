@@ -9,6 +9,8 @@
 #include "kerasrt/graph_builder.h"
 #include "kerasrt/limits.h"
 #include "kerasrt/model.h"
+#include "kerasrt/named_tensors.h"
+#include "kerasrt/operations.h"
 #include "kerasrt/tensor.h"
 
 namespace krt {

@@ -5,6 +5,7 @@
 #include <string>
 #include <utility>
 
+#include "core/text.h"
 #include "kerasrt/error.h"
 
 namespace krt {
@@ -16,9 +17,10 @@ std::string str_cat(Args&&... args) {
   return out.str();
 }
 
+// Messages quote names and keys from files: printable_text keeps raw bytes out of them.
 template <class... Args>
 [[noreturn]] void fail(ErrorCode code, Args&&... args) {
-  throw Error(code, str_cat(std::forward<Args>(args)...));
+  throw Error(code, printable_text(str_cat(std::forward<Args>(args)...)));
 }
 
 }  // namespace krt

@@ -122,6 +122,9 @@ const LayerRegistry& layer_registry() {
     register_preprocessing_layers(r);
     register_recurrent_layers(r);
     register_sequence_layers(r);
+    register_tf_op_layers(r);
+    register_categorical_layers(r);
+    register_conv_recurrent_layers(r);
     return r;
   }();
   return registry;

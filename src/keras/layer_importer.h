@@ -126,6 +126,9 @@ void register_einsum_layers(LayerRegistry& r);     // EinsumDense, Dot
 void register_attention_layers(LayerRegistry& r);  // Attention, AdditiveAttention, MultiHeadAttention
 void register_preprocessing_layers(LayerRegistry& r);  // Rescaling, Normalization, Resizing, CenterCrop, Random*
 void register_recurrent_layers(LayerRegistry& r);  // SimpleRNN, LSTM, GRU, Bidirectional
-void register_sequence_layers(LayerRegistry& r);   // Embedding, Masking, RepeatVector, TimeDistributed, mask ops
+void register_sequence_layers(LayerRegistry& r);   // Embedding, Masking, RepeatVector, TimeDistributed
+void register_tf_op_layers(LayerRegistry& r);
+void register_categorical_layers(LayerRegistry& r);  // CategoryEncoding, Discretization
+void register_conv_recurrent_layers(LayerRegistry& r);  // ConvLSTM1D/2D/3D      // TFOpLambda, SlicingOpLambda (op_registry.cpp)
 
 }  // namespace krt::keras

@@ -203,10 +203,8 @@ std::vector<ValueId> import_multi_head_attention(LayerContext& ctx) {
 
   const std::optional<ValueId> query = mha_input(ctx, 0, "query");
   const std::optional<ValueId> value = mha_input(ctx, 1, "value");
-  // Keras 1/2 configs keep `value=` in a per-input kwargs dict the builder does not read yet.
-  if (!query || !value)
-    ctx.error("expects query and value inputs (a value passed by keyword in a Keras 1/2 config is not supported)",
-              ErrorCode::unsupported);
+  // Keras 2 configs pass `value=` in the node's kwargs; the builder reads its tensors too.
+  if (!query || !value) ctx.error("expects query and value inputs", ErrorCode::unsupported);
   const ValueId key = mha_input(ctx, 2, "key").value_or(*value);
   const Shape qs = ctx.graph().values[*query].shape;
   const Shape vs = ctx.graph().values[*value].shape;
@@ -309,6 +307,64 @@ std::vector<ValueId> import_multi_head_attention(LayerContext& ctx) {
   return {out};
 }
 
+// keras.layers.GroupQueryAttention (grouped_query_attention.py): num_query_heads query heads
+// share num_key_value_heads key/value heads, query head u reading kv head u / R (ops.repeat of
+// the key and value, R = query heads per kv head). Instead of repeating, the projected query
+// (b, q, U, h) is viewed as (b, q, V, R, h) and the einsums broadcast the kv heads over R.
+std::vector<ValueId> import_group_query_attention(LayerContext& ctx) {
+  const LayerConfig& c = ctx.config();
+  if (c.get_bool("use_gate", false)) ctx.error("use_gate=True is not supported", ErrorCode::unsupported);
+  if (c.has("sliding_window")) ctx.error("sliding_window is not supported", ErrorCode::unsupported);
+  const int64_t head_dim = c.get_int("head_dim"), q_heads = c.get_int("num_query_heads"), kv_heads = c.get_int("num_key_value_heads");
+  if (head_dim <= 0 || q_heads <= 0 || kv_heads <= 0 || q_heads % kv_heads != 0)
+    ctx.error(str_cat("num_query_heads (", q_heads, ") must be a positive multiple of num_key_value_heads (", kv_heads, ")"));
+  const int64_t reps = q_heads / kv_heads;
+  const bool use_bias = c.get_bool("use_bias", true);
+  const std::optional<ValueId> query = mha_input(ctx, 0, "query");
+  const std::optional<ValueId> value = mha_input(ctx, 1, "value");
+  if (!query || !value) ctx.error("expects query and value inputs");
+  const ValueId key = mha_input(ctx, 2, "key").value_or(*value);
+  for (ValueId v : {*query, *value, key})
+    if (ctx.graph().values[v].shape.size() != 3)
+      ctx.error(str_cat("inputs must have shape (batch, sequence, features), got ", shape_to_string(ctx.graph().values[v].shape)));
+  if (single_kwarg(ctx, "attention_mask") || single_kwarg(ctx, "query_mask") || single_kwarg(ctx, "value_mask") ||
+      single_kwarg(ctx, "key_mask"))
+    ctx.error("masks are not supported for GroupQueryAttention", ErrorCode::unsupported);
+  const bool causal = kwarg_bool(ctx, "use_causal_mask");
+  const bool return_scores = kwarg_bool(ctx, "return_attention_scores");
+  Activation linear;
+  const std::string uh = "uh", vh = "vh", m = "m";
+  auto project = [&](ValueId x, const char* attr, const char* name, const char* eq, const std::string& bias) {
+    std::unique_ptr<WeightScope> scope = ctx.weights().sub_layer(attr, name);
+    return emit_einsum_dense(ctx, *scope, eq, use_bias ? &bias : nullptr, x, linear, name);
+  };
+  const ValueId qp = project(*query, "_query_dense", "query", "bqm,muh->bquh", uh);
+  const ValueId kp = project(key, "_key_dense", "key", "bkm,mvh->bkvh", vh);
+  const ValueId vp = project(*value, "_value_dense", "value", "bkm,mvh->bkvh", vh);
+  if (ctx.graph().values[qp].shape[2] != q_heads || ctx.graph().values[kp].shape[2] != kv_heads ||
+      ctx.graph().values[vp].shape[2] != kv_heads)
+    ctx.error("the projection kernels do not match num_query_heads / num_key_value_heads");
+  const ValueId qg = ctx.emit(OpKind::reshape, ReshapeParams{{-1, kv_heads, reps, head_dim}, false}, {qp}, {}, "group");
+  EinsumParams sp;
+  sp.operands = {"bqvrh", "bkvh"};
+  sp.output = "bvrqk";
+  sp.scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(head_dim)));
+  const ValueId scores = ctx.emit(OpKind::einsum, sp, {qg, kp}, {}, "scores");
+  MaskedSoftmaxParams mp;
+  mp.axes = {4};
+  mp.causal = causal;
+  const ValueId probs = ctx.emit(OpKind::masked_softmax, mp, {scores}, {}, "softmax");
+  EinsumParams cp;
+  cp.operands = {"bvrqk", "bkvh"};
+  cp.output = "bqvrh";
+  const ValueId context = ctx.emit(OpKind::einsum, cp, {probs, vp}, {}, "context");
+  const ValueId heads = ctx.emit(OpKind::reshape, ReshapeParams{{-1, q_heads, head_dim}, false}, {context}, {}, "heads");
+  const ValueId out = project(heads, "_output_dense", "attention_output", "bquh,uhm->bqm", m);
+  if (!return_scores) return {out};
+  const Shape ps = ctx.graph().values[probs].shape;
+  return {out, ctx.emit(OpKind::reshape, ReshapeParams{{q_heads, ps[3], ps[4]}, false}, {probs}, {}, "scores_out")};
+}
+
 }  // namespace
 
 void register_attention_layers(LayerRegistry& r) {
@@ -318,6 +374,9 @@ void register_attention_layers(LayerRegistry& r) {
   r.add("AdditiveAttention", import_additive_attention,
         "[query, value(, key)], rank 3; use_scale, use_causal_mask, return_attention_scores, "
         "mask=[query_mask, value_mask]");
+  r.add("GroupQueryAttention", import_group_query_attention,
+        "query, value, key; use_bias, use_causal_mask, return_attention_scores; no masks, use_gate or sliding_window");
+  r.alias("GroupedQueryAttention", "GroupQueryAttention");  // the class name legacy .h5 configs keep
   r.add("MultiHeadAttention", import_multi_head_attention,
         "self and cross attention, key optional, value_dim, use_bias, output_shape, attention_axes (any rank), "
         "attention_mask input, query/value/key masks, use_causal_mask, return_attention_scores; "

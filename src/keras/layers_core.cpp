@@ -143,6 +143,16 @@ std::vector<ValueId> import_permute(LayerContext& ctx) {
   return {ctx.emit(OpKind::transpose, t, {ctx.input()})};
 }
 
+// keras.src.applications.convnext.LayerScale: x * gamma, gamma of shape (projection_dim,).
+std::vector<ValueId> import_convnext_layer_scale(LayerContext& ctx) {
+  ctx.expect_inputs(1);
+  const int64_t dim = ctx.config().get_int("projection_dim");
+  if (ctx.input_shape().back() >= 0 && ctx.input_shape().back() != dim)
+    ctx.error(str_cat("projection_dim ", dim, " does not match the input's last axis ", ctx.input_shape().back()));
+  Tensor gamma = ctx.weight(0, "gamma", {dim});
+  return {ctx.emit(OpKind::binary, BinaryParams{BinaryKind::multiply, 2u}, {ctx.input()}, {gamma})};
+}
+
 }  // namespace
 
 void register_core_layers(LayerRegistry& r) {
@@ -157,6 +167,9 @@ void register_core_layers(LayerRegistry& r) {
   r.add("Reshape", import_reshape, "one -1 allowed; a zero-copy view");
   r.add("Flatten", import_flatten, "a zero-copy view; channels_first moves channels last first");
   r.add("Permute", import_permute, "");
+  r.add("Identity", import_identity, "");
+  r.add("convnext.LayerScale", import_convnext_layer_scale, "ConvNeXt's (module keras.src.applications.convnext)");
+  r.add("convnext.StochasticDepth", import_identity, "ConvNeXt's; identity at inference");
   for (const char* identity : {"Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "GaussianNoise",
                                "GaussianDropout", "AlphaDropout", "ActivityRegularization"})
     r.add(identity, import_identity, "identity at inference; removed by a pass");

@@ -136,6 +136,40 @@ LayerImportFn upsampling(size_t rank) {
   };
 }
 
+// Adaptive pooling: output cell i of a spatial axis of length L pools input [floor(i*L/n),
+// ceil((i+1)*L/n)) (PyTorch's windows, which Keras follows). Max and mean over a box are both
+// separable, so each spatial axis is pooled in turn: one slice and one reduction per output
+// cell, concatenated.
+LayerImportFn adaptive_pooling(size_t rank, ReduceKind kind) {
+  return [rank, kind](LayerContext& ctx) -> std::vector<ValueId> {
+    expect_rank(ctx, rank);
+    const std::vector<int64_t> out = ctx.config().get_ints("output_size", rank);
+    const bool cf = is_channels_first(ctx);
+    ValueId x = cf ? to_channels_last(ctx, ctx.input()) : ctx.input();
+    for (size_t a = 0; a < rank; ++a) {
+      const int64_t axis = static_cast<int64_t>(a) + 1;
+      const int64_t len = ctx.graph().values[x].shape[axis];
+      const int64_t n = out[a];
+      if (n <= 0) ctx.error(str_cat("output_size must be positive, found ", n));
+      if (len < 0) ctx.error("adaptive pooling needs spatial sizes known at load time", ErrorCode::unsupported);
+      if (len == n) continue;  // windows of one cell
+      std::vector<ValueId> cells;
+      for (int64_t i = 0; i < n; ++i) {
+        const int64_t start = i * len / n, end = ((i + 1) * len + n - 1) / n;
+        std::vector<int64_t> before(rank + 2, 0), after(rank + 2, 0);
+        before[axis] = start;
+        after[axis] = len - end;
+        const std::string cell = str_cat("axis", axis, "_", i);
+        ValueId w = start == 0 && end == len ? x : ctx.emit(OpKind::slice, SliceParams{before, after}, {x}, {}, cell + "_window");
+        cells.push_back(ctx.emit(OpKind::reduce, ReduceParams{kind, {axis}, true}, {w}, {}, cell));
+      }
+      x = cells.size() == 1 ? cells[0] : ctx.emit(OpKind::concat, ConcatParams{axis}, cells, {}, str_cat("axis", axis));
+    }
+    if (x == ctx.input()) return {ctx.emit(OpKind::identity, IdentityParams{}, {x})};
+    return {cf ? to_channels_first(ctx, x) : x};
+  };
+}
+
 }  // namespace
 
 void register_pooling_layers(LayerRegistry& r) {
@@ -152,6 +186,8 @@ void register_pooling_layers(LayerRegistry& r) {
     r.alias("GlobalAvgPool" + d, "GlobalAveragePooling" + d);
     r.add("ZeroPadding" + d, zero_padding(rank), "symmetric or per-side padding, channels_first");
     r.add("Cropping" + d, cropping(rank), "symmetric or per-side cropping, channels_first");
+    r.add("AdaptiveAveragePooling" + d, adaptive_pooling(rank, ReduceKind::mean), "output_size, channels_first");
+    r.add("AdaptiveMaxPooling" + d, adaptive_pooling(rank, ReduceKind::max), "output_size, channels_first");
     r.add("UpSampling" + d, upsampling(rank), "nearest; 2D also bilinear, bicubic, lanczos3/5; channels_first");
   }
 }

@@ -267,6 +267,20 @@ std::vector<ValueId> import_center_crop(LayerContext& ctx) {
   return {cf ? to_channels_first(ctx, x) : x};
 }
 
+// RandomCrop at inference: Keras 3 returns the input, as its other augmentation layers do;
+// tf.keras 2.x took the largest centred window with the target's aspect ratio and resized it
+// bilinearly to the target (smart_resize), as Resizing with crop_to_aspect_ratio does.
+std::vector<ValueId> import_random_crop(LayerContext& ctx) {
+  if (ctx.file().keras_major >= 3) return {ctx.emit(OpKind::identity, IdentityParams{}, {ctx.input()})};
+  const int64_t h = ctx.config().get_int("height"), w = ctx.config().get_int("width");
+  if (h <= 0 || w <= 0) ctx.error("height and width must be positive");
+  const bool cf = is_channels_first(ctx);
+  ValueId x = image_input(ctx, cf, true);
+  x = emit_resize(ctx, crop_to_aspect(ctx, x, h, w), h, w, ResizeMethod::linear, false);
+  if (x == ctx.input()) return {ctx.emit(OpKind::identity, IdentityParams{}, {x})};
+  return {cf ? to_channels_first(ctx, x) : x};
+}
+
 std::vector<ValueId> import_inference_identity(LayerContext& ctx) {
   ctx.expect_inputs(1);
   return {ctx.emit(OpKind::identity, IdentityParams{}, {ctx.input()})};
@@ -282,6 +296,7 @@ void register_preprocessing_layers(LayerRegistry& r) {
         "bilinear, nearest, bicubic, lanczos3, lanczos5 (jax.image.resize); antialias, crop_to_aspect_ratio, "
         "pad_to_aspect_ratio (constant fill), channels_first");
   r.add("CenterCrop", import_center_crop, "crop, or smart_resize when the input is smaller; channels_first");
+  r.add("RandomCrop", import_random_crop, "identity at inference in Keras 3; Keras 2 files: smart_resize to (height, width)");
   // Keras 3 transforms images only when training=True: at inference they return the input.
   for (const char* identity :
        {"RandomFlip", "RandomRotation", "RandomZoom", "RandomTranslation", "RandomContrast", "RandomBrightness",

@@ -6,6 +6,8 @@
 // "lstm/lstm_cell/kernel" (Keras 3, tf.keras 2) or "lstm_1/kernel:0" (Keras 2).
 // Bidirectional keeps its two layers under `forward_layer` / `backward_layer` (.keras) or under
 // their names, "bidir/forward_lstm/lstm_cell/kernel" (.h5).
+#include <map>
+
 #include "core/check.h"
 #include "keras/activations.h"
 #include "keras/layer_importer.h"
@@ -249,9 +251,95 @@ std::vector<ValueId> import_bidirectional(LayerContext& ctx) {
   return out;
 }
 
+std::optional<RecurrentKind> cell_kind_of(std::string_view class_name) {
+  if (class_name == "SimpleRNNCell") return RecurrentKind::simple;
+  if (class_name == "LSTMCell") return RecurrentKind::lstm;
+  if (class_name == "GRUCell") return RecurrentKind::gru;
+  return std::nullopt;
+}
+
+// The RNN layer's own options joined with a cell's (units, activations, ...): the config an
+// LSTM/GRU/SimpleRNN layer with that cell would have.
+io::Json merged_rnn_config(const io::Json& rnn, const io::Json& cell, bool return_sequences, bool go_backwards) {
+  std::vector<std::pair<std::string, io::Json>> members;
+  for (const auto& [k, v] : cell.members()) members.emplace_back(k, v);
+  for (const auto& [k, v] : rnn.members())
+    if (k != "cell" && k != "return_sequences" && k != "go_backwards") members.emplace_back(k, v);
+  members.emplace_back("return_sequences", io::Json::boolean(return_sequences));
+  members.emplace_back("go_backwards", io::Json::boolean(go_backwards));
+  return io::Json::object(std::move(members));
+}
+
+// keras.layers.RNN over an LSTMCell, GRUCell or SimpleRNNCell (one recurrent node, as the
+// matching layer), or over StackedRNNCells: one recurrent node per cell, each feeding its output
+// sequence to the next; Keras returns the last cell's output and every cell's final states.
+std::vector<ValueId> import_rnn(LayerContext& ctx) {
+  if (ctx.inputs().empty()) ctx.expect_inputs(1);
+  const io::Json* cell = ctx.config().find("cell");
+  const io::Json* cls = cell && cell->is_object() ? cell->find("class_name") : nullptr;
+  const io::Json* cell_config = cell && cell->is_object() ? cell->find("config") : nullptr;
+  if (!cls || !cls->is_string() || !cell_config || !cell_config->is_object()) ctx.error("config has no 'cell' with a class_name and config");
+  struct Cell { RecurrentKind kind; const io::Json* config; std::string key, name; };
+  std::vector<Cell> cells;
+  const bool stacked = cls->as_string() == "StackedRNNCells";
+  if (stacked) {
+    const io::Json* list = cell_config->find("cells");
+    if (!list || !list->is_array() || list->size() == 0) ctx.error("StackedRNNCells has no 'cells'");
+    std::map<std::string, int> counts;
+    for (const io::Json& c : list->items()) {
+      const io::Json* ccls = c.is_object() ? c.find("class_name") : nullptr;
+      const io::Json* cconf = c.is_object() ? c.find("config") : nullptr;
+      if (!ccls || !ccls->is_string() || !cconf || !cconf->is_object()) ctx.error("a stacked cell has no class_name or config");
+      std::optional<RecurrentKind> k = cell_kind_of(ccls->as_string());
+      if (!k) ctx.error(str_cat("RNN cells of class ", ccls->as_string(), " are not supported"), ErrorCode::unsupported);
+      const std::string base = keras_snake_case(ccls->as_string());
+      const int n = counts[base]++;
+      const io::Json* name = cconf->find("name");
+      cells.push_back({*k, cconf, n == 0 ? base : base + "_" + std::to_string(n), name && name->is_string() ? name->as_string() : base});
+    }
+  } else {
+    std::optional<RecurrentKind> k = cell_kind_of(cls->as_string());
+    if (!k) ctx.error(str_cat("RNN cells of class ", cls->as_string(), " are not supported"), ErrorCode::unsupported);
+    cells.push_back({*k, cell_config, "", ""});
+  }
+  const bool return_sequences = ctx.config().get_bool("return_sequences", false);
+  const bool return_state = ctx.config().get_bool("return_state", false);
+  const bool go_backwards = ctx.config().get_bool("go_backwards", false);
+  std::optional<ValueId> mask = ctx.input_mask();
+  std::vector<ValueId> initial = initial_states_of(ctx);
+  if (stacked && !initial.empty()) ctx.error("initial states for stacked cells are not supported", ErrorCode::unsupported);
+  if (stacked && go_backwards && mask) ctx.error("go_backwards with a mask over stacked cells is not supported", ErrorCode::unsupported);
+
+  ValueId x = ctx.input();
+  std::vector<ValueId> states;
+  for (size_t i = 0; i < cells.size(); ++i) {
+    const bool last = i + 1 == cells.size();
+    // Inner cells return their whole sequence, in processing order: the next cell reads it forwards.
+    const io::Json config = merged_rnn_config(ctx.config().json(), *cells[i].config, last ? return_sequences : true, i == 0 && go_backwards);
+    std::unique_ptr<WeightScope> scope;
+    if (stacked) {
+      // .keras: cell/cells/<key>/vars; legacy .h5 (whose scopes ignore attributes and so see
+      // every cell): the weights with the cell's name in their path.
+      scope = ctx.weights().attribute("cell")->attribute("cells")->attribute(cells[i].key);
+      if (cells.size() > 1 && scope->total_elements() == ctx.weights().total_elements())
+        scope = ctx.weights().sub_layer("cell", cells[i].name);
+    }
+    LayerContext inner(ctx.graph(), ctx.file(), config, stacked ? ctx.name() + "/" + cells[i].name : ctx.name(), ctx.class_name(),
+                       {x}, stacked ? *scope : ctx.weights(), nullptr);
+    std::vector<ValueId> y = emit_rnn(inner, cells[i].kind, x, mask, initial);
+    x = y[0];
+    states.insert(states.end(), y.begin() + 1, y.end());
+  }
+  std::vector<ValueId> out{x};
+  if (return_state) out.insert(out.end(), states.begin(), states.end());
+  if (mask && return_sequences) ctx.set_output_mask(0, *mask);
+  return out;
+}
+
 }  // namespace
 
 void register_recurrent_layers(LayerRegistry& r) {
+  r.add("RNN", import_rnn, "over LSTMCell, GRUCell, SimpleRNNCell or StackedRNNCells of them; the layers' options");
   const char* notes =
       "return_sequences, return_state, go_backwards, masks (explicit or from Embedding/Masking), initial_state, "
       "every element-wise activation; stateful=False only";

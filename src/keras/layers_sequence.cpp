@@ -1,5 +1,6 @@
-// Sequence helpers: Embedding, Masking, RepeatVector, TimeDistributed, and the tensor
-// operations Keras 3 writes into Functional configs to compute masks (NotEqual, Any, ...).
+// Sequence helpers: Embedding, Masking, RepeatVector, TimeDistributed
+// (the operations Keras 3 writes into Functional configs to compute masks, NotEqual and Any, are
+// op nodes: ops_math.cpp).
 #include <algorithm>
 
 #include "core/check.h"
@@ -109,48 +110,6 @@ std::vector<ValueId> import_time_distributed(LayerContext& ctx) {
   return y;
 }
 
-// Keras 3 op nodes such as NotEqual(x, 0): the tensor comes from the inputs, the scalar from the
-// call's positional arguments.
-LayerImportFn compare_op(CompareKind kind, bool symmetric) {
-  return [kind, symmetric](LayerContext& ctx) {
-    ctx.expect_inputs(1);
-    const io::Json* args = ctx.call_args();
-    if (!args || !args->is_array() || args->size() != 2) ctx.error("expects two arguments: a tensor and a number");
-    const io::Json* scalar = nullptr;
-    for (size_t i = 0; i < 2; ++i) {
-      const io::Json& a = (*args)[i];
-      if (a.is_number() || a.is_bool()) {
-        if (i == 0 && !symmetric) ctx.error("a number before the tensor is not supported", ErrorCode::unsupported);
-        scalar = &a;
-      }
-    }
-    if (!scalar) ctx.error("comparing two tensors is not supported, only a tensor with a number", ErrorCode::unsupported);
-    const float v = scalar->is_bool() ? (scalar->as_bool() ? 1.f : 0.f) : static_cast<float>(scalar->as_number());
-    return std::vector<ValueId>{ctx.emit(OpKind::compare, CompareParams{kind, v}, {ctx.input()})};
-  };
-}
-
-// Keras 3 op nodes Any(x, axis, keepdims) and All(...), with axis and keepdims in the config.
-LayerImportFn reduce_op(ReduceKind kind) {
-  return [kind](LayerContext& ctx) {
-    ctx.expect_inputs(1);
-    const int64_t rank = static_cast<int64_t>(ctx.input_shape().size());
-    ReduceParams p;
-    p.kind = kind;
-    p.keepdims = ctx.config().get_bool("keepdims", false);
-    if (!ctx.config().has("axis")) ctx.error("reducing every axis, the batch included, is not supported", ErrorCode::unsupported);
-    for (int64_t a : ctx.config().get_int_list("axis")) {
-      if (a < -rank || a >= rank) ctx.error(str_cat("axis ", a, " is out of range for an input of rank ", rank));
-      p.axes.push_back(a < 0 ? a + rank : a);
-    }
-    if (p.axes.empty()) ctx.error("no axis to reduce");
-    std::sort(p.axes.begin(), p.axes.end());
-    p.axes.erase(std::unique(p.axes.begin(), p.axes.end()), p.axes.end());
-    if (p.axes.front() == 0) ctx.error("reducing the batch axis is not supported", ErrorCode::unsupported);
-    return std::vector<ValueId>{ctx.emit(OpKind::reduce, p, {ctx.input()})};
-  };
-}
-
 }  // namespace
 
 void register_sequence_layers(LayerRegistry& r) {
@@ -159,15 +118,6 @@ void register_sequence_layers(LayerRegistry& r) {
   r.add("RepeatVector", import_repeat_vector, "");
   r.add("TimeDistributed", import_time_distributed,
         "any single-output layer (time folded into the batch by views); variable time steps for Dense and activations");
-  // Tensor operations Keras 3 records between layers for masks.
-  r.add("NotEqual", compare_op(CompareKind::not_equal, true), "Keras 3 op node: tensor != number");
-  r.add("Equal", compare_op(CompareKind::equal, true), "Keras 3 op node: tensor == number");
-  r.add("Greater", compare_op(CompareKind::greater, false), "Keras 3 op node: tensor > number");
-  r.add("GreaterEqual", compare_op(CompareKind::greater_equal, false), "Keras 3 op node: tensor >= number");
-  r.add("Less", compare_op(CompareKind::less, false), "Keras 3 op node: tensor < number");
-  r.add("LessEqual", compare_op(CompareKind::less_equal, false), "Keras 3 op node: tensor <= number");
-  r.add("Any", reduce_op(ReduceKind::any), "Keras 3 op node: any over axes (not the batch)");
-  r.add("All", reduce_op(ReduceKind::all), "Keras 3 op node: all over axes (not the batch)");
 }
 
 }  // namespace krt::keras

@@ -5,6 +5,7 @@
 #include <map>
 
 #include "core/check.h"
+#include "keras/op_importers.h"
 
 namespace krt::keras {
 
@@ -31,6 +32,10 @@ struct TensorRef {
   std::string layer;
   int64_t node = 0;
   int64_t tensor = 0;
+  // Keras 3 call arguments number a layer's calls among those of this model from 0, also for
+  // a nested Functional, whose input_layers/output_layers references count from 1 (its
+  // construction node comes first): keras/src/models/functional.py, serialize_node.
+  bool own_call_index = false;
 };
 
 struct Call {
@@ -57,8 +62,41 @@ void collect_tensors(const Json& arg, std::vector<TensorRef>& out, const std::st
     if (cls && cls->kind() == Json::Kind::string && cls->as_string() == "__keras_tensor__") {
       const Json& config = member(arg, "config", context);
       out.push_back(parse_ref(member(config, "keras_history", context), context));
+      out.back().own_call_index = true;
+    } else if (!cls) {
+      // A dict of tensors (a model with named inputs called as a layer): keras.tree flattens
+      // it in sorted key order.
+      std::vector<const std::pair<std::string, Json>*> members;
+      for (const auto& m : arg.members()) members.push_back(&m);
+      std::sort(members.begin(), members.end(), [](const auto* a, const auto* b) { return a->first < b->first; });
+      for (const auto* m : members) collect_tensors(m->second, out, context, depth + 1);
     }
   }
+}
+
+// tf.keras TFOpLambda / SlicingOpLambda nodes: the first call argument as entries (one or a
+// list), every other argument by name in the entries' kwargs, where tensors are references too.
+Call parse_tf_op_call(const Json& node, const std::string& context) {
+  Call call;
+  const TfNode tf = parse_tf_node(node, context);
+  for (const Json* e : tf.entries)
+    if ((*e)[0].as_string() != "_CONSTANT_VALUE") call.inputs.push_back(parse_ref(*e, context));
+  call.args = &node;
+  call.kwargs = tf.kwargs;
+  if (tf.kwargs)
+    for (const auto& [key, value] : tf.kwargs->members()) {
+      std::vector<const Json*> found;
+      collect_tf_refs(value, found, 0);
+      std::vector<TensorRef> refs;
+      for (const Json* r : found) refs.push_back(parse_ref(*r, context));
+      if (!refs.empty()) call.kwarg_tensors.emplace_back(key, std::move(refs));
+    }
+  return call;
+}
+
+bool is_tf_op_layer(const Json& layer) {
+  const Json* c = layer.find("class_name");
+  return c && c->kind() == Json::Kind::string && (c->as_string() == "TFOpLambda" || c->as_string() == "SlicingOpLambda");
 }
 
 std::vector<Call> parse_calls(const Json& layer, const std::string& context) {
@@ -67,6 +105,10 @@ std::vector<Call> parse_calls(const Json& layer, const std::string& context) {
   if (!nodes || nodes->is_null()) return calls;
   if (nodes->kind() != Json::Kind::array) fail(ErrorCode::invalid_file, context, ": 'inbound_nodes' should be a list");
   for (const Json& node : nodes->items()) {
+    if (node.kind() == Json::Kind::array && is_tf_op_layer(layer)) {
+      calls.push_back(parse_tf_op_call(node, context));
+      continue;
+    }
     Call call;
     if (node.kind() == Json::Kind::object) {  // Keras 3: {"args": [...], "kwargs": {...}}
       call.args = &member(node, "args", context);
@@ -81,6 +123,16 @@ std::vector<Call> parse_calls(const Json& layer, const std::string& context) {
       }
     } else if (node.kind() == Json::Kind::array) {  // Keras 1/2: [[layer, node, tensor, kwargs], ...]
       for (const Json& entry : node.items()) call.inputs.push_back(parse_ref(entry, context));
+      // Tensors passed by keyword (MultiHeadAttention's value=, a custom layer's memory=) are
+      // references [layer, node, tensor] in the entries' kwargs, as tf.keras's node.py writes them.
+      if (node.size() > 0 && node[0].kind() == Json::Kind::array && node[0].size() == 4 && node[0][3].kind() == Json::Kind::object)
+        for (const auto& [key, value] : node[0][3].members()) {
+          std::vector<const Json*> found;
+          collect_tf_refs(value, found, 0);
+          std::vector<TensorRef> refs;
+          for (const Json* r : found) refs.push_back(parse_ref(*r, context));
+          if (!refs.empty()) call.kwarg_tensors.emplace_back(key, std::move(refs));
+        }
     } else {
       fail(ErrorCode::invalid_file, context, ": malformed inbound node ", node.dump());
     }
@@ -148,7 +200,9 @@ class Builder {
       if (!name || name->kind() != Json::Kind::string) fail(ErrorCode::invalid_file, file_.display_name, ": a ", e.class_name, " layer has no name");
       e.name = name->as_string();
       // .keras keys: snake_case class name plus a per-class counter, in layer order.
-      std::string base = keras_snake_case(e.class_name);
+      // Keras exports some classes under another name than the Python class whose name makes
+      // the key (keras.layers.GroupQueryAttention is the class GroupedQueryAttention).
+      std::string base = keras_snake_case(e.class_name == "GroupQueryAttention" ? "GroupedQueryAttention" : e.class_name);
       int count = class_counts[base]++;
       e.key = count == 0 ? base : base + "_" + std::to_string(count);
       e.weights = scope_.nested_layer(e.key, e.name);
@@ -176,7 +230,26 @@ class Builder {
   // nodes of their own; they are not layers, so the summary leaves them out as Keras does.
   static bool is_op_node(const LayerEntry& e) {
     const Json* module = e.json->find("module");
-    return module && module->kind() == Json::Kind::string && module->as_string().rfind("keras.src.ops", 0) == 0;
+    if (module && module->kind() == Json::Kind::string) return is_keras3_op_module(module->as_string());
+    if (module || !keras3_op_registry().find(e.class_name)) return false;
+    if (!layer_registry().find(e.class_name)) return true;
+    // A class that names both (Add, Multiply, Reshape, Softmax, ...) in a config without
+    // modules (Keras 3's legacy .h5): an operation's config has no 'trainable' (Operation.
+    // get_config), a layer's always has, and operations only come in Keras 3 call nodes.
+    const Json* nodes = e.json->find("inbound_nodes");
+    const bool keras3_call = nodes && nodes->kind() == Json::Kind::array && nodes->size() > 0 && (*nodes)[0].kind() == Json::Kind::object;
+    return keras3_call && e.config->kind() == Json::Kind::object && !e.config->find("trainable");
+  }
+
+  // Layers that Keras applications define in their own modules (ConvNeXt's LayerScale and
+  // StochasticDepth) are registered as "<application>.<Class>", so that a user's class of the
+  // same name stays a custom layer.
+  static std::string registry_name(const LayerEntry& e) {
+    const Json* module = e.json->find("module");
+    const std::string prefix = "keras.src.applications.";
+    if (module && module->kind() == Json::Kind::string && module->as_string().rfind(prefix, 0) == 0)
+      return module->as_string().substr(prefix.size()) + "." + e.class_name;
+    return e.class_name;
   }
 
   const CustomLayerFactory* find_custom_layer(const std::string& class_name, const std::string& registered) const {
@@ -237,7 +310,11 @@ class Builder {
       fail(ErrorCode::unsupported, layer_context(e), ": Lambda layers hold Python code, which kerasrt never executes; "
            "rebuild the model without it");
     if (e.class_name == "InputLayer") return inputs;
-    const LayerImporter* importer = layer_registry().find(e.class_name);
+    const bool op_node = is_op_node(e);
+    const LayerImporter* importer = op_node ? keras3_op_registry().find(e.class_name) : layer_registry().find(registry_name(e));
+    if (!importer && op_node)
+      fail(ErrorCode::unsupported, file_.display_name, ": operation '", e.name, "' (", e.class_name, " from ",
+           e.json->find("module")->as_string(), ") is not supported; docs/layers.md lists the supported operations");
     if (!importer) {
       std::string registered;
       if (const Json* r = e.json->find("registered_name"); r && r->kind() == Json::Kind::string) registered = r->as_string();
@@ -361,29 +438,43 @@ class Builder {
     }
     out.inputs.push_back(x);
     out.input_names.push_back(graph_.values[x].name);
+    std::vector<ValueId> y;
     for (size_t i = first; i < layers.size(); ++i) {
-      std::vector<ValueId> y = call_layer(layers[i], {x}, nullptr);
-      if (y.size() != 1) fail(ErrorCode::invalid_file, layer_context(layers[i]), ": a layer in a Sequential model must have one output");
+      y = call_layer(layers[i], {x}, nullptr);
+      // Only the last layer may return several tensors (an RNN with return_state, a nested
+      // model with several outputs): they become the model's outputs, as in Keras.
+      if (y.size() != 1 && i + 1 < layers.size())
+        fail(ErrorCode::invalid_file, layer_context(layers[i]), ": returns ", y.size(),
+             " tensors, but only the last layer of a Sequential model may return more than one");
+      if (y.empty()) fail(ErrorCode::invalid_file, layer_context(layers[i]), ": returns no tensor");
       record(out, info_for(layers[i], y), y);
       x = y[0];
     }
-    out.outputs.push_back(x);
-    out.output_names.push_back(layers.back().name);
+    if (y.empty()) y = {x};  // a model of an InputLayer only
+    for (size_t k = 0; k < y.size(); ++k) {
+      out.outputs.push_back(y[k]);
+      out.output_names.push_back(k == 0 ? layers.back().name : layers.back().name + "_" + std::to_string(k));
+    }
     return out;
   }
 
   // Keras writes input_layers/output_layers as a list of [name, node, tensor] triples, or as
-  // a single triple when there is one.
-  std::vector<TensorRef> parse_endpoint_list(const Json& config, const char* key) {
+  // a single triple when there is one; Keras 3 writes a dict ({"score": [...], ...}) for models
+  // built with named inputs or outputs, flattened in sorted key order as keras.tree does. The
+  // keys name the inputs and outputs then (empty names for the list forms).
+  std::vector<std::pair<std::string, TensorRef>> parse_endpoint_list(const Json& config, const char* key) {
     const Json& v = member(config, key, file_.display_name);
     std::string context = str_cat(file_.display_name, ": '", key, "'");
-    std::vector<TensorRef> refs;
+    std::vector<std::pair<std::string, TensorRef>> refs;
     if (v.kind() == Json::Kind::array && v.size() >= 1 && v[0].kind() == Json::Kind::string) {
-      refs.push_back(parse_ref(v, context));
+      refs.emplace_back("", parse_ref(v, context));
     } else if (v.kind() == Json::Kind::array) {
-      for (const Json& item : v.items()) refs.push_back(parse_ref(item, context));
+      for (const Json& item : v.items()) refs.emplace_back("", parse_ref(item, context));
+    } else if (v.kind() == Json::Kind::object) {
+      for (const auto& [name, item] : v.members()) refs.emplace_back(name, parse_ref(item, str_cat(context, "['", name, "']")));
+      std::sort(refs.begin(), refs.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
     } else {
-      fail(ErrorCode::invalid_file, context, " should be a list");
+      fail(ErrorCode::invalid_file, context, " should be a list or a dict");
     }
     return refs;
   }
@@ -396,15 +487,18 @@ class Builder {
     for (size_t i = 0; i < layers.size(); ++i)
       if (!index_of.emplace(layers[i].name, i).second)
         fail(ErrorCode::invalid_file, file_.display_name, ": two layers are named '", layers[i].name, "'");
-    std::vector<TensorRef> input_refs = parse_endpoint_list(config, "input_layers");
-    std::vector<TensorRef> output_refs = parse_endpoint_list(config, "output_layers");
+    std::vector<std::pair<std::string, TensorRef>> input_refs = parse_endpoint_list(config, "input_layers");
+    std::vector<std::pair<std::string, TensorRef>> output_refs = parse_endpoint_list(config, "output_layers");
 
     // Values produced so far: (layer index, call index) -> outputs.
     std::map<std::pair<size_t, int64_t>, std::vector<ValueId>> produced;
-    auto lookup = [&](const TensorRef& r, const std::string& context) -> const std::vector<ValueId>* {
+    auto key_of = [&](const TensorRef& r, const std::string& context) -> std::pair<size_t, int64_t> {
       auto it = index_of.find(r.layer);
       if (it == index_of.end()) fail(ErrorCode::invalid_file, context, ": refers to unknown layer '", r.layer, "'");
-      auto p = produced.find({it->second, r.node});
+      return {it->second, r.node + (r.own_call_index ? first_node_index(layers[it->second]) : 0)};
+    };
+    auto lookup = [&](const TensorRef& r, const std::string& context) -> const std::vector<ValueId>* {
+      auto p = produced.find(key_of(r, context));
       return p == produced.end() ? nullptr : &p->second;
     };
     auto value_of = [&](const TensorRef& r, const std::string& context) {
@@ -418,13 +512,14 @@ class Builder {
     if (given_inputs && given_inputs->size() != input_refs.size())
       fail(ErrorCode::invalid_file, file_.display_name, ": model '", out.name, "' takes ", input_refs.size(), " inputs, got ", given_inputs->size());
     for (size_t i = 0; i < input_refs.size(); ++i) {
-      auto it = index_of.find(input_refs[i].layer);
-      if (it == index_of.end()) fail(ErrorCode::invalid_file, file_.display_name, ": input layer '", input_refs[i].layer, "' does not exist");
+      const TensorRef& ref = input_refs[i].second;
+      auto it = index_of.find(ref.layer);
+      if (it == index_of.end()) fail(ErrorCode::invalid_file, file_.display_name, ": input layer '", ref.layer, "' does not exist");
       const LayerEntry& e = layers[it->second];
       ValueId v = given_inputs ? (*given_inputs)[i] : make_input(e, *e.config);
       produced[{it->second, 0}] = {v};
       out.inputs.push_back(v);
-      out.input_names.push_back(e.name);
+      out.input_names.push_back(input_refs[i].first.empty() ? e.name : input_refs[i].first);
     }
 
     // Kahn's algorithm over layer calls: a call runs once all the values it reads exist.
@@ -446,7 +541,7 @@ class Builder {
       for (const TensorRef* r : reads) {
         if (lookup(*r, layer_context(layers[calls[c].layer]))) continue;
         ++calls[c].missing;
-        waiting[{index_of[r->layer], r->node}].push_back(c);
+        waiting[key_of(*r, layer_context(layers[calls[c].layer]))].push_back(c);
       }
       if (calls[c].missing == 0) ready.push_back(c);
     }
@@ -480,9 +575,9 @@ class Builder {
         if (pc.missing > 0)
           fail(ErrorCode::invalid_file, layer_context(layers[pc.layer]), ": its inputs are never computed (a missing layer call or a cycle)");
     }
-    for (const TensorRef& r : output_refs) {
+    for (const auto& [name, r] : output_refs) {
       out.outputs.push_back(value_of(r, file_.display_name + ": model output"));
-      out.output_names.push_back(r.layer);
+      out.output_names.push_back(name.empty() ? r.layer : name);
     }
     // The summary lists InputLayers first, then layers in config order, as Keras does.
     std::map<std::string, size_t> row_of;

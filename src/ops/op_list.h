@@ -32,5 +32,11 @@
   X(embedding, EmbeddingParams, "y[..., :] = table[ids[...], :] (Embedding)")                   \
   X(recurrent, RecurrentParams, "SimpleRNN, LSTM or GRU over a sequence, optional mask")        \
   X(compare, CompareParams, "y = (x OP scalar) as 1/0 (mask computations)")                     \
-  X(reduce, ReduceParams, "any, all, sum, mean, max, min over axes")                            \
+  X(reduce, ReduceParams, "any, all, sum, mean, max, min, prod over axes")                      \
+  X(unary, UnaryParams, "element-wise math: abs, sqrt, exp, log, floor, sign, clip, ...")       \
+  X(binary, BinaryParams, "broadcast x1 OP x2: arithmetic, power, compare, logical; constants") \
+  X(where, WhereParams, "broadcast select: cond ? x1 : x2")                                     \
+  X(gather, GatherParams, "numpy.take along one axis, indices from an input or a weight")       \
+  X(strided_slice, StridedSliceParams, "Python slicing start:stop:step per axis")                \
+  X(shape_of, ShapeOfParams, "the input's shape as a 1-D tensor (tf.shape)")                    \
   X(copy, CopyParams, "y = x moved between memory spaces (inserted by placement)")

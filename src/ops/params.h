@@ -11,6 +11,7 @@
 #include "kerasrt/custom_layer.h"
 #include "ops/activation.h"
 #include "ops/params_sequence.h"  // embedding, recurrent, compare, reduce
+#include "ops/params_tensor.h"    // unary, binary, where, gather, strided_slice
 
 namespace krt {
 

@@ -59,9 +59,10 @@ struct CompareParams {
   float value = 0.f;
 };
 
-enum class ReduceKind { any, all, sum, mean, max, min };
+enum class ReduceKind { any, all, sum, mean, max, min, prod, argmax, argmin };
 // Reduces `axes` (non-negative, sorted, distinct); keepdims leaves them as size 1. any/all give
-// 1 or 0 (nonzero counts as true).
+// 1 or 0 (nonzero counts as true); argmax/argmin (one axis) give the index of the first maximum
+// or minimum along it.
 struct ReduceParams {
   ReduceKind kind = ReduceKind::sum;
   std::vector<int64_t> axes;

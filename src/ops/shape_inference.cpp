@@ -8,6 +8,7 @@
 #include "ops/shape_rules_sequence.h"
 #include "ops/shape_rules_norm.h"
 #include "ops/shape_rules_attention.h"
+#include "ops/shape_rules_tensor.h"
 
 namespace krt {
 
@@ -362,6 +363,9 @@ Shape infer_single(const Node& node, const Shape& in) {
     case OpKind::reduce: return infer_reduce(node, in);
     case OpKind::normalize: return infer_normalize(node, in);
     case OpKind::resize: return infer_resize(node, in);
+    case OpKind::unary: return in;
+    case OpKind::strided_slice: return infer_strided_slice(node, in);
+    case OpKind::shape_of: return {static_cast<int64_t>(in.size())};
     default: fail(ErrorCode::internal, node.label(), ": op ", op_name(node.kind), " is not a single-input op");
   }
 }
@@ -378,6 +382,9 @@ std::vector<Shape> infer_output_shapes(const Node& node, const std::vector<Shape
     case OpKind::masked_softmax: return {infer_masked_softmax(node, inputs)};
     case OpKind::l2_normalize: return {infer_l2_normalize(node, inputs)};
     case OpKind::additive_score: return {infer_additive_score(node, inputs)};
+    case OpKind::binary: return {infer_binary(node, inputs)};
+    case OpKind::where: return {infer_where(node, inputs)};
+    case OpKind::gather: return {infer_gather(node, inputs)};
     default: expect_inputs(node, inputs, 1); return {infer_single(node, inputs[0])};
   }
 }

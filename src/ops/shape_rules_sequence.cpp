@@ -82,12 +82,15 @@ Shape infer_compare(const Node&, const Shape& in) { return in; }
 Shape infer_reduce(const Node& node, const Shape& in) {
   const auto& p = node.get<ReduceParams>();
   if (p.axes.empty()) fail(ErrorCode::invalid_file, node.label(), ": no axis to reduce");
+  if ((p.kind == ReduceKind::argmax || p.kind == ReduceKind::argmin) && p.axes.size() != 1)
+    fail(ErrorCode::invalid_file, node.label(), ": argmax and argmin reduce one axis, given ", p.axes.size());
   for (size_t i = 0; i < p.axes.size(); ++i) {
     if (p.axes[i] < 0 || p.axes[i] >= static_cast<int64_t>(in.size()))
       fail(ErrorCode::invalid_file, node.label(), ": axis ", p.axes[i], " is out of range for an input of rank ", in.size());
     if (i > 0 && p.axes[i] <= p.axes[i - 1]) fail(ErrorCode::invalid_file, node.label(), ": reduction axes must be sorted and distinct");
   }
-  if (p.axes.front() == 0 && !p.keepdims) fail(ErrorCode::invalid_file, node.label(), ": cannot reduce away the batch axis");
+  // Reducing axis 0 away is allowed: recorded operations (ops.mean(x), moments over the batch)
+  // give tensors without a batch axis, which the runtime handles like any other shape.
   Shape out;
   size_t k = 0;
   for (size_t a = 0; a < in.size(); ++a) {

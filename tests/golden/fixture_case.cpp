@@ -89,7 +89,9 @@ std::vector<FixtureRun> discover_fixture_runs() {
   std::vector<std::string> roots{data_dir() + "/fixtures"};
   if (!shared_fixtures_dir().empty()) roots.push_back(shared_fixtures_dir());
   for (const std::string& root : roots) {
-    for (const char* group : {"seed", "layers", "models", "real"}) {
+    // ops/ and apps/: recorded tensor operations (Keras 3 op nodes); apps/ is too large to copy
+    // into the project and runs from ../shared only.
+    for (const char* group : {"seed", "layers", "models", "real", "ops", "apps", "layers2", "models2"}) {
       fs::path g = fs::path(root) / group;
       if (!fs::is_directory(g)) continue;
       std::vector<fs::path> cases;

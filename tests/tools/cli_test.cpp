@@ -41,6 +41,38 @@ TEST(Cli, RunWritesOutputsThatMatchKeras) {
   fs::remove_all(out);
 }
 
+TEST(Cli, RunTakesInputsByName) {
+  // keras.Model({"features": ..., "extra": ...}, {...}): inputs sorted by key, addressable by it.
+  std::string dir = data_dir() + "/fixtures/models2/dict_inputs_outputs/";
+  ProcessResult r = run_process(cli_path(), {"run", dir + "model.keras", "-i", "features=" + dir + "input_1.npy", "-i",
+                                             "extra=" + dir + "input_0.npy", "--expect", dir + "output_0.npy", "--expect",
+                                             dir + "output_1.npy"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("output 0 'logits'"), std::string::npos) << r.out;
+  r = run_process(cli_path(), {"run", dir + "model.keras", "-i", "features=" + dir + "input_1.npy"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("input 'extra' is missing"), std::string::npos) << r.err;
+}
+
+TEST(NamedTensors, InputsAndOutputsByName) {
+  std::string dir = data_dir() + "/fixtures/models2/dict_inputs_outputs/";
+  Model model = load(dir + "model.keras");
+  ASSERT_EQ(model.inputs().size(), 2u);
+  EXPECT_EQ(model.inputs()[0].name, "extra");  // sorted by key, as Keras flattens the dict
+  EXPECT_EQ(model.outputs()[0].name, "logits");
+  std::vector<Tensor> inputs = inputs_by_name(
+      model, {{"features", Tensor::from_npy(dir + "input_1.npy")}, {"extra", Tensor::from_npy(dir + "input_0.npy")}});
+  std::map<std::string, Tensor> out = outputs_by_name(model, model.compile().run(inputs));
+  EXPECT_EQ(compare_tensors(out.at("score"), Tensor::from_npy(dir + "output_1.npy"), read_tolerance(dir)), "");
+  EXPECT_EQ(compare_tensors(out.at("logits"), Tensor::from_npy(dir + "output_0.npy"), read_tolerance(dir)), "");
+  try {
+    inputs_by_name(model, {{"features", inputs[1]}});
+    ADD_FAILURE() << "a missing input was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("input 'extra' is missing"), std::string::npos) << e.what();
+  }
+}
+
 TEST(Cli, RunWritesEveryOutputInModelOrder) {
   std::string dir = data_dir() + "/fixtures/models/multi_input_multi_output/";
   fs::path out = fs::temp_directory_path() / ("krt_cli_mimo_" + std::to_string(::getpid()));

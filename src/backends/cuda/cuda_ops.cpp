@@ -39,6 +39,12 @@ Family family_of(OpKind kind) {
     case OpKind::resize:
     case OpKind::embedding:
     case OpKind::recurrent: return Family::layout;
+    case OpKind::unary:  // the recorded tensor operations: no CUDA kernels yet, they run on the cpu
+    case OpKind::binary:
+    case OpKind::where:
+    case OpKind::gather:
+    case OpKind::strided_slice:
+    case OpKind::shape_of:
     case OpKind::custom:  // the user's C++ implementation runs on the host
     case OpKind::copy: return Family::none;
   }

@@ -107,8 +107,11 @@ ReduceOp reduce_op(ReduceKind kind) {
     case ReduceKind::mean: return ReduceOp::mean;
     case ReduceKind::max: return ReduceOp::max;
     case ReduceKind::min: return ReduceOp::min;
+    case ReduceKind::prod:
+    case ReduceKind::argmax:
+    case ReduceKind::argmin: break;  // declined by reduction_support
   }
-  return ReduceOp::sum;
+  fail(ErrorCode::internal, "CUDA reduce: no kernel for this reduction");
 }
 
 class ReduceKernel : public CudaKernel {
@@ -310,7 +313,12 @@ Support reduction_support(const Node& node, const Graph& graph, const CompileOpt
   const Shape& in = graph.values[node.inputs[0]].shape;
   const size_t most = kGroupMaxDims;
   switch (node.kind) {
-    case OpKind::reduce:
+    case OpKind::reduce: {
+      const ReduceKind kind = node.get<ReduceParams>().kind;
+      if (kind == ReduceKind::prod || kind == ReduceKind::argmax || kind == ReduceKind::argmin)
+        return Support::no("no CUDA kernel for prod, argmax or argmin reductions yet");
+      return rank_at_most(node, in, most);
+    }
     case OpKind::l2_normalize:
     case OpKind::masked_softmax: return rank_at_most(node, in, most);
     case OpKind::axis_activation: {

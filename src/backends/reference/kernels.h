@@ -53,4 +53,12 @@ void run_recurrent(const Node& node, std::span<const Tensor> inputs, std::span<T
 void run_compare(const Node& node, const Tensor& x, Tensor& y);
 void run_reduce(const Node& node, const Tensor& x, Tensor& y);
 
+// tensor_ops.cpp: the general ops of Keras op nodes and TFOpLambda layers.
+void run_unary(const Node& node, const Tensor& x, Tensor& y);
+void run_binary(const Node& node, std::span<const Tensor> inputs, Tensor& y);
+void run_where(const Node& node, std::span<const Tensor> inputs, Tensor& y);
+void run_gather(const Node& node, std::span<const Tensor> inputs, Tensor& y);
+void run_strided_slice(const Node& node, const Tensor& x, Tensor& y);
+void run_shape_of(const Tensor& x, Tensor& y);
+
 }  // namespace krt::reference

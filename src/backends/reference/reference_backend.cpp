@@ -63,6 +63,12 @@ void run_node(const Node& node, std::span<const Tensor> inputs, std::span<Tensor
     case OpKind::masked_softmax: return run_masked_softmax(node, inputs, y);
     case OpKind::l2_normalize: return run_l2_normalize(node, x, y);
     case OpKind::additive_score: return run_additive_score(node, inputs, y);
+    case OpKind::unary: return run_unary(node, x, y);
+    case OpKind::binary: return run_binary(node, inputs, y);
+    case OpKind::where: return run_where(node, inputs, y);
+    case OpKind::gather: return run_gather(node, inputs, y);
+    case OpKind::strided_slice: return run_strided_slice(node, x, y);
+    case OpKind::shape_of: return run_shape_of(x, y);
   }
   fail(ErrorCode::internal, node.label(), ": no reference kernel for op ", op_name(node.kind));
 }

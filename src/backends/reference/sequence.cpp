@@ -187,12 +187,20 @@ void run_reduce(const Node& node, const Tensor& x, Tensor& y) {
   std::vector<double> acc(n_out);
   double init = 0.0;
   switch (p.kind) {
-    case ReduceKind::all: init = 1.0; break;
-    case ReduceKind::max: init = -std::numeric_limits<double>::infinity(); break;
-    case ReduceKind::min: init = std::numeric_limits<double>::infinity(); break;
+    case ReduceKind::all:
+    case ReduceKind::prod: init = 1.0; break;
+    case ReduceKind::max:
+    case ReduceKind::argmax: init = -std::numeric_limits<double>::infinity(); break;
+    case ReduceKind::min:
+    case ReduceKind::argmin: init = std::numeric_limits<double>::infinity(); break;
     default: break;
   }
   std::fill(acc.begin(), acc.end(), init);
+  // argmax/argmin: the index along the (single) reduced axis of the best value so far; elements
+  // come in increasing index along it, so a strict comparison keeps the first.
+  std::vector<int64_t> best(n_out, 0);
+  const size_t arg_axis = p.axes.empty() ? 0 : static_cast<size_t>(p.axes[0]);
+  std::vector<bool> seen(p.kind == ReduceKind::argmax || p.kind == ReduceKind::argmin ? n_out : 0, false);
   const float* xp = x.data_as<float>();
   std::vector<int64_t> c;
   for (int64_t i = 0; i < x.size(); ++i) {
@@ -208,11 +216,22 @@ void run_reduce(const Node& node, const Tensor& x, Tensor& y) {
       case ReduceKind::mean: acc[o] += v; break;
       case ReduceKind::max: acc[o] = std::max(acc[o], v); break;
       case ReduceKind::min: acc[o] = std::min(acc[o], v); break;
+      case ReduceKind::prod: acc[o] *= v; break;
+      case ReduceKind::argmax:
+      case ReduceKind::argmin:
+        if (!seen[o] || (p.kind == ReduceKind::argmax ? v > acc[o] : v < acc[o])) {
+          seen[o] = true;
+          acc[o] = v;
+          best[o] = c[arg_axis];
+        }
+        break;
     }
   }
   float* yp = y.data_as<float>();
-  for (int64_t o = 0; o < n_out; ++o)
-    yp[o] = static_cast<float>(p.kind == ReduceKind::mean ? acc[o] / static_cast<double>(group) : acc[o]);
+  for (int64_t o = 0; o < n_out; ++o) {
+    if (p.kind == ReduceKind::argmax || p.kind == ReduceKind::argmin) yp[o] = static_cast<float>(best[o]);
+    else yp[o] = static_cast<float>(p.kind == ReduceKind::mean ? acc[o] / static_cast<double>(group) : acc[o]);
+  }
 }
 
 }  // namespace krt::reference
