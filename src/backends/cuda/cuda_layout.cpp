@@ -343,9 +343,45 @@ Support rank_at_most(const Node& node, const Graph& graph, size_t rank) {
   return Support::yes();
 }
 
+bool moves_data(OpKind kind) {
+  switch (kind) {
+    case OpKind::reshape:
+    case OpKind::identity:
+    case OpKind::transpose:
+    case OpKind::pad:
+    case OpKind::slice:
+    case OpKind::upsample:
+    case OpKind::concat: return true;
+    default: return false;
+  }
+}
+
+// Whether `v` reaches the ids input of an Embedding through data movement alone. Embedding ids
+// stay f32 on the device (placement keeps the Embedding's input f32), but the values before it
+// would be f16/bf16, rounding ids above 2048 (and a reshape view would reinterpret f16 bytes as
+// f32). Such nodes run on the host in reduced precision, so the ids reach the GPU as f32.
+bool feeds_embedding_ids(const Graph& graph, ValueId v, int depth = 0) {
+  if (depth > 64) return true;  // be conservative on absurdly long chains
+  for (const Node& n : graph.nodes) {
+    for (size_t i = 0; i < n.inputs.size(); ++i) {
+      if (n.inputs[i] != v) continue;
+      if (n.kind == OpKind::embedding && i == 0) return true;
+      if (moves_data(n.kind))
+        for (ValueId out : n.outputs)
+          if (feeds_embedding_ids(graph, out, depth + 1)) return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 Support layout_support(const Node& node, const Graph& graph, const CompileOptions& options) {
+  if (moves_data(node.kind) && (options.precision == Precision::fp16 || options.precision == Precision::bf16))
+    for (ValueId out : node.outputs)
+      if (feeds_embedding_ids(graph, out))
+        return Support::no(str_cat(op_name(node.kind), " carries Embedding ids, which must stay float32 (",
+                                   precision_name(options.precision), " would round ids above 2048)"));
   if (node.kind != OpKind::concat && node.kind != OpKind::recurrent && node.inputs.size() != 1)
     return Support::no(str_cat(op_name(node.kind), " with ", node.inputs.size(), " inputs"));
   if (node.kind != OpKind::recurrent && node.outputs.size() != 1)

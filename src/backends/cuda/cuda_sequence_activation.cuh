@@ -1,4 +1,4 @@
-// The element-wise activations of the recurrent cells on the device, computed exactly as
+// The element-wise activations of the recurrent cells (device and host), computed exactly as
 // src/ops/activation.cpp does (same formulas, f32, CUDA's accurate libm: no fast-math
 // intrinsics). (.cu files only.)
 #pragma once
@@ -11,31 +11,31 @@ namespace seq_act_detail {
 
 // std::max and std::min as the host code calls them (a NaN first argument comes back), so NaNs
 // propagate exactly as there (fmaxf/fminf would drop them).
-__device__ __forceinline__ float std_max(float a, float b) { return a < b ? b : a; }
-__device__ __forceinline__ float std_min(float a, float b) { return b < a ? b : a; }
+__host__ __device__ __forceinline__ float std_max(float a, float b) { return a < b ? b : a; }
+__host__ __device__ __forceinline__ float std_min(float a, float b) { return b < a ? b : a; }
 
 // log(1 + exp(x)) without overflow: max(x, 0) + log1p(exp(-|x|)).
-__device__ __forceinline__ float softplus(float x) { return std_max(x, 0.f) + log1pf(expf(-fabsf(x))); }
+__host__ __device__ __forceinline__ float softplus(float x) { return std_max(x, 0.f) + log1pf(expf(-fabsf(x))); }
 
 // Never evaluates exp of a large positive number.
-__device__ __forceinline__ float sigmoid(float x) {
+__host__ __device__ __forceinline__ float sigmoid(float x) {
   if (x >= 0.f) return 1.f / (1.f + expf(-x));
   const float e = expf(x);
   return e / (1.f + e);
 }
 
-__device__ __forceinline__ float hard_sigmoid(float x) {
+__host__ __device__ __forceinline__ float hard_sigmoid(float x) {
   const float y = x / 6.f + 0.5f;
   return y <= 0.f ? 0.f : (y >= 1.f ? 1.f : y);
 }
 
-__device__ __forceinline__ float elu(float x, float alpha) { return x >= 0.f ? x : alpha * expm1f(x); }
+__host__ __device__ __forceinline__ float elu(float x, float alpha) { return x >= 0.f ? x : alpha * expm1f(x); }
 
-__device__ __forceinline__ float clampf(float x, float lo, float hi) { return x < lo ? lo : (hi < x ? hi : x); }
+__host__ __device__ __forceinline__ float clampf(float x, float lo, float hi) { return x < lo ? lo : (hi < x ? hi : x); }
 
 }  // namespace seq_act_detail
 
-__device__ __forceinline__ float seq_activation(const SeqActivation& a, float x) {
+__host__ __device__ __forceinline__ float seq_activation(const SeqActivation& a, float x) {
   using namespace seq_act_detail;
   switch (a.kind) {
     case ActivationKind::linear: return x;
