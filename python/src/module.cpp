@@ -81,7 +81,7 @@ void register_error(py::module_& m) {
     try {
       if (p) std::rethrow_exception(p);
     } catch (const Error& e) {
-      py::object instance = error(e.what());
+      py::object instance = py::reinterpret_borrow<py::object>(error.ptr())(e.what());  // an instance, not raised yet
       instance.attr("code") = error_code_name(e.code());
       PyErr_SetObject(error.ptr(), instance.ptr());
     }
