@@ -34,7 +34,8 @@ class CMakeBuild(build_ext):
         reuse = os.environ.get("KERASRT_BUILD_DIR")
         build_dir = Path(reuse).resolve() if reuse else Path(self.build_temp).resolve() / "cmake"
         configure = ["cmake", "-S", str(ROOT), "-B", str(build_dir), "-DKERASRT_BUILD_PYTHON=ON",
-                     f"-DPython_EXECUTABLE={sys.executable}"]
+                     # resolved: a venv's python is a link to the interpreter it was made from
+                     f"-DPython_EXECUTABLE={os.path.realpath(sys.executable)}"]
         if not reuse:
             configure += ["-DCMAKE_BUILD_TYPE=Release", "-DKERASRT_BUILD_TESTS=OFF"]
         jobs = os.environ.get("CMAKE_BUILD_PARALLEL_LEVEL") or str(os.cpu_count() or 1)
