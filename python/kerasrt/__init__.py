@@ -9,7 +9,12 @@ Errors are ``kerasrt.Error`` (a ``ValueError``) with the engine's message and a 
 """
 import os as _os
 
-from . import _kerasrt
+try:
+    from . import _kerasrt
+except ImportError as _e:
+    raise ImportError(f"kerasrt's native module is missing from {_os.path.dirname(__file__)} ({_e}); this is the "
+                      "source folder python/kerasrt, not a built package: install with pip (see the README's Python "
+                      "section) and run from another folder, or use PYTHONPATH=<build>/python") from _e
 from ._model import CompiledModel, Model, TensorSpec
 
 Error = _kerasrt.Error
