@@ -82,6 +82,8 @@ class CompiledModel:
         outputs = self._run(_input_list(x, self.inputs))
         return outputs[0] if len(outputs) == 1 else outputs
 
+    predict_on_batch = __call__  # Keras's name for one batch without splitting
+
     def predict(self, x, batch_size=32, verbose=0):
         """Runs x in batches of batch_size and concatenates the outputs, as Keras's predict does.
 
@@ -160,6 +162,10 @@ class Model:
 
     def __call__(self, x):
         """Runs one batch (see CompiledModel.__call__)."""
+        return self._default()(x)
+
+    def predict_on_batch(self, x):
+        """Runs one batch without splitting it, as Keras's predict_on_batch."""
         return self._default()(x)
 
     def predict(self, x, batch_size=32, verbose=0):

@@ -71,7 +71,9 @@ def test_input_forms(seed, seed_x):
     readonly.flags.writeable = False
     close(seed.predict(readonly), y)
     close(seed(x), y)
+    close(seed.predict_on_batch(x), y)
     close(seed.compile()(x), y)
+    close(seed.compile().predict_on_batch(x), y)
 
 
 def test_inputs_are_read_in_place(seed, seed_x):
