@@ -1,9 +1,14 @@
 """Per-call overhead of the Python API over the C++ API, in one process.
 
-For each model: seconds per run from a C++ loop over CompiledModel::run (no Python between
-calls), from a Python loop over compiled(x), and over model.predict(x); rounds interleaved so
-that load from other processes hits all three alike. Prints one JSON line per model; the
-overhead is the median Python time minus the median C++ time.
+For each model, rounds of N calls each, interleaved so that load from other processes hits all
+alike, timing:
+  cpp_loop:   CompiledModel::run in a C++ loop, back to back (no Python between runs);
+  cpp_single: one CompiledModel::run per call from a Python loop, timed inside C++: the run's
+              own time when calls are not back to back, as in any real caller;
+  call:       compiled(x) from a Python loop;  predict: model.predict(x) from a Python loop.
+Prints one JSON line per model, for the median and for the fastest round (the least disturbed
+by other processes), in microseconds per call; the overheads are call and predict minus each
+C++ time.
 
     PYTHONPATH=build/python /usr/bin/python3 python/bench/overhead.py [MODEL.keras INPUT.npy ...]
 """
@@ -28,22 +33,27 @@ def per_call(fn, x, n):
     return (time.perf_counter() - start) / n
 
 
-def measure(model_path, x, rounds=15, n=2000):
+def measure(model_path, x, rounds=60, n=500):
     model = kerasrt.load(model_path)
     compiled = model.compile(threads=1)
+    core, xs = compiled._core, [x]
     for _ in range(100):  # memory plan and caches for this input shape
         compiled(x)
         model.predict(x)
-    cpp, call, predict = [], [], []
+    times = {"cpp_loop": [], "cpp_single": [], "call": [], "predict": []}
     for _ in range(rounds):
-        cpp.append(compiled._core.time_cpp_runs([x], n))
-        call.append(per_call(compiled, x, n))
-        predict.append(per_call(model.predict, x, n))
-    us = {k: 1e6 * statistics.median(v) for k, v in (("cpp", cpp), ("call", call), ("predict", predict))}
-    return {"model": str(model_path), "input_shape": list(x.shape), "threads": 1, "calls_per_round": n,
-            "rounds": rounds, "cpp_run_us": round(us["cpp"], 2), "call_us": round(us["call"], 2),
-            "predict_us": round(us["predict"], 2), "call_overhead_us": round(us["call"] - us["cpp"], 2),
-            "predict_overhead_us": round(us["predict"] - us["cpp"], 2)}
+        times["cpp_loop"].append(core.time_cpp_runs(xs, n))
+        times["cpp_single"].append(sum(core.time_cpp_runs(xs, 1) for _ in range(n)) / n)
+        times["call"].append(per_call(compiled, x, n))
+        times["predict"].append(per_call(model.predict, x, n))
+    row = {"model": str(model_path), "input_shape": list(x.shape), "threads": 1, "calls_per_round": n, "rounds": rounds}
+    for stat in (statistics.median, min):
+        us = {k: round(1e6 * stat(v), 2) for k, v in times.items()}
+        for api in ("call", "predict"):
+            for base in ("cpp_loop", "cpp_single"):
+                us[f"{api}_over_{base}"] = round(us[api] - us[base], 2)
+        row[stat.__name__] = us
+    return row
 
 
 def main(argv):

@@ -24,7 +24,7 @@ py::dtype numpy_dtype(DType dtype) {
 
 }  // namespace
 
-Tensor to_tensor(py::handle obj, py::object& keep, const std::string& what) {
+Tensor to_tensor(py::handle obj, py::object& keep, size_t index, const std::string& name) {
   py::array array;
   // array_t's check covers the dtype (native-endian float32) and C order; numpy's ALIGNED flag
   // is checked too, because kernels load whole floats.
@@ -35,7 +35,7 @@ Tensor to_tensor(py::handle obj, py::object& keep, const std::string& what) {
     array = Converted::ensure(obj);
     if (!array)
       throw Error(ErrorCode::invalid_argument,
-                  what + ": expected a numpy array (or anything numpy converts to float32), got " +
+                  "input " + std::to_string(index) + " ('" + name + "'): expected a numpy array (or anything numpy converts to float32), got " +
                       std::string(py::str(py::type::handle_of(obj).attr("__name__"))));
   }
   Shape shape(array.shape(), array.shape() + array.ndim());

@@ -42,7 +42,7 @@ std::vector<Tensor> to_tensors(const CompiledModel& exe, const py::sequence& xs,
   std::vector<Tensor> inputs;
   keep.resize(infos.size());
   for (size_t i = 0; i < infos.size(); ++i)
-    inputs.push_back(to_tensor(xs[i], keep[i], "input " + std::to_string(i) + " ('" + infos[i].name + "')"));
+    inputs.push_back(to_tensor(xs[i], keep[i], i, infos[i].name));
   return inputs;
 }
 
