@@ -26,6 +26,8 @@ def _error(message):
 
 def _input_list(x, specs):
     """The inputs in the model's order from an array, a list/tuple of arrays or a dict by name."""
+    if type(x) is np.ndarray and len(specs) == 1:  # the common case, first: this runs on every call
+        return [x]
     names = [s.name for s in specs]
     if isinstance(x, dict):
         unknown = [k for k in x if k not in names]

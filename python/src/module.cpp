@@ -3,6 +3,8 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <time.h>
+
 #include <chrono>
 #include <optional>
 #include <string>
@@ -60,15 +62,24 @@ py::list run(const CompiledModel& exe, const py::sequence& xs) {
   return result;
 }
 
-// Seconds per exe.run() over `repeat` calls made from C++ alone: the baseline for measuring what
-// the Python layer adds per call (python/bench/overhead.py, docs/performance.md).
-double time_cpp_runs(const CompiledModel& exe, const py::sequence& xs, int repeat) {
+// This thread's CPU time: unlike wall time, it does not grow while other processes hold the core.
+double thread_cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+}
+
+// Seconds per exe.run() over `repeat` calls made from C++ alone, in wall time or in this thread's
+// CPU time: the baseline for measuring what the Python layer adds per call
+// (python/bench/overhead.py, docs/performance.md).
+double time_cpp_runs(const CompiledModel& exe, const py::sequence& xs, int repeat, bool cpu_time) {
   std::vector<py::object> keep;
   std::vector<Tensor> inputs = to_tensors(exe, xs, keep);
   py::gil_scoped_release release;
-  auto start = std::chrono::steady_clock::now();
+  auto wall = [] { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); };
+  double start = cpu_time ? thread_cpu_seconds() : wall();
   for (int i = 0; i < repeat; ++i) exe.run(inputs);
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() / std::max(repeat, 1);
+  return ((cpu_time ? thread_cpu_seconds() : wall()) - start) / std::max(repeat, 1);
 }
 
 void register_error(py::module_& m) {
@@ -101,7 +112,7 @@ PYBIND11_MODULE(_kerasrt, m) {
       .def_property_readonly("inputs", [](const CompiledModel& c) { return infos_to_list(c.inputs()); })
       .def_property_readonly("outputs", [](const CompiledModel& c) { return infos_to_list(c.outputs()); })
       .def("run", &run, py::arg("inputs"))
-      .def("time_cpp_runs", &time_cpp_runs, py::arg("inputs"), py::arg("repeat"));
+      .def("time_cpp_runs", &time_cpp_runs, py::arg("inputs"), py::arg("repeat"), py::arg("cpu_time") = false);
 
   py::class_<Model>(m, "Model")
       .def_property_readonly("name", &Model::name)
