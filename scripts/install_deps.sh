@@ -3,7 +3,10 @@
 # Does nothing when they are all present, so it is cheap to call before every build.
 set -euo pipefail
 packages=(build-essential cmake g++ libgtest-dev nlohmann-json3-dev zlib1g-dev
-          libpng-dev libjpeg-dev pkg-config libdnnl-dev)
+          libpng-dev libjpeg-dev pkg-config libdnnl-dev
+          # the Python module (python/): binding, headers, its tests and the offline pip install
+          pybind11-dev python3-dev python3-numpy python3-pytest python3-venv python3-pip
+          python3-setuptools python3-wheel)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
