@@ -4,20 +4,12 @@
 
 namespace krt::python {
 
+// Device and precision names are parsed by the library (one place for every front end): an
+// unknown name is an error that lists the registered devices or the precisions.
 CompileOptions to_compile_options(const std::string& device, int threads, const std::string& precision) {
   CompileOptions options;
-  if (device == "cpu") {
-    options.device = Device::cpu();
-  } else if (device == "reference") {
-    options.device = Device::reference();
-  } else {
-    throw Error(ErrorCode::invalid_argument,
-                "unknown device '" + device + "': the available devices are 'cpu' and 'reference'");
-  }
-  if (precision != "fp32")
-    throw Error(ErrorCode::invalid_argument,
-                "unknown precision '" + precision + "': the available precisions are 'fp32'");
-  options.precision = Precision::fp32;
+  options.device = Device::parse(device);
+  options.precision = parse_precision(precision);
   if (threads < 0)
     throw Error(ErrorCode::invalid_argument,
                 "threads must be 0 (one per core) or a positive count, got " + std::to_string(threads));
