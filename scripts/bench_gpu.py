@@ -5,8 +5,8 @@
 
 1. Rebuilds the kit's decoder and mobile as .keras files with seeded weights
    (KIT/gpu/weights_skeleton.py unpack), since the 39 MB decoder cannot travel to the GPU machine.
-2. Runs KIT/gpu/torch_baseline.py on them (eager, CUDA graph, torch.compile; fp32 with TF32 off
-   and fp16) and keeps its fp32 outputs for batch 1 and 32.
+2. Runs KIT/gpu/torch_baseline.py on them (eager and CUDA graph; torch.compile with
+   --torch-compile; fp32 with TF32 off and fp16) and keeps its fp32 outputs for batch 1 and 32.
 3. Checks kerasrt's outputs on the same files and inputs against PyTorch's: max|y - ref| / max|ref|
    at most 1e-4 in fp32 (2e-2 in fp16), the kit's own rule.
 4. Times kerasrt (`bench --device cuda --device-io`: inputs and outputs in GPU memory, CUDA events,
@@ -55,6 +55,8 @@ def main():
     ap.add_argument("--batches", default="1,32,256")
     ap.add_argument("--precisions", default="fp32,fp16,bf16,tf32")
     ap.add_argument("--no-torch", action="store_true")
+    ap.add_argument("--torch-modes", default="eager,graph", help="torch_baseline.py --modes")
+    ap.add_argument("--torch-compile", action="store_true", help="also torch.compile (minutes per model)")
     a = ap.parse_args()
     models, batches = a.models.split(","), [int(b) for b in a.batches.split(",")]
     mdir = os.path.join(a.out, "models")
@@ -68,8 +70,9 @@ def main():
 
     torch_rows = []
     if not a.no_torch:
-        p = run([sys.executable, os.path.join(a.kit, "gpu", "torch_baseline.py"), "--compile", "--models", a.models,
-                 "--batches", a.batches, "--models-dir", mdir, "--no-check", "--save-outputs", mdir], log)
+        p = run([sys.executable, os.path.join(a.kit, "gpu", "torch_baseline.py"), "--models", a.models,
+                 "--batches", a.batches, "--modes", a.torch_modes, "--models-dir", mdir, "--no-check",
+                 "--save-outputs", mdir] + (["--compile"] if a.torch_compile else []), log)
         with open(os.path.join(a.out, "torch.jsonl"), "w") as f:
             f.write(p.stdout)
         torch_rows = [json.loads(l) for l in p.stdout.splitlines() if l.startswith("{")]

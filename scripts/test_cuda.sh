@@ -77,6 +77,6 @@ fi
 
 if [ "$skip_bench" = 0 ] && [ -n "$kit" ]; then
   echo "== benchmark against PyTorch"
-  python3 scripts/bench_gpu.py --kerasrt "$bin/kerasrt" --kit "$kit" --out "$out" || status=1
+  python3 scripts/bench_gpu.py --kerasrt "$bin/kerasrt" --kit "$kit" --out "$out" ${BENCH_ARGS:-} || status=1
 fi
 exit $status

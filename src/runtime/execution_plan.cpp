@@ -52,7 +52,8 @@ std::shared_ptr<ExecutionPlan> compile_graph(const Graph& graph, const std::vect
       plan->kernels.push_back(nullptr);
       continue;
     }
-    plan->kernels.push_back(backend->prepare(node, plan->graph, options));
+    plan->kernels.push_back(
+        backend->prepare(node, plan->graph, placement.node_backend[i] == 0 ? options : fallback_options(options)));
     ++report.nodes_per_backend[backend->name()];
   }
   for (const auto& [name, count] : report.nodes_per_backend) report.nodes += count;

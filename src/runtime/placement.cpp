@@ -6,6 +6,12 @@
 
 namespace krt {
 
+CompileOptions fallback_options(const CompileOptions& options) {
+  CompileOptions fp32 = options;
+  fp32.precision = Precision::fp32;
+  return fp32;
+}
+
 Placement place_nodes(Graph& graph, const Backend& device, const Backend& fallback, const CompileOptions& options) {
   Placement p;
   p.backends.push_back(&device);
@@ -22,7 +28,7 @@ Placement place_nodes(Graph& graph, const Backend& device, const Backend& fallba
       chosen.push_back(&device);
       continue;
     }
-    Support f = &fallback == &device ? s : fallback.supports(node, graph, options);
+    Support f = &fallback == &device ? s : fallback.supports(node, graph, fallback_options(options));
     if (!f.supported)
       fail(ErrorCode::unsupported, node.label(), ": the ", device.name(), " device cannot run it (", s.reason,
            ") and neither can ", fallback.name(), " (", f.reason, ")");

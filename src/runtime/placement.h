@@ -22,6 +22,10 @@ struct Placement {
   std::vector<std::string> fallbacks;
 };
 
+// The options the fallback backend compiles its nodes with: it computes in fp32 whatever the
+// device's precision (its values live on the host in f32; the copies convert).
+CompileOptions fallback_options(const CompileOptions& options);
+
 // Places every node of `graph` and inserts the copy nodes (kind `copy`) into it. Model inputs
 // start on the host; model outputs stay where they are computed (the run copies them out).
 // Throws krt::Error (unsupported) when neither backend runs a node.

@@ -42,6 +42,7 @@ class TestDevice : public Backend {
   std::string name() const override { return "test_device"; }
   std::string description() const override { return "Dense and activations in a memory space of its own"; }
   MemoryLocation memory(int index) const override { return {"test_device", index}; }
+  std::vector<Precision> precisions() const override { return {Precision::fp32, Precision::tf32}; }
   Support supports(const Node& node, const Graph&, const CompileOptions&) const override {
     if (node.kind == OpKind::dense || node.kind == OpKind::activation) return Support::yes();
     return Support::no("the test device runs only dense and activation");
@@ -129,6 +130,21 @@ TEST(Placement, DeviceInputsAreReadInPlaceAndOutputsCanStayOnTheDevice) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("lives on cuda:3 but the model runs on test_device:0"), std::string::npos) << e.what();
   }
+}
+
+// The cpu backend computes in fp32 only, but as the fallback of a device compiled in another
+// precision it still takes the nodes the device declines (found on the GPU: a tf32 model with
+// a mask op failed to compile).
+TEST(Placement, TheFallbackRunsInFp32UnderADeviceCompiledInAnotherPrecision) {
+  RegisteredTestDevice device;
+  std::mt19937 rng(11);
+  Model model = dense_softmax_dense(rng);
+  CompiledModel exe = model.compile({Device::parse("test_device"), Precision::tf32});
+  EXPECT_EQ(exe.report().nodes_per_backend.at("cpu"), 1);
+  EXPECT_EQ(exe.report().precision, "tf32");
+  Tensor x = random_tensor({2, 8}, rng);
+  Tensor got = exe.run({x})[0], want = model.compile({Device::reference()}).run({x})[0];
+  for (int64_t i = 0; i < want.size(); ++i) EXPECT_NEAR(got.data_as<float>()[i], want.data_as<float>()[i], 1e-6f);
 }
 
 TEST(Placement, DeviceNamesArePreciseAndUnknownOnesNameTheAvailable) {
