@@ -59,7 +59,8 @@ def main():
     ap.add_argument("--torch-compile", action="store_true", help="also torch.compile (minutes per model)")
     a = ap.parse_args()
     models, batches = a.models.split(","), [int(b) for b in a.batches.split(",")]
-    mdir = os.path.join(a.out, "models")
+    work = os.environ.get("TMPDIR", "/tmp") + "/kerasrt_bench"  # models and outputs; OUT gets the results
+    mdir = os.path.join(work, "models")
     os.makedirs(mdir, exist_ok=True)
     log = os.path.join(a.out, "bench.log")
     for m in models:
@@ -91,8 +92,8 @@ def main():
                 ref_path = os.path.join(mdir, f"{m}_torch_b{b}.npy")
                 if not os.path.exists(ref_path):
                     continue
-                od = os.path.join(a.out, f"out_{m}_{prec}_b{b}")
-                p = run([a.kerasrt, "run", os.path.join(mdir, f"{m}.keras"), "-i", tiled_input(a.kit, m, b, a.out),
+                od = os.path.join(work, f"out_{m}_{prec}_b{b}")
+                p = run([a.kerasrt, "run", os.path.join(mdir, f"{m}.keras"), "-i", tiled_input(a.kit, m, b, work),
                          "-o", od, "--device", "cuda", "--precision", prec], log)
                 if p.returncode:
                     checks.append((m, prec, b, None, "FAILED: " + (p.stderr.strip().splitlines() or ["?"])[-1]))
@@ -102,7 +103,7 @@ def main():
                 checks.append((m, prec, b, err, "pass" if err <= tol else f"FAIL (tol {tol})"))
         for prec in a.precisions.split(","):
             for b in batches:
-                p = run([a.kerasrt, "bench", os.path.join(mdir, f"{m}.keras"), "-i", tiled_input(a.kit, m, b, a.out),
+                p = run([a.kerasrt, "bench", os.path.join(mdir, f"{m}.keras"), "-i", tiled_input(a.kit, m, b, work),
                          "--device", "cuda", "--precision", prec, "--device-io", "--iters", "200", "--warmup", "20",
                          "--json"], log)
                 line = [l for l in p.stdout.splitlines() if l.startswith("{")]

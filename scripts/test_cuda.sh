@@ -15,13 +15,14 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 out=${OUT:-out/cuda}
-prebuilt="" kit="" skip_tests=0 skip_bench=0
+prebuilt="" kit="" skip_tests=0 skip_bench=0 skip_sanitizer=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --prebuilt) prebuilt=$2; shift 2 ;;
     --kit) kit=$2; shift 2 ;;
     --no-tests) skip_tests=1; shift ;;
     --no-bench) skip_bench=1; shift ;;
+    --no-sanitizer) skip_sanitizer=1; shift ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -57,7 +58,9 @@ if [ "$skip_tests" = 0 ]; then
   (cd tests && "../$bin/kerasrt_tests" --gtest_brief=1 2>&1) > "$out/tests.log" || status=1
   tail -n 30 "$out/tests.log"
   grep -c "SKIPPED" "$out/tests.log" >/dev/null && grep "SKIPPED" "$out/tests.log" | head -5
+fi
 
+if [ "$skip_tests" = 0 ] && [ "$skip_sanitizer" = 0 ]; then
   echo "== compute-sanitizer (memcheck, racecheck) on a few models"
   fx=tests/data/fixtures
   for m in seed/seed_small_functional models/mobilenetv2_blocks models/transformer_encoder models/dcgan_generator; do
