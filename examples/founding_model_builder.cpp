@@ -16,7 +16,8 @@ int main(int argc, char** argv) {
   try {
     krt::Model loaded = krt::load(argv[1]);
     auto weights = [&](const char* layer) { return loaded.layer_weights(layer); };
-    std::vector<krt::Tensor> conv = weights("conv"), fc1 = weights("fc1"), fc2 = weights("fc2"), deconv = weights("deconv");
+    std::vector<krt::Tensor> conv = weights("conv"), fc1 = weights("fc1"), fc2 = weights("fc2"),
+                             deconv = weights("deconv");
 
     int64_t conv_filters = conv[0].dim(3);
     int64_t channels = fc2[0].dim(1) / 16;  // Reshape((4, 4, C))
@@ -27,7 +28,8 @@ int main(int argc, char** argv) {
     h = g.dense(h, fc1[0], fc1[1], krt::ActivationKind::relu, "fc1");
     h = g.dense(h, fc2[0], fc2[1], krt::ActivationKind::relu, "fc2");
     h = g.reshape(h, {4, 4, channels}, "unflat");  // a view again
-    h = g.conv2d_transpose(h, deconv[0], deconv[1], {.stride_h = 2, .stride_w = 2, .padding = krt::Padding::same}, "deconv");
+    h = g.conv2d_transpose(h, deconv[0], deconv[1],
+                           {.stride_h = 2, .stride_w = 2, .padding = krt::Padding::same}, "deconv");
     krt::Model built = g.build({h});
 
     std::cout << built.summary();
@@ -37,10 +39,13 @@ int main(int argc, char** argv) {
     krt::CompileReport report = built.compile().plan_for({input.shape()});
     double worst = 0;
     for (int64_t i = 0; i < a.size(); ++i)
-      worst = std::max(worst, static_cast<double>(std::fabs(a.data_as<float>()[i] - b.data_as<float>()[i])));
-    std::cout << "built in code: output " << krt::shape_to_string(a.shape()) << ", " << report.zero_copy_views
-              << " reshapes run as views, peak intermediate memory " << report.peak_intermediate_bytes << " bytes\n";
-    std::cout << "largest difference from the model loaded from " << argv[1] << ": " << worst << "\n";
+      worst = std::max(
+          worst, static_cast<double>(std::fabs(a.data_as<float>()[i] - b.data_as<float>()[i])));
+    std::cout << "built in code: output " << krt::shape_to_string(a.shape()) << ", "
+              << report.zero_copy_views << " reshapes run as views, peak intermediate memory "
+              << report.peak_intermediate_bytes << " bytes\n";
+    std::cout << "largest difference from the model loaded from " << argv[1] << ": " << worst
+              << "\n";
     if (a.shape() != b.shape() || worst != 0) {
       std::cout << "outputs differ\n";
       return 1;

@@ -32,10 +32,14 @@ std::vector<std::string> unavailable_backends() {
 
 double reduced_precision_tolerance(Precision precision) {
   switch (precision) {
-    case Precision::fp32: return 0;
-    case Precision::tf32: return 5e-3;
-    case Precision::fp16: return 2e-2;
-    case Precision::bf16: return 8e-2;
+    case Precision::fp32:
+      return 0;
+    case Precision::tf32:
+      return 5e-3;
+    case Precision::fp16:
+      return 2e-2;
+    case Precision::bf16:
+      return 8e-2;
   }
   return 0;
 }
@@ -44,7 +48,8 @@ struct CompiledNodes {
   std::shared_ptr<ExecutionPlan> plan;
 };
 
-std::shared_ptr<CompiledNodes> compile_nodes(const std::vector<Node>& nodes, const std::vector<Shape>& input_shapes,
+std::shared_ptr<CompiledNodes> compile_nodes(const std::vector<Node>& nodes,
+                                             const std::vector<Shape>& input_shapes,
                                              const CompileOptions& options) {
   Graph g;
   std::vector<TensorInfo> inputs, outputs;
@@ -60,13 +65,15 @@ std::shared_ptr<CompiledNodes> compile_nodes(const std::vector<Node>& nodes, con
     node.inputs = current;
     std::vector<Shape> out = infer_output_shapes(node, shapes);
     current.clear();
-    for (size_t k = 0; k < out.size(); ++k) current.push_back(g.add_value(node.name + ":" + std::to_string(k), out[k]));
+    for (size_t k = 0; k < out.size(); ++k)
+      current.push_back(g.add_value(node.name + ":" + std::to_string(k), out[k]));
     node.outputs = current;
     g.add_node(std::move(node));
     shapes = out;
   }
   g.outputs = current;
-  for (size_t k = 0; k < current.size(); ++k) outputs.push_back({"output_" + std::to_string(k), shapes[k], DType::f32});
+  for (size_t k = 0; k < current.size(); ++k)
+    outputs.push_back({"output_" + std::to_string(k), shapes[k], DType::f32});
   auto compiled = std::make_shared<CompiledNodes>();
   compiled->plan = compile_graph(g, inputs, outputs, options);
   return compiled;

@@ -22,7 +22,8 @@ std::string slurp(const std::string& path) {
 
 ProcessResult run_process(const std::string& program, const std::vector<std::string>& args) {
   auto dir = std::filesystem::temp_directory_path();
-  std::string tag = std::to_string(::getpid()) + "_" + std::to_string(reinterpret_cast<uintptr_t>(&args));
+  std::string tag =
+      std::to_string(::getpid()) + "_" + std::to_string(reinterpret_cast<uintptr_t>(&args));
   std::string out_path = (dir / ("krt_out_" + tag)).string();
   std::string err_path = (dir / ("krt_err_" + tag)).string();
   ProcessResult result;

@@ -21,7 +21,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-double ms_since(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
+double ms_since(Clock::time_point t) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
+}
 
 double round3(double v) { return std::round(v * 1000) / 1000; }
 
@@ -64,8 +66,8 @@ bool cpu_ticks(double* busy, double* total) {
 // Warm-up calls, then `iters` timed calls; a progress line on stderr (redrawn in place).
 // With `device_io`, inputs are uploaded to the device once, outputs stay there, and each call is
 // timed on the device's clock (CUDA events on a GPU): what a caller holding device buffers sees.
-Timing time_calls(const CompiledModel& exe, const std::vector<Tensor>& host_inputs, int64_t warmup, int64_t iters,
-                  bool device_io = false) {
+Timing time_calls(const CompiledModel& exe, const std::vector<Tensor>& host_inputs, int64_t warmup,
+                  int64_t iters, bool device_io = false) {
   std::vector<Tensor> inputs = host_inputs;
   RunOptions options;
   double device_ms = 0;
@@ -96,13 +98,15 @@ Timing time_calls(const CompiledModel& exe, const std::vector<Tensor>& host_inpu
     t.ms.push_back(device_io ? device_ms : ms_since(s));
     char last[32];
     std::snprintf(last, sizeof last, "%.3f", t.ms.back());
-    progress(std::to_string(i + 1) + "/" + std::to_string(iters) + " calls, last " + last + " ms", i + 1 == iters);
+    progress(std::to_string(i + 1) + "/" + std::to_string(iters) + " calls, last " + last + " ms",
+             i + 1 == iters);
   }
   std::cerr << "\n";
   t.wall_s = ms_since(start) / 1000;
   t.own_cpu_s = cpu_seconds() - cpu0;
   if (have_ticks && cpu_ticks(&busy1, &total1) && t.wall_s > 0)
-    t.others_cpu_cores = std::max(0.0, ((busy1 - busy0) / sysconf(_SC_CLK_TCK) - t.own_cpu_s) / t.wall_s);
+    t.others_cpu_cores =
+        std::max(0.0, ((busy1 - busy0) / sysconf(_SC_CLK_TCK) - t.own_cpu_s) / t.wall_s);
   std::vector<double> s = t.ms;
   std::sort(s.begin(), s.end());
   size_t n = s.size(), m = n / 2;
@@ -122,8 +126,9 @@ std::vector<Tensor> random_inputs(const Model& model, int64_t batch) {
     const TensorInfo& info = model.inputs()[i];
     for (size_t d = 1; d < info.shape.size(); ++d)
       if (info.shape[d] == dynamic)
-        throw Error(ErrorCode::invalid_argument, "input '" + info.name + "' has shape " + shape_to_string(info.shape) +
-                                                     ": its size is known only at run time; give -i IN.npy");
+        throw Error(ErrorCode::invalid_argument,
+                    "input '" + info.name + "' has shape " + shape_to_string(info.shape) +
+                        ": its size is known only at run time; give -i IN.npy");
     Tensor t(DType::f32, concrete_input_shapes(model, batch)[i]);
     if (info.dtype == DType::f32 || info.dtype == DType::f64)
       for (int64_t k = 0; k < t.size(); ++k) t.data_as<float>()[k] = uniform(rng);
@@ -136,7 +141,8 @@ std::vector<Tensor> random_inputs(const Model& model, int64_t batch) {
 std::string model_label(const std::string& path) {
   std::filesystem::path p(path);
   std::string stem = p.stem().string();
-  if ((stem == "model" || stem.empty()) && p.has_parent_path() && !p.parent_path().filename().empty())
+  if ((stem == "model" || stem.empty()) && p.has_parent_path() &&
+      !p.parent_path().filename().empty())
     return p.parent_path().filename().string();
   return stem;
 }
@@ -147,8 +153,8 @@ struct Loaded {
   double load_ms, compile_ms;
 };
 
-Loaded load_and_compile(const std::string& path, const std::string& weights, const Device& device, int64_t threads,
-                        Precision precision = Precision::fp32) {
+Loaded load_and_compile(const std::string& path, const std::string& weights, const Device& device,
+                        int64_t threads, Precision precision = Precision::fp32) {
   Clock::time_point t0 = Clock::now();
   Model model = load_model(path, weights);
   double load_ms = ms_since(t0);
@@ -168,9 +174,15 @@ void add_timing(std::vector<std::pair<std::string, io::Json>>& j, const Timing& 
   j.emplace_back("mean_ms", io::Json::number(round3(t.mean)));
   j.emplace_back("iters", io::Json::integer(static_cast<int64_t>(t.ms.size())));
   j.emplace_back("samples_per_s", io::Json::number(std::round(batch * 1000 / t.median * 10) / 10));
-  j.emplace_back("loadavg_1m", t.loadavg_1m < 0 ? io::Json() : io::Json::number(std::round(t.loadavg_1m * 100) / 100));
-  j.emplace_back("own_cpu_cores", io::Json::number(std::round(t.own_cpu_s / std::max(t.wall_s, 1e-9) * 100) / 100));
-  j.emplace_back("others_cpu_cores", t.others_cpu_cores < 0 ? io::Json() : io::Json::number(std::round(t.others_cpu_cores * 100) / 100));
+  j.emplace_back("loadavg_1m", t.loadavg_1m < 0
+                                   ? io::Json()
+                                   : io::Json::number(std::round(t.loadavg_1m * 100) / 100));
+  j.emplace_back("own_cpu_cores",
+                 io::Json::number(std::round(t.own_cpu_s / std::max(t.wall_s, 1e-9) * 100) / 100));
+  j.emplace_back("others_cpu_cores",
+                 t.others_cpu_cores < 0
+                     ? io::Json()
+                     : io::Json::number(std::round(t.others_cpu_cores * 100) / 100));
   j.emplace_back("ncpu", io::Json::integer(sysconf(_SC_NPROCESSORS_ONLN)));
 }
 
@@ -185,35 +197,54 @@ int cmd_bench(const std::vector<std::string>& args) {
   Precision precision = Precision::fp32;
   ArgReader a(args);
   while (a.next()) {
-    if (a.is("-i", "--input")) input_files.push_back(a.value());
-    else if (a.is("--weights")) weights = a.value();
-    else if (a.is("--batch")) batch = parse_int("--batch", a.value(), 1, 1 << 20);
-    else if (a.is("--threads")) threads = parse_int("--threads", a.value(), 1, 4096);
-    else if (a.is("--iters")) iters = parse_int("--iters", a.value(), 1, 100000000);
-    else if (a.is("--warmup")) warmup = parse_int("--warmup", a.value(), 0, 100000000);
-    else if (a.is("--json")) json = true;
-    else if (a.is("--device-io")) device_io = true;
-    else if (a.is("--device")) device = parse_device_flag(a.value());
-    else if (a.is("--precision")) precision = parse_precision_flag(a.value());
-    else if (!a.is_option() && model_path.empty()) model_path = a.arg();
-    else a.unknown();
+    if (a.is("-i", "--input"))
+      input_files.push_back(a.value());
+    else if (a.is("--weights"))
+      weights = a.value();
+    else if (a.is("--batch"))
+      batch = parse_int("--batch", a.value(), 1, 1 << 20);
+    else if (a.is("--threads"))
+      threads = parse_int("--threads", a.value(), 1, 4096);
+    else if (a.is("--iters"))
+      iters = parse_int("--iters", a.value(), 1, 100000000);
+    else if (a.is("--warmup"))
+      warmup = parse_int("--warmup", a.value(), 0, 100000000);
+    else if (a.is("--json"))
+      json = true;
+    else if (a.is("--device-io"))
+      device_io = true;
+    else if (a.is("--device"))
+      device = parse_device_flag(a.value());
+    else if (a.is("--precision"))
+      precision = parse_precision_flag(a.value());
+    else if (!a.is_option() && model_path.empty())
+      model_path = a.arg();
+    else
+      a.unknown();
   }
   if (model_path.empty()) throw UsageError("bench needs a MODEL");
   Loaded m = load_and_compile(model_path, weights, device, threads, precision);
   std::vector<Tensor> inputs;
   for (const std::string& f : input_files) inputs.push_back(Tensor::from_npy(f));
-  if (inputs.empty()) inputs = random_inputs(m.model, batch);
-  else batch = inputs[0].rank() > 0 ? inputs[0].dim(0) : 1;
+  if (inputs.empty())
+    inputs = random_inputs(m.model, batch);
+  else
+    batch = inputs[0].rank() > 0 ? inputs[0].dim(0) : 1;
   Timing t = time_calls(m.exe, inputs, warmup, iters, device_io);
   double rss = peak_rss_mb();
   if (json) {
     std::vector<std::pair<std::string, io::Json>> j = {
-        {"engine", io::Json::string("kerasrt")},      {"model", io::Json::string(model_label(model_path))},
-        {"batch", io::Json::integer(batch)},          {"threads", io::Json::integer(threads)},
-        {"device", io::Json::string(m.exe.report().device)}, {"precision", io::Json::string(m.exe.report().precision)},
+        {"engine", io::Json::string("kerasrt")},
+        {"model", io::Json::string(model_label(model_path))},
+        {"batch", io::Json::integer(batch)},
+        {"threads", io::Json::integer(threads)},
+        {"device", io::Json::string(m.exe.report().device)},
+        {"precision", io::Json::string(m.exe.report().precision)},
         {"device_name", io::Json::string(device_name(device))},
-        {"timing", io::Json::string(device_io ? "device clock, inputs and outputs in device memory" : "wall clock, host in and out")},
-        {"warmup", io::Json::integer(warmup)},        {"inputs", io::Json::string(input_files.empty() ? "random" : "files")}};
+        {"timing", io::Json::string(device_io ? "device clock, inputs and outputs in device memory"
+                                              : "wall clock, host in and out")},
+        {"warmup", io::Json::integer(warmup)},
+        {"inputs", io::Json::string(input_files.empty() ? "random" : "files")}};
     add_timing(j, t, batch);
     j.emplace_back("load_ms", io::Json::number(round3(m.load_ms)));
     j.emplace_back("compile_ms", io::Json::number(round3(m.compile_ms)));
@@ -222,18 +253,25 @@ int cmd_bench(const std::vector<std::string>& args) {
     return 0;
   }
   char line[256];
-  std::cout << "model:      " << model_path << " ('" << m.model.name() << "', " << m.model.param_count() << " params)\n";
+  std::cout << "model:      " << model_path << " ('" << m.model.name() << "', "
+            << m.model.param_count() << " params)\n";
   std::cout << "inputs:     " << (input_files.empty() ? "random, " : "from files, ");
-  for (size_t i = 0; i < inputs.size(); ++i) std::cout << (i ? ", " : "") << shape_to_string(inputs[i].shape());
+  for (size_t i = 0; i < inputs.size(); ++i)
+    std::cout << (i ? ", " : "") << shape_to_string(inputs[i].shape());
   std::cout << "\n";
-  std::cout << "device:     " << device_name(device) << "; " << placement_text(m.exe.report()) << "\n";
-  std::snprintf(line, sizeof line, "load:       %.2f ms\ncompile:    %.2f ms\n", m.load_ms, m.compile_ms);
+  std::cout << "device:     " << device_name(device) << "; " << placement_text(m.exe.report())
+            << "\n";
+  std::snprintf(line, sizeof line, "load:       %.2f ms\ncompile:    %.2f ms\n", m.load_ms,
+                m.compile_ms);
   std::cout << line;
-  std::snprintf(line, sizeof line, "per call:   median %.3f ms, p90 %.3f ms, min %.3f ms, mean %.3f ms (%zu calls after %lld warm-up)\n",
+  std::snprintf(line, sizeof line,
+                "per call:   median %.3f ms, p90 %.3f ms, min %.3f ms, mean %.3f ms (%zu calls "
+                "after %lld warm-up)\n",
                 t.median, t.p90, t.min, t.mean, t.ms.size(), static_cast<long long>(warmup));
   std::cout << line;
-  std::snprintf(line, sizeof line, "throughput: %.1f samples/s at batch %lld, threads %lld\n", batch * 1000 / t.median,
-                static_cast<long long>(batch), static_cast<long long>(threads));
+  std::snprintf(line, sizeof line, "throughput: %.1f samples/s at batch %lld, threads %lld\n",
+                batch * 1000 / t.median, static_cast<long long>(batch),
+                static_cast<long long>(threads));
   std::cout << line;
   std::snprintf(line, sizeof line, "peak RSS:   %.1f MB\n", rss);
   std::cout << line;
@@ -246,12 +284,18 @@ int cmd_peer_bench(const std::vector<std::string>& args) {
   int64_t warmup = -1;
   ArgReader a(args);
   while (a.next()) {
-    if (a.is("--out")) out_path = a.value();
-    else if (a.is("--warmup")) warmup = parse_int("--warmup", a.value(), 0, 100000000);
-    else if (a.is("--name")) name = a.value();
-    else if (a.is("--quiet-wait")) a.value();  // accepted for ort_bench.js compatibility; we do not wait
-    else if (!a.is_option()) positional.push_back(a.arg());
-    else a.unknown();
+    if (a.is("--out"))
+      out_path = a.value();
+    else if (a.is("--warmup"))
+      warmup = parse_int("--warmup", a.value(), 0, 100000000);
+    else if (a.is("--name"))
+      name = a.value();
+    else if (a.is("--quiet-wait"))
+      a.value();  // accepted for ort_bench.js compatibility; we do not wait
+    else if (!a.is_option())
+      positional.push_back(a.arg());
+    else
+      a.unknown();
   }
   if (positional.size() != 4) throw UsageError("peer-bench needs MODEL INPUT.npy THREADS ITERS");
   int64_t threads = parse_int("THREADS", positional[2], 1, 4096);
@@ -259,13 +303,16 @@ int cmd_peer_bench(const std::vector<std::string>& args) {
   Loaded m = load_and_compile(positional[0], "", Device::cpu(), threads);
   std::vector<Tensor> inputs{Tensor::from_npy(positional[1])};
   int64_t batch = inputs[0].rank() > 0 ? inputs[0].dim(0) : 1;
-  std::vector<Tensor> first = m.exe.run(inputs);  // the output written with --out, as ort_bench.js does
+  std::vector<Tensor> first =
+      m.exe.run(inputs);  // the output written with --out, as ort_bench.js does
   if (!out_path.empty()) first.at(0).save_npy(out_path);
   if (warmup < 0) warmup = batch == 1 ? 20 : 3;
   Timing t = time_calls(m.exe, inputs, warmup, iters);
   std::vector<std::pair<std::string, io::Json>> j = {
-      {"engine", io::Json::string("kerasrt")}, {"model", io::Json::string(name.empty() ? model_label(positional[0]) : name)},
-      {"batch", io::Json::integer(batch)},     {"threads", io::Json::integer(threads)}};
+      {"engine", io::Json::string("kerasrt")},
+      {"model", io::Json::string(name.empty() ? model_label(positional[0]) : name)},
+      {"batch", io::Json::integer(batch)},
+      {"threads", io::Json::integer(threads)}};
   add_timing(j, t, batch);
   j.emplace_back("warmup", io::Json::integer(warmup));
   j.emplace_back("load_ms", io::Json::number(round3(m.load_ms)));

@@ -23,8 +23,8 @@ int64_t parse_int(const std::string& flag, const std::string& text, int64_t lo, 
     if (used == text.size() && v >= lo && v <= hi) return v;
   } catch (const std::exception&) {
   }
-  throw UsageError(flag + " expects a whole number from " + std::to_string(lo) + " to " + std::to_string(hi) +
-                   ", got '" + text + "'");
+  throw UsageError(flag + " expects a whole number from " + std::to_string(lo) + " to " +
+                   std::to_string(hi) + ", got '" + text + "'");
 }
 
 bool ArgReader::next() { return ++i_ < args_.size(); }
@@ -71,8 +71,10 @@ int cmd_devices(const std::vector<std::string>& args) {
   while (a.next()) a.unknown();
   for (const DeviceInfo& d : available_devices()) {
     std::string precisions;
-    for (Precision p : d.precisions) precisions += std::string(precisions.empty() ? "" : ",") + precision_name(p);
-    std::cout << d.name << "\t" << (d.available ? "available" : "unavailable: " + d.unavailable_reason) << "\t"
+    for (Precision p : d.precisions)
+      precisions += std::string(precisions.empty() ? "" : ",") + precision_name(p);
+    std::cout << d.name << "\t"
+              << (d.available ? "available" : "unavailable: " + d.unavailable_reason) << "\t"
               << precisions << "\t" << d.description << "\n";
   }
   return 0;
@@ -100,7 +102,8 @@ const std::map<std::string, std::string>& help_texts() {
   static const std::map<std::string, std::string> texts = {
       {"summary",
        "kerasrt summary MODEL [--weights W.h5] [--json] [--device D] [--precision P]\n"
-       "    Print the Keras-style table of layers, output shapes and parameter counts. With --json,\n"
+       "    Print the Keras-style table of layers, output shapes and parameter counts. With "
+       "--json,\n"
        "    print one JSON object: name, inputs, outputs, layers (name, class, output_shapes,\n"
        "    params) and total params. With --device, also compile for device D (see `kerasrt\n"
        "    devices`) and show the placement: nodes per backend, copies, and why any node falls\n"
@@ -110,16 +113,22 @@ const std::map<std::string, std::string>& help_texts() {
        "    kerasrt summary decoder.keras --device cuda --precision fp16\n"
        "    kerasrt summary decoder.keras --json | jq '.layers[].name'\n"},
       {"run",
-       "kerasrt run MODEL [--weights W.h5] (-i IN.npy ... | --image IMG ...) [-o OUTDIR] [--print]\n"
-       "            [--device D] [--precision P] [--threads T] [--expect OUT.npy ...] [--rtol R] [--atol A]\n"
-       "            [--repeat N] [--resize WxH] [--scale S] [--offset O] [--channels 1|3] [--top K]\n"
+       "kerasrt run MODEL [--weights W.h5] (-i IN.npy ... | --image IMG ...) [-o OUTDIR] "
+       "[--print]\n"
+       "            [--device D] [--precision P] [--threads T] [--expect OUT.npy ...] [--rtol R] "
+       "[--atol A]\n"
+       "            [--repeat N] [--resize WxH] [--scale S] [--offset O] [--channels 1|3] [--top "
+       "K]\n"
        "    Run the model on .npy inputs (in the model's input order, or -i NAME=IN.npy by input\n"
        "    name) or on PNG/JPEG images (one\n"
-       "    --image per batch row of a single image input); write OUTDIR/output_<i>.npy. Images are\n"
-       "    decoded to 8-bit RGB (or gray with --channels 1), resized bilinearly to WxH (default: the\n"
+       "    --image per batch row of a single image input); write OUTDIR/output_<i>.npy. Images "
+       "are\n"
+       "    decoded to 8-bit RGB (or gray with --channels 1), resized bilinearly to WxH (default: "
+       "the\n"
        "    model's input size) and mapped to pixel * S + O (default S 1, O 0). --print shows\n"
        "    outputs of up to 64 values and, for outputs whose rows sum to 1 (softmax), the top K\n"
-       "    classes (default 5). --expect compares with expected outputs and fails (exit 3) if any\n"
+       "    classes (default 5). --expect compares with expected outputs and fails (exit 3) if "
+       "any\n"
        "    element is outside atol + rtol * |expected|; --repeat N prints the time per run.\n"
        "    --threads T: threads for the CPU device's kernels (default 0: one per core).\n"
        "    --device D: cpu (default), reference, cuda[:N] (`kerasrt devices` lists them);\n"
@@ -128,43 +137,56 @@ const std::map<std::string, std::string>& help_texts() {
        "    kerasrt run decoder.keras -i x.npy -o out/\n"
        "    kerasrt run decoder.keras -i x.npy --device cuda --precision fp16\n"
        "    kerasrt run decoder.keras -i x.npy --expect keras_y.npy --repeat 50\n"
-       "    kerasrt run classifier.keras --image cat.jpg --resize 224x224 --scale 0.00392157 --print\n"},
+       "    kerasrt run classifier.keras --image cat.jpg --resize 224x224 --scale 0.00392157 "
+       "--print\n"},
       {"verify",
        "kerasrt verify MODEL --reference CASE_DIR [--weights W.h5] [--rtol R] [--atol A]\n"
        "               [--device D] [--precision P]\n"
        "    Run CASE_DIR/input_*.npy through the model, compare every top-level layer with\n"
-       "    CASE_DIR/layers/<name>.npy (<name>__<k>.npy for a layer's k-th output) and the outputs\n"
-       "    with CASE_DIR/output_*.npy, using the tolerance in CASE_DIR/meta.json (or --rtol/--atol).\n"
+       "    CASE_DIR/layers/<name>.npy (<name>__<k>.npy for a layer's k-th output) and the "
+       "outputs\n"
+       "    with CASE_DIR/output_*.npy, using the tolerance in CASE_DIR/meta.json (or "
+       "--rtol/--atol).\n"
        "    Prints one line per layer and the first divergence; exits 3 when anything diverges.\n"
-       "    Layers are traced on the reference kernels; the outputs come from device D (default cpu).\n"
+       "    Layers are traced on the reference kernels; the outputs come from device D (default "
+       "cpu).\n"
        "  examples:\n"
        "    kerasrt verify decoder.keras --reference fixtures/seed/seed_full\n"},
       {"dot",
        "kerasrt dot MODEL [--weights W.h5] [--stage imported|compiled|both] [--device D]\n"
-       "    Print the graph in Graphviz format: as imported and as compiled (after the passes), as\n"
+       "    Print the graph in Graphviz format: as imported and as compiled (after the passes), "
+       "as\n"
        "    two clusters. Reshape views are drawn dashed, fused activations are named on their\n"
-       "    node (\"dense +relu\"), removed nodes are absent from the compiled cluster. The compiled\n"
+       "    node (\"dense +relu\"), removed nodes are absent from the compiled cluster. The "
+       "compiled\n"
        "    graph is the one device D (default cpu) runs: nodes name their backend, copies show.\n"
        "  examples:\n"
        "    kerasrt dot decoder.keras | dot -Tsvg > decoder.svg\n"
        "    kerasrt dot decoder.keras --stage compiled\n"},
       {"bench",
-       "kerasrt bench MODEL [--weights W.h5] [-i IN.npy ...] [--batch N] [--threads T] [--iters K]\n"
+       "kerasrt bench MODEL [--weights W.h5] [-i IN.npy ...] [--batch N] [--threads T] [--iters "
+       "K]\n"
        "              [--warmup W] [--device D] [--precision P] [--device-io] [--json]\n"
-       "    Time the model: on the given inputs, or on random inputs of the model's shape at batch N\n"
-       "    (default 1). W warm-up calls (default 3), then K timed calls (default 20). Prints load\n"
+       "    Time the model: on the given inputs, or on random inputs of the model's shape at batch "
+       "N\n"
+       "    (default 1). W warm-up calls (default 3), then K timed calls (default 20). Prints "
+       "load\n"
        "    and compile time, median, p90 and min per call, throughput and peak RSS; a progress\n"
        "    line goes to stderr while it runs. --json prints one line instead, with at least\n"
        "    engine, model, batch, threads, median_ms, min_ms, p90_ms.\n"
-       "    --threads T (default 1) is how many threads the CPU device's kernels use. Each call is\n"
-       "    a whole run(): inputs in, outputs back on the host (a GPU is synchronized), on the wall\n"
-       "    clock. --device-io uploads the inputs to the device once, leaves the outputs there and\n"
+       "    --threads T (default 1) is how many threads the CPU device's kernels use. Each call "
+       "is\n"
+       "    a whole run(): inputs in, outputs back on the host (a GPU is synchronized), on the "
+       "wall\n"
+       "    clock. --device-io uploads the inputs to the device once, leaves the outputs there "
+       "and\n"
        "    times each call on the device's clock (CUDA events on a GPU), as GPU frameworks time.\n"
        "  examples:\n"
        "    kerasrt bench decoder.keras --batch 32 --iters 100\n"
        "    kerasrt bench decoder.keras -i x.npy --json\n"},
       {"peer-bench",
-       "kerasrt peer-bench MODEL INPUT.npy THREADS ITERS [--out OUT.npy] [--warmup N] [--name LABEL]\n"
+       "kerasrt peer-bench MODEL INPUT.npy THREADS ITERS [--out OUT.npy] [--warmup N] [--name "
+       "LABEL]\n"
        "    The peer benchmark kit's engine command (../shared/peers/run_side_by_side.sh): times\n"
        "    ITERS calls after a warm-up (default 20 at batch 1, 3 otherwise), writes the first\n"
        "    output to OUT.npy and prints the JSON line ort_bench.js prints: engine, model, batch,\n"
@@ -196,7 +218,8 @@ std::string command_help(const std::string& command) {
 
 std::string overview_help() {
   std::string out = "kerasrt: run trained Keras models natively.\n\ncommands:\n";
-  for (const char* c : {"summary", "run", "verify", "dot", "bench", "peer-bench", "devices", "layers"}) {
+  for (const char* c :
+       {"summary", "run", "verify", "dot", "bench", "peer-bench", "devices", "layers"}) {
     const std::string& text = help_texts().at(c);
     out += "  " + text.substr(0, text.find('\n')) + "\n";
   }

@@ -23,12 +23,12 @@ int64_t parse_int(const std::string& flag, const std::string& text, int64_t lo, 
 class ArgReader {
  public:
   explicit ArgReader(const std::vector<std::string>& args) : args_(args) {}
-  bool next();                          // advances; false at the end
+  bool next();  // advances; false at the end
   const std::string& arg() const { return args_[i_]; }
   bool is(const char* a, const char* b = nullptr) const { return arg() == a || (b && arg() == b); }
-  const std::string& value();           // the option's value; UsageError when missing
+  const std::string& value();  // the option's value; UsageError when missing
   bool is_option() const { return arg().size() > 1 && arg()[0] == '-'; }
-  [[noreturn]] void unknown() const;    // UsageError: unknown option / unexpected argument
+  [[noreturn]] void unknown() const;  // UsageError: unknown option / unexpected argument
 
  private:
   const std::vector<std::string>& args_;
@@ -45,7 +45,8 @@ std::string placement_text(const CompileReport& report);
 Model load_model(const std::string& path, const std::string& weights = "");
 
 // Model inputs with every dynamic dimension set to `batch` (dim 0) or `fill` (others).
-// `-i` values: IN.npy files in the model's input order, or NAME=IN.npy by input name (cli_inputs.cpp).
+// `-i` values: IN.npy files in the model's input order, or NAME=IN.npy by input name
+// (cli_inputs.cpp).
 std::vector<Tensor> read_input_files(const Model& model, const std::vector<std::string>& specs);
 std::vector<Shape> concrete_input_shapes(const Model& model, int64_t batch, int64_t fill = 1);
 

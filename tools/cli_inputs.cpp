@@ -26,7 +26,9 @@ std::vector<Tensor> read_input_files(const Model& model, const std::vector<std::
   if (named == 0) return positional;
   if (!positional.empty()) throw UsageError("give every input as NAME=IN.npy, or none");
   for (size_t i = 0; i < ordered.size(); ++i)
-    if (ordered[i].empty()) throw UsageError("input '" + model.inputs()[i].name + "' is missing (-i " + model.inputs()[i].name + "=IN.npy)");
+    if (ordered[i].empty())
+      throw UsageError("input '" + model.inputs()[i].name + "' is missing (-i " +
+                       model.inputs()[i].name + "=IN.npy)");
   return ordered;
 }
 

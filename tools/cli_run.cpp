@@ -33,7 +33,8 @@ struct RunArgs {
 // "224x224" -> width 224, height 224.
 void parse_size(const std::string& text, ImageOptions& image) {
   size_t x = text.find('x');
-  if (x == std::string::npos) throw UsageError("--resize expects WxH (e.g. 224x224), got '" + text + "'");
+  if (x == std::string::npos)
+    throw UsageError("--resize expects WxH (e.g. 224x224), got '" + text + "'");
   image.width = parse_int("--resize width", text.substr(0, x), 1, 1 << 16);
   image.height = parse_int("--resize height", text.substr(x + 1), 1, 1 << 16);
 }
@@ -42,29 +43,51 @@ RunArgs parse_run_args(const std::vector<std::string>& args) {
   RunArgs r;
   ArgReader a(args);
   while (a.next()) {
-    if (a.is("-i", "--input")) r.inputs.push_back(a.value());
-    else if (a.is("--image")) r.images.push_back(a.value());
-    else if (a.is("-o", "--output")) r.out_dir = a.value();
-    else if (a.is("--expect")) r.expected.push_back(a.value());
-    else if (a.is("--weights")) r.weights = a.value();
-    else if (a.is("--rtol")) r.rtol = parse_number("--rtol", a.value());
-    else if (a.is("--atol")) r.atol = parse_number("--atol", a.value());
-    else if (a.is("--repeat")) r.repeat = parse_int("--repeat", a.value(), 0, 1000000000);
-    else if (a.is("--device")) r.device = parse_device_flag(a.value());
-    else if (a.is("--precision")) r.precision = parse_precision_flag(a.value());
-    else if (a.is("--threads")) r.threads = parse_int("--threads", a.value(), 0, 4096);
-    else if (a.is("--print")) r.print = true;
-    else if (a.is("--top")) r.top_k = parse_int("--top", a.value(), 1, 1000000);
-    else if (a.is("--resize")) parse_size(a.value(), r.image), r.resize_given = true;
-    else if (a.is("--scale")) r.image.scale = parse_number("--scale", a.value());
-    else if (a.is("--offset")) r.image.offset = parse_number("--offset", a.value());
-    else if (a.is("--channels")) r.image.channels = static_cast<int>(parse_int("--channels", a.value(), 1, 3)), r.channels_given = true;
-    else if (!a.is_option() && r.model.empty()) r.model = a.arg();
-    else a.unknown();
+    if (a.is("-i", "--input"))
+      r.inputs.push_back(a.value());
+    else if (a.is("--image"))
+      r.images.push_back(a.value());
+    else if (a.is("-o", "--output"))
+      r.out_dir = a.value();
+    else if (a.is("--expect"))
+      r.expected.push_back(a.value());
+    else if (a.is("--weights"))
+      r.weights = a.value();
+    else if (a.is("--rtol"))
+      r.rtol = parse_number("--rtol", a.value());
+    else if (a.is("--atol"))
+      r.atol = parse_number("--atol", a.value());
+    else if (a.is("--repeat"))
+      r.repeat = parse_int("--repeat", a.value(), 0, 1000000000);
+    else if (a.is("--device"))
+      r.device = parse_device_flag(a.value());
+    else if (a.is("--precision"))
+      r.precision = parse_precision_flag(a.value());
+    else if (a.is("--threads"))
+      r.threads = parse_int("--threads", a.value(), 0, 4096);
+    else if (a.is("--print"))
+      r.print = true;
+    else if (a.is("--top"))
+      r.top_k = parse_int("--top", a.value(), 1, 1000000);
+    else if (a.is("--resize"))
+      parse_size(a.value(), r.image), r.resize_given = true;
+    else if (a.is("--scale"))
+      r.image.scale = parse_number("--scale", a.value());
+    else if (a.is("--offset"))
+      r.image.offset = parse_number("--offset", a.value());
+    else if (a.is("--channels"))
+      r.image.channels = static_cast<int>(parse_int("--channels", a.value(), 1, 3)),
+      r.channels_given = true;
+    else if (!a.is_option() && r.model.empty())
+      r.model = a.arg();
+    else
+      a.unknown();
   }
   if (r.model.empty()) throw UsageError("run needs a MODEL");
-  if (r.inputs.empty() && r.images.empty()) throw UsageError("run needs inputs (-i IN.npy or --image IMG)");
-  if (!r.inputs.empty() && !r.images.empty()) throw UsageError("give either -i IN.npy or --image IMG, not both");
+  if (r.inputs.empty() && r.images.empty())
+    throw UsageError("run needs inputs (-i IN.npy or --image IMG)");
+  if (!r.inputs.empty() && !r.images.empty())
+    throw UsageError("give either -i IN.npy or --image IMG, not both");
   if (r.channels_given && r.image.channels == 2) throw UsageError("--channels must be 1 or 3");
   return r;
 }
@@ -72,9 +95,12 @@ RunArgs parse_run_args(const std::vector<std::string>& args) {
 // The image input tensor: size and channels default to what the model's input declares.
 Tensor image_input(const Model& model, RunArgs& args) {
   if (model.inputs().size() != 1 || model.inputs()[0].shape.size() != 4)
-    throw Error(ErrorCode::invalid_argument, args.model + ": --image needs a model with one image input (batch, height, "
-                                             "width, channels); this one takes " + std::to_string(model.inputs().size()) +
-                                             " input(s), the first of shape " + shape_to_string(model.inputs()[0].shape));
+    throw Error(ErrorCode::invalid_argument,
+                args.model +
+                    ": --image needs a model with one image input (batch, height, "
+                    "width, channels); this one takes " +
+                    std::to_string(model.inputs().size()) + " input(s), the first of shape " +
+                    shape_to_string(model.inputs()[0].shape));
   const Shape& s = model.inputs()[0].shape;
   if (!args.resize_given) {
     args.image.height = s[1] == dynamic ? 0 : s[1];
@@ -141,9 +167,11 @@ void print_output(const Tensor& t, int64_t top_k) {
     std::vector<int64_t> idx(n);
     std::iota(idx.begin(), idx.end(), 0);
     const float* r = p + row * n;
-    std::partial_sort(idx.begin(), idx.begin() + k, idx.end(), [&](int64_t a, int64_t b) { return r[a] > r[b] || (r[a] == r[b] && a < b); });
+    std::partial_sort(idx.begin(), idx.begin() + k, idx.end(),
+                      [&](int64_t a, int64_t b) { return r[a] > r[b] || (r[a] == r[b] && a < b); });
     std::cout << "  row " << row << " top-" << k << ":";
-    for (int64_t j = 0; j < k; ++j) std::cout << (j ? ", " : " ") << "class " << idx[j] << " (" << fmt(r[idx[j]]) << ")";
+    for (int64_t j = 0; j < k; ++j)
+      std::cout << (j ? ", " : " ") << "class " << idx[j] << " (" << fmt(r[idx[j]]) << ")";
     std::cout << "\n";
   }
 }
@@ -165,25 +193,31 @@ int cmd_run(const std::vector<std::string>& raw) {
   if (!args.out_dir.empty()) {
     std::filesystem::create_directories(args.out_dir);
     for (size_t i = 0; i < outputs.size(); ++i)
-      outputs[i].save_npy((std::filesystem::path(args.out_dir) / ("output_" + std::to_string(i) + ".npy")).string());
+      outputs[i].save_npy(
+          (std::filesystem::path(args.out_dir) / ("output_" + std::to_string(i) + ".npy"))
+              .string());
   }
   for (size_t i = 0; i < outputs.size(); ++i) {
-    std::cout << "output " << i << " '" << exe.outputs()[i].name << "': shape " << shape_to_string(outputs[i].shape()) << "\n";
+    std::cout << "output " << i << " '" << exe.outputs()[i].name << "': shape "
+              << shape_to_string(outputs[i].shape()) << "\n";
     if (args.print) print_output(outputs[i], args.top_k);
   }
   int status = 0;
   if (!args.expected.empty()) {
     if (args.expected.size() != outputs.size())
-      throw Error(ErrorCode::invalid_argument, "--expect was given " + std::to_string(args.expected.size()) +
-                                                   " files, the model has " + std::to_string(outputs.size()) + " outputs");
+      throw Error(ErrorCode::invalid_argument,
+                  "--expect was given " + std::to_string(args.expected.size()) +
+                      " files, the model has " + std::to_string(outputs.size()) + " outputs");
     for (size_t i = 0; i < outputs.size(); ++i) {
       Tensor want = Tensor::from_npy(args.expected[i]);
       if (want.shape() != outputs[i].shape())
-        throw Error(ErrorCode::invalid_argument, args.expected[i] + " has shape " + shape_to_string(want.shape()) +
-                                                     ", output " + std::to_string(i) + " has " + shape_to_string(outputs[i].shape()));
+        throw Error(ErrorCode::invalid_argument,
+                    args.expected[i] + " has shape " + shape_to_string(want.shape()) + ", output " +
+                        std::to_string(i) + " has " + shape_to_string(outputs[i].shape()));
       auto [worst, ok] = compare(outputs[i], want, args.rtol, args.atol);
-      std::cout << "output " << i << ": max |kerasrt - expected| = " << worst << (ok ? " (within" : " (OUTSIDE")
-                << " atol " << args.atol << " + rtol " << args.rtol << ")\n";
+      std::cout << "output " << i << ": max |kerasrt - expected| = " << worst
+                << (ok ? " (within" : " (OUTSIDE") << " atol " << args.atol << " + rtol "
+                << args.rtol << ")\n";
       if (!ok) status = 3;
     }
   }
@@ -191,8 +225,11 @@ int cmd_run(const std::vector<std::string>& raw) {
     exe.run(inputs);  // warm-up: plans and arenas are ready afterwards
     auto start = std::chrono::steady_clock::now();
     for (int64_t i = 0; i < args.repeat; ++i) exe.run(inputs);
-    double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count() / args.repeat;
-    std::cout << "time per inference: " << ms << " ms (mean of " << args.repeat << " runs, batch " << inputs[0].shape()[0] << ")\n";
+    double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+                    .count() /
+                args.repeat;
+    std::cout << "time per inference: " << ms << " ms (mean of " << args.repeat << " runs, batch "
+              << inputs[0].shape()[0] << ")\n";
   }
   return status;
 }

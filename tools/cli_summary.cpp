@@ -10,7 +10,8 @@ namespace {
 
 io::Json shape_json(const Shape& shape) {
   std::vector<io::Json> dims;
-  for (int64_t d : shape) dims.push_back(d == dynamic ? io::Json() : io::Json::integer(d));  // null = None
+  for (int64_t d : shape)
+    dims.push_back(d == dynamic ? io::Json() : io::Json::integer(d));  // null = None
   return io::Json::array(std::move(dims));
 }
 
@@ -49,17 +50,25 @@ int cmd_summary(const std::vector<std::string>& args) {
   CompileOptions options;
   ArgReader a(args);
   while (a.next()) {
-    if (a.is("--weights")) weights = a.value();
-    else if (a.is("--device")) options.device = parse_device_flag(a.value()), placement = true;
-    else if (a.is("--precision")) options.precision = parse_precision_flag(a.value()), placement = true;
-    else if (a.is("--json")) json = true;
-    else if (!a.is_option() && model_path.empty()) model_path = a.arg();
-    else a.unknown();
+    if (a.is("--weights"))
+      weights = a.value();
+    else if (a.is("--device"))
+      options.device = parse_device_flag(a.value()), placement = true;
+    else if (a.is("--precision"))
+      options.precision = parse_precision_flag(a.value()), placement = true;
+    else if (a.is("--json"))
+      json = true;
+    else if (!a.is_option() && model_path.empty())
+      model_path = a.arg();
+    else
+      a.unknown();
   }
   if (model_path.empty()) throw UsageError("summary needs a MODEL");
   Model model = load_model(model_path, weights);
-  if (json) std::cout << summary_json(model) << "\n";
-  else std::cout << model.summary();
+  if (json)
+    std::cout << summary_json(model) << "\n";
+  else
+    std::cout << model.summary();
   if (placement && !json) {
     CompiledModel exe = model.compile(options);
     std::cout << placement_text(exe.report()) << "\n";
@@ -71,14 +80,21 @@ int cmd_summary(const std::vector<std::string>& args) {
 int cmd_layers(const std::vector<std::string>& args) {
   if (!args.empty()) throw UsageError("layers takes no arguments");
   std::cout << "| Keras class | Supported options |\n|---|---|\n";
-  for (const SupportedLayer& l : supported_layers()) std::cout << "| " << l.class_name << " | " << l.notes << " |\n";
-  std::cout << "\n## Keras 3 operations (op nodes)\n\nTensor operations between layers (`keras.ops` calls and operators such as "
-               "`x + 3.0`, `x[:, 1:]`, `x @ w`), recorded in Functional configs with module `keras.src.ops.*`.\n\n"
+  for (const SupportedLayer& l : supported_layers())
+    std::cout << "| " << l.class_name << " | " << l.notes << " |\n";
+  std::cout << "\n## Keras 3 operations (op nodes)\n\nTensor operations between layers "
+               "(`keras.ops` calls and operators such as "
+               "`x + 3.0`, `x[:, 1:]`, `x @ w`), recorded in Functional configs with module "
+               "`keras.src.ops.*`.\n\n"
                "| Operation class | Notes |\n|---|---|\n";
-  for (const SupportedOperation& o : supported_keras_operations()) std::cout << "| " << o.name << " | " << o.notes << " |\n";
-  std::cout << "\n## TF functions (tf.keras TFOpLambda / SlicingOpLambda)\n\nThe recorded function's name "
-               "(`config.function`, shown without `tf.`); no code from the file runs.\n\n| TF function | Notes |\n|---|---|\n";
-  for (const SupportedOperation& o : supported_tf_functions()) std::cout << "| tf." << o.name << " | " << o.notes << " |\n";
+  for (const SupportedOperation& o : supported_keras_operations())
+    std::cout << "| " << o.name << " | " << o.notes << " |\n";
+  std::cout << "\n## TF functions (tf.keras TFOpLambda / SlicingOpLambda)\n\nThe recorded "
+               "function's name "
+               "(`config.function`, shown without `tf.`); no code from the file runs.\n\n| TF "
+               "function | Notes |\n|---|---|\n";
+  for (const SupportedOperation& o : supported_tf_functions())
+    std::cout << "| tf." << o.name << " | " << o.notes << " |\n";
   return 0;
 }
 

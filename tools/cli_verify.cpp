@@ -50,10 +50,12 @@ std::string fmt(double v) {
 }
 
 // "" when within tolerance, else what went wrong (count, worst element, both values).
-std::string compare(const Tensor& got, const Tensor& want_any, const Tolerance& tol, double* max_diff) {
+std::string compare(const Tensor& got, const Tensor& want_any, const Tolerance& tol,
+                    double* max_diff) {
   *max_diff = 0;
   if (got.shape() != want_any.shape())
-    return "shape " + shape_to_string(got.shape()) + ", Keras has " + shape_to_string(want_any.shape());
+    return "shape " + shape_to_string(got.shape()) + ", Keras has " +
+           shape_to_string(want_any.shape());
   Tensor g = got.dtype() == DType::f32 ? got : got.cast(DType::f32);
   Tensor w = want_any.dtype() == DType::f32 ? want_any : want_any.cast(DType::f32);
   const float* a = g.data_as<float>();
@@ -71,8 +73,9 @@ std::string compare(const Tensor& got, const Tensor& want_any, const Tolerance& 
     if (diff - limit > worst_excess) worst_excess = diff - limit, worst = i;
   }
   if (bad == 0) return "";
-  return std::to_string(bad) + " of " + std::to_string(g.size()) + " elements differ; worst at flat index " +
-         std::to_string(worst) + ": kerasrt " + fmt(a[worst]) + ", Keras " + fmt(b[worst]);
+  return std::to_string(bad) + " of " + std::to_string(g.size()) +
+         " elements differ; worst at flat index " + std::to_string(worst) + ": kerasrt " +
+         fmt(a[worst]) + ", Keras " + fmt(b[worst]);
 }
 
 }  // namespace
@@ -83,14 +86,22 @@ int cmd_verify(const std::vector<std::string>& args) {
   CompileOptions options;
   ArgReader a(args);
   while (a.next()) {
-    if (a.is("--reference")) case_dir = a.value();
-    else if (a.is("--device")) options.device = parse_device_flag(a.value());
-    else if (a.is("--precision")) options.precision = parse_precision_flag(a.value());
-    else if (a.is("--weights")) weights = a.value();
-    else if (a.is("--rtol")) rtol = parse_number("--rtol", a.value());
-    else if (a.is("--atol")) atol = parse_number("--atol", a.value());
-    else if (!a.is_option() && model_path.empty()) model_path = a.arg();
-    else a.unknown();
+    if (a.is("--reference"))
+      case_dir = a.value();
+    else if (a.is("--device"))
+      options.device = parse_device_flag(a.value());
+    else if (a.is("--precision"))
+      options.precision = parse_precision_flag(a.value());
+    else if (a.is("--weights"))
+      weights = a.value();
+    else if (a.is("--rtol"))
+      rtol = parse_number("--rtol", a.value());
+    else if (a.is("--atol"))
+      atol = parse_number("--atol", a.value());
+    else if (!a.is_option() && model_path.empty())
+      model_path = a.arg();
+    else
+      a.unknown();
   }
   if (model_path.empty()) throw UsageError("verify needs a MODEL");
   if (case_dir.empty()) throw UsageError("verify needs --reference CASE_DIR");
@@ -102,7 +113,8 @@ int cmd_verify(const std::vector<std::string>& args) {
 
   Model model = load_model(model_path, weights);
   std::vector<Tensor> inputs;
-  for (const std::string& f : numbered_files(case_dir, "input_")) inputs.push_back(Tensor::from_npy(f));
+  for (const std::string& f : numbered_files(case_dir, "input_"))
+    inputs.push_back(Tensor::from_npy(f));
   if (inputs.empty()) throw Error(ErrorCode::invalid_argument, case_dir + ": no input_0.npy");
   std::vector<std::string> want_outputs = numbered_files(case_dir, "output_");
 
@@ -117,7 +129,8 @@ int cmd_verify(const std::vector<std::string>& args) {
     ++checked;
     double max_diff = 0;
     std::string problem = compare(got, Tensor::from_npy(file), tol, &max_diff);
-    std::cout << what << ": max |diff| " << fmt(max_diff) << (problem.empty() ? "  ok" : "  DIVERGES") << "\n";
+    std::cout << what << ": max |diff| " << fmt(max_diff)
+              << (problem.empty() ? "  ok" : "  DIVERGES") << "\n";
     if (!problem.empty() && first_divergence.empty()) first_divergence = what + ": " + problem;
   };
 
@@ -129,8 +142,10 @@ int cmd_verify(const std::vector<std::string>& args) {
     const std::string& cls = model.layers()[i].class_name;
     if (cls == "InputLayer") continue;  // Keras saves no output for it: it is the input
     for (size_t k = 0; k < layer.outputs.size(); ++k) {
-      std::string stem = layer.outputs.size() == 1 ? layer.name : layer.name + "__" + std::to_string(k);
-      std::string what = "layer '" + layer.name + "' (" + cls + ")" + (layer.outputs.size() == 1 ? "" : " output " + std::to_string(k));
+      std::string stem =
+          layer.outputs.size() == 1 ? layer.name : layer.name + "__" + std::to_string(k);
+      std::string what = "layer '" + layer.name + "' (" + cls + ")" +
+                         (layer.outputs.size() == 1 ? "" : " output " + std::to_string(k));
       report(what, layer.outputs[k], (layer_dir / (stem + ".npy")).string());
     }
   }
@@ -138,13 +153,16 @@ int cmd_verify(const std::vector<std::string>& args) {
   std::vector<Tensor> outputs = model.compile(options).run(inputs);
   for (size_t i = 0; i < outputs.size(); ++i)
     report("output " + std::to_string(i) + " '" + model.outputs()[i].name + "'", outputs[i],
-           i < want_outputs.size() ? want_outputs[i] : (fs::path(case_dir) / ("output_" + std::to_string(i) + ".npy")).string());
+           i < want_outputs.size()
+               ? want_outputs[i]
+               : (fs::path(case_dir) / ("output_" + std::to_string(i) + ".npy")).string());
 
   if (!first_divergence.empty()) {
     std::cout << "first divergence: " << first_divergence << " (tolerance " << tol_text << ")\n";
     return 3;
   }
-  if (checked == 0) throw Error(ErrorCode::invalid_argument, case_dir + ": no reference outputs to compare with");
+  if (checked == 0)
+    throw Error(ErrorCode::invalid_argument, case_dir + ": no reference outputs to compare with");
   std::cout << "verified: " << checked << " tensors within " << tol_text;
   if (missing) std::cout << " (" << missing << " without reference)";
   std::cout << "\n";

@@ -46,7 +46,8 @@ int main(int argc, char** argv) {
     }
     std::string command = args[0];
     std::vector<std::string> rest(args.begin() + 1, args.end());
-    bool wants_help = std::any_of(rest.begin(), rest.end(), [](const std::string& a) { return a == "-h" || a == "--help"; });
+    bool wants_help = std::any_of(rest.begin(), rest.end(),
+                                  [](const std::string& a) { return a == "-h" || a == "--help"; });
     if (wants_help && !krt::cli::command_help(command).empty()) {
       std::cout << krt::cli::command_help(command);
       return 0;

@@ -4,8 +4,9 @@
 //
 //   struct Scale : krt::CustomLayer {
 //     float factor;
-//     std::vector<krt::Shape> output_shapes(const std::vector<krt::Shape>& in) const override { return in; }
-//     void run(const std::vector<krt::Tensor>& in, std::vector<krt::Tensor>& out) const override { ... }
+//     std::vector<krt::Shape> output_shapes(const std::vector<krt::Shape>& in) const override {
+//     return in; } void run(const std::vector<krt::Tensor>& in, std::vector<krt::Tensor>& out)
+//     const override { ... }
 //   };
 //   krt::LoadOptions options;
 //   options.custom_layers["MyPkg>Scale"] = [](const krt::CustomLayerInfo& info) {
@@ -25,10 +26,10 @@ namespace krt {
 
 // What an implementation is given for each layer of its class when a model is loaded.
 struct CustomLayerInfo {
-  std::string name;             // the layer's name in the model
-  std::string class_name;       // the saved class name ("ScaleShift")
-  std::string registered_name;  // Keras's registered name ("MyPkg>ScaleShift"), or ""
-  std::string config_json;      // the layer's config, as JSON text
+  std::string name;                 // the layer's name in the model
+  std::string class_name;           // the saved class name ("ScaleShift")
+  std::string registered_name;      // Keras's registered name ("MyPkg>ScaleShift"), or ""
+  std::string config_json;          // the layer's config, as JSON text
   std::vector<Shape> input_shapes;  // the batch axis (and other unknown dims) are krt::dynamic
   std::vector<Tensor> weights;      // the layer's stored variables, in Keras's creation order
 };
@@ -46,6 +47,7 @@ class CustomLayer {
 };
 
 // Makes the implementation for one layer; returning nullptr refuses the layer.
-using CustomLayerFactory = std::function<std::shared_ptr<const CustomLayer>(const CustomLayerInfo&)>;
+using CustomLayerFactory =
+    std::function<std::shared_ptr<const CustomLayer>(const CustomLayerInfo&)>;
 
 }  // namespace krt

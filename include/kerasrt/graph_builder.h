@@ -29,7 +29,7 @@ struct Conv2DOptions {
 struct Conv2DTransposeOptions {
   int64_t stride_h = 1, stride_w = 1;
   int64_t dilation_h = 1, dilation_w = 1;
-  Padding padding = Padding::valid;  // valid or same
+  Padding padding = Padding::valid;                      // valid or same
   int64_t output_padding_h = -1, output_padding_w = -1;  // -1: not given (Keras's None)
   ActivationKind activation = ActivationKind::linear;
 };
@@ -49,13 +49,14 @@ class GraphBuilder {
   // A model input; `shape` includes the batch axis (use krt::dynamic for it).
   Value input(const std::string& name, Shape shape);
   // y = act(x @ kernel + bias) over the last axis; kernel (in, units), bias (units) or empty.
-  Value dense(Value x, Tensor kernel, Tensor bias = {}, ActivationKind activation = ActivationKind::linear,
-              const std::string& name = "");
+  Value dense(Value x, Tensor kernel, Tensor bias = {},
+              ActivationKind activation = ActivationKind::linear, const std::string& name = "");
   // NHWC convolution; kernel (kh, kw, in / groups, filters) as Keras stores it; bias or empty.
-  Value conv2d(Value x, Tensor kernel, Tensor bias, const Conv2DOptions& options = {}, const std::string& name = "");
+  Value conv2d(Value x, Tensor kernel, Tensor bias, const Conv2DOptions& options = {},
+               const std::string& name = "");
   // NHWC transposed convolution; kernel (kh, kw, filters, in) as Keras stores it.
-  Value conv2d_transpose(Value x, Tensor kernel, Tensor bias, const Conv2DTransposeOptions& options = {},
-                         const std::string& name = "");
+  Value conv2d_transpose(Value x, Tensor kernel, Tensor bias,
+                         const Conv2DTransposeOptions& options = {}, const std::string& name = "");
   // New shape for the same bytes; `target` excludes the batch axis and may hold one -1.
   Value reshape(Value x, Shape target, const std::string& name = "");
   Value flatten(Value x, const std::string& name = "");

@@ -39,7 +39,11 @@ typedef enum krt_status {
   KRT_INTERNAL = 6          /* a bug in kerasrt (or out of memory) */
 } krt_status;
 
-typedef enum krt_device { KRT_DEVICE_CPU = 0, KRT_DEVICE_REFERENCE = 1, KRT_DEVICE_CUDA = 2 } krt_device;
+typedef enum krt_device {
+  KRT_DEVICE_CPU = 0,
+  KRT_DEVICE_REFERENCE = 1,
+  KRT_DEVICE_CUDA = 2
+} krt_device;
 
 typedef struct krt_model krt_model;       /* a loaded model */
 typedef struct krt_compiled krt_compiled; /* a model compiled for a device */
@@ -56,7 +60,8 @@ const char* krt_status_name(krt_status status);
 /* Loads a .keras, legacy .h5 or TF.js model.json file. */
 krt_status krt_model_load(const char* path, krt_model** out_model);
 /* Loads a .keras or .h5 model from memory (the bytes are copied; `name` is used in messages). */
-krt_status krt_model_load_from_memory(const void* data, size_t size, const char* name, krt_model** out_model);
+krt_status krt_model_load_from_memory(const void* data, size_t size, const char* name,
+                                      krt_model** out_model);
 void krt_model_free(krt_model* model);
 
 /* The model's name; valid while the model lives. */
@@ -65,28 +70,32 @@ size_t krt_model_input_count(const krt_model* model);
 size_t krt_model_output_count(const krt_model* model);
 /* Writes up to `max_dims` dimensions of input `index` (-1 marks a dimension known only at run
  * time, such as the batch) and its rank to *rank. */
-krt_status krt_model_input_shape(const krt_model* model, size_t index, int64_t* dims, size_t max_dims, size_t* rank);
+krt_status krt_model_input_shape(const krt_model* model, size_t index, int64_t* dims,
+                                 size_t max_dims, size_t* rank);
 
-krt_status krt_model_compile(const krt_model* model, krt_device device, krt_compiled** out_compiled);
+krt_status krt_model_compile(const krt_model* model, krt_device device,
+                             krt_compiled** out_compiled);
 /* Compiles for a device named as on the command line ("cpu", "reference", "cuda", "cuda:1")
  * in a precision ("fp32", "tf32", "fp16", "bf16"; NULL means fp32), with `threads` CPU threads
  * per run (0: one per core). An unknown device fails with a message naming the available ones. */
-krt_status krt_model_compile_on(const krt_model* model, const char* device, const char* precision, int threads,
-                                krt_compiled** out_compiled);
+krt_status krt_model_compile_on(const krt_model* model, const char* device, const char* precision,
+                                int threads, krt_compiled** out_compiled);
 void krt_compiled_free(krt_compiled* compiled);
 
 /* Runs on `input_count` float32 row-major inputs, in the model's input order; input i has
  * ranks[i] dimensions shapes[i][0..]. The inputs are read in place (not copied) and must stay
  * valid during the call. */
-krt_status krt_compiled_run(const krt_compiled* compiled, size_t input_count, const float* const* inputs,
-                            const int64_t* const* shapes, const size_t* ranks, krt_outputs** out_outputs);
+krt_status krt_compiled_run(const krt_compiled* compiled, size_t input_count,
+                            const float* const* inputs, const int64_t* const* shapes,
+                            const size_t* ranks, krt_outputs** out_outputs);
 
 /* Like krt_compiled_run, for a model compiled for a GPU, with inputs in that GPU's memory
  * (device pointers, read in place). With outputs_on_device nonzero the outputs stay in the GPU's
  * memory too and krt_outputs_data returns device pointers (freed by krt_outputs_free);
  * otherwise they are copied to the host. */
-krt_status krt_compiled_run_device(const krt_compiled* compiled, size_t input_count, const float* const* device_inputs,
-                                   const int64_t* const* shapes, const size_t* ranks, int outputs_on_device,
+krt_status krt_compiled_run_device(const krt_compiled* compiled, size_t input_count,
+                                   const float* const* device_inputs, const int64_t* const* shapes,
+                                   const size_t* ranks, int outputs_on_device,
                                    krt_outputs** out_outputs);
 
 size_t krt_outputs_count(const krt_outputs* outputs);

@@ -90,21 +90,21 @@ struct LayerInfo {
 // What compile() did, for tooling and tests.
 struct CompileReport {
   int nodes_before_passes = 0;
-  int nodes = 0;                    // nodes in the executed graph
-  int zero_copy_views = 0;          // reshape/flatten nodes executed as views of their input
-  int identities_removed = 0;       // Dropout and other inference-time identities
-  int scale_shifts_folded = 0;      // BatchNormalizations folded into the Dense/Conv before them (cpu)
-  int activations_fused = 0;        // activation layers run inside the Dense/Conv before them (cpu)
-  std::string device;               // where it runs ("cpu", "cuda:0")
-  std::string precision;            // "fp32", ...
+  int nodes = 0;                // nodes in the executed graph
+  int zero_copy_views = 0;      // reshape/flatten nodes executed as views of their input
+  int identities_removed = 0;   // Dropout and other inference-time identities
+  int scale_shifts_folded = 0;  // BatchNormalizations folded into the Dense/Conv before them (cpu)
+  int activations_fused = 0;    // activation layers run inside the Dense/Conv before them (cpu)
+  std::string device;           // where it runs ("cpu", "cuda:0")
+  std::string precision;        // "fp32", ...
   // Placement: nodes per backend ("cuda": 40, "cpu": 1), and the copies between memory spaces
   // inserted where a node runs on another backend than its inputs' producer (model inputs and
   // outputs that cross to or from a device count too).
   std::map<std::string, int> nodes_per_backend;
   int copies = 0;
-  std::vector<std::string> fallbacks;  // why each node not on the device runs elsewhere
-  int64_t peak_intermediate_bytes = 0;  // arena size for the batch given to plan_for()
-  int64_t naive_intermediate_bytes = 0; // what one buffer per intermediate value would take
+  std::vector<std::string> fallbacks;    // why each node not on the device runs elsewhere
+  int64_t peak_intermediate_bytes = 0;   // arena size for the batch given to plan_for()
+  int64_t naive_intermediate_bytes = 0;  // what one buffer per intermediate value would take
 };
 
 // How CompiledModel::run hands back its outputs.
@@ -170,7 +170,8 @@ std::vector<SupportedLayer> supported_layers();
 // that wrote the file computed. Throws krt::Error naming the file and, where relevant, the layer.
 Model load(const std::string& path, const LoadOptions& options = {});
 // Loads an architecture JSON (`model.to_json()`) with the weights `save_weights` wrote to .h5.
-Model load(const std::string& json_path, const std::string& weights_path, const LoadOptions& options = {});
+Model load(const std::string& json_path, const std::string& weights_path,
+           const LoadOptions& options = {});
 // Loads a `.keras` or legacy `.h5` model from bytes in memory (an embedded resource, a download).
 // The bytes are copied, so the caller may free them on return; `name` stands for the file in
 // error messages. (A TF.js model.json names weight shards beside it: load it from its file.)

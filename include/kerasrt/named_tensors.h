@@ -15,6 +15,7 @@ namespace krt {
 // (invalid_argument) naming a missing or unknown input.
 std::vector<Tensor> inputs_by_name(const Model& model, const std::map<std::string, Tensor>& named);
 // The outputs of a run, keyed by output name (the dict keys, or the output layers' names).
-std::map<std::string, Tensor> outputs_by_name(const Model& model, const std::vector<Tensor>& outputs);
+std::map<std::string, Tensor> outputs_by_name(const Model& model,
+                                              const std::vector<Tensor>& outputs);
 
 }  // namespace krt

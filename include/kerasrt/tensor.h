@@ -78,8 +78,10 @@ class Tensor {
   void* data() { return data_; }
   const void* data() const { return data_; }
   // Typed access; throws if T does not match dtype().
-  template <class T> T* data_as();
-  template <class T> const T* data_as() const;
+  template <class T>
+  T* data_as();
+  template <class T>
+  const T* data_as() const;
 
   // Same bytes, another shape with the same element count: never copies.
   Tensor reshaped(Shape shape) const;

@@ -13,11 +13,16 @@ using Converted = py::array_t<float, py::array::c_style | py::array::forcecast>;
 
 py::dtype numpy_dtype(DType dtype) {
   switch (dtype) {
-    case DType::f32: return py::dtype::of<float>();
-    case DType::f64: return py::dtype::of<double>();
-    case DType::i32: return py::dtype::of<int32_t>();
-    case DType::i64: return py::dtype::of<int64_t>();
-    case DType::u8: return py::dtype::of<uint8_t>();
+    case DType::f32:
+      return py::dtype::of<float>();
+    case DType::f64:
+      return py::dtype::of<double>();
+    case DType::i32:
+      return py::dtype::of<int32_t>();
+    case DType::i64:
+      return py::dtype::of<int64_t>();
+    case DType::u8:
+      return py::dtype::of<uint8_t>();
   }
   throw Error(ErrorCode::internal, "tensor with an unknown dtype");
 }
@@ -35,7 +40,8 @@ Tensor to_tensor(py::handle obj, py::object& keep, size_t index, const std::stri
     array = Converted::ensure(obj);
     if (!array)
       throw Error(ErrorCode::invalid_argument,
-                  "input " + std::to_string(index) + " ('" + name + "'): expected a numpy array (or anything numpy converts to float32), got " +
+                  "input " + std::to_string(index) + " ('" + name +
+                      "'): expected a numpy array (or anything numpy converts to float32), got " +
                       std::string(py::str(py::type::handle_of(obj).attr("__name__"))));
   }
   Shape shape(array.shape(), array.shape() + array.ndim());

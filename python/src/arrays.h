@@ -14,7 +14,8 @@ namespace krt::python {
 // a float32 copy (numpy's conversion, so lists and other dtypes work too). `keep` receives the
 // array that owns the bytes and must outlive every use of the tensor. Errors name the input by
 // its index and name ("input 0 ('image')").
-Tensor to_tensor(pybind11::handle obj, pybind11::object& keep, size_t index, const std::string& name);
+Tensor to_tensor(pybind11::handle obj, pybind11::object& keep, size_t index,
+                 const std::string& name);
 
 // A numpy array over the tensor's storage (shared, not copied), which it keeps alive.
 pybind11::array to_numpy(Tensor tensor);

@@ -10,6 +10,7 @@ namespace krt::python {
 
 // device: "cpu" or "reference"; threads: 0 for one per core; precision: "fp32".
 // Throws krt::Error (invalid_argument) naming the accepted values when one is unknown.
-CompileOptions to_compile_options(const std::string& device, int threads, const std::string& precision);
+CompileOptions to_compile_options(const std::string& device, int threads,
+                                  const std::string& precision);
 
 }  // namespace krt::python

@@ -21,7 +21,8 @@ namespace {
 
 py::list infos_to_list(const std::vector<TensorInfo>& infos) {
   py::list out;
-  for (const TensorInfo& info : infos) out.append(py::make_tuple(info.name, shape_tuple(info.shape), dtype_name(info.dtype)));
+  for (const TensorInfo& info : infos)
+    out.append(py::make_tuple(info.name, shape_tuple(info.shape), dtype_name(info.dtype)));
   return out;
 }
 
@@ -36,11 +37,12 @@ py::list layers_to_list(const std::vector<LayerInfo>& layers) {
 }
 
 // Tensors over the arrays of `xs`, in order; `keep` holds the arrays that own their bytes.
-std::vector<Tensor> to_tensors(const CompiledModel& exe, const py::sequence& xs, std::vector<py::object>& keep) {
+std::vector<Tensor> to_tensors(const CompiledModel& exe, const py::sequence& xs,
+                               std::vector<py::object>& keep) {
   const std::vector<TensorInfo>& infos = exe.inputs();
   if (xs.size() != infos.size())
-    throw Error(ErrorCode::invalid_argument,
-                "the model takes " + std::to_string(infos.size()) + " input(s), got " + std::to_string(xs.size()));
+    throw Error(ErrorCode::invalid_argument, "the model takes " + std::to_string(infos.size()) +
+                                                 " input(s), got " + std::to_string(xs.size()));
   std::vector<Tensor> inputs;
   keep.resize(infos.size());
   for (size_t i = 0; i < infos.size(); ++i)
@@ -76,7 +78,10 @@ double time_cpp_runs(const CompiledModel& exe, const py::sequence& xs, int repea
   std::vector<py::object> keep;
   std::vector<Tensor> inputs = to_tensors(exe, xs, keep);
   py::gil_scoped_release release;
-  auto wall = [] { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); };
+  auto wall = [] {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+  };
   double start = cpu_time ? thread_cpu_seconds() : wall();
   for (int i = 0; i < repeat; ++i) exe.run(inputs);
   return ((cpu_time ? thread_cpu_seconds() : wall()) - start) / std::max(repeat, 1);
@@ -87,12 +92,14 @@ void register_error(py::module_& m) {
   // the C++ message and the error code's name in `.code`.
   static py::exception<Error> error(m, "Error", PyExc_ValueError);
   error.attr("code") = "invalid_argument";  // for errors the Python layer raises itself
-  error.doc() = "A kerasrt error: the C++ message (file, layer, what was expected and found) and a .code.";
+  error.doc() =
+      "A kerasrt error: the C++ message (file, layer, what was expected and found) and a .code.";
   py::register_exception_translator([](std::exception_ptr p) {
     try {
       if (p) std::rethrow_exception(p);
     } catch (const Error& e) {
-      py::object instance = py::reinterpret_borrow<py::object>(error.ptr())(e.what());  // an instance, not raised yet
+      py::object instance =
+          py::reinterpret_borrow<py::object>(error.ptr())(e.what());  // an instance, not raised yet
       instance.attr("code") = error_code_name(e.code());
       PyErr_SetObject(error.ptr(), instance.ptr());
     }
@@ -109,21 +116,28 @@ PYBIND11_MODULE(_kerasrt, m) {
   register_error(m);
 
   py::class_<CompiledModel>(m, "CompiledModel")
-      .def_property_readonly("inputs", [](const CompiledModel& c) { return infos_to_list(c.inputs()); })
-      .def_property_readonly("outputs", [](const CompiledModel& c) { return infos_to_list(c.outputs()); })
+      .def_property_readonly("inputs",
+                             [](const CompiledModel& c) { return infos_to_list(c.inputs()); })
+      .def_property_readonly("outputs",
+                             [](const CompiledModel& c) { return infos_to_list(c.outputs()); })
       .def("run", &run, py::arg("inputs"))
-      .def("time_cpp_runs", &time_cpp_runs, py::arg("inputs"), py::arg("repeat"), py::arg("cpu_time") = false);
+      .def("time_cpp_runs", &time_cpp_runs, py::arg("inputs"), py::arg("repeat"),
+           py::arg("cpu_time") = false);
 
   py::class_<Model>(m, "Model")
       .def_property_readonly("name", &Model::name)
-      .def_property_readonly("inputs", [](const Model& model) { return infos_to_list(model.inputs()); })
-      .def_property_readonly("outputs", [](const Model& model) { return infos_to_list(model.outputs()); })
-      .def_property_readonly("layers", [](const Model& model) { return layers_to_list(model.layers()); })
+      .def_property_readonly("inputs",
+                             [](const Model& model) { return infos_to_list(model.inputs()); })
+      .def_property_readonly("outputs",
+                             [](const Model& model) { return infos_to_list(model.outputs()); })
+      .def_property_readonly("layers",
+                             [](const Model& model) { return layers_to_list(model.layers()); })
       .def("param_count", &Model::param_count)
       .def("summary", &Model::summary)
       .def(
           "compile",
-          [](const Model& model, const std::string& device, int threads, const std::string& precision) {
+          [](const Model& model, const std::string& device, int threads,
+             const std::string& precision) {
             CompileOptions options = to_compile_options(device, threads, precision);
             py::gil_scoped_release release;
             return model.compile(options);
@@ -151,7 +165,8 @@ PYBIND11_MODULE(_kerasrt, m) {
   m.def("version", &version);
   m.def("supported_layers", [] {
     py::list out;
-    for (const SupportedLayer& layer : supported_layers()) out.append(py::make_tuple(layer.class_name, layer.notes));
+    for (const SupportedLayer& layer : supported_layers())
+      out.append(py::make_tuple(layer.class_name, layer.notes));
     return out;
   });
 }

@@ -18,17 +18,22 @@ size_t utf8_sequence(std::string_view text, size_t i, uint32_t& code) {
   const auto byte = [&](size_t k) { return static_cast<unsigned char>(text[k]); };
   const unsigned char c = byte(i);
   size_t n = 0;
-  if (c >= 0xC2 && c <= 0xDF) n = 2, code = c & 0x1F;
-  else if (c >= 0xE0 && c <= 0xEF) n = 3, code = c & 0x0F;
-  else if (c >= 0xF0 && c <= 0xF4) n = 4, code = c & 0x07;
-  else return 0;
+  if (c >= 0xC2 && c <= 0xDF)
+    n = 2, code = c & 0x1F;
+  else if (c >= 0xE0 && c <= 0xEF)
+    n = 3, code = c & 0x0F;
+  else if (c >= 0xF0 && c <= 0xF4)
+    n = 4, code = c & 0x07;
+  else
+    return 0;
   if (i + n > text.size()) return 0;
   for (size_t k = 1; k < n; ++k) {
     if ((byte(i + k) & 0xC0) != 0x80) return 0;
     code = (code << 6) | (byte(i + k) & 0x3F);
   }
   // Overlong forms, surrogates and code points past U+10FFFF are not UTF-8.
-  if ((n == 3 && code < 0x800) || (n == 4 && (code < 0x10000 || code > 0x10FFFF)) || (code >= 0xD800 && code <= 0xDFFF))
+  if ((n == 3 && code < 0x800) || (n == 4 && (code < 0x10000 || code > 0x10FFFF)) ||
+      (code >= 0xD800 && code <= 0xDFFF))
     return 0;
   return n;
 }

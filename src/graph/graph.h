@@ -30,14 +30,22 @@ struct Node {
   std::vector<ValueId> outputs;
   std::vector<Tensor> weights;
 
-  template <class P> const P& get() const { return std::get<P>(params); }
-  template <class P> P& get() { return std::get<P>(params); }
+  template <class P>
+  const P& get() const {
+    return std::get<P>(params);
+  }
+  template <class P>
+  P& get() {
+    return std::get<P>(params);
+  }
   // "layer 'fc1' (Dense)", for error messages.
   std::string label() const;
   // The activation this node applies to its own result (Dense, the convolutions, EinsumDense),
   // or nullptr for ops that carry none.
   const Activation* fused_activation() const;
-  Activation* fused_activation() { return const_cast<Activation*>(std::as_const(*this).fused_activation()); }
+  Activation* fused_activation() {
+    return const_cast<Activation*>(std::as_const(*this).fused_activation());
+  }
 };
 
 struct Graph {

@@ -18,7 +18,9 @@ struct GraphBuilder::State {
 
   std::string unique_name(const std::string& requested, const std::string& base) {
     if (!requested.empty()) {
-      if (name_counts.count(requested)) fail(ErrorCode::invalid_argument, "GraphBuilder: the name '", requested, "' is already used");
+      if (name_counts.count(requested))
+        fail(ErrorCode::invalid_argument, "GraphBuilder: the name '", requested,
+             "' is already used");
       name_counts[requested] = 1;
       return requested;
     }
@@ -27,12 +29,13 @@ struct GraphBuilder::State {
   }
 
   ValueId check(Value v) const {
-    if (v.id < 0 || v.id >= static_cast<int>(graph.values.size())) fail(ErrorCode::invalid_argument, "GraphBuilder: unknown value");
+    if (v.id < 0 || v.id >= static_cast<int>(graph.values.size()))
+      fail(ErrorCode::invalid_argument, "GraphBuilder: unknown value");
     return v.id;
   }
 
-  Value add(OpKind kind, OpParams params, std::vector<Value> inputs, std::vector<Tensor> weights, const std::string& name,
-            const std::string& base, const std::string& keras_class) {
+  Value add(OpKind kind, OpParams params, std::vector<Value> inputs, std::vector<Tensor> weights,
+            const std::string& name, const std::string& base, const std::string& keras_class) {
     Node node;
     node.kind = kind;
     node.params = std::move(params);
@@ -75,8 +78,11 @@ Activation make_activation(ActivationKind kind) {
 
 void expect_shape(const Tensor& t, const Shape& expected, const char* what) {
   bool ok = t.rank() == static_cast<int>(expected.size());
-  for (size_t i = 0; ok && i < expected.size(); ++i) ok = expected[i] < 0 || expected[i] == t.shape()[i];
-  if (!ok) fail(ErrorCode::invalid_argument, "GraphBuilder: ", what, " has shape ", shape_to_string(t.shape()), ", expected ", shape_to_string(expected));
+  for (size_t i = 0; ok && i < expected.size(); ++i)
+    ok = expected[i] < 0 || expected[i] == t.shape()[i];
+  if (!ok)
+    fail(ErrorCode::invalid_argument, "GraphBuilder: ", what, " has shape ",
+         shape_to_string(t.shape()), ", expected ", shape_to_string(expected));
 }
 
 }  // namespace
@@ -87,9 +93,13 @@ GraphBuilder::GraphBuilder(std::string model_name) : state_(std::make_unique<Sta
 GraphBuilder::~GraphBuilder() = default;
 
 GraphBuilder::Value GraphBuilder::input(const std::string& name, Shape shape) {
-  if (shape.empty()) fail(ErrorCode::invalid_argument, "GraphBuilder: input '", name, "' needs a shape with a batch axis");
+  if (shape.empty())
+    fail(ErrorCode::invalid_argument, "GraphBuilder: input '", name,
+         "' needs a shape with a batch axis");
   for (int64_t d : shape)
-    if (d < 0 && d != dynamic) fail(ErrorCode::invalid_argument, "GraphBuilder: input '", name, "' has a negative dimension");
+    if (d < 0 && d != dynamic)
+      fail(ErrorCode::invalid_argument, "GraphBuilder: input '", name,
+           "' has a negative dimension");
   std::string unique = state_->unique_name(name, "input");
   ValueId v = state_->graph.add_value(unique, shape);
   state_->graph.inputs.push_back(v);
@@ -98,7 +108,8 @@ GraphBuilder::Value GraphBuilder::input(const std::string& name, Shape shape) {
   return Value{v};
 }
 
-GraphBuilder::Value GraphBuilder::dense(Value x, Tensor kernel, Tensor bias, ActivationKind activation, const std::string& name) {
+GraphBuilder::Value GraphBuilder::dense(Value x, Tensor kernel, Tensor bias,
+                                        ActivationKind activation, const std::string& name) {
   const Shape& in = state_->graph.values[state_->check(x)].shape;
   expect_shape(kernel, {in.back(), -1}, "the Dense kernel");
   DenseParams p;
@@ -112,10 +123,14 @@ GraphBuilder::Value GraphBuilder::dense(Value x, Tensor kernel, Tensor bias, Act
   return state_->add(OpKind::dense, p, {x}, std::move(w), name, "dense", "Dense");
 }
 
-GraphBuilder::Value GraphBuilder::conv2d(Value x, Tensor kernel, Tensor bias, const Conv2DOptions& o, const std::string& name) {
+GraphBuilder::Value GraphBuilder::conv2d(Value x, Tensor kernel, Tensor bias,
+                                         const Conv2DOptions& o, const std::string& name) {
   const Shape& in = state_->graph.values[state_->check(x)].shape;
-  if (in.size() != 4) fail(ErrorCode::invalid_argument, "GraphBuilder: conv2d needs an NHWC input, got ", shape_to_string(in));
-  if (o.groups <= 0) fail(ErrorCode::invalid_argument, "GraphBuilder: conv2d groups must be positive");
+  if (in.size() != 4)
+    fail(ErrorCode::invalid_argument, "GraphBuilder: conv2d needs an NHWC input, got ",
+         shape_to_string(in));
+  if (o.groups <= 0)
+    fail(ErrorCode::invalid_argument, "GraphBuilder: conv2d groups must be positive");
   expect_shape(kernel, {-1, -1, in[3] / o.groups, -1}, "the Conv2D kernel");
   ConvParams p;
   p.kernel_size = {kernel.shape()[0], kernel.shape()[1]};
@@ -134,10 +149,13 @@ GraphBuilder::Value GraphBuilder::conv2d(Value x, Tensor kernel, Tensor bias, co
   return state_->add(OpKind::conv, p, {x}, std::move(w), name, "conv2d", "Conv2D");
 }
 
-GraphBuilder::Value GraphBuilder::conv2d_transpose(Value x, Tensor kernel, Tensor bias, const Conv2DTransposeOptions& o,
+GraphBuilder::Value GraphBuilder::conv2d_transpose(Value x, Tensor kernel, Tensor bias,
+                                                   const Conv2DTransposeOptions& o,
                                                    const std::string& name) {
   const Shape& in = state_->graph.values[state_->check(x)].shape;
-  if (in.size() != 4) fail(ErrorCode::invalid_argument, "GraphBuilder: conv2d_transpose needs an NHWC input, got ", shape_to_string(in));
+  if (in.size() != 4)
+    fail(ErrorCode::invalid_argument, "GraphBuilder: conv2d_transpose needs an NHWC input, got ",
+         shape_to_string(in));
   expect_shape(kernel, {-1, -1, -1, in[3]}, "the Conv2DTranspose kernel");
   ConvParams p;
   p.kernel_size = {kernel.shape()[0], kernel.shape()[1]};
@@ -146,7 +164,8 @@ GraphBuilder::Value GraphBuilder::conv2d_transpose(Value x, Tensor kernel, Tenso
   p.padding = o.padding;
   p.filters = kernel.shape()[2];
   if (o.output_padding_h >= 0 || o.output_padding_w >= 0)
-    p.output_padding = {std::max<int64_t>(o.output_padding_h, 0), std::max<int64_t>(o.output_padding_w, 0)};
+    p.output_padding = {std::max<int64_t>(o.output_padding_h, 0),
+                        std::max<int64_t>(o.output_padding_w, 0)};
   p.has_bias = !bias.empty();
   p.activation = make_activation(o.activation);
   std::vector<Tensor> w{kernel};
@@ -154,32 +173,40 @@ GraphBuilder::Value GraphBuilder::conv2d_transpose(Value x, Tensor kernel, Tenso
     expect_shape(bias, {p.filters}, "the Conv2DTranspose bias");
     w.push_back(bias);
   }
-  return state_->add(OpKind::conv_transpose, p, {x}, std::move(w), name, "conv2d_transpose", "Conv2DTranspose");
+  return state_->add(OpKind::conv_transpose, p, {x}, std::move(w), name, "conv2d_transpose",
+                     "Conv2DTranspose");
 }
 
 GraphBuilder::Value GraphBuilder::reshape(Value x, Shape target, const std::string& name) {
-  return state_->add(OpKind::reshape, ReshapeParams{std::move(target)}, {x}, {}, name, "reshape", "Reshape");
+  return state_->add(OpKind::reshape, ReshapeParams{std::move(target)}, {x}, {}, name, "reshape",
+                     "Reshape");
 }
 
 GraphBuilder::Value GraphBuilder::flatten(Value x, const std::string& name) {
   return state_->add(OpKind::reshape, ReshapeParams{{-1}}, {x}, {}, name, "flatten", "Flatten");
 }
 
-GraphBuilder::Value GraphBuilder::permute(Value x, std::vector<int64_t> dims, const std::string& name) {
+GraphBuilder::Value GraphBuilder::permute(Value x, std::vector<int64_t> dims,
+                                          const std::string& name) {
   size_t rank = state_->graph.values[state_->check(x)].shape.size();
   std::vector<bool> seen(rank, false);
   TransposeParams t{{0}};
-  if (dims.size() + 1 != rank) fail(ErrorCode::invalid_argument, "GraphBuilder: permute needs ", rank - 1, " dims");
+  if (dims.size() + 1 != rank)
+    fail(ErrorCode::invalid_argument, "GraphBuilder: permute needs ", rank - 1, " dims");
   for (int64_t d : dims) {
-    if (d < 1 || d >= static_cast<int64_t>(rank) || seen[d]) fail(ErrorCode::invalid_argument, "GraphBuilder: permute dims are not a permutation of 1..", rank - 1);
+    if (d < 1 || d >= static_cast<int64_t>(rank) || seen[d])
+      fail(ErrorCode::invalid_argument, "GraphBuilder: permute dims are not a permutation of 1..",
+           rank - 1);
     seen[d] = true;
     t.perm.push_back(d);
   }
   return state_->add(OpKind::transpose, t, {x}, {}, name, "permute", "Permute");
 }
 
-GraphBuilder::Value GraphBuilder::activation(Value x, ActivationKind activation, const std::string& name) {
-  return state_->add(OpKind::activation, ActivationParams{make_activation(activation)}, {x}, {}, name, "activation", "Activation");
+GraphBuilder::Value GraphBuilder::activation(Value x, ActivationKind activation,
+                                             const std::string& name) {
+  return state_->add(OpKind::activation, ActivationParams{make_activation(activation)}, {x}, {},
+                     name, "activation", "Activation");
 }
 
 GraphBuilder::Value GraphBuilder::softmax(Value x, const std::string& name) {
@@ -189,25 +216,32 @@ GraphBuilder::Value GraphBuilder::softmax(Value x, const std::string& name) {
 }
 
 GraphBuilder::Value GraphBuilder::add(std::vector<Value> xs, const std::string& name) {
-  return state_->add(OpKind::elementwise, ElementwiseParams{ElementwiseKind::add}, std::move(xs), {}, name, "add", "Add");
+  return state_->add(OpKind::elementwise, ElementwiseParams{ElementwiseKind::add}, std::move(xs),
+                     {}, name, "add", "Add");
 }
 
-GraphBuilder::Value GraphBuilder::concatenate(std::vector<Value> xs, int64_t axis, const std::string& name) {
+GraphBuilder::Value GraphBuilder::concatenate(std::vector<Value> xs, int64_t axis,
+                                              const std::string& name) {
   if (xs.empty()) fail(ErrorCode::invalid_argument, "GraphBuilder: concatenate needs inputs");
   int64_t rank = static_cast<int64_t>(state_->graph.values[state_->check(xs[0])].shape.size());
   if (axis < 0) axis += rank;
-  if (axis <= 0 || axis >= rank) fail(ErrorCode::invalid_argument, "GraphBuilder: concatenate axis out of range");
-  return state_->add(OpKind::concat, ConcatParams{axis}, std::move(xs), {}, name, "concatenate", "Concatenate");
+  if (axis <= 0 || axis >= rank)
+    fail(ErrorCode::invalid_argument, "GraphBuilder: concatenate axis out of range");
+  return state_->add(OpKind::concat, ConcatParams{axis}, std::move(xs), {}, name, "concatenate",
+                     "Concatenate");
 }
 
 Model GraphBuilder::build(std::vector<Value> outputs) const {
-  if (outputs.empty()) fail(ErrorCode::invalid_argument, "GraphBuilder: build needs at least one output");
+  if (outputs.empty())
+    fail(ErrorCode::invalid_argument, "GraphBuilder: build needs at least one output");
   auto data = std::make_shared<ModelData>();
   data->name = state_->model_name;
   data->graph = state_->graph;
   for (Value v : outputs) data->graph.outputs.push_back(state_->check(v));
-  for (ValueId v : data->graph.inputs) data->inputs.push_back({data->graph.values[v].name, data->graph.values[v].shape, DType::f32});
-  for (ValueId v : data->graph.outputs) data->outputs.push_back({data->graph.values[v].name, data->graph.values[v].shape, DType::f32});
+  for (ValueId v : data->graph.inputs)
+    data->inputs.push_back({data->graph.values[v].name, data->graph.values[v].shape, DType::f32});
+  for (ValueId v : data->graph.outputs)
+    data->outputs.push_back({data->graph.values[v].name, data->graph.values[v].shape, DType::f32});
   data->layers = state_->layers;
   data->layer_values = state_->layer_values;
   for (const LayerInfo& l : data->layers) data->param_count += l.param_count;

@@ -24,7 +24,8 @@ Bytes Bytes::copy_of(const void* data, size_t size) {
 
 Bytes Bytes::slice(uint64_t offset, uint64_t length) const {
   if (offset > size_ || length > size_ - offset)
-    fail(ErrorCode::invalid_file, "range [", offset, ", +", length, ") is outside the ", size_, "-byte buffer");
+    fail(ErrorCode::invalid_file, "range [", offset, ", +", length, ") is outside the ", size_,
+         "-byte buffer");
   return Bytes(owner_, data_ + offset, static_cast<size_t>(length));
 }
 

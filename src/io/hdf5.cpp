@@ -201,12 +201,15 @@ Tensor Hdf5File::read_dataset(std::string_view path) const {
   ObjectHeader h = *resolve(scope, path, true);
   if (!h5::is_dataset(h)) scope.invalid("not a dataset");
   Tensor t = h5::read_dataset(scope, dataset_info(scope, h));
-  auto at = reinterpret_cast<uintptr_t>(t.data()), begin = reinterpret_cast<uintptr_t>(impl_->info.file.data());
-  if (at >= begin && at < begin + impl_->info.file.size()) return t;  // a zero-copy view of the file
+  auto at = reinterpret_cast<uintptr_t>(t.data()),
+       begin = reinterpret_cast<uintptr_t>(impl_->info.file.data());
+  if (at >= begin && at < begin + impl_->info.file.size())
+    return t;  // a zero-copy view of the file
   uint64_t total = impl_->allocated.fetch_add(t.nbytes()) + t.nbytes();
   if (total > impl_->info.limits.max_total_bytes)
-    fail(ErrorCode::limit_exceeded, impl_->info.name, ": reading dataset '", display_path(path), "' brings the data read to ",
-         total, " bytes, above the limit of ", impl_->info.limits.max_total_bytes, " (Limits::max_total_bytes)");
+    fail(ErrorCode::limit_exceeded, impl_->info.name, ": reading dataset '", display_path(path),
+         "' brings the data read to ", total, " bytes, above the limit of ",
+         impl_->info.limits.max_total_bytes, " (Limits::max_total_bytes)");
   return t;
 }
 

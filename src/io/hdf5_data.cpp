@@ -407,11 +407,12 @@ Tensor read_dataset(Scope& scope, const DatasetInfo& info) {
   // so one that claims more (a lying dataspace, storage never written, missing chunks) is
   // refused before anything is allocated, however high the user set the limits.
   constexpr uint64_t kMaxExpansion = 1032, kSlack = uint64_t{1} << 20;
-  uint64_t encodable = checked_add(scope, checked_mul(scope, scope.file().file.size(), kMaxExpansion, "file size"),
-                                   kSlack, "file size");
+  uint64_t encodable =
+      checked_add(scope, checked_mul(scope, scope.file().file.size(), kMaxExpansion, "file size"),
+                  kSlack, "file size");
   if (file_bytes > encodable)
-    scope.invalid("claims ", file_bytes, " bytes of data, more than a file of ", scope.file().file.size(),
-                  " bytes can hold");
+    scope.invalid("claims ", file_bytes, " bytes of data, more than a file of ",
+                  scope.file().file.size(), " bytes can hold");
   const Layout& l = info.layout;
   if (l.kind == Layout::contiguous && l.size != kUndefined && l.size < file_bytes &&
       l.address != kUndefined) {

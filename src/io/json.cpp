@@ -11,12 +11,18 @@ namespace krt::io {
 
 const char* json_kind_name(Json::Kind kind) {
   switch (kind) {
-    case Json::Kind::null: return "null";
-    case Json::Kind::boolean: return "a boolean";
-    case Json::Kind::number: return "a number";
-    case Json::Kind::string: return "a string";
-    case Json::Kind::array: return "an array";
-    case Json::Kind::object: return "an object";
+    case Json::Kind::null:
+      return "null";
+    case Json::Kind::boolean:
+      return "a boolean";
+    case Json::Kind::number:
+      return "a number";
+    case Json::Kind::string:
+      return "a string";
+    case Json::Kind::array:
+      return "an array";
+    case Json::Kind::object:
+      return "an object";
   }
   return "unknown";
 }
@@ -72,7 +78,8 @@ Json::~Json() {
     for (Json& c : j.items_)
       if (!c.items_.empty() || !c.members_.empty()) pending.push_back(std::move(c));
     for (auto& m : j.members_)
-      if (!m.second.items_.empty() || !m.second.members_.empty()) pending.push_back(std::move(m.second));
+      if (!m.second.items_.empty() || !m.second.members_.empty())
+        pending.push_back(std::move(m.second));
     j.items_.clear();
     j.members_.clear();
   };
@@ -87,7 +94,8 @@ Json::~Json() {
 void Json::type_error(const char* expected) const {
   std::string found = dump();
   if (found.size() > 60) found = found.substr(0, 57) + "...";
-  fail(ErrorCode::invalid_file, "expected ", expected, ", found ", json_kind_name(kind_), " (", found, ")");
+  fail(ErrorCode::invalid_file, "expected ", expected, ", found ", json_kind_name(kind_), " (",
+       found, ")");
 }
 
 bool Json::as_bool() const {
@@ -105,7 +113,8 @@ int64_t Json::as_int() const {
   if (is_integer_) return int_;
   // 2^63 is exactly representable; anything at or above it does not fit in int64.
   constexpr double kLimit = 9223372036854775808.0;
-  if (std::trunc(number_) != number_ || !(number_ >= -kLimit && number_ < kLimit)) type_error("an integer");
+  if (std::trunc(number_) != number_ || !(number_ >= -kLimit && number_ < kLimit))
+    type_error("an integer");
   return static_cast<int64_t>(number_);
 }
 
@@ -134,7 +143,8 @@ const Json* Json::find(std::string_view key) const {
 const Json& Json::operator[](size_t i) const {
   if (kind_ != Kind::array) type_error("an array");
   if (i >= items_.size())
-    fail(ErrorCode::invalid_file, "array index ", i, " is out of range for an array of ", items_.size(), " elements");
+    fail(ErrorCode::invalid_file, "array index ", i, " is out of range for an array of ",
+         items_.size(), " elements");
   return items_[i];
 }
 
@@ -150,11 +160,21 @@ void dump_string(std::string& out, const std::string& s) {
   out += '"';
   for (unsigned char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (c < 0x20) {
           char buf[8];
@@ -178,8 +198,12 @@ std::string Json::dump() const {
 
 void Json::dump_to(std::string& out) const {
   switch (kind_) {
-    case Kind::null: out += "null"; break;
-    case Kind::boolean: out += bool_ ? "true" : "false"; break;
+    case Kind::null:
+      out += "null";
+      break;
+    case Kind::boolean:
+      out += bool_ ? "true" : "false";
+      break;
     case Kind::number: {
       if (is_integer_) {
         out += std::to_string(int_);
@@ -194,7 +218,9 @@ void Json::dump_to(std::string& out) const {
       }
       break;
     }
-    case Kind::string: dump_string(out, string_); break;
+    case Kind::string:
+      dump_string(out, string_);
+      break;
     case Kind::array:
       out += '[';
       for (size_t i = 0; i < items_.size(); ++i) {
@@ -239,8 +265,10 @@ bool rewrite_special_numbers(std::string_view in, Rewrite& out) {
   for (size_t i = 0; i < in.size(); ++i) {
     char c = in[i];
     if (in_string) {
-      if (c == '\\') ++i;
-      else if (c == '"') in_string = false;
+      if (c == '\\')
+        ++i;
+      else if (c == '"')
+        in_string = false;
       continue;
     }
     if (c == '"') {
@@ -248,10 +276,14 @@ bool rewrite_special_numbers(std::string_view in, Rewrite& out) {
       continue;
     }
     std::string_view token, sentinel;
-    if (in.substr(i, 3) == "NaN") token = "NaN", sentinel = kNaNSentinel;
-    else if (in.substr(i, 8) == "Infinity") token = "Infinity", sentinel = kInfSentinel;
-    else if (in.substr(i, 9) == "-Infinity") token = "-Infinity", sentinel = kNegInfSentinel;
-    else continue;
+    if (in.substr(i, 3) == "NaN")
+      token = "NaN", sentinel = kNaNSentinel;
+    else if (in.substr(i, 8) == "Infinity")
+      token = "Infinity", sentinel = kInfSentinel;
+    else if (in.substr(i, 9) == "-Infinity")
+      token = "-Infinity", sentinel = kNegInfSentinel;
+    else
+      continue;
     out.text.append(in.substr(copied, i - copied));
     out.text.append(sentinel);
     shift += static_cast<int64_t>(sentinel.size()) - static_cast<int64_t>(token.size());
@@ -284,9 +316,12 @@ class JsonBuilder {
   }
   bool number_float(double v, const std::string& text) {
     if (rewrite_) {
-      if (text == kNaNSentinel) v = std::numeric_limits<double>::quiet_NaN();
-      else if (text == kInfSentinel) v = std::numeric_limits<double>::infinity();
-      else if (text == kNegInfSentinel) v = -std::numeric_limits<double>::infinity();
+      if (text == kNaNSentinel)
+        v = std::numeric_limits<double>::quiet_NaN();
+      else if (text == kInfSentinel)
+        v = std::numeric_limits<double>::infinity();
+      else if (text == kNegInfSentinel)
+        v = -std::numeric_limits<double>::infinity();
     }
     return add(Json::number(v)) != nullptr;
   }
@@ -334,8 +369,8 @@ class JsonBuilder {
 
   bool open(Json container) {
     if (static_cast<int64_t>(stack_.size()) >= limits_.max_json_depth)
-      fail(ErrorCode::limit_exceeded, display_name_, ": JSON nesting is deeper than ", limits_.max_json_depth,
-           " levels (Limits::max_json_depth)");
+      fail(ErrorCode::limit_exceeded, display_name_, ": JSON nesting is deeper than ",
+           limits_.max_json_depth, " levels (Limits::max_json_depth)");
     // Pointers along the open path stay valid: only the innermost container grows.
     stack_.push_back(add(std::move(container)));
     return true;

@@ -47,8 +47,8 @@ class Json {
   double as_number() const;
   int64_t as_int() const;  // also accepts integral floats such as 3.0; throws for 3.5
   const std::string& as_string() const;
-  const std::vector<Json>& items() const;                                // array
-  const std::vector<std::pair<std::string, Json>>& members() const;      // object, document order
+  const std::vector<Json>& items() const;                            // array
+  const std::vector<std::pair<std::string, Json>>& members() const;  // object, document order
 
   // The object member called `key` (the last one if the key repeats, as Python's json does),
   // or nullptr when absent or when this is not an object.

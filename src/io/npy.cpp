@@ -69,10 +69,12 @@ class HeaderParser {
 
  private:
   [[noreturn]] void bad(const char* what) const {
-    fail(ErrorCode::invalid_file, dn_, ": malformed npy header (", what, " at character ", pos_, ")");
+    fail(ErrorCode::invalid_file, dn_, ": malformed npy header (", what, " at character ", pos_,
+         ")");
   }
   void skip_space() {
-    while (pos_ < s_.size() && (s_[pos_] == ' ' || s_[pos_] == '\t' || s_[pos_] == '\n' || s_[pos_] == '\r'))
+    while (pos_ < s_.size() &&
+           (s_[pos_] == ' ' || s_[pos_] == '\t' || s_[pos_] == '\n' || s_[pos_] == '\r'))
       ++pos_;
   }
   bool accept(char c) {
@@ -105,10 +107,12 @@ class HeaderParser {
   }
   int64_t dimension() {
     skip_space();
-    if (pos_ >= s_.size() || s_[pos_] < '0' || s_[pos_] > '9') bad("expected a non-negative integer");
+    if (pos_ >= s_.size() || s_[pos_] < '0' || s_[pos_] > '9')
+      bad("expected a non-negative integer");
     int64_t v = 0;
     while (pos_ < s_.size() && s_[pos_] >= '0' && s_[pos_] <= '9') {
-      if (v > (INT64_MAX - 9) / 10) fail(ErrorCode::limit_exceeded, dn_, ": npy shape dimension is too large");
+      if (v > (INT64_MAX - 9) / 10)
+        fail(ErrorCode::limit_exceeded, dn_, ": npy shape dimension is too large");
       v = v * 10 + (s_[pos_++] - '0');
     }
     if (pos_ < s_.size() && s_[pos_] == 'L') ++pos_;
@@ -142,12 +146,14 @@ DType dtype_from_descr(const std::string& descr, const std::string& dn) {
   constexpr bool kNativeLittle = std::endian::native == std::endian::little;
   std::string_view d = descr;
   char order = '=';
-  if (!d.empty() && (d[0] == '<' || d[0] == '>' || d[0] == '=' || d[0] == '|')) order = d[0], d.remove_prefix(1);
+  if (!d.empty() && (d[0] == '<' || d[0] == '>' || d[0] == '=' || d[0] == '|'))
+    order = d[0], d.remove_prefix(1);
   bool one_byte = d == "u1" || d == "b1";
   bool little = order == '<' || (order == '=' && kNativeLittle);
   if (!one_byte && !little) {
     if (d == "f2" || d == "f4" || d == "f8" || d == "i4" || d == "i8")
-      fail(ErrorCode::unsupported, dn, ": big-endian npy data ('", descr, "') is not supported; convert it with "
+      fail(ErrorCode::unsupported, dn, ": big-endian npy data ('", descr,
+           "') is not supported; convert it with "
            "arr.astype(arr.dtype.newbyteorder('<'))");
   } else {
     if (d == "f4") return DType::f32;
@@ -157,20 +163,28 @@ DType dtype_from_descr(const std::string& descr, const std::string& dn) {
     if (d == "i8") return DType::i64;
     if (one_byte) return DType::u8;
   }
-  if (d == "O") fail(ErrorCode::unsupported, dn, ": npy object arrays ('", descr, "') are not supported");
+  if (d == "O")
+    fail(ErrorCode::unsupported, dn, ": npy object arrays ('", descr, "') are not supported");
   fail(ErrorCode::unsupported, dn, ": npy dtype '", descr,
        "' is not supported (supported: float32, float16, float64, int32, int64, uint8, bool)");
 }
 
 const char* descr_of(DType dtype) {
   switch (dtype) {
-    case DType::f32: return "<f4";
-    case DType::f64: return "<f8";
-    case DType::i32: return "<i4";
-    case DType::i64: return "<i8";
-    case DType::u8: return "|u1";
-    case DType::f16: return "<f2";
-    case DType::bf16: break;  // numpy has no bfloat16: save_npy refuses it
+    case DType::f32:
+      return "<f4";
+    case DType::f64:
+      return "<f8";
+    case DType::i32:
+      return "<i4";
+    case DType::i64:
+      return "<i8";
+    case DType::u8:
+      return "|u1";
+    case DType::f16:
+      return "<f2";
+    case DType::bf16:
+      break;  // numpy has no bfloat16: save_npy refuses it
   }
   return "";
 }
@@ -190,21 +204,24 @@ Tensor read_npy(const Bytes& bytes, const std::string& dn, const Limits& limits)
     header_start = 10;
   } else if ((major == 2 || major == 3) && minor == 0) {
     if (size < 12) fail(ErrorCode::invalid_file, dn, ": npy header is truncated");
-    header_len = uint64_t{p[8]} | (uint64_t{p[9]} << 8) | (uint64_t{p[10]} << 16) | (uint64_t{p[11]} << 24);
+    header_len =
+        uint64_t{p[8]} | (uint64_t{p[9]} << 8) | (uint64_t{p[10]} << 16) | (uint64_t{p[11]} << 24);
     header_start = 12;
   } else {
-    fail(ErrorCode::unsupported, dn, ": npy format version ", major, ".", minor, " is not supported");
+    fail(ErrorCode::unsupported, dn, ": npy format version ", major, ".", minor,
+         " is not supported");
   }
   if (header_len > kMaxHeaderSize)
     fail(ErrorCode::invalid_file, dn, ": npy header length ", header_len, " is implausibly large");
   if (header_len > size - header_start)
-    fail(ErrorCode::invalid_file, dn, ": npy header is truncated (", header_len, " bytes declared, ",
-         size - header_start, " present)");
+    fail(ErrorCode::invalid_file, dn, ": npy header is truncated (", header_len,
+         " bytes declared, ", size - header_start, " present)");
 
   std::string_view text(reinterpret_cast<const char*>(p + header_start), header_len);
   Header h = HeaderParser(text, dn, limits).parse();
   if (h.fortran_order)
-    fail(ErrorCode::unsupported, dn, ": npy arrays in Fortran order are not supported; save with "
+    fail(ErrorCode::unsupported, dn,
+         ": npy arrays in Fortran order are not supported; save with "
          "np.ascontiguousarray(arr)");
   DType dtype = dtype_from_descr(h.descr, dn);
 
@@ -215,8 +232,8 @@ Tensor read_npy(const Bytes& bytes, const std::string& dn, const Limits& limits)
   for (int64_t d : h.shape) {
     if (empty) break;
     if (d != 0 && elements > static_cast<uint64_t>(limits.max_elements) / static_cast<uint64_t>(d))
-      fail(ErrorCode::limit_exceeded, dn, ": npy shape ", shape_to_string(h.shape), " has more than ",
-           limits.max_elements, " elements (Limits::max_elements)");
+      fail(ErrorCode::limit_exceeded, dn, ": npy shape ", shape_to_string(h.shape),
+           " has more than ", limits.max_elements, " elements (Limits::max_elements)");
     elements *= static_cast<uint64_t>(d);
   }
   uint64_t nbytes = elements * dtype_size(dtype);
@@ -226,8 +243,9 @@ Tensor read_npy(const Bytes& bytes, const std::string& dn, const Limits& limits)
   uint64_t data_start = header_start + header_len;
   uint64_t present = size - data_start;
   if (present != nbytes)
-    fail(ErrorCode::invalid_file, dn, ": npy data of shape ", shape_to_string(h.shape), " and dtype '", h.descr,
-         "' needs ", nbytes, " bytes, but the file has ", present, present < nbytes ? " (truncated)" : "");
+    fail(ErrorCode::invalid_file, dn, ": npy data of shape ", shape_to_string(h.shape),
+         " and dtype '", h.descr, "' needs ", nbytes, " bytes, but the file has ", present,
+         present < nbytes ? " (truncated)" : "");
 
   Tensor t(dtype, h.shape);
   if (nbytes) std::memcpy(t.data(), p + data_start, nbytes);
@@ -243,7 +261,8 @@ void write_npy(const Tensor& tensor, const std::string& path) {
   if (tensor.empty())
     fail(ErrorCode::invalid_argument, path, ": cannot save an empty (default-constructed) tensor");
   if (!tensor.is_host())
-    fail(ErrorCode::invalid_argument, path, ": the tensor lives on ", tensor.location().to_string(), "; copy it to the host first");
+    fail(ErrorCode::invalid_argument, path, ": the tensor lives on ", tensor.location().to_string(),
+         "; copy it to the host first");
   if (tensor.dtype() == DType::bf16)
     fail(ErrorCode::unsupported, path, ": numpy has no bfloat16; cast the tensor to float32 first");
   // The same bytes as numpy 1.24's np.save: sorted keys, room for axis 0 to grow to 21
@@ -252,13 +271,16 @@ void write_npy(const Tensor& tensor, const std::string& path) {
   std::string dims = "(";
   for (size_t i = 0; i < shape.size(); ++i) dims += (i ? ", " : "") + std::to_string(shape[i]);
   dims += shape.size() == 1 ? ",)" : ")";
-  std::string header = str_cat("{'descr': '", descr_of(tensor.dtype()), "', 'fortran_order': False, 'shape': ", dims, ", }");
-  if (!shape.empty()) header.append(21 - std::min<size_t>(21, std::to_string(shape[0]).size()), ' ');
+  std::string header = str_cat("{'descr': '", descr_of(tensor.dtype()),
+                               "', 'fortran_order': False, 'shape': ", dims, ", }");
+  if (!shape.empty())
+    header.append(21 - std::min<size_t>(21, std::to_string(shape[0]).size()), ' ');
   size_t hlen = header.size() + 1;
   size_t padlen = 64 - (10 + hlen) % 64;
   header.append(padlen, ' ');
   header += '\n';
-  if (header.size() > 0xFFFF) fail(ErrorCode::invalid_argument, path, ": npy header is too large for version 1.0");
+  if (header.size() > 0xFFFF)
+    fail(ErrorCode::invalid_argument, path, ": npy header is too large for version 1.0");
 
   std::string prefix(kMagic);
   prefix += '\x01';
@@ -270,9 +292,11 @@ void write_npy(const Tensor& tensor, const std::string& path) {
   if (!f) fail(ErrorCode::io_error, path, ": cannot open for writing: ", std::strerror(errno));
   bool ok = std::fwrite(prefix.data(), 1, prefix.size(), f.get()) == prefix.size() &&
             std::fwrite(header.data(), 1, header.size(), f.get()) == header.size() &&
-            (tensor.nbytes() == 0 || std::fwrite(tensor.data(), 1, tensor.nbytes(), f.get()) == tensor.nbytes());
+            (tensor.nbytes() == 0 ||
+             std::fwrite(tensor.data(), 1, tensor.nbytes(), f.get()) == tensor.nbytes());
   if (!ok) fail(ErrorCode::io_error, path, ": write failed: ", std::strerror(errno));
-  if (std::fclose(f.release()) != 0) fail(ErrorCode::io_error, path, ": write failed: ", std::strerror(errno));
+  if (std::fclose(f.release()) != 0)
+    fail(ErrorCode::io_error, path, ": write failed: ", std::strerror(errno));
 }
 
 }  // namespace krt::io

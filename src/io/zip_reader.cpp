@@ -61,7 +61,8 @@ void ZipReader::parse() {
 
   if (size == 0) fail(ErrorCode::invalid_file, dn, ": not a zip archive (empty file)");
   if (size < kEndSize)
-    fail(ErrorCode::invalid_file, dn, ": not a zip archive, or truncated (no end of central directory record)");
+    fail(ErrorCode::invalid_file, dn,
+         ": not a zip archive, or truncated (no end of central directory record)");
 
   // The end record sits at the very end unless followed by a comment of up to 64 KiB. Scan
   // backwards; prefer a record whose comment length reaches exactly to the end of the file,
@@ -79,7 +80,8 @@ void ZipReader::parse() {
   }
   if (end_pos == UINT64_MAX) end_pos = fallback;
   if (end_pos == UINT64_MAX)
-    fail(ErrorCode::invalid_file, dn, ": not a zip archive, or truncated (no end of central directory record)");
+    fail(ErrorCode::invalid_file, dn,
+         ": not a zip archive, or truncated (no end of central directory record)");
 
   const uint8_t* end = base + end_pos;
   uint64_t disk = le16(end + 4), cd_disk = le16(end + 6);
@@ -93,12 +95,14 @@ void ZipReader::parse() {
     uint64_t z64_pos = le64(loc + 8);
     if (le32(loc + 4) != 0 || le32(loc + 16) > 1)
       fail(ErrorCode::unsupported, dn, ": multi-disk zip archives are not supported");
-    if (z64_pos > end_pos - kZip64LocatorSize || end_pos - kZip64LocatorSize - z64_pos < kZip64EndSize)
-      fail(ErrorCode::invalid_file, dn, ": zip64 end of central directory record at offset ", z64_pos,
-           " is outside the archive");
+    if (z64_pos > end_pos - kZip64LocatorSize ||
+        end_pos - kZip64LocatorSize - z64_pos < kZip64EndSize)
+      fail(ErrorCode::invalid_file, dn, ": zip64 end of central directory record at offset ",
+           z64_pos, " is outside the archive");
     const uint8_t* z = base + z64_pos;
     if (le32(z) != kZip64EndSig)
-      fail(ErrorCode::invalid_file, dn, ": bad zip64 end of central directory signature at offset ", z64_pos);
+      fail(ErrorCode::invalid_file, dn, ": bad zip64 end of central directory signature at offset ",
+           z64_pos);
     disk = le32(z + 16);
     cd_disk = le32(z + 20);
     count_here = le64(z + 24);
@@ -113,11 +117,11 @@ void ZipReader::parse() {
     fail(ErrorCode::invalid_file, dn, ": zip central directory (offset ", cd_offset, ", ", cd_size,
          " bytes) is outside the archive; the file is truncated or corrupt");
   if (count > kMaxEntries)
-    fail(ErrorCode::limit_exceeded, dn, ": zip archive has ", count, " members, more than the limit of ",
-         kMaxEntries);
+    fail(ErrorCode::limit_exceeded, dn, ": zip archive has ", count,
+         " members, more than the limit of ", kMaxEntries);
   if (count > cd_size / kCentralHeaderSize)
-    fail(ErrorCode::invalid_file, dn, ": zip archive claims ", count, " members but its central directory has ",
-         cd_size, " bytes");
+    fail(ErrorCode::invalid_file, dn, ": zip archive claims ", count,
+         " members but its central directory has ", cd_size, " bytes");
 
   entries_.reserve(count);
   std::unordered_set<std::string> names;
@@ -149,11 +153,13 @@ void ZipReader::parse() {
     for (uint64_t x = 0; x + 4 <= extra_len;) {
       uint16_t id = le16(extra + x), len = le16(extra + x + 2);
       if (len > extra_len - x - 4)
-        fail(ErrorCode::invalid_file, dn, ": zip member '", e.name, "': extra field overruns its header");
+        fail(ErrorCode::invalid_file, dn, ": zip member '", e.name,
+             "': extra field overruns its header");
       if (id == kZip64ExtraId) {
         uint64_t need = 8 * (z.need_usize + z.need_csize + z.need_offset);
         if (len < need)
-          fail(ErrorCode::invalid_file, dn, ": zip member '", e.name, "': zip64 extra field is too short");
+          fail(ErrorCode::invalid_file, dn, ": zip member '", e.name,
+               "': zip64 extra field is too short");
         const uint8_t* f = extra + x + 4;
         if (z.need_usize) e.uncompressed_size = le64(f), f += 8;
         if (z.need_csize) e.compressed_size = le64(f), f += 8;
@@ -163,7 +169,8 @@ void ZipReader::parse() {
       x += 4 + uint64_t{len};
     }
     if (z.need_usize || z.need_csize || z.need_offset)
-      fail(ErrorCode::invalid_file, dn, ": zip member '", e.name, "': saturated size or offset without a zip64 extra field");
+      fail(ErrorCode::invalid_file, dn, ": zip member '", e.name,
+           "': saturated size or offset without a zip64 extra field");
     if (!names.insert(e.name).second)
       fail(ErrorCode::invalid_file, dn, ": zip archive has two members named '", e.name, "'");
     verify_local_header(e, cd_offset);
@@ -177,8 +184,8 @@ void ZipReader::verify_local_header(ZipEntry& e, uint64_t cd_offset) const {
   const std::string& dn = display_name_;
   // Member data must lie before the central directory; this also keeps it inside the file.
   if (e.local_header_offset > cd_offset || cd_offset - e.local_header_offset < kLocalHeaderSize)
-    fail(ErrorCode::invalid_file, dn, ": zip member '", e.name, "': local header offset ", e.local_header_offset,
-         " is outside the archive; truncated");
+    fail(ErrorCode::invalid_file, dn, ": zip member '", e.name, "': local header offset ",
+         e.local_header_offset, " is outside the archive; truncated");
   const uint8_t* h = base + e.local_header_offset;
   if (le32(h) != kLocalHeaderSig)
     fail(ErrorCode::invalid_file, dn, ": zip member '", e.name, "': bad local header signature");
@@ -187,9 +194,11 @@ void ZipReader::verify_local_header(ZipEntry& e, uint64_t cd_offset) const {
   if (data > cd_offset)
     fail(ErrorCode::invalid_file, dn, ": zip member '", e.name, "': local header is truncated");
   if (name_len != e.name.size() || std::memcmp(h + kLocalHeaderSize, e.name.data(), name_len) != 0)
-    fail(ErrorCode::invalid_file, dn, ": zip member '", e.name, "': local header names another file");
+    fail(ErrorCode::invalid_file, dn, ": zip member '", e.name,
+         "': local header names another file");
   if (le16(h + 8) != e.method)
-    fail(ErrorCode::invalid_file, dn, ": zip member '", e.name, "': local header and central directory disagree on the compression method");
+    fail(ErrorCode::invalid_file, dn, ": zip member '", e.name,
+         "': local header and central directory disagree on the compression method");
   if (e.compressed_size > cd_offset - data)
     fail(ErrorCode::invalid_file, dn, ": zip member '", e.name, "': ", e.compressed_size,
          " bytes of data do not fit in the archive; truncated");
@@ -202,7 +211,8 @@ void ZipReader::verify_local_header(ZipEntry& e, uint64_t cd_offset) const {
   for (uint64_t x = 0; x + 4 <= extra_len;) {
     uint16_t id = le16(extra + x), len = le16(extra + x + 2);
     if (len > extra_len - x - 4)
-      fail(ErrorCode::invalid_file, dn, ": zip member '", e.name, "': local extra field overruns its header");
+      fail(ErrorCode::invalid_file, dn, ": zip member '", e.name,
+           "': local extra field overruns its header");
     if (id == kZip64ExtraId && len >= 8 * (z.need_usize + z.need_csize)) {
       const uint8_t* f = extra + x + 4;
       if (z.need_usize) usize = le64(f), f += 8;
@@ -230,14 +240,16 @@ const ZipEntry* ZipReader::find(std::string_view name) const {
 Bytes ZipReader::read(const ZipEntry& e) const {
   const std::string& dn = display_name_;
   if (e.flags & (kFlagEncrypted | kFlagStrongEncryption))
-    fail(ErrorCode::unsupported, dn, ": zip member '", e.name, "': encrypted members are not supported");
+    fail(ErrorCode::unsupported, dn, ": zip member '", e.name,
+         "': encrypted members are not supported");
   if (e.compressed_size > archive_.size() || e.data_offset > archive_.size() - e.compressed_size)
     fail(ErrorCode::invalid_file, dn, ": zip member '", e.name, "': truncated");
   Bytes compressed = archive_.slice(e.data_offset, e.compressed_size);
   if (e.method == 0) {
     if (e.uncompressed_size != e.compressed_size)
-      fail(ErrorCode::invalid_file, dn, ": zip member '", e.name, "': stored member has compressed size ",
-           e.compressed_size, " but uncompressed size ", e.uncompressed_size);
+      fail(ErrorCode::invalid_file, dn, ": zip member '", e.name,
+           "': stored member has compressed size ", e.compressed_size, " but uncompressed size ",
+           e.uncompressed_size);
     return compressed;
   }
   if (e.method == 8) return inflate(e, compressed);
@@ -248,13 +260,18 @@ Bytes ZipReader::read(const ZipEntry& e) const {
 Bytes ZipReader::inflate(const ZipEntry& e, const Bytes& compressed) const {
   const std::string& dn = display_name_;
   const uint64_t usize = e.uncompressed_size;
-  if (usize > limits_.max_total_bytes - inflated_bytes_)  // one budget for all members of the archive
-    fail(ErrorCode::limit_exceeded, dn, ": zip member '", e.name, "': uncompressed size ", usize, " bytes",
-         inflated_bytes_ ? str_cat(" after ", inflated_bytes_, " bytes already inflated from this archive") : "",
+  if (usize >
+      limits_.max_total_bytes - inflated_bytes_)  // one budget for all members of the archive
+    fail(ErrorCode::limit_exceeded, dn, ": zip member '", e.name, "': uncompressed size ", usize,
+         " bytes",
+         inflated_bytes_
+             ? str_cat(" after ", inflated_bytes_, " bytes already inflated from this archive")
+             : "",
          " is above the limit of ", limits_.max_total_bytes, " (Limits::max_total_bytes)");
   if (usize / kMaxDeflateRatio > e.compressed_size + 1)
-    fail(ErrorCode::invalid_file, dn, ": zip member '", e.name, "': claims ", usize, " bytes from only ",
-         e.compressed_size, " compressed bytes, more than deflate can achieve");
+    fail(ErrorCode::invalid_file, dn, ": zip member '", e.name, "': claims ", usize,
+         " bytes from only ", e.compressed_size,
+         " compressed bytes, more than deflate can achieve");
 
   inflated_bytes_ += usize;  // counted before allocating, so a failed member still uses budget
   std::vector<uint8_t> out(usize);
@@ -281,8 +298,8 @@ Bytes ZipReader::inflate(const ZipEntry& e, const Bytes& compressed) const {
     ret = ::inflate(&zs, Z_NO_FLUSH);
     out_pos += out_chunk - zs.avail_out;
     if (ret == Z_BUF_ERROR && zs.avail_in == 0 && in_left == 0)
-      fail(ErrorCode::invalid_file, dn, ": zip member '", e.name, "': truncated (deflate stream ends after ",
-           out_pos, " of ", usize, " bytes)");
+      fail(ErrorCode::invalid_file, dn, ": zip member '", e.name,
+           "': truncated (deflate stream ends after ", out_pos, " of ", usize, " bytes)");
     if (ret != Z_OK && ret != Z_STREAM_END && ret != Z_BUF_ERROR)
       fail(ErrorCode::invalid_file, dn, ": zip member '", e.name, "': corrupt deflate data (",
            zs.msg ? zs.msg : "zlib error", ")");
@@ -300,19 +317,22 @@ Bytes ZipReader::inflate(const ZipEntry& e, const Bytes& compressed) const {
     zs.avail_out = 1;
     ret = ::inflate(&zs, Z_NO_FLUSH);
     if (zs.avail_out == 0)
-      fail(ErrorCode::invalid_file, dn, ": zip member '", e.name, "': inflates to more than its declared ",
-           usize, " bytes");
+      fail(ErrorCode::invalid_file, dn, ": zip member '", e.name,
+           "': inflates to more than its declared ", usize, " bytes");
     if (ret != Z_STREAM_END)
-      fail(ErrorCode::invalid_file, dn, ": zip member '", e.name, "': truncated or corrupt deflate data");
+      fail(ErrorCode::invalid_file, dn, ": zip member '", e.name,
+           "': truncated or corrupt deflate data");
   }
   if (out_pos != usize)
     fail(ErrorCode::invalid_file, dn, ": zip member '", e.name, "': inflates to ", out_pos,
          " bytes, but its declared size is ", usize);
   uint32_t crc = 0;
   for (uint64_t p = 0; p < usize; p += kChunk)
-    crc = static_cast<uint32_t>(crc32(crc, out.data() + p, static_cast<uInt>(std::min(usize - p, kChunk))));
+    crc = static_cast<uint32_t>(
+        crc32(crc, out.data() + p, static_cast<uInt>(std::min(usize - p, kChunk))));
   if (crc != e.crc32)
-    fail(ErrorCode::invalid_file, dn, ": zip member '", e.name, "': CRC mismatch (data is corrupt)");
+    fail(ErrorCode::invalid_file, dn, ": zip member '", e.name,
+         "': CRC mismatch (data is corrupt)");
   return Bytes::from_vector(std::move(out));
 }
 

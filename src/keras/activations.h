@@ -19,7 +19,8 @@ struct ParsedActivation {
 // Semantics follow the file's Keras version (hard_sigmoid changed in Keras 3).
 ParsedActivation parse_activation(const LayerContext& ctx, const io::Json* value);
 // Applies a parsed activation to x, adding a node unless it is linear.
-ValueId emit_activation(LayerContext& ctx, const ParsedActivation& act, ValueId x, const std::string& suffix = "activation");
+ValueId emit_activation(LayerContext& ctx, const ParsedActivation& act, ValueId x,
+                        const std::string& suffix = "activation");
 // For layers with a fusable `activation=`: the element-wise part to fuse (or linear), and
 // what must follow as its own node (an axis activation) in `rest`.
 Activation fusable_activation(const LayerContext& ctx, ParsedActivation* rest);

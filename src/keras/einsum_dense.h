@@ -16,7 +16,8 @@ struct EinsumSpec {
   size_t elided = 0;
   bool left_elided = false;
 };
-EinsumSpec parse_einsum_dense_equation(const LayerContext& ctx, const std::string& equation, size_t input_rank);
+EinsumSpec parse_einsum_dense_equation(const LayerContext& ctx, const std::string& equation,
+                                       size_t input_rank);
 
 // Emits einsum(x, kernel) (+ bias over `bias_axes` when not null) with a fused activation,
 // reading the kernel (variable 0) and bias (variable 1) from `scope`.
@@ -25,7 +26,7 @@ ValueId emit_einsum_dense(LayerContext& ctx, const WeightScope& scope, const std
                           const std::string& suffix);
 
 // Variable `index` named `name` of `scope`, checked against `expected` (-1 matches anything).
-Tensor scoped_weight(const LayerContext& ctx, const WeightScope& scope, int index, std::string_view name,
-                     const Shape& expected, const std::string& what);
+Tensor scoped_weight(const LayerContext& ctx, const WeightScope& scope, int index,
+                     std::string_view name, const Shape& expected, const std::string& what);
 
 }  // namespace krt::keras

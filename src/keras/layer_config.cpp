@@ -7,9 +7,11 @@
 namespace krt::keras {
 
 int64_t json_int(const io::Json& value, const std::string& context) {
-  if (value.kind() != io::Json::Kind::number) fail(ErrorCode::invalid_file, context, ": expected an integer, found ", value.dump());
+  if (value.kind() != io::Json::Kind::number)
+    fail(ErrorCode::invalid_file, context, ": expected an integer, found ", value.dump());
   double d = value.as_number();
-  if (!(std::abs(d) < 9.0e15) || d != std::floor(d)) fail(ErrorCode::invalid_file, context, ": expected an integer, found ", value.dump());
+  if (!(std::abs(d) < 9.0e15) || d != std::floor(d))
+    fail(ErrorCode::invalid_file, context, ": expected an integer, found ", value.dump());
   return static_cast<int64_t>(d);
 }
 
@@ -29,7 +31,9 @@ const io::Json& LayerConfig::required(std::string_view key) const {
   return *v;
 }
 
-void LayerConfig::error(const std::string& what, ErrorCode code) const { fail(code, context_, ": ", what); }
+void LayerConfig::error(const std::string& what, ErrorCode code) const {
+  fail(code, context_, ": ", what);
+}
 
 int64_t LayerConfig::get_int(std::string_view key) const {
   return json_int(required(key), str_cat(context_, ": '", key, "'"));
@@ -46,14 +50,16 @@ double LayerConfig::get_float(std::string_view key, double fallback) const {
 std::optional<double> LayerConfig::get_optional_float(std::string_view key) const {
   const io::Json* v = find(key);
   if (!v) return std::nullopt;
-  if (v->kind() != io::Json::Kind::number) error(str_cat("'", key, "' should be a number, found ", v->dump()));
+  if (v->kind() != io::Json::Kind::number)
+    error(str_cat("'", key, "' should be a number, found ", v->dump()));
   return v->as_number();
 }
 
 bool LayerConfig::get_bool(std::string_view key, bool fallback) const {
   const io::Json* v = find(key);
   if (!v) return fallback;
-  if (v->kind() != io::Json::Kind::boolean) error(str_cat("'", key, "' should be true or false, found ", v->dump()));
+  if (v->kind() != io::Json::Kind::boolean)
+    error(str_cat("'", key, "' should be true or false, found ", v->dump()));
   return v->as_bool();
 }
 
@@ -63,7 +69,8 @@ std::string LayerConfig::get_string(std::string_view key, const std::string& fal
 
 std::string LayerConfig::get_string(std::string_view key) const {
   const io::Json& v = required(key);
-  if (v.kind() != io::Json::Kind::string) error(str_cat("'", key, "' should be a string, found ", v.dump()));
+  if (v.kind() != io::Json::Kind::string)
+    error(str_cat("'", key, "' should be a string, found ", v.dump()));
   return v.as_string();
 }
 
@@ -71,7 +78,8 @@ std::vector<int64_t> LayerConfig::get_ints(std::string_view key, size_t n) const
   const io::Json& v = required(key);
   std::string where = str_cat(context_, ": '", key, "'");
   if (v.kind() == io::Json::Kind::number) return std::vector<int64_t>(n, json_int(v, where));
-  if (v.kind() != io::Json::Kind::array) error(str_cat("'", key, "' should be an integer or a list, found ", v.dump()));
+  if (v.kind() != io::Json::Kind::array)
+    error(str_cat("'", key, "' should be an integer or a list, found ", v.dump()));
   if (v.size() != n) error(str_cat("'", key, "' should have ", n, " values, found ", v.dump()));
   std::vector<int64_t> out;
   for (const io::Json& item : v.items()) out.push_back(json_int(item, where));
@@ -86,7 +94,8 @@ std::vector<int64_t> LayerConfig::get_int_list(std::string_view key) const {
   const io::Json& v = required(key);
   std::string where = str_cat(context_, ": '", key, "'");
   if (v.kind() == io::Json::Kind::number) return {json_int(v, where)};
-  if (v.kind() != io::Json::Kind::array) error(str_cat("'", key, "' should be a list, found ", v.dump()));
+  if (v.kind() != io::Json::Kind::array)
+    error(str_cat("'", key, "' should be a list, found ", v.dump()));
   std::vector<int64_t> out;
   for (const io::Json& item : v.items()) out.push_back(item.is_null() ? -1 : json_int(item, where));
   return out;

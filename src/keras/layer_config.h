@@ -13,7 +13,8 @@ namespace krt::keras {
 class LayerConfig {
  public:
   // `context` prefixes errors: "model.keras: layer 'fc1' (Dense)".
-  LayerConfig(const io::Json& config, std::string context) : config_(config), context_(std::move(context)) {}
+  LayerConfig(const io::Json& config, std::string context)
+      : config_(config), context_(std::move(context)) {}
 
   const io::Json& json() const { return config_; }
   const std::string& context() const { return context_; }

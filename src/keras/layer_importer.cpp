@@ -7,9 +7,9 @@
 
 namespace krt::keras {
 
-LayerContext::LayerContext(Graph& graph, const FileInfo& file, const io::Json& config, std::string name,
-                           std::string class_name, std::vector<ValueId> inputs, const WeightScope& weights,
-                           const io::Json* call_kwargs)
+LayerContext::LayerContext(Graph& graph, const FileInfo& file, const io::Json& config,
+                           std::string name, std::string class_name, std::vector<ValueId> inputs,
+                           const WeightScope& weights, const io::Json* call_kwargs)
     : graph_(graph),
       file_(file),
       config_(config, str_cat(file.display_name, ": layer '", name, "' (", class_name, ")")),
@@ -20,7 +20,8 @@ LayerContext::LayerContext(Graph& graph, const FileInfo& file, const io::Json& c
       call_kwargs_(call_kwargs) {}
 
 ValueId LayerContext::input(size_t i) const {
-  if (i >= inputs_.size()) error(str_cat("expects at least ", i + 1, " inputs, got ", inputs_.size()));
+  if (i >= inputs_.size())
+    error(str_cat("expects at least ", i + 1, " inputs, got ", inputs_.size()));
   return inputs_[i];
 }
 
@@ -30,19 +31,26 @@ void LayerContext::expect_inputs(size_t n) const {
   if (inputs_.size() != n) error(str_cat("expects ", n, " input(s), got ", inputs_.size()));
 }
 
-bool LayerContext::has_weight(int index, std::string_view name) const { return weights_.find(index, name).has_value(); }
+bool LayerContext::has_weight(int index, std::string_view name) const {
+  return weights_.find(index, name).has_value();
+}
 
 Tensor LayerContext::weight(int index, std::string_view name, const Shape& expected) const {
   std::optional<Tensor> w = weights_.find(index, name);
-  if (!w) error(str_cat("weight '", name, "' (variable ", index, ") is missing from the weights file"));
+  if (!w)
+    error(str_cat("weight '", name, "' (variable ", index, ") is missing from the weights file"));
   bool ok = w->rank() == static_cast<int>(expected.size());
-  for (size_t i = 0; ok && i < expected.size(); ++i) ok = expected[i] < 0 || expected[i] == w->shape()[i];
-  if (!ok) error(str_cat(name, " has shape ", shape_to_string(w->shape()), ", expected ", shape_to_string(expected)));
+  for (size_t i = 0; ok && i < expected.size(); ++i)
+    ok = expected[i] < 0 || expected[i] == w->shape()[i];
+  if (!ok)
+    error(str_cat(name, " has shape ", shape_to_string(w->shape()), ", expected ",
+                  shape_to_string(expected)));
   if (w->dtype() != DType::f32) return w->cast(DType::f32);
   return *w;
 }
 
-void LayerContext::set_call(const io::Json* args, std::map<std::string, std::vector<ValueId>> kwarg_values,
+void LayerContext::set_call(const io::Json* args,
+                            std::map<std::string, std::vector<ValueId>> kwarg_values,
                             std::optional<ValueId> implicit_mask) {
   call_args_ = args;
   kwarg_values_ = std::move(kwarg_values);
@@ -57,20 +65,23 @@ std::vector<ValueId> LayerContext::kwarg_values(std::string_view name) const {
 std::optional<ValueId> LayerContext::input_mask() const {
   mask_used_ = true;
   std::vector<ValueId> explicit_mask = kwarg_values("mask");
-  if (explicit_mask.size() > 1) error("a mask per input is not supported here", ErrorCode::unsupported);
+  if (explicit_mask.size() > 1)
+    error("a mask per input is not supported here", ErrorCode::unsupported);
   if (!explicit_mask.empty()) return explicit_mask[0];
   return implicit_mask_;
 }
 
 void LayerContext::set_output_mask(size_t i, ValueId mask) { output_masks_[i] = mask; }
 
-ValueId LayerContext::emit(OpKind kind, OpParams params, std::vector<ValueId> inputs, std::vector<Tensor> weights,
-                           const std::string& suffix) {
+ValueId LayerContext::emit(OpKind kind, OpParams params, std::vector<ValueId> inputs,
+                           std::vector<Tensor> weights, const std::string& suffix) {
   return emit_all(kind, std::move(params), std::move(inputs), std::move(weights), suffix).at(0);
 }
 
-std::vector<ValueId> LayerContext::emit_all(OpKind kind, OpParams params, std::vector<ValueId> inputs,
-                                            std::vector<Tensor> weights, const std::string& suffix) {
+std::vector<ValueId> LayerContext::emit_all(OpKind kind, OpParams params,
+                                            std::vector<ValueId> inputs,
+                                            std::vector<Tensor> weights,
+                                            const std::string& suffix) {
   Node node;
   node.kind = kind;
   node.params = std::move(params);
@@ -87,7 +98,8 @@ std::vector<ValueId> LayerContext::emit_all(OpKind kind, OpParams params, std::v
     fail(e.code(), file_.display_name, ": ", e.what());
   }
   for (size_t i = 0; i < out_shapes.size(); ++i)
-    node.outputs.push_back(graph_.add_value(node.name + (i ? ":" + std::to_string(i) : ""), out_shapes[i]));
+    node.outputs.push_back(
+        graph_.add_value(node.name + (i ? ":" + std::to_string(i) : ""), out_shapes[i]));
   std::vector<ValueId> outputs = node.outputs;
   graph_.add_node(std::move(node));
   return outputs;
@@ -139,7 +151,9 @@ std::vector<SupportedLayer> supported_layers() {
   const keras::LayerRegistry& r = keras::layer_registry();
   for (const keras::LayerImporter& imp : r.all()) out.push_back({imp.class_name, imp.notes});
   for (const auto& [alias, target] : r.aliases()) out.push_back({alias, "alias of " + target});
-  std::sort(out.begin(), out.end(), [](const SupportedLayer& a, const SupportedLayer& b) { return a.class_name < b.class_name; });
+  std::sort(out.begin(), out.end(), [](const SupportedLayer& a, const SupportedLayer& b) {
+    return a.class_name < b.class_name;
+  });
   return out;
 }
 

@@ -19,7 +19,7 @@ struct FileInfo {
   std::string display_name;   // the path as the user gave it, prefixes every error
   std::string keras_version;  // "3.15.1", "2.13.1", ... ("" when unknown)
   int keras_major = 3;
-  std::string backend;        // "tensorflow", "theano", ... ("" when unknown)
+  std::string backend;  // "tensorflow", "theano", ... ("" when unknown)
   // The program's custom layer implementations (LoadOptions::custom_layers), or null.
   const std::map<std::string, CustomLayerFactory>* custom_layers = nullptr;
 };
@@ -65,11 +65,11 @@ class LayerContext {
   const WeightScope& weights() const { return weights_; }
 
   // Adds a node computing `kind` and returns its single output (shape inferred).
-  ValueId emit(OpKind kind, OpParams params, std::vector<ValueId> inputs, std::vector<Tensor> weights = {},
-               const std::string& suffix = "");
+  ValueId emit(OpKind kind, OpParams params, std::vector<ValueId> inputs,
+               std::vector<Tensor> weights = {}, const std::string& suffix = "");
   // The same for ops with several outputs (recurrent: output and states): returns them all.
-  std::vector<ValueId> emit_all(OpKind kind, OpParams params, std::vector<ValueId> inputs, std::vector<Tensor> weights = {},
-                                const std::string& suffix = "");
+  std::vector<ValueId> emit_all(OpKind kind, OpParams params, std::vector<ValueId> inputs,
+                                std::vector<Tensor> weights = {}, const std::string& suffix = "");
 
   void expect_inputs(size_t n) const;
   [[noreturn]] void error(const std::string& what, ErrorCode code = ErrorCode::invalid_file) const {
@@ -122,13 +122,17 @@ void register_conv_layers(LayerRegistry& r);
 void register_pooling_layers(LayerRegistry& r);
 void register_merge_layers(LayerRegistry& r);
 void register_normalization_layers(LayerRegistry& r);
-void register_einsum_layers(LayerRegistry& r);     // EinsumDense, Dot
-void register_attention_layers(LayerRegistry& r);  // Attention, AdditiveAttention, MultiHeadAttention
-void register_preprocessing_layers(LayerRegistry& r);  // Rescaling, Normalization, Resizing, CenterCrop, Random*
+void register_einsum_layers(LayerRegistry& r);  // EinsumDense, Dot
+void register_attention_layers(
+    LayerRegistry& r);  // Attention, AdditiveAttention, MultiHeadAttention
+void register_preprocessing_layers(
+    LayerRegistry& r);  // Rescaling, Normalization, Resizing, CenterCrop, Random*
 void register_recurrent_layers(LayerRegistry& r);  // SimpleRNN, LSTM, GRU, Bidirectional
-void register_sequence_layers(LayerRegistry& r);   // Embedding, Masking, RepeatVector, TimeDistributed
+void register_sequence_layers(
+    LayerRegistry& r);  // Embedding, Masking, RepeatVector, TimeDistributed
 void register_tf_op_layers(LayerRegistry& r);
 void register_categorical_layers(LayerRegistry& r);  // CategoryEncoding, Discretization
-void register_conv_recurrent_layers(LayerRegistry& r);  // ConvLSTM1D/2D/3D      // TFOpLambda, SlicingOpLambda (op_registry.cpp)
+void register_conv_recurrent_layers(
+    LayerRegistry& r);  // ConvLSTM1D/2D/3D      // TFOpLambda, SlicingOpLambda (op_registry.cpp)
 
 }  // namespace krt::keras

@@ -16,11 +16,13 @@ Tensor row(const std::vector<float>& values) {
 }
 
 // x[..., None] OP values: a new last axis, one entry per value.
-ValueId compare_with_each(LayerContext& ctx, ValueId x, BinaryKind kind, const std::vector<float>& values, const std::string& suffix) {
+ValueId compare_with_each(LayerContext& ctx, ValueId x, BinaryKind kind,
+                          const std::vector<float>& values, const std::string& suffix) {
   Shape s = ctx.graph().values[x].shape;
   Shape target(s.begin() + 1, s.end());
   target.push_back(1);
-  const ValueId expanded = ctx.emit(OpKind::reshape, ReshapeParams{target, false}, {x}, {}, suffix + "_expand");
+  const ValueId expanded =
+      ctx.emit(OpKind::reshape, ReshapeParams{target, false}, {x}, {}, suffix + "_expand");
   return ctx.emit(OpKind::binary, BinaryParams{kind, 2u}, {expanded}, {row(values)}, suffix);
 }
 
@@ -43,8 +45,12 @@ ValueId encode(LayerContext& ctx, ValueId x, int64_t num_tokens, const std::stri
     target.push_back(num_tokens);
     return ctx.emit(OpKind::reshape, ReshapeParams{target, false}, {hot}, {}, "squeeze");
   }
-  if (mode != "multi_hot" && mode != "count") ctx.error(str_cat("output_mode '", mode, "' is not supported"), ErrorCode::unsupported);
-  if (in.size() != 2) ctx.error(str_cat("multi_hot and count need an input of rank 1 or 2, got ", shape_to_string(in)), ErrorCode::unsupported);
+  if (mode != "multi_hot" && mode != "count")
+    ctx.error(str_cat("output_mode '", mode, "' is not supported"), ErrorCode::unsupported);
+  if (in.size() != 2)
+    ctx.error(
+        str_cat("multi_hot and count need an input of rank 1 or 2, got ", shape_to_string(in)),
+        ErrorCode::unsupported);
   const ValueId hot = compare_with_each(ctx, x, BinaryKind::equal, tokens, "one_hot");
   const ReduceKind kind = mode == "count" ? ReduceKind::sum : ReduceKind::max;
   return ctx.emit(OpKind::reduce, ReduceParams{kind, {1}, false}, {hot});
@@ -52,15 +58,21 @@ ValueId encode(LayerContext& ctx, ValueId x, int64_t num_tokens, const std::stri
 
 std::vector<ValueId> import_category_encoding(LayerContext& ctx) {
   ctx.expect_inputs(1);
-  if (ctx.config().get_bool("sparse", false)) ctx.error("sparse outputs are not supported", ErrorCode::unsupported);
-  if (!ctx.kwarg_values("count_weights").empty()) ctx.error("count_weights are not supported", ErrorCode::unsupported);
-  return {encode(ctx, ctx.input(), ctx.config().get_int("num_tokens"), ctx.config().get_string("output_mode", "multi_hot"))};
+  if (ctx.config().get_bool("sparse", false))
+    ctx.error("sparse outputs are not supported", ErrorCode::unsupported);
+  if (!ctx.kwarg_values("count_weights").empty())
+    ctx.error("count_weights are not supported", ErrorCode::unsupported);
+  return {encode(ctx, ctx.input(), ctx.config().get_int("num_tokens"),
+                 ctx.config().get_string("output_mode", "multi_hot"))};
 }
 
 std::vector<ValueId> import_discretization(LayerContext& ctx) {
   ctx.expect_inputs(1);
   const io::Json* b = ctx.config().find("bin_boundaries");
-  if (!b || !b->is_array()) ctx.error("'bin_boundaries' is missing: kerasrt needs them in the config (an adapt()ed layer stores them there)");
+  if (!b || !b->is_array())
+    ctx.error(
+        "'bin_boundaries' is missing: kerasrt needs them in the config (an adapt()ed layer stores "
+        "them there)");
   std::vector<float> bounds;
   for (const io::Json& v : b->items()) {
     if (!v.is_number()) ctx.error(str_cat("bin boundary ", v.dump(), " is not a number"));
@@ -70,23 +82,28 @@ std::vector<ValueId> import_discretization(LayerContext& ctx) {
     if (bounds[i] < bounds[i - 1]) ctx.error("'bin_boundaries' must be sorted");
   ValueId bucket;
   if (bounds.empty()) {
-    bucket = ctx.emit(OpKind::binary, BinaryParams{BinaryKind::multiply, 2u}, {ctx.input()}, {row({0.f})}, "zero");
+    bucket = ctx.emit(OpKind::binary, BinaryParams{BinaryKind::multiply, 2u}, {ctx.input()},
+                      {row({0.f})}, "zero");
   } else {
     const ValueId ge = compare_with_each(ctx, ctx.input(), BinaryKind::greater_equal, bounds, "ge");
     const int64_t last = static_cast<int64_t>(ctx.graph().values[ge].shape.size()) - 1;
-    bucket = ctx.emit(OpKind::reduce, ReduceParams{ReduceKind::sum, {last}, false}, {ge}, {}, "bucket");
+    bucket =
+        ctx.emit(OpKind::reduce, ReduceParams{ReduceKind::sum, {last}, false}, {ge}, {}, "bucket");
   }
   const std::string mode = ctx.config().get_string("output_mode", "int");
   if (mode == "int") return {bucket};
-  if (ctx.config().get_bool("sparse", false)) ctx.error("sparse outputs are not supported", ErrorCode::unsupported);
+  if (ctx.config().get_bool("sparse", false))
+    ctx.error("sparse outputs are not supported", ErrorCode::unsupported);
   return {encode(ctx, bucket, static_cast<int64_t>(bounds.size()) + 1, mode)};
 }
 
 }  // namespace
 
 void register_categorical_layers(LayerRegistry& r) {
-  r.add("CategoryEncoding", import_category_encoding, "one_hot, multi_hot, count; tokens outside [0, num_tokens) give zeros");
-  r.add("Discretization", import_discretization, "bin_boundaries (given or adapted); output_mode int, one_hot, multi_hot, count");
+  r.add("CategoryEncoding", import_category_encoding,
+        "one_hot, multi_hot, count; tokens outside [0, num_tokens) give zeros");
+  r.add("Discretization", import_discretization,
+        "bin_boundaries (given or adapted); output_mode int, one_hot, multi_hot, count");
 }
 
 }  // namespace krt::keras

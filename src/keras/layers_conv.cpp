@@ -30,7 +30,8 @@ ConvParams common_conv_params(const LayerContext& ctx, size_t rank, bool causal_
   return p;
 }
 
-Tensor weight_named(const LayerContext& ctx, int index, std::initializer_list<std::string_view> names, const Shape& shape) {
+Tensor weight_named(const LayerContext& ctx, int index,
+                    std::initializer_list<std::string_view> names, const Shape& shape) {
   for (std::string_view n : names)
     if (ctx.has_weight(index, n)) return ctx.weight(index, n, shape);
   return ctx.weight(index, *names.begin(), shape);
@@ -42,7 +43,8 @@ template <class Body>
 std::vector<ValueId> in_channels_last(LayerContext& ctx, size_t spatial_rank, Body body) {
   ctx.expect_inputs(1);
   if (ctx.input_shape().size() != spatial_rank + 2)
-    ctx.error(str_cat("expects an input of rank ", spatial_rank + 2, ", got shape ", shape_to_string(ctx.input_shape())));
+    ctx.error(str_cat("expects an input of rank ", spatial_rank + 2, ", got shape ",
+                      shape_to_string(ctx.input_shape())));
   bool channels_first = is_channels_first(ctx);
   ValueId x = channels_first ? to_channels_last(ctx, ctx.input()) : ctx.input();
   ValueId y = body(x, ctx.graph().values[x].shape.back());
@@ -56,7 +58,8 @@ LayerImportFn conv(size_t rank) {
       p.filters = ctx.config().get_int("filters");
       p.groups = ctx.config().get_int("groups", 1);
       if (p.filters <= 0 || p.groups <= 0 || cin % p.groups != 0 || p.filters % p.groups != 0)
-        ctx.error(str_cat("filters ", p.filters, " and input channels ", cin, " must be divisible by groups ", p.groups));
+        ctx.error(str_cat("filters ", p.filters, " and input channels ", cin,
+                          " must be divisible by groups ", p.groups));
       ParsedActivation rest;
       p.activation = fusable_activation(ctx, &rest);
       Shape kshape = p.kernel_size;
@@ -78,7 +81,8 @@ LayerImportFn conv_transpose(size_t rank) {
       if (ctx.config().has("output_padding")) {
         p.output_padding = ctx.config().get_ints("output_padding", rank);
         for (size_t i = 0; i < rank; ++i)
-          if (p.output_padding[i] < 0 || p.output_padding[i] >= std::max(p.strides[i], p.dilation[i]))
+          if (p.output_padding[i] < 0 ||
+              p.output_padding[i] >= std::max(p.strides[i], p.dilation[i]))
             ctx.error("output_padding must be smaller than the stride or the dilation");
       }
       ParsedActivation rest;
@@ -94,8 +98,8 @@ LayerImportFn conv_transpose(size_t rank) {
 }
 
 // Depthwise part shared by DepthwiseConvND and SeparableConvND.
-ValueId emit_depthwise(LayerContext& ctx, ValueId x, int64_t cin, size_t rank, const Activation& act,
-                       bool with_bias, const std::string& suffix) {
+ValueId emit_depthwise(LayerContext& ctx, ValueId x, int64_t cin, size_t rank,
+                       const Activation& act, bool with_bias, const std::string& suffix) {
   ConvParams p = common_conv_params(ctx, rank, rank == 1);
   p.depth_multiplier = ctx.config().get_int("depth_multiplier", 1);
   if (p.depth_multiplier <= 0) ctx.error("'depth_multiplier' must be positive");
@@ -114,7 +118,8 @@ LayerImportFn depthwise(size_t rank) {
     return in_channels_last(ctx, rank, [&](ValueId x, int64_t cin) {
       ParsedActivation rest;
       Activation act = fusable_activation(ctx, &rest);
-      ValueId y = emit_depthwise(ctx, x, cin, rank, act, ctx.config().get_bool("use_bias", true), "");
+      ValueId y =
+          emit_depthwise(ctx, x, cin, rank, act, ctx.config().get_bool("use_bias", true), "");
       return emit_activation(ctx, rest, y);
     });
   };
@@ -146,18 +151,24 @@ LayerImportFn separable(size_t rank) {
 }  // namespace
 
 void register_conv_layers(LayerRegistry& r) {
-  const char* conv_notes = "valid/same (causal for 1D), strides, dilation, groups, bias, every activation, channels_first";
+  const char* conv_notes =
+      "valid/same (causal for 1D), strides, dilation, groups, bias, every activation, "
+      "channels_first";
   r.add("Conv1D", conv(1), conv_notes);
   r.add("Conv2D", conv(2), conv_notes);
   r.add("Conv3D", conv(3), conv_notes);
-  const char* t_notes = "valid/same, strides, dilation, output_padding, bias, every activation, channels_first";
+  const char* t_notes =
+      "valid/same, strides, dilation, output_padding, bias, every activation, channels_first";
   r.add("Conv1DTranspose", conv_transpose(1), t_notes);
   r.add("Conv2DTranspose", conv_transpose(2), t_notes);
   r.add("Conv3DTranspose", conv_transpose(3), t_notes);
-  r.add("DepthwiseConv1D", depthwise(1), "depth_multiplier, valid/same/causal, strides, dilation, bias");
+  r.add("DepthwiseConv1D", depthwise(1),
+        "depth_multiplier, valid/same/causal, strides, dilation, bias");
   r.add("DepthwiseConv2D", depthwise(2), "depth_multiplier, valid/same, strides, dilation, bias");
-  r.add("SeparableConv1D", separable(1), "depthwise then pointwise, depth_multiplier, bias, activation");
-  r.add("SeparableConv2D", separable(2), "depthwise then pointwise, depth_multiplier, bias, activation");
+  r.add("SeparableConv1D", separable(1),
+        "depthwise then pointwise, depth_multiplier, bias, activation");
+  r.add("SeparableConv2D", separable(2),
+        "depthwise then pointwise, depth_multiplier, bias, activation");
 }
 
 }  // namespace krt::keras

@@ -15,14 +15,19 @@ Activation elementwise_activation(const LayerContext& ctx, const char* key, cons
   const io::Json* v = ctx.config().find(key);
   const io::Json fallback_json = io::Json::string(fallback);
   ParsedActivation a = parse_activation(ctx, v && !v->is_null() ? v : &fallback_json);
-  if (!a.elementwise) ctx.error(str_cat("'", key, "' must be an element-wise activation"), ErrorCode::unsupported);
+  if (!a.elementwise)
+    ctx.error(str_cat("'", key, "' must be an element-wise activation"), ErrorCode::unsupported);
   return *a.elementwise;
 }
 
-Tensor cell_weight(const LayerContext& ctx, const WeightScope& scope, int index, const char* name, size_t rank) {
+Tensor cell_weight(const LayerContext& ctx, const WeightScope& scope, int index, const char* name,
+                   size_t rank) {
   std::optional<Tensor> w = scope.find(index, name);
-  if (!w) ctx.error(str_cat("weight '", name, "' (variable ", index, ") is missing from the weights file"));
-  if (w->rank() != static_cast<int>(rank)) ctx.error(str_cat(name, " has shape ", shape_to_string(w->shape()), ", expected rank ", rank));
+  if (!w)
+    ctx.error(
+        str_cat("weight '", name, "' (variable ", index, ") is missing from the weights file"));
+  if (w->rank() != static_cast<int>(rank))
+    ctx.error(str_cat(name, " has shape ", shape_to_string(w->shape()), ", expected rank ", rank));
   return w->dtype() == DType::f32 ? *w : w->cast(DType::f32);
 }
 
@@ -32,17 +37,23 @@ LayerImportFn conv_lstm(size_t spatial) {
     const LayerConfig& c = ctx.config();
     const Shape in = ctx.input_shape();
     if (in.size() != spatial + 3)
-      ctx.error(str_cat("expects an input of shape (batch, time, ", spatial, " spatial axes, channels), got ", shape_to_string(in)));
+      ctx.error(str_cat("expects an input of shape (batch, time, ", spatial,
+                        " spatial axes, channels), got ", shape_to_string(in)));
     if (c.get_string("data_format", "channels_last") != "channels_last")
       ctx.error("channels_first is not supported", ErrorCode::unsupported);
-    if (c.get_bool("stateful", false)) ctx.error("stateful=True is not supported", ErrorCode::unsupported);
+    if (c.get_bool("stateful", false))
+      ctx.error("stateful=True is not supported", ErrorCode::unsupported);
     if (ctx.input_mask()) ctx.error("masks are not supported", ErrorCode::unsupported);
     for (size_t i = 1; i < in.size(); ++i)
-      if (in[i] < 0) ctx.error(str_cat("the time steps and sizes must be known at load, got ", shape_to_string(in)), ErrorCode::unsupported);
+      if (in[i] < 0)
+        ctx.error(
+            str_cat("the time steps and sizes must be known at load, got ", shape_to_string(in)),
+            ErrorCode::unsupported);
     const int64_t steps = in[1], filters = c.get_int("filters");
     if (filters <= 0) ctx.error("'filters' must be positive");
     const std::string padding = c.get_string("padding", "valid");
-    if (padding != "valid" && padding != "same") ctx.error(str_cat("padding '", padding, "' is not supported"), ErrorCode::unsupported);
+    if (padding != "valid" && padding != "same")
+      ctx.error(str_cat("padding '", padding, "' is not supported"), ErrorCode::unsupported);
     const Activation act = elementwise_activation(ctx, "activation", "tanh");
     const Activation gate = elementwise_activation(ctx, "recurrent_activation", "sigmoid");
     const bool use_bias = c.get_bool("use_bias", true);
@@ -69,14 +80,17 @@ LayerImportFn conv_lstm(size_t spatial) {
     // Every step's input convolution at once: (batch * time, spatial..., channels).
     Shape folded{-1};
     folded.insert(folded.end(), in.begin() + 2, in.end());
-    ValueId x = ctx.emit(OpKind::reshape, ReshapeParams{folded, true}, {ctx.input()}, {}, "fold_time");
+    ValueId x =
+        ctx.emit(OpKind::reshape, ReshapeParams{folded, true}, {ctx.input()}, {}, "fold_time");
     x = ctx.emit(OpKind::conv, xp, {x}, kernel, "input_conv");
-    Shape step_shape(ctx.graph().values[x].shape.begin() + 1, ctx.graph().values[x].shape.end());  // spatial'..., 4F
+    Shape step_shape(ctx.graph().values[x].shape.begin() + 1,
+                     ctx.graph().values[x].shape.end());  // spatial'..., 4F
     Shape unfolded{-1, steps};
     unfolded.insert(unfolded.end(), step_shape.begin(), step_shape.end());
     x = ctx.emit(OpKind::reshape, ReshapeParams{unfolded, true}, {x}, {}, "unfold_time");
 
-    const int64_t rank = static_cast<int64_t>(spatial) + 2;  // of one step: batch, spatial..., channels
+    const int64_t rank =
+        static_cast<int64_t>(spatial) + 2;  // of one step: batch, spatial..., channels
     auto channels = [&](ValueId z, int64_t k, const std::string& name) {
       StridedSliceParams p;
       p.axes.resize(rank);
@@ -98,16 +112,22 @@ LayerImportFn conv_lstm(size_t spatial) {
       StridedSliceParams sp;
       sp.axes.resize(2);
       sp.axes[1] = SliceSpec{true, true, t, t + 1, 1};
-      ValueId z = ctx.emit(OpKind::reshape, ReshapeParams{step_shape, false},
-                           {ctx.emit(OpKind::strided_slice, sp, {x}, {}, s + "input")}, {}, s + "step");
+      ValueId z =
+          ctx.emit(OpKind::reshape, ReshapeParams{step_shape, false},
+                   {ctx.emit(OpKind::strided_slice, sp, {x}, {}, s + "input")}, {}, s + "step");
       // From zero states the recurrent convolution adds nothing and f * c vanishes.
-      if (h) z = merge(ElementwiseKind::add, z, ctx.emit(OpKind::conv, hp, {*h}, {recurrent}, s + "recurrent_conv"), s + "z");
+      if (h)
+        z = merge(ElementwiseKind::add, z,
+                  ctx.emit(OpKind::conv, hp, {*h}, {recurrent}, s + "recurrent_conv"), s + "z");
       const ValueId i = apply(gate, channels(z, 0, s + "zi"), s + "i");
       const ValueId g = apply(act, channels(z, 2, s + "zc"), s + "g");
       const ValueId o = apply(gate, channels(z, 3, s + "zo"), s + "o");
       ValueId ig = merge(ElementwiseKind::multiply, i, g, s + "ig");
-      if (cs) ig = merge(ElementwiseKind::add, merge(ElementwiseKind::multiply, apply(gate, channels(z, 1, s + "zf"), s + "f"), *cs, s + "fc"),
-                         ig, s + "c");
+      if (cs)
+        ig = merge(ElementwiseKind::add,
+                   merge(ElementwiseKind::multiply, apply(gate, channels(z, 1, s + "zf"), s + "f"),
+                         *cs, s + "fc"),
+                   ig, s + "c");
       cs = ig;
       h = merge(ElementwiseKind::multiply, o, apply(act, *cs, s + "act_c"), s + "h");
       sequence.push_back(*h);
@@ -115,11 +135,15 @@ LayerImportFn conv_lstm(size_t spatial) {
     ValueId out = *h;
     if (c.get_bool("return_sequences", false)) {
       Shape one{1};
-      one.insert(one.end(), ctx.graph().values[*h].shape.begin() + 1, ctx.graph().values[*h].shape.end());
+      one.insert(one.end(), ctx.graph().values[*h].shape.begin() + 1,
+                 ctx.graph().values[*h].shape.end());
       std::vector<ValueId> expanded;
       for (size_t n = 0; n < sequence.size(); ++n)
-        expanded.push_back(ctx.emit(OpKind::reshape, ReshapeParams{one, false}, {sequence[n]}, {}, str_cat("t", n, "_expand")));
-      out = expanded.size() == 1 ? expanded[0] : ctx.emit(OpKind::concat, ConcatParams{1}, expanded, {}, "sequence");
+        expanded.push_back(ctx.emit(OpKind::reshape, ReshapeParams{one, false}, {sequence[n]}, {},
+                                    str_cat("t", n, "_expand")));
+      out = expanded.size() == 1
+                ? expanded[0]
+                : ctx.emit(OpKind::concat, ConcatParams{1}, expanded, {}, "sequence");
     }
     if (c.get_bool("return_state", false)) return {out, *h, *cs};
     return {out};
@@ -131,7 +155,8 @@ LayerImportFn conv_lstm(size_t spatial) {
 void register_conv_recurrent_layers(LayerRegistry& r) {
   for (size_t rank = 1; rank <= 3; ++rank)
     r.add("ConvLSTM" + std::to_string(rank) + "D", conv_lstm(rank),
-          "unrolled over time steps known at load; valid/same padding, strides, dilation, return_sequences, return_state, "
+          "unrolled over time steps known at load; valid/same padding, strides, dilation, "
+          "return_sequences, return_state, "
           "go_backwards; channels_last, no masks");
 }
 

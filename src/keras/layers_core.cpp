@@ -10,7 +10,8 @@ namespace {
 
 int64_t normalize_axis(const LayerContext& ctx, int64_t axis, size_t rank) {
   int64_t r = static_cast<int64_t>(rank);
-  if (axis < -r || axis >= r) ctx.error(str_cat("axis ", axis, " is out of range for an input of rank ", r));
+  if (axis < -r || axis >= r)
+    ctx.error(str_cat("axis ", axis, " is out of range for an input of rank ", r));
   return axis < 0 ? axis + r : axis;
 }
 
@@ -73,7 +74,8 @@ std::vector<ValueId> import_elu(LayerContext& ctx) {
 }
 
 std::vector<ValueId> import_thresholded_relu(LayerContext& ctx) {
-  return {emit_alpha_activation(ctx, ActivationKind::thresholded_relu, ctx.config().get_float("theta", 1.0))};
+  return {emit_alpha_activation(ctx, ActivationKind::thresholded_relu,
+                                ctx.config().get_float("theta", 1.0))};
 }
 
 std::vector<ValueId> import_softmax(LayerContext& ctx) {
@@ -81,9 +83,11 @@ std::vector<ValueId> import_softmax(LayerContext& ctx) {
   AxisActivationParams p;
   p.kind = AxisActivationKind::softmax;
   size_t rank = ctx.input_shape().size();
-  std::vector<int64_t> axes = ctx.config().has("axis") ? ctx.config().get_int_list("axis") : std::vector<int64_t>{-1};
+  std::vector<int64_t> axes =
+      ctx.config().has("axis") ? ctx.config().get_int_list("axis") : std::vector<int64_t>{-1};
   for (int64_t a : axes) p.axes.push_back(normalize_axis(ctx, a, rank));
-  if (ctx.call_kwargs() && ctx.call_kwargs()->find("mask") && !ctx.call_kwargs()->find("mask")->is_null())
+  if (ctx.call_kwargs() && ctx.call_kwargs()->find("mask") &&
+      !ctx.call_kwargs()->find("mask")->is_null())
     ctx.error("Softmax with a mask input is not supported", ErrorCode::unsupported);
   return {ctx.emit(OpKind::axis_activation, p, {ctx.input()})};
 }
@@ -94,10 +98,12 @@ std::vector<ValueId> import_prelu(LayerContext& ctx) {
   Shape alpha_shape(in.begin() + 1, in.end());
   if (ctx.config().has("shared_axes"))
     for (int64_t axis : ctx.config().get_int_list("shared_axes")) {
-      if (axis < 1 || axis >= static_cast<int64_t>(in.size())) ctx.error(str_cat("shared axis ", axis, " is out of range"));
+      if (axis < 1 || axis >= static_cast<int64_t>(in.size()))
+        ctx.error(str_cat("shared axis ", axis, " is out of range"));
       alpha_shape[axis - 1] = 1;
     }
-  return {ctx.emit(OpKind::prelu, PReluParams{}, {ctx.input()}, {ctx.weight(0, "alpha", alpha_shape)})};
+  return {
+      ctx.emit(OpKind::prelu, PReluParams{}, {ctx.input()}, {ctx.weight(0, "alpha", alpha_shape)})};
 }
 
 std::vector<ValueId> import_identity(LayerContext& ctx) {
@@ -111,8 +117,10 @@ std::vector<ValueId> import_reshape(LayerContext& ctx) {
   p.target = ctx.config().get_int_list("target_shape");
   int unknown = 0;
   for (int64_t d : p.target) {
-    if (d == -1) ++unknown;
-    else if (d < 0) ctx.error(str_cat("target_shape has a negative dimension ", d));
+    if (d == -1)
+      ++unknown;
+    else if (d < 0)
+      ctx.error(str_cat("target_shape has a negative dimension ", d));
   }
   if (unknown > 1) ctx.error("target_shape can have only one -1");
   return {ctx.emit(OpKind::reshape, p, {ctx.input()})};
@@ -122,7 +130,8 @@ std::vector<ValueId> import_flatten(LayerContext& ctx) {
   ctx.expect_inputs(1);
   ValueId x = ctx.input();
   // Keras's Flatten with channels_first first moves channels last, then flattens.
-  if (ctx.config().get_string("data_format", "channels_last") == "channels_first" && ctx.input_shape().size() > 2)
+  if (ctx.config().get_string("data_format", "channels_last") == "channels_first" &&
+      ctx.input_shape().size() > 2)
     x = to_channels_last(ctx, x);
   return {ctx.emit(OpKind::reshape, ReshapeParams{{-1}}, {x})};
 }
@@ -131,12 +140,14 @@ std::vector<ValueId> import_permute(LayerContext& ctx) {
   ctx.expect_inputs(1);
   std::vector<int64_t> dims = ctx.config().get_int_list("dims");
   size_t rank = ctx.input_shape().size();
-  if (dims.size() + 1 != rank) ctx.error(str_cat("'dims' has ", dims.size(), " entries for an input of rank ", rank));
+  if (dims.size() + 1 != rank)
+    ctx.error(str_cat("'dims' has ", dims.size(), " entries for an input of rank ", rank));
   TransposeParams t;
   t.perm.push_back(0);
   std::vector<bool> seen(rank, false);
   for (int64_t d : dims) {
-    if (d < 1 || d >= static_cast<int64_t>(rank) || seen[d]) ctx.error("'dims' is not a permutation of 1..rank-1");
+    if (d < 1 || d >= static_cast<int64_t>(rank) || seen[d])
+      ctx.error("'dims' is not a permutation of 1..rank-1");
     seen[d] = true;
     t.perm.push_back(d);
   }
@@ -148,7 +159,8 @@ std::vector<ValueId> import_convnext_layer_scale(LayerContext& ctx) {
   ctx.expect_inputs(1);
   const int64_t dim = ctx.config().get_int("projection_dim");
   if (ctx.input_shape().back() >= 0 && ctx.input_shape().back() != dim)
-    ctx.error(str_cat("projection_dim ", dim, " does not match the input's last axis ", ctx.input_shape().back()));
+    ctx.error(str_cat("projection_dim ", dim, " does not match the input's last axis ",
+                      ctx.input_shape().back()));
   Tensor gamma = ctx.weight(0, "gamma", {dim});
   return {ctx.emit(OpKind::binary, BinaryParams{BinaryKind::multiply, 2u}, {ctx.input()}, {gamma})};
 }
@@ -157,21 +169,25 @@ std::vector<ValueId> import_convnext_layer_scale(LayerContext& ctx) {
 
 void register_core_layers(LayerRegistry& r) {
   r.add("Dense", import_dense, "any input rank; every activation");
-  r.add("Activation", import_activation, "every Keras 3 activation name; hard_sigmoid follows the file's Keras version");
+  r.add("Activation", import_activation,
+        "every Keras 3 activation name; hard_sigmoid follows the file's Keras version");
   r.add("ReLU", import_relu, "max_value, negative_slope, threshold");
   r.add("LeakyReLU", import_leaky_relu, "negative_slope (Keras 3) or alpha (Keras 2)");
   r.add("ELU", import_elu, "alpha");
-  r.add("ThresholdedReLU", import_thresholded_relu, "theta (removed in Keras 3, still in old files)");
+  r.add("ThresholdedReLU", import_thresholded_relu,
+        "theta (removed in Keras 3, still in old files)");
   r.add("Softmax", import_softmax, "axis (int or list); no mask input");
   r.add("PReLU", import_prelu, "shared_axes");
   r.add("Reshape", import_reshape, "one -1 allowed; a zero-copy view");
   r.add("Flatten", import_flatten, "a zero-copy view; channels_first moves channels last first");
   r.add("Permute", import_permute, "");
   r.add("Identity", import_identity, "");
-  r.add("convnext.LayerScale", import_convnext_layer_scale, "ConvNeXt's (module keras.src.applications.convnext)");
+  r.add("convnext.LayerScale", import_convnext_layer_scale,
+        "ConvNeXt's (module keras.src.applications.convnext)");
   r.add("convnext.StochasticDepth", import_identity, "ConvNeXt's; identity at inference");
-  for (const char* identity : {"Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "GaussianNoise",
-                               "GaussianDropout", "AlphaDropout", "ActivityRegularization"})
+  for (const char* identity :
+       {"Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "GaussianNoise",
+        "GaussianDropout", "AlphaDropout", "ActivityRegularization"})
     r.add(identity, import_identity, "identity at inference; removed by a pass");
 }
 

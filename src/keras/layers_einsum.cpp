@@ -21,7 +21,8 @@ std::string fresh_letters(const std::string& used, size_t n) {
 }  // namespace
 
 // The three forms keras.layers.EinsumDense accepts (_analyze_einsum_string).
-EinsumSpec parse_einsum_dense_equation(const LayerContext& ctx, const std::string& equation, size_t input_rank) {
+EinsumSpec parse_einsum_dense_equation(const LayerContext& ctx, const std::string& equation,
+                                       size_t input_rank) {
   static const std::regex plain("([a-zA-Z]+),([a-zA-Z]+)->([a-zA-Z]+)");
   static const std::regex left(R"(\.\.\.([a-zA-Z]+),([a-zA-Z]+)->\.\.\.([a-zA-Z]+))");
   static const std::regex right(R"(([a-zA-Z]{2,})\.\.\.,([a-zA-Z]+)->([a-zA-Z]+)\.\.\.)");
@@ -34,13 +35,16 @@ EinsumSpec parse_einsum_dense_equation(const LayerContext& ctx, const std::strin
   } else if (std::regex_match(equation, m, right)) {
     elided_form = true;
   } else {
-    ctx.error(str_cat("einsum equation '", equation, "' is not of the form [X],[Y]->[Z], ...[X],[Y]->...[Z] or [X]...,[Y]->[Z]..."));
+    ctx.error(
+        str_cat("einsum equation '", equation,
+                "' is not of the form [X],[Y]->[Z], ...[X],[Y]->...[Z] or [X]...,[Y]->[Z]..."));
   }
   s.input = m[1];
   s.kernel = m[2];
   s.output = m[3];
   if (input_rank < s.input.size() || (!elided_form && input_rank != s.input.size()))
-    ctx.error(str_cat("einsum equation '", equation, "' does not fit an input of rank ", input_rank));
+    ctx.error(
+        str_cat("einsum equation '", equation, "' does not fit an input of rank ", input_rank));
   s.elided = input_rank - s.input.size();
   const std::string extra = fresh_letters(s.input + s.kernel + s.output, s.elided);
   if (s.left_elided) {
@@ -53,13 +57,18 @@ EinsumSpec parse_einsum_dense_equation(const LayerContext& ctx, const std::strin
   return s;
 }
 
-Tensor scoped_weight(const LayerContext& ctx, const WeightScope& scope, int index, std::string_view name,
-                     const Shape& expected, const std::string& what) {
+Tensor scoped_weight(const LayerContext& ctx, const WeightScope& scope, int index,
+                     std::string_view name, const Shape& expected, const std::string& what) {
   std::optional<Tensor> w = scope.find(index, name);
-  if (!w) ctx.error(str_cat(what, " '", name, "' (variable ", index, ") is missing from the weights file"));
+  if (!w)
+    ctx.error(
+        str_cat(what, " '", name, "' (variable ", index, ") is missing from the weights file"));
   bool ok = w->rank() == static_cast<int>(expected.size());
-  for (size_t i = 0; ok && i < expected.size(); ++i) ok = expected[i] < 0 || expected[i] == w->shape()[i];
-  if (!ok) ctx.error(str_cat(what, " ", name, " has shape ", shape_to_string(w->shape()), ", expected ", shape_to_string(expected)));
+  for (size_t i = 0; ok && i < expected.size(); ++i)
+    ok = expected[i] < 0 || expected[i] == w->shape()[i];
+  if (!ok)
+    ctx.error(str_cat(what, " ", name, " has shape ", shape_to_string(w->shape()), ", expected ",
+                      shape_to_string(expected)));
   return w->dtype() == DType::f32 ? *w : w->cast(DType::f32);
 }
 
@@ -71,12 +80,14 @@ ValueId emit_einsum_dense(LayerContext& ctx, const WeightScope& scope, const std
   const std::string what = suffix.empty() ? "kernel" : suffix;
   for (char c : s.output)
     if (s.input.find(c) == std::string::npos && s.kernel.find(c) == std::string::npos)
-      ctx.error(str_cat("einsum output label '", std::string(1, c), "' of '", equation, "' is in neither the input nor the kernel"));
+      ctx.error(str_cat("einsum output label '", std::string(1, c), "' of '", equation,
+                        "' is in neither the input nor the kernel"));
   Shape kernel_shape;
   for (char c : s.kernel) {
     const size_t at = s.input.find(c);
     if (at == std::string::npos && s.output.find(c) == std::string::npos)
-      ctx.error(str_cat("kernel label '", std::string(1, c), "' of '", equation, "' is in neither the input nor the output"));
+      ctx.error(str_cat("kernel label '", std::string(1, c), "' of '", equation,
+                        "' is in neither the input nor the output"));
     kernel_shape.push_back(at == std::string::npos ? -1 : in[at]);
   }
   EinsumParams p;
@@ -89,11 +100,14 @@ ValueId emit_einsum_dense(LayerContext& ctx, const WeightScope& scope, const std
     size_t first = s.output.size();
     for (char c : *bias_axes) {
       const size_t at = s.output.find(c);
-      if (at == std::string::npos) ctx.error(str_cat("bias axis '", std::string(1, c), "' is not in the output '", s.output, "'"));
+      if (at == std::string::npos)
+        ctx.error(
+            str_cat("bias axis '", std::string(1, c), "' is not in the output '", s.output, "'"));
       first = std::min(first, at);
     }
     Shape bias_shape;
-    for (size_t i = first; i < s.output.size(); ++i) bias_shape.push_back(bias_axes->find(s.output[i]) == std::string::npos ? 1 : -1);
+    for (size_t i = first; i < s.output.size(); ++i)
+      bias_shape.push_back(bias_axes->find(s.output[i]) == std::string::npos ? 1 : -1);
     p.has_bias = true;
     w.push_back(scoped_weight(ctx, scope, 1, "bias", bias_shape, what));
   }
@@ -105,23 +119,32 @@ namespace {
 std::vector<ValueId> import_einsum_dense(LayerContext& ctx) {
   ctx.expect_inputs(1);
   const LayerConfig& c = ctx.config();
-  if (c.has("quantization_config")) ctx.error("quantized EinsumDense is not supported", ErrorCode::unsupported);
+  if (c.has("quantization_config"))
+    ctx.error("quantized EinsumDense is not supported", ErrorCode::unsupported);
   if (const io::Json* d = c.find("dtype"); d && d->kind() == io::Json::Kind::object)
-    if (const io::Json* cls = d->find("class_name"); cls && cls->kind() == io::Json::Kind::string && cls->as_string() != "DTypePolicy")
-      ctx.error(str_cat("dtype policy ", cls->as_string(), " (quantized weights) is not supported"), ErrorCode::unsupported);
+    if (const io::Json* cls = d->find("class_name");
+        cls && cls->kind() == io::Json::Kind::string && cls->as_string() != "DTypePolicy")
+      ctx.error(str_cat("dtype policy ", cls->as_string(), " (quantized weights) is not supported"),
+                ErrorCode::unsupported);
   const std::string equation = c.get_string("equation");
   std::string bias_axes;
   if (c.has("bias_axes")) bias_axes = c.get_string("bias_axes");
   ParsedActivation rest;
   Activation act = fusable_activation(ctx, &rest);
-  ValueId y = emit_einsum_dense(ctx, ctx.weights(), equation, c.has("bias_axes") ? &bias_axes : nullptr, ctx.input(), act, "");
+  ValueId y = emit_einsum_dense(ctx, ctx.weights(), equation,
+                                c.has("bias_axes") ? &bias_axes : nullptr, ctx.input(), act, "");
   // output_shape only sizes the kernel's free axes; check it against what the kernel gave.
   const Shape& out = ctx.graph().values[y].shape;
   if (const io::Json* os = c.find("output_shape"); os && !os->is_null()) {
-    std::vector<int64_t> want = os->kind() == io::Json::Kind::array ? c.get_int_list("output_shape") : std::vector<int64_t>{c.get_int("output_shape")};
+    std::vector<int64_t> want = os->kind() == io::Json::Kind::array
+                                    ? c.get_int_list("output_shape")
+                                    : std::vector<int64_t>{c.get_int("output_shape")};
     bool ok = want.size() + 1 == out.size();
-    for (size_t i = 0; ok && i < want.size(); ++i) ok = want[i] < 0 || out[i + 1] < 0 || want[i] == out[i + 1];
-    if (!ok) ctx.error(str_cat("output_shape ", shape_to_string(want), " does not match the einsum output ", shape_to_string(out)));
+    for (size_t i = 0; ok && i < want.size(); ++i)
+      ok = want[i] < 0 || out[i + 1] < 0 || want[i] == out[i + 1];
+    if (!ok)
+      ctx.error(str_cat("output_shape ", shape_to_string(want),
+                        " does not match the einsum output ", shape_to_string(out)));
   }
   return {emit_activation(ctx, rest, y)};
 }
@@ -147,7 +170,9 @@ std::vector<ValueId> import_dot(LayerContext& ctx) {
     a1 = a < 0 ? wrap(a, r1) : a;
     a2 = a < 0 ? wrap(a, r2) : a;
   }
-  if (a1 >= r1 || a2 >= r2) ctx.error(str_cat("axes (", a1, ", ", a2, ") are out of range for inputs of rank ", r1, " and ", r2));
+  if (a1 >= r1 || a2 >= r2)
+    ctx.error(
+        str_cat("axes (", a1, ", ", a2, ") are out of range for inputs of rank ", r1, " and ", r2));
   if (a1 == 0 || a2 == 0) ctx.error("Dot cannot reduce over the batch axis");
   ValueId x = ctx.input(0), y = ctx.input(1);
   if (ctx.config().get_bool("normalize", false)) {
@@ -159,8 +184,10 @@ std::vector<ValueId> import_dot(LayerContext& ctx) {
   char next = 'c';
   for (int64_t i = 0; i < r1; ++i) lx += i == 0 ? 'a' : i == a1 ? 'b' : next++;
   for (int64_t i = 0; i < r2; ++i) ly += i == 0 ? 'a' : i == a2 ? 'b' : next++;
-  for (int64_t i = 1; i < r1; ++i) if (i != a1) out += lx[i];
-  for (int64_t i = 1; i < r2; ++i) if (i != a2) out += ly[i];
+  for (int64_t i = 1; i < r1; ++i)
+    if (i != a1) out += lx[i];
+  for (int64_t i = 1; i < r2; ++i)
+    if (i != a2) out += ly[i];
   EinsumParams p;
   p.operands = {lx, ly};
   p.output = out;
@@ -175,9 +202,12 @@ std::vector<ValueId> import_dot(LayerContext& ctx) {
 
 void register_einsum_layers(LayerRegistry& r) {
   r.add("EinsumDense", import_einsum_dense,
-        "any equation of the forms ab,bc->ac, ...b,bc->...c, ab...,bc->ac... (any rank); output_shape with None; "
+        "any equation of the forms ab,bc->ac, ...b,bc->...c, ab...,bc->ac... (any rank); "
+        "output_shape with None; "
         "bias_axes; activation; LoRA kernels as saved (merged); quantized kernels unsupported");
-  r.add("Dot", import_dot, "axes as int or pair (negative allowed, not the batch axis), normalize, inputs of any rank >= 2");
+  r.add("Dot", import_dot,
+        "axes as int or pair (negative allowed, not the batch axis), normalize, inputs of any rank "
+        ">= 2");
 }
 
 }  // namespace krt::keras

@@ -16,9 +16,11 @@ std::vector<int64_t> normalized_axes(const LayerContext& ctx, const std::vector<
   const int64_t rank = static_cast<int64_t>(ctx.input_shape().size());
   std::vector<int64_t> axes;
   for (int64_t a : raw) {
-    if (a < -rank || a >= rank) ctx.error(str_cat("axis ", a, " is out of range for an input of rank ", rank));
+    if (a < -rank || a >= rank)
+      ctx.error(str_cat("axis ", a, " is out of range for an input of rank ", rank));
     if (a < 0) a += rank;
-    if (a == 0) ctx.error("normalizing over the batch axis is not supported", ErrorCode::unsupported);
+    if (a == 0)
+      ctx.error("normalizing over the batch axis is not supported", ErrorCode::unsupported);
     axes.push_back(a);
   }
   std::sort(axes.begin(), axes.end());
@@ -27,7 +29,8 @@ std::vector<int64_t> normalized_axes(const LayerContext& ctx, const std::vector<
 }
 
 std::vector<int64_t> config_axes(const LayerContext& ctx, int64_t fallback = -1) {
-  return normalized_axes(ctx, ctx.config().has("axis") ? ctx.config().get_int_list("axis") : std::vector<int64_t>{fallback});
+  return normalized_axes(ctx, ctx.config().has("axis") ? ctx.config().get_int_list("axis")
+                                                       : std::vector<int64_t>{fallback});
 }
 
 // The input's dims on `axes`, which must be known.
@@ -43,7 +46,9 @@ Tensor broadcast_over(const LayerContext& ctx, const Tensor& w, const std::vecto
   Shape shape(ctx.input_shape().size(), 1);
   int64_t n = 1;
   for (int64_t a : axes) n *= shape[a] = known_dim(ctx, a);
-  if (w.size() != n) ctx.error(str_cat("weight has shape ", shape_to_string(w.shape()), ", expected ", n, " values"));
+  if (w.size() != n)
+    ctx.error(
+        str_cat("weight has shape ", shape_to_string(w.shape()), ", expected ", n, " values"));
   return w.reshaped(shape);
 }
 
@@ -54,7 +59,8 @@ std::vector<ValueId> import_batch_normalization(LayerContext& ctx) {
   std::vector<int64_t> axes = config_axes(ctx);
   if (axes.empty()) ctx.error("no axis given");
   if (ctx.config().get_int("mode", 0) != 0)
-    ctx.error("Keras 1 BatchNormalization mode other than 0 is not supported", ErrorCode::unsupported);
+    ctx.error("Keras 1 BatchNormalization mode other than 0 is not supported",
+              ErrorCode::unsupported);
   int64_t channels = 1;
   for (int64_t a : axes) channels *= known_dim(ctx, a);
   bool scale = ctx.config().get_bool("scale", true);
@@ -63,9 +69,12 @@ std::vector<ValueId> import_batch_normalization(LayerContext& ctx) {
   int index = 0;
   auto load = [&](const char* name) {
     std::optional<Tensor> w = ctx.weights().find(index++, name);
-    if (!w) ctx.error(str_cat("weight '", name, "' (variable ", index - 1, ") is missing from the weights file"));
+    if (!w)
+      ctx.error(str_cat("weight '", name, "' (variable ", index - 1,
+                        ") is missing from the weights file"));
     if (w->size() != channels)
-      ctx.error(str_cat(name, " has shape ", shape_to_string(w->shape()), ", expected ", channels, " values"));
+      ctx.error(str_cat(name, " has shape ", shape_to_string(w->shape()), ", expected ", channels,
+                        " values"));
     return w->dtype() == DType::f32 ? *w : w->cast(DType::f32);
   };
   std::optional<Tensor> gamma, beta;
@@ -93,7 +102,8 @@ std::vector<ValueId> import_batch_normalization(LayerContext& ctx) {
 // in the config's axis order and reshapes the raw values to ascending-axis broadcast form.
 std::vector<ValueId> import_layer_normalization(LayerContext& ctx) {
   ctx.expect_inputs(1);
-  std::vector<int64_t> raw = ctx.config().has("axis") ? ctx.config().get_int_list("axis") : std::vector<int64_t>{-1};
+  std::vector<int64_t> raw =
+      ctx.config().has("axis") ? ctx.config().get_int_list("axis") : std::vector<int64_t>{-1};
   NormalizeParams p;
   p.axes = normalized_axes(ctx, raw);
   if (p.axes.empty()) ctx.error("no axis given");
@@ -172,10 +182,12 @@ std::vector<ValueId> import_rms_normalization(LayerContext& ctx) {
 
 void register_normalization_layers(LayerRegistry& r) {
   r.add("BatchNormalization", import_batch_normalization,
-        "inference mode; one axis or several (Keras 2); center/scale optional; folded to scale_shift");
+        "inference mode; one axis or several (Keras 2); center/scale optional; folded to "
+        "scale_shift");
   r.add("LayerNormalization", import_layer_normalization,
         "axis int or list, epsilon, center, scale, rms_scaling (Keras's centred-variance formula)");
-  r.add("GroupNormalization", import_group_normalization, "groups (-1 = one per channel), axis, epsilon, center, scale");
+  r.add("GroupNormalization", import_group_normalization,
+        "groups (-1 = one per channel), axis, epsilon, center, scale");
   r.add("UnitNormalization", import_unit_normalization, "axis int or list");
   r.add("RMSNormalization", import_rms_normalization, "axis int or list, epsilon");
 }

@@ -10,7 +10,8 @@ namespace {
 void expect_rank(const LayerContext& ctx, size_t spatial_rank) {
   ctx.expect_inputs(1);
   if (ctx.input_shape().size() != spatial_rank + 2)
-    ctx.error(str_cat("expects an input of rank ", spatial_rank + 2, ", got shape ", shape_to_string(ctx.input_shape())));
+    ctx.error(str_cat("expects an input of rank ", spatial_rank + 2, ", got shape ",
+                      shape_to_string(ctx.input_shape())));
 }
 
 LayerImportFn pooling(size_t rank, PoolKind kind) {
@@ -22,12 +23,17 @@ LayerImportFn pooling(size_t rank, PoolKind kind) {
     const char* size_key = ctx.config().has("pool_length") ? "pool_length" : "pool_size";
     p.pool_size = ctx.config().get_ints(size_key, rank);
     const char* stride_key = ctx.config().has("stride") ? "stride" : "strides";
-    p.strides = ctx.config().has(stride_key) ? ctx.config().get_ints(stride_key, rank) : p.pool_size;
+    p.strides =
+        ctx.config().has(stride_key) ? ctx.config().get_ints(stride_key, rank) : p.pool_size;
     for (size_t i = 0; i < rank; ++i)
-      if (p.pool_size[i] <= 0 || p.strides[i] <= 0) ctx.error("pool_size and strides must be positive");
-    std::string padding = ctx.config().get_string("padding", ctx.config().get_string("border_mode", "valid"));
-    if (padding == "same") p.padding = Padding::same;
-    else if (padding != "valid") ctx.error("padding '" + padding + "' is not supported", ErrorCode::unsupported);
+      if (p.pool_size[i] <= 0 || p.strides[i] <= 0)
+        ctx.error("pool_size and strides must be positive");
+    std::string padding =
+        ctx.config().get_string("padding", ctx.config().get_string("border_mode", "valid"));
+    if (padding == "same")
+      p.padding = Padding::same;
+    else if (padding != "valid")
+      ctx.error("padding '" + padding + "' is not supported", ErrorCode::unsupported);
     bool cf = is_channels_first(ctx);
     ValueId x = cf ? to_channels_last(ctx, ctx.input()) : ctx.input();
     ValueId y = ctx.emit(OpKind::pool, p, {x});
@@ -48,7 +54,8 @@ LayerImportFn global_pooling(size_t rank, PoolKind kind) {
 
 // Keras's padding/cropping argument: an int, one int per spatial axis (symmetric), or a
 // (before, after) pair per spatial axis. 1D layers take an int or one (before, after) pair.
-std::vector<std::pair<int64_t, int64_t>> parse_amounts(const LayerContext& ctx, const char* key, size_t rank) {
+std::vector<std::pair<int64_t, int64_t>> parse_amounts(const LayerContext& ctx, const char* key,
+                                                       size_t rank) {
   const io::Json* v = ctx.config().find(key);
   if (!v) ctx.error(str_cat("config has no '", key, "'"));
   std::string where = ctx.config().context() + ": '" + key + "'";
@@ -80,7 +87,8 @@ std::vector<std::pair<int64_t, int64_t>> parse_amounts(const LayerContext& ctx, 
 
 // Padding or cropping amounts as full-rank (before, after) vectors: zero on the batch and
 // channel axes, the config's amounts on the spatial axes of the layer's data format.
-std::pair<std::vector<int64_t>, std::vector<int64_t>> spatial_amounts(const LayerContext& ctx, const char* key,
+std::pair<std::vector<int64_t>, std::vector<int64_t>> spatial_amounts(const LayerContext& ctx,
+                                                                      const char* key,
                                                                       size_t rank) {
   auto amounts = parse_amounts(ctx, key, rank);
   std::vector<int64_t> before(rank + 2, 0), after(rank + 2, 0);
@@ -124,11 +132,16 @@ LayerImportFn upsampling(size_t rank) {
     } else {
       // Keras 3 calls ops.image.resize (jax.image.resize: half-pixel centres, no antialias).
       ResizeParams rp;
-      if (interpolation == "bilinear") rp.method = ResizeMethod::linear;
-      else if (interpolation == "bicubic") rp.method = ResizeMethod::cubic;
-      else if (interpolation == "lanczos3") rp.method = ResizeMethod::lanczos3;
-      else if (interpolation == "lanczos5") rp.method = ResizeMethod::lanczos5;
-      else ctx.error("interpolation '" + interpolation + "' is not supported", ErrorCode::unsupported);
+      if (interpolation == "bilinear")
+        rp.method = ResizeMethod::linear;
+      else if (interpolation == "bicubic")
+        rp.method = ResizeMethod::cubic;
+      else if (interpolation == "lanczos3")
+        rp.method = ResizeMethod::lanczos3;
+      else if (interpolation == "lanczos5")
+        rp.method = ResizeMethod::lanczos5;
+      else
+        ctx.error("interpolation '" + interpolation + "' is not supported", ErrorCode::unsupported);
       rp.factors = p.factors;
       y = ctx.emit(OpKind::resize, rp, {x});
     }
@@ -151,7 +164,9 @@ LayerImportFn adaptive_pooling(size_t rank, ReduceKind kind) {
       const int64_t len = ctx.graph().values[x].shape[axis];
       const int64_t n = out[a];
       if (n <= 0) ctx.error(str_cat("output_size must be positive, found ", n));
-      if (len < 0) ctx.error("adaptive pooling needs spatial sizes known at load time", ErrorCode::unsupported);
+      if (len < 0)
+        ctx.error("adaptive pooling needs spatial sizes known at load time",
+                  ErrorCode::unsupported);
       if (len == n) continue;  // windows of one cell
       std::vector<ValueId> cells;
       for (int64_t i = 0; i < n; ++i) {
@@ -160,10 +175,14 @@ LayerImportFn adaptive_pooling(size_t rank, ReduceKind kind) {
         before[axis] = start;
         after[axis] = len - end;
         const std::string cell = str_cat("axis", axis, "_", i);
-        ValueId w = start == 0 && end == len ? x : ctx.emit(OpKind::slice, SliceParams{before, after}, {x}, {}, cell + "_window");
+        ValueId w = start == 0 && end == len ? x
+                                             : ctx.emit(OpKind::slice, SliceParams{before, after},
+                                                        {x}, {}, cell + "_window");
         cells.push_back(ctx.emit(OpKind::reduce, ReduceParams{kind, {axis}, true}, {w}, {}, cell));
       }
-      x = cells.size() == 1 ? cells[0] : ctx.emit(OpKind::concat, ConcatParams{axis}, cells, {}, str_cat("axis", axis));
+      x = cells.size() == 1
+              ? cells[0]
+              : ctx.emit(OpKind::concat, ConcatParams{axis}, cells, {}, str_cat("axis", axis));
     }
     if (x == ctx.input()) return {ctx.emit(OpKind::identity, IdentityParams{}, {x})};
     return {cf ? to_channels_first(ctx, x) : x};
@@ -181,14 +200,18 @@ void register_pooling_layers(LayerRegistry& r) {
     r.alias("MaxPool" + d, "MaxPooling" + d);
     r.alias("AvgPool" + d, "AveragePooling" + d);
     r.add("GlobalMaxPooling" + d, global_pooling(rank, PoolKind::max), "keepdims, channels_first");
-    r.add("GlobalAveragePooling" + d, global_pooling(rank, PoolKind::average), "keepdims, channels_first");
+    r.add("GlobalAveragePooling" + d, global_pooling(rank, PoolKind::average),
+          "keepdims, channels_first");
     r.alias("GlobalMaxPool" + d, "GlobalMaxPooling" + d);
     r.alias("GlobalAvgPool" + d, "GlobalAveragePooling" + d);
     r.add("ZeroPadding" + d, zero_padding(rank), "symmetric or per-side padding, channels_first");
     r.add("Cropping" + d, cropping(rank), "symmetric or per-side cropping, channels_first");
-    r.add("AdaptiveAveragePooling" + d, adaptive_pooling(rank, ReduceKind::mean), "output_size, channels_first");
-    r.add("AdaptiveMaxPooling" + d, adaptive_pooling(rank, ReduceKind::max), "output_size, channels_first");
-    r.add("UpSampling" + d, upsampling(rank), "nearest; 2D also bilinear, bicubic, lanczos3/5; channels_first");
+    r.add("AdaptiveAveragePooling" + d, adaptive_pooling(rank, ReduceKind::mean),
+          "output_size, channels_first");
+    r.add("AdaptiveMaxPooling" + d, adaptive_pooling(rank, ReduceKind::max),
+          "output_size, channels_first");
+    r.add("UpSampling" + d, upsampling(rank),
+          "nearest; 2D also bilinear, bicubic, lanczos3/5; channels_first");
   }
 }
 

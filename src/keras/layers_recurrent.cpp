@@ -32,7 +32,8 @@ std::optional<RecurrentKind> recurrent_kind_of(std::string_view class_name) {
 
 // An element-wise activation from `key` in the config; `fallback` when the key is absent
 // (Keras 1 spelled the recurrent one `inner_activation`).
-Activation rnn_activation(const LayerContext& ctx, std::initializer_list<std::string_view> keys, const char* fallback) {
+Activation rnn_activation(const LayerContext& ctx, std::initializer_list<std::string_view> keys,
+                          const char* fallback) {
   const io::Json* value = nullptr;
   bool present = false;
   for (std::string_view key : keys) {
@@ -44,17 +45,24 @@ Activation rnn_activation(const LayerContext& ctx, std::initializer_list<std::st
   }
   io::Json fallback_json = io::Json::string(fallback);
   ParsedActivation act = parse_activation(ctx, present ? value : &fallback_json);
-  if (!act.elementwise) ctx.error("a recurrent layer's activation must be element-wise", ErrorCode::unsupported);
+  if (!act.elementwise)
+    ctx.error("a recurrent layer's activation must be element-wise", ErrorCode::unsupported);
   return *act.elementwise;
 }
 
 // Variable `index` named `name` in `scope`, with the shape checked against `expected`.
-Tensor scoped_weight(const LayerContext& ctx, const WeightScope& scope, int index, std::string_view name, const Shape& expected) {
+Tensor scoped_weight(const LayerContext& ctx, const WeightScope& scope, int index,
+                     std::string_view name, const Shape& expected) {
   std::optional<Tensor> w = scope.find(index, name);
-  if (!w) ctx.error(str_cat("weight '", name, "' (variable ", index, ") is missing from the weights file"));
+  if (!w)
+    ctx.error(
+        str_cat("weight '", name, "' (variable ", index, ") is missing from the weights file"));
   bool ok = w->rank() == static_cast<int>(expected.size());
-  for (size_t i = 0; ok && i < expected.size(); ++i) ok = expected[i] < 0 || expected[i] == w->shape()[i];
-  if (!ok) ctx.error(str_cat(name, " has shape ", shape_to_string(w->shape()), ", expected ", shape_to_string(expected)));
+  for (size_t i = 0; ok && i < expected.size(); ++i)
+    ok = expected[i] < 0 || expected[i] == w->shape()[i];
+  if (!ok)
+    ctx.error(str_cat(name, " has shape ", shape_to_string(w->shape()), ", expected ",
+                      shape_to_string(expected)));
   return w->dtype() == DType::f32 ? *w : w->cast(DType::f32);
 }
 
@@ -76,12 +84,14 @@ std::vector<Tensor> rnn_weights(const LayerContext& ctx, RecurrentParams& p, int
   // reset_after existed (Keras <= 2.1) reset before the matmul.
   std::optional<Tensor> bias = p.has_bias ? scope.find(2, "bias") : std::nullopt;
   if (p.has_bias && !bias) ctx.error("weight 'bias' (variable 2) is missing from the weights file");
-  p.reset_after = ctx.config().get_bool("reset_after", bias ? bias->rank() == 2 : ctx.file().keras_major >= 3);
+  p.reset_after =
+      ctx.config().get_bool("reset_after", bias ? bias->rank() == 2 : ctx.file().keras_major >= 3);
   if (bias) {
     Shape want = p.reset_after ? Shape{2, g} : Shape{g};
     if (bias->shape() != want)
-      ctx.error(str_cat("bias has shape ", shape_to_string(bias->shape()), ", expected ", shape_to_string(want), " for reset_after=",
-                        p.reset_after ? "True" : "False"));
+      ctx.error(str_cat("bias has shape ", shape_to_string(bias->shape()), ", expected ",
+                        shape_to_string(want),
+                        " for reset_after=", p.reset_after ? "True" : "False"));
     w.push_back(bias->dtype() == DType::f32 ? *bias : bias->cast(DType::f32));
   }
   return w;
@@ -89,15 +99,22 @@ std::vector<Tensor> rnn_weights(const LayerContext& ctx, RecurrentParams& p, int
 
 // Emits one RNN layer (its config and weights are ctx's) over x. Returns the output and, with
 // return_state, the final states.
-std::vector<ValueId> emit_rnn(LayerContext& ctx, RecurrentKind kind, ValueId x, std::optional<ValueId> mask,
-                              const std::vector<ValueId>& initial_state, const RnnOverrides& over = {}) {
+std::vector<ValueId> emit_rnn(LayerContext& ctx, RecurrentKind kind, ValueId x,
+                              std::optional<ValueId> mask,
+                              const std::vector<ValueId>& initial_state,
+                              const RnnOverrides& over = {}) {
   const LayerConfig& c = ctx.config();
   const Shape in = ctx.graph().values[x].shape;
-  if (in.size() != 3) ctx.error(str_cat("expects an input of shape (batch, time, features), got ", shape_to_string(in)));
+  if (in.size() != 3)
+    ctx.error(
+        str_cat("expects an input of shape (batch, time, features), got ", shape_to_string(in)));
   if (c.get_bool("stateful", false))
-    ctx.error("stateful=True is not supported: kerasrt runs every batch from zero states", ErrorCode::unsupported);
-  if (c.get_bool("time_major", false)) ctx.error("time_major=True is not supported", ErrorCode::unsupported);
-  if (c.has("cell") && !c.has("units")) ctx.error("RNN layers with a custom cell are not supported", ErrorCode::unsupported);
+    ctx.error("stateful=True is not supported: kerasrt runs every batch from zero states",
+              ErrorCode::unsupported);
+  if (c.get_bool("time_major", false))
+    ctx.error("time_major=True is not supported", ErrorCode::unsupported);
+  if (c.has("cell") && !c.has("units"))
+    ctx.error("RNN layers with a custom cell are not supported", ErrorCode::unsupported);
 
   RecurrentParams p;
   p.kind = kind;
@@ -113,8 +130,9 @@ std::vector<ValueId> emit_rnn(LayerContext& ctx, RecurrentKind kind, ValueId x, 
   p.return_state = c.get_bool("return_state", false);
   // The unrolled loop of Keras's backends carries the previous output at masked steps
   // whatever zero_output_for_mask says.
-  p.zero_output_for_mask = over.zero_output_for_mask.value_or(c.get_bool("zero_output_for_mask", false)) &&
-                           !c.get_bool("unroll", false);
+  p.zero_output_for_mask =
+      over.zero_output_for_mask.value_or(c.get_bool("zero_output_for_mask", false)) &&
+      !c.get_bool("unroll", false);
   p.sequence_in_input_order = over.sequence_in_input_order;
 
   std::vector<Tensor> w = rnn_weights(ctx, p, in[2]);
@@ -126,7 +144,8 @@ std::vector<ValueId> emit_rnn(LayerContext& ctx, RecurrentKind kind, ValueId x, 
   const int n_states = recurrent_state_count(kind);
   if (!initial_state.empty()) {
     if (static_cast<int>(initial_state.size()) != n_states)
-      ctx.error(str_cat("expects ", n_states, " initial state tensor(s), got ", initial_state.size()));
+      ctx.error(
+          str_cat("expects ", n_states, " initial state tensor(s), got ", initial_state.size()));
     p.has_initial_state = true;
     inputs.insert(inputs.end(), initial_state.begin(), initial_state.end());
   }
@@ -137,8 +156,10 @@ std::vector<ValueId> emit_rnn(LayerContext& ctx, RecurrentKind kind, ValueId x, 
 // sequence (Keras 2 configs and positional Keras 3 calls).
 std::vector<ValueId> initial_states_of(const LayerContext& ctx) {
   std::vector<ValueId> states = ctx.kwarg_values("initial_state");
-  if (states.empty()) states.assign(ctx.inputs().begin() + 1, ctx.inputs().end());
-  else if (ctx.inputs().size() != 1) ctx.error("expects one sequence input besides initial_state");
+  if (states.empty())
+    states.assign(ctx.inputs().begin() + 1, ctx.inputs().end());
+  else if (ctx.inputs().size() != 1)
+    ctx.error("expects one sequence input besides initial_state");
   return states;
 }
 
@@ -159,7 +180,8 @@ std::string remove_prefix(const std::string& s, const std::string& prefix) {
 
 // The weight scope of a wrapped layer: `attr` in .keras; in legacy .h5 the first candidate
 // name that owns weights.
-std::unique_ptr<WeightScope> wrapped_scope(const LayerContext& ctx, const std::string& attr, const std::vector<std::string>& names) {
+std::unique_ptr<WeightScope> wrapped_scope(const LayerContext& ctx, const std::string& attr,
+                                           const std::vector<std::string>& names) {
   for (const std::string& n : names) {
     std::unique_ptr<WeightScope> s = ctx.weights().sub_layer(attr, n);
     if (s->total_elements() > 0) return s;
@@ -174,12 +196,17 @@ std::vector<ValueId> import_bidirectional(LayerContext& ctx) {
   if (!layer || !layer->is_object()) ctx.error("config has no wrapped 'layer'");
   const io::Json* cls = layer->find("class_name");
   const io::Json* inner = layer->find("config");
-  if (!cls || !cls->is_string() || !inner || !inner->is_object()) ctx.error("the wrapped 'layer' has no class_name or config");
+  if (!cls || !cls->is_string() || !inner || !inner->is_object())
+    ctx.error("the wrapped 'layer' has no class_name or config");
   std::optional<RecurrentKind> kind = recurrent_kind_of(cls->as_string());
-  if (!kind) ctx.error(str_cat("wrapping a ", cls->as_string(), " is not supported (SimpleRNN, LSTM and GRU are)"), ErrorCode::unsupported);
+  if (!kind)
+    ctx.error(
+        str_cat("wrapping a ", cls->as_string(), " is not supported (SimpleRNN, LSTM and GRU are)"),
+        ErrorCode::unsupported);
 
   std::string merge = "concat";
-  if (const io::Json* m = c.json().find("merge_mode")) merge = m->is_null() ? "none" : c.get_string("merge_mode");
+  if (const io::Json* m = c.json().find("merge_mode"))
+    merge = m->is_null() ? "none" : c.get_string("merge_mode");
   if (merge != "concat" && merge != "sum" && merge != "mul" && merge != "ave" && merge != "none")
     ctx.error(str_cat("merge_mode '", merge, "' is not supported"), ErrorCode::unsupported);
 
@@ -196,9 +223,12 @@ std::vector<ValueId> import_bidirectional(LayerContext& ctx) {
   if (const io::Json* b = c.find("backward_layer"); b && b->is_object()) {
     const io::Json* bcls = b->find("class_name");
     bwd_config = b->find("config");
-    if (!bcls || !bcls->is_string() || !bwd_config || !bwd_config->is_object()) ctx.error("'backward_layer' has no class_name or config");
+    if (!bcls || !bcls->is_string() || !bwd_config || !bwd_config->is_object())
+      ctx.error("'backward_layer' has no class_name or config");
     bwd_kind = recurrent_kind_of(bcls->as_string());
-    if (!bwd_kind) ctx.error(str_cat("a ", bcls->as_string(), " backward layer is not supported"), ErrorCode::unsupported);
+    if (!bwd_kind)
+      ctx.error(str_cat("a ", bcls->as_string(), " backward layer is not supported"),
+                ErrorCode::unsupported);
     const io::Json* n = bwd_config->find("name");
     std::string name = n && n->is_string() ? n->as_string() : "backward";
     bwd_names = {name, "backward_" + name};
@@ -211,15 +241,17 @@ std::vector<ValueId> import_bidirectional(LayerContext& ctx) {
   const bool return_state = LayerConfig(*inner, "").get_bool("return_state", false);
   std::optional<ValueId> mask = ctx.input_mask();
   std::vector<ValueId> states = initial_states_of(ctx);
-  if (states.size() % 2 != 0) ctx.error(str_cat("expects an even number of initial states, got ", states.size()));
+  if (states.size() % 2 != 0)
+    ctx.error(str_cat("expects an even number of initial states, got ", states.size()));
   std::vector<ValueId> fwd_states(states.begin(), states.begin() + states.size() / 2);
   std::vector<ValueId> bwd_states(states.begin() + states.size() / 2, states.end());
 
   std::unique_ptr<WeightScope> fwd_scope = wrapped_scope(ctx, "forward_layer", {fwd_name});
   std::unique_ptr<WeightScope> bwd_scope = wrapped_scope(ctx, "backward_layer", bwd_names);
-  LayerContext fwd(ctx.graph(), ctx.file(), *inner, ctx.name() + "/" + fwd_name, cls->as_string(), ctx.inputs(), *fwd_scope, nullptr);
-  LayerContext bwd(ctx.graph(), ctx.file(), *bwd_config, ctx.name() + "/" + bwd_names.front(), cls->as_string(), ctx.inputs(),
-                   *bwd_scope, nullptr);
+  LayerContext fwd(ctx.graph(), ctx.file(), *inner, ctx.name() + "/" + fwd_name, cls->as_string(),
+                   ctx.inputs(), *fwd_scope, nullptr);
+  LayerContext bwd(ctx.graph(), ctx.file(), *bwd_config, ctx.name() + "/" + bwd_names.front(),
+                   cls->as_string(), ctx.inputs(), *bwd_scope, nullptr);
   // Bidirectional forces zero outputs at masked steps when returning sequences, and flips the
   // backward sequence back into input order.
   RnnOverrides fo{std::nullopt, return_sequences, false};
@@ -237,7 +269,9 @@ std::vector<ValueId> import_bidirectional(LayerContext& ctx) {
     int64_t rank = static_cast<int64_t>(ctx.graph().values[y[0]].shape.size());
     out = {ctx.emit(OpKind::concat, ConcatParams{rank - 1}, {y[0], y_rev[0]})};
   } else {
-    ElementwiseKind k = merge == "sum" ? ElementwiseKind::add : merge == "mul" ? ElementwiseKind::multiply : ElementwiseKind::average;
+    ElementwiseKind k = merge == "sum"   ? ElementwiseKind::add
+                        : merge == "mul" ? ElementwiseKind::multiply
+                                         : ElementwiseKind::average;
     out = {ctx.emit(OpKind::elementwise, ElementwiseParams{k}, {y[0], y_rev[0]})};
   }
   if (return_state) {
@@ -260,7 +294,8 @@ std::optional<RecurrentKind> cell_kind_of(std::string_view class_name) {
 
 // The RNN layer's own options joined with a cell's (units, activations, ...): the config an
 // LSTM/GRU/SimpleRNN layer with that cell would have.
-io::Json merged_rnn_config(const io::Json& rnn, const io::Json& cell, bool return_sequences, bool go_backwards) {
+io::Json merged_rnn_config(const io::Json& rnn, const io::Json& cell, bool return_sequences,
+                           bool go_backwards) {
   std::vector<std::pair<std::string, io::Json>> members;
   for (const auto& [k, v] : cell.members()) members.emplace_back(k, v);
   for (const auto& [k, v] : rnn.members())
@@ -278,28 +313,40 @@ std::vector<ValueId> import_rnn(LayerContext& ctx) {
   const io::Json* cell = ctx.config().find("cell");
   const io::Json* cls = cell && cell->is_object() ? cell->find("class_name") : nullptr;
   const io::Json* cell_config = cell && cell->is_object() ? cell->find("config") : nullptr;
-  if (!cls || !cls->is_string() || !cell_config || !cell_config->is_object()) ctx.error("config has no 'cell' with a class_name and config");
-  struct Cell { RecurrentKind kind; const io::Json* config; std::string key, name; };
+  if (!cls || !cls->is_string() || !cell_config || !cell_config->is_object())
+    ctx.error("config has no 'cell' with a class_name and config");
+  struct Cell {
+    RecurrentKind kind;
+    const io::Json* config;
+    std::string key, name;
+  };
   std::vector<Cell> cells;
   const bool stacked = cls->as_string() == "StackedRNNCells";
   if (stacked) {
     const io::Json* list = cell_config->find("cells");
-    if (!list || !list->is_array() || list->size() == 0) ctx.error("StackedRNNCells has no 'cells'");
+    if (!list || !list->is_array() || list->size() == 0)
+      ctx.error("StackedRNNCells has no 'cells'");
     std::map<std::string, int> counts;
     for (const io::Json& c : list->items()) {
       const io::Json* ccls = c.is_object() ? c.find("class_name") : nullptr;
       const io::Json* cconf = c.is_object() ? c.find("config") : nullptr;
-      if (!ccls || !ccls->is_string() || !cconf || !cconf->is_object()) ctx.error("a stacked cell has no class_name or config");
+      if (!ccls || !ccls->is_string() || !cconf || !cconf->is_object())
+        ctx.error("a stacked cell has no class_name or config");
       std::optional<RecurrentKind> k = cell_kind_of(ccls->as_string());
-      if (!k) ctx.error(str_cat("RNN cells of class ", ccls->as_string(), " are not supported"), ErrorCode::unsupported);
+      if (!k)
+        ctx.error(str_cat("RNN cells of class ", ccls->as_string(), " are not supported"),
+                  ErrorCode::unsupported);
       const std::string base = keras_snake_case(ccls->as_string());
       const int n = counts[base]++;
       const io::Json* name = cconf->find("name");
-      cells.push_back({*k, cconf, n == 0 ? base : base + "_" + std::to_string(n), name && name->is_string() ? name->as_string() : base});
+      cells.push_back({*k, cconf, n == 0 ? base : base + "_" + std::to_string(n),
+                       name && name->is_string() ? name->as_string() : base});
     }
   } else {
     std::optional<RecurrentKind> k = cell_kind_of(cls->as_string());
-    if (!k) ctx.error(str_cat("RNN cells of class ", cls->as_string(), " are not supported"), ErrorCode::unsupported);
+    if (!k)
+      ctx.error(str_cat("RNN cells of class ", cls->as_string(), " are not supported"),
+                ErrorCode::unsupported);
     cells.push_back({*k, cell_config, "", ""});
   }
   const bool return_sequences = ctx.config().get_bool("return_sequences", false);
@@ -307,15 +354,21 @@ std::vector<ValueId> import_rnn(LayerContext& ctx) {
   const bool go_backwards = ctx.config().get_bool("go_backwards", false);
   std::optional<ValueId> mask = ctx.input_mask();
   std::vector<ValueId> initial = initial_states_of(ctx);
-  if (stacked && !initial.empty()) ctx.error("initial states for stacked cells are not supported", ErrorCode::unsupported);
-  if (stacked && go_backwards && mask) ctx.error("go_backwards with a mask over stacked cells is not supported", ErrorCode::unsupported);
+  if (stacked && !initial.empty())
+    ctx.error("initial states for stacked cells are not supported", ErrorCode::unsupported);
+  if (stacked && go_backwards && mask)
+    ctx.error("go_backwards with a mask over stacked cells is not supported",
+              ErrorCode::unsupported);
 
   ValueId x = ctx.input();
   std::vector<ValueId> states;
   for (size_t i = 0; i < cells.size(); ++i) {
     const bool last = i + 1 == cells.size();
-    // Inner cells return their whole sequence, in processing order: the next cell reads it forwards.
-    const io::Json config = merged_rnn_config(ctx.config().json(), *cells[i].config, last ? return_sequences : true, i == 0 && go_backwards);
+    // Inner cells return their whole sequence, in processing order: the next cell reads it
+    // forwards.
+    const io::Json config =
+        merged_rnn_config(ctx.config().json(), *cells[i].config, last ? return_sequences : true,
+                          i == 0 && go_backwards);
     std::unique_ptr<WeightScope> scope;
     if (stacked) {
       // .keras: cell/cells/<key>/vars; legacy .h5 (whose scopes ignore attributes and so see
@@ -324,7 +377,8 @@ std::vector<ValueId> import_rnn(LayerContext& ctx) {
       if (cells.size() > 1 && scope->total_elements() == ctx.weights().total_elements())
         scope = ctx.weights().sub_layer("cell", cells[i].name);
     }
-    LayerContext inner(ctx.graph(), ctx.file(), config, stacked ? ctx.name() + "/" + cells[i].name : ctx.name(), ctx.class_name(),
+    LayerContext inner(ctx.graph(), ctx.file(), config,
+                       stacked ? ctx.name() + "/" + cells[i].name : ctx.name(), ctx.class_name(),
                        {x}, stacked ? *scope : ctx.weights(), nullptr);
     std::vector<ValueId> y = emit_rnn(inner, cells[i].kind, x, mask, initial);
     x = y[0];
@@ -339,15 +393,18 @@ std::vector<ValueId> import_rnn(LayerContext& ctx) {
 }  // namespace
 
 void register_recurrent_layers(LayerRegistry& r) {
-  r.add("RNN", import_rnn, "over LSTMCell, GRUCell, SimpleRNNCell or StackedRNNCells of them; the layers' options");
+  r.add("RNN", import_rnn,
+        "over LSTMCell, GRUCell, SimpleRNNCell or StackedRNNCells of them; the layers' options");
   const char* notes =
-      "return_sequences, return_state, go_backwards, masks (explicit or from Embedding/Masking), initial_state, "
+      "return_sequences, return_state, go_backwards, masks (explicit or from Embedding/Masking), "
+      "initial_state, "
       "every element-wise activation; stateful=False only";
   r.add("SimpleRNN", rnn_layer(RecurrentKind::simple), notes);
   r.add("LSTM", rnn_layer(RecurrentKind::lstm), notes);
   r.add("GRU", rnn_layer(RecurrentKind::gru), std::string(notes) + "; reset_after True and False");
   r.add("Bidirectional", import_bidirectional,
-        "SimpleRNN/LSTM/GRU inside; merge_mode concat, sum, mul, ave, None; backward_layer; return_state; masks");
+        "SimpleRNN/LSTM/GRU inside; merge_mode concat, sum, mul, ave, None; backward_layer; "
+        "return_state; masks");
 }
 
 }  // namespace krt::keras

@@ -28,8 +28,10 @@ bool legacy_weights_need_conversion(const FileInfo& file);
 // The container scope of a legacy .h5 model (each top-level layer's group under `group`)
 // whose layers' arrays are converted. `normalized_model` is the model config after
 // normalize_model_config (layer classes and options in Keras 2 form).
-std::unique_ptr<WeightScope> converting_model_weight_scope(std::shared_ptr<const io::Hdf5File> h5, const std::string& group,
-                                                           const io::Json& normalized_model, const FileInfo& file);
+std::unique_ptr<WeightScope> converting_model_weight_scope(std::shared_ptr<const io::Hdf5File> h5,
+                                                           const std::string& group,
+                                                           const io::Json& normalized_model,
+                                                           const FileInfo& file);
 
 // One stored variable: its name as the file writes it ("dense_1/kernel:0", "dense_1_W") and value.
 struct NamedArray {
@@ -39,12 +41,14 @@ struct NamedArray {
 
 // A container scope over variables already in memory (TF.js shards), found per layer by the
 // layer name as a path component ("gru_1/kernel"), converted like the .h5 ones.
-std::unique_ptr<WeightScope> named_arrays_weight_scope(std::vector<NamedArray> arrays, const io::Json& normalized_model,
+std::unique_ptr<WeightScope> named_arrays_weight_scope(std::vector<NamedArray> arrays,
+                                                       const io::Json& normalized_model,
                                                        const FileInfo& file);
 
 // tf.keras 2.12/2.13 `.keras` weights (layers under `_layer_checkpoint_dependencies/`, see
 // tf_keras_weights.cpp), found per layer through the model config.
 bool is_tf_keras_zip_weights(const io::Hdf5File& h5);
-std::unique_ptr<WeightScope> tf_keras_zip_weight_scope(std::shared_ptr<const io::Hdf5File> h5, const io::Json& model);
+std::unique_ptr<WeightScope> tf_keras_zip_weight_scope(std::shared_ptr<const io::Hdf5File> h5,
+                                                       const io::Json& model);
 
 }  // namespace krt::keras

@@ -5,7 +5,8 @@
 
 namespace krt {
 
-Model load_from_memory(const void* data, size_t size, const std::string& name, const LoadOptions& options) {
+Model load_from_memory(const void* data, size_t size, const std::string& name,
+                       const LoadOptions& options) {
   return load_from_bytes(io::Bytes::copy_of(data, size), name, options);
 }
 

@@ -27,13 +27,16 @@ int keras_major_of(const std::string& version, int fallback);
 
 // A legacy full-model .h5 (Keras 1.x to 3.x): model_config, keras_version and backend
 // attributes, weights under model_weights/.
-ModelSource legacy_h5_source(std::shared_ptr<const io::Hdf5File> h5, const std::string& path, const Limits& limits);
+ModelSource legacy_h5_source(std::shared_ptr<const io::Hdf5File> h5, const std::string& path,
+                             const Limits& limits);
 
 // `model.to_json()` output plus a `save_weights` .h5 (layer groups at the root).
-ModelSource json_weights_source(const std::string& json_path, const std::string& weights_path, const Limits& limits);
+ModelSource json_weights_source(const std::string& json_path, const std::string& weights_path,
+                                const Limits& limits);
 
 // A TF.js layers model: model.json (modelTopology + weightsManifest) and its binary shards,
 // which are read from the directory of `json_path`.
-ModelSource tfjs_source(const io::Json& model_json, const std::string& json_path, const Limits& limits);
+ModelSource tfjs_source(const io::Json& model_json, const std::string& json_path,
+                        const Limits& limits);
 
 }  // namespace krt::keras

@@ -43,14 +43,17 @@ std::optional<Tensor> literal_tensor(const io::Json& v) {
   if (v.is_object()) {
     const io::Json* c = v.find("class_name");
     const io::Json* config = v.find("config");
-    if (!c || !c->is_string() || (c->as_string() != "__tensor__" && c->as_string() != "__numpy__") || !config) return std::nullopt;
+    if (!c || !c->is_string() ||
+        (c->as_string() != "__tensor__" && c->as_string() != "__numpy__") || !config)
+      return std::nullopt;
     value = config->find("value");
     if (!value) return std::nullopt;
   }
   Shape shape;
   std::vector<float> values;
   if (!flatten_numbers(*value, 0, shape, values)) return std::nullopt;
-  if (shape_elements(shape) != static_cast<int64_t>(values.size())) return std::nullopt;  // an empty list inside
+  if (shape_elements(shape) != static_cast<int64_t>(values.size()))
+    return std::nullopt;  // an empty list inside
   Tensor t(DType::f32, shape);
   std::copy(values.begin(), values.end(), t.data_as<float>());
   return t;
@@ -62,14 +65,17 @@ bool is_tf_tensor_ref(const io::Json& v) {
 }
 
 TfNode parse_tf_node(const io::Json& node, const std::string& context) {
-  auto is_entry = [](const io::Json& e) { return e.is_array() && (e.size() == 3 || e.size() == 4) && e[0].is_string(); };
+  auto is_entry = [](const io::Json& e) {
+    return e.is_array() && (e.size() == 3 || e.size() == 4) && e[0].is_string();
+  };
   TfNode out;
   if (is_entry(node)) {
     out.entries.push_back(&node);
   } else if (node.is_array() && node.size() > 0) {
     out.first_is_list = true;
     for (const io::Json& e : node.items()) {
-      if (!is_entry(e)) fail(ErrorCode::invalid_file, context, ": malformed inbound node entry ", e.dump());
+      if (!is_entry(e))
+        fail(ErrorCode::invalid_file, context, ": malformed inbound node entry ", e.dump());
       out.entries.push_back(&e);
     }
   } else {
@@ -94,11 +100,14 @@ OpCall::OpCall(LayerContext& ctx, std::vector<std::string> signature, bool tf_la
     const size_t eq = s.find('=');
     signature_.emplace_back(s.substr(0, eq), eq == std::string::npos ? s : s.substr(eq + 1));
   }
-  if (tf_layer) parse_tf();
-  else parse_keras3();
+  if (tf_layer)
+    parse_tf();
+  else
+    parse_keras3();
 }
 
-OpArg OpCall::convert_keras3(const io::Json& v, size_t& next, const std::vector<ValueId>& pool, int depth) {
+OpArg OpCall::convert_keras3(const io::Json& v, size_t& next, const std::vector<ValueId>& pool,
+                             int depth) {
   if (depth > 8) error("call arguments nest too deeply");
   OpArg a;
   a.json = &v;
@@ -112,12 +121,15 @@ OpArg OpCall::convert_keras3(const io::Json& v, size_t& next, const std::vector<
     const size_t before = next;
     std::vector<OpArg> items;
     if (v.is_array()) {
-      for (const io::Json& item : v.items()) items.push_back(convert_keras3(item, next, pool, depth + 1));
+      for (const io::Json& item : v.items())
+        items.push_back(convert_keras3(item, next, pool, depth + 1));
     } else {
       std::vector<const std::pair<std::string, io::Json>*> members;
       for (const auto& m : v.members()) members.push_back(&m);
-      std::sort(members.begin(), members.end(), [](const auto* a, const auto* b) { return a->first < b->first; });
-      for (const auto* m : members) items.push_back(convert_keras3(m->second, next, pool, depth + 1));
+      std::sort(members.begin(), members.end(),
+                [](const auto* a, const auto* b) { return a->first < b->first; });
+      for (const auto* m : members)
+        items.push_back(convert_keras3(m->second, next, pool, depth + 1));
     }
     if (next != before) {
       a.kind = OpArg::Kind::list;
@@ -131,7 +143,8 @@ void OpCall::parse_keras3() {
   const io::Json* args = ctx_.call_args();
   size_t next = 0;
   if (args && args->is_array())
-    for (const io::Json& v : args->items()) positional_.push_back(convert_keras3(v, next, ctx_.inputs(), 0));
+    for (const io::Json& v : args->items())
+      positional_.push_back(convert_keras3(v, next, ctx_.inputs(), 0));
   if (next != ctx_.inputs().size()) error("the call's tensors do not match its inputs");
   if (const io::Json* kwargs = ctx_.call_kwargs(); kwargs && kwargs->is_object())
     for (const auto& [key, value] : kwargs->members()) {
@@ -140,7 +153,8 @@ void OpCall::parse_keras3() {
     }
 }
 
-OpArg OpCall::convert_tf(const io::Json& v, size_t& next, const std::vector<ValueId>& pool, int depth) {
+OpArg OpCall::convert_tf(const io::Json& v, size_t& next, const std::vector<ValueId>& pool,
+                         int depth) {
   if (depth > 8) error("call arguments nest too deeply");
   OpArg a;
   a.json = &v;
@@ -224,7 +238,9 @@ ValueId OpCall::tensor(std::string_view name) const {
   const OpArg* a = find(name);
   if (!a) error(str_cat("argument '", name, "' is missing"));
   if (a->kind != OpArg::Kind::tensor)
-    error(str_cat("argument '", name, "' should be a tensor, found ", a->json ? a->json->dump() : "nothing"), ErrorCode::unsupported);
+    error(str_cat("argument '", name, "' should be a tensor, found ",
+                  a->json ? a->json->dump() : "nothing"),
+          ErrorCode::unsupported);
   return a->tensor;
 }
 
@@ -236,11 +252,14 @@ std::vector<ValueId> OpCall::tensors(std::string_view name) const {
   if (a->kind == OpArg::Kind::list)
     for (const OpArg& item : a->items) {
       if (item.kind != OpArg::Kind::tensor)
-        error(str_cat("argument '", name, "' should be a list of tensors, found ", item.json ? item.json->dump() : "a nested list"),
+        error(str_cat("argument '", name, "' should be a list of tensors, found ",
+                      item.json ? item.json->dump() : "a nested list"),
               ErrorCode::unsupported);
       out.push_back(item.tensor);
     }
-  if (out.empty()) error(str_cat("argument '", name, "' should be a list of tensors, found ", a->json ? a->json->dump() : "nothing"));
+  if (out.empty())
+    error(str_cat("argument '", name, "' should be a list of tensors, found ",
+                  a->json ? a->json->dump() : "nothing"));
   return out;
 }
 
@@ -251,7 +270,8 @@ OpCall::Operand OpCall::operand(std::string_view name) const {
   if (a->kind == OpArg::Kind::literal && a->json) {
     if (std::optional<Tensor> t = literal_tensor(*a->json)) return {std::nullopt, *t};
   }
-  error(str_cat("argument '", name, "' should be a tensor or a number, found ", a->json ? a->json->dump() : "a list of tensors"),
+  error(str_cat("argument '", name, "' should be a tensor or a number, found ",
+                a->json ? a->json->dump() : "a list of tensors"),
         ErrorCode::unsupported);
 }
 
@@ -259,7 +279,8 @@ const io::Json& OpCall::literal(std::string_view name) const {
   const OpArg* a = find(name);
   if (!a || !a->json) error(str_cat("argument '", name, "' is missing"));
   if (a->kind != OpArg::Kind::literal)
-    error(str_cat("argument '", name, "' must be a value written in the file, not a tensor computed by the model"),
+    error(str_cat("argument '", name,
+                  "' must be a value written in the file, not a tensor computed by the model"),
           ErrorCode::unsupported);
   return *a->json;
 }
@@ -286,7 +307,8 @@ double OpCall::get_float(std::string_view name, std::optional<double> fallback) 
 bool OpCall::get_bool(std::string_view name, bool fallback) const {
   if (!has(name)) return fallback;
   const io::Json& v = literal(name);
-  if (!v.is_bool()) error(str_cat("argument '", name, "' should be true or false, found ", v.dump()));
+  if (!v.is_bool())
+    error(str_cat("argument '", name, "' should be true or false, found ", v.dump()));
   return v.as_bool();
 }
 

@@ -43,7 +43,7 @@ class OpCall {
   const OpArg* find(std::string_view name) const;
   bool has(std::string_view name) const;  // present and not None
 
-  ValueId tensor(std::string_view name) const;         // a required tensor argument
+  ValueId tensor(std::string_view name) const;                // a required tensor argument
   std::vector<ValueId> tensors(std::string_view name) const;  // a list of tensors (concatenate)
   // A tensor, or a constant made from a literal (numbers, nested lists, serialized arrays).
   struct Operand {
@@ -62,19 +62,23 @@ class OpCall {
   // The literal JSON of an argument (errors for tensors).
   const io::Json& literal(std::string_view name) const;
 
-  [[noreturn]] void error(const std::string& what, ErrorCode code = ErrorCode::invalid_file) const { ctx_.error(what, code); }
+  [[noreturn]] void error(const std::string& what, ErrorCode code = ErrorCode::invalid_file) const {
+    ctx_.error(what, code);
+  }
 
  private:
   void parse_keras3();
   void parse_tf();
-  OpArg convert_keras3(const io::Json& v, size_t& next_input, const std::vector<ValueId>& pool, int depth);
+  OpArg convert_keras3(const io::Json& v, size_t& next_input, const std::vector<ValueId>& pool,
+                       int depth);
   OpArg convert_tf(const io::Json& v, size_t& next, const std::vector<ValueId>& pool, int depth);
 
   LayerContext& ctx_;
   std::vector<std::pair<std::string, std::string>> signature_;  // (importer name, file name)
   std::vector<OpArg> positional_;
   std::vector<std::pair<std::string, OpArg>> keyword_;
-  mutable std::vector<std::unique_ptr<OpArg>> scratch_;  // arguments found in the config, made on demand
+  mutable std::vector<std::unique_ptr<OpArg>>
+      scratch_;  // arguments found in the config, made on demand
 };
 
 // A literal as a tensor (f32), or nullopt when it is not numeric: numbers, booleans, nested

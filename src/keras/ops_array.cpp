@@ -29,7 +29,8 @@ std::vector<int64_t> per_axis(OpCall& c, const char* name, int64_t rank, int64_t
   std::optional<std::vector<int64_t>> v = c.int_list(name);
   if (!v) c.error(str_cat("argument '", name, "' is missing"));
   if (static_cast<int64_t>(v->size()) > rank)
-    c.error(str_cat("'", name, "' has ", v->size(), " entries for a tensor of rank ", rank), ErrorCode::unsupported);
+    c.error(str_cat("'", name, "' has ", v->size(), " entries for a tensor of rank ", rank),
+            ErrorCode::unsupported);
   std::vector<int64_t> out(rank - v->size(), fill);
   out.insert(out.end(), v->begin(), v->end());
   return out;
@@ -46,7 +47,8 @@ Outputs import_tile(OpCall& c) {
   const int64_t rank = rank_of(c, x);
   const std::vector<int64_t> reps = per_axis(c, "repeats", rank, 1);
   for (int64_t a = 0; a < rank; ++a) {
-    if (reps[a] < 1) c.error(str_cat("tile repeats must be positive, found ", reps[a]), ErrorCode::unsupported);
+    if (reps[a] < 1)
+      c.error(str_cat("tile repeats must be positive, found ", reps[a]), ErrorCode::unsupported);
     x = concat_copies(c, x, a, reps[a], str_cat("tile_", a));
   }
   return {x == c.tensor("x") ? c.ctx().emit(OpKind::identity, IdentityParams{}, {x}) : x};
@@ -57,7 +59,8 @@ Outputs import_tile(OpCall& c) {
 Outputs import_repeat(OpCall& c) {
   ValueId x = c.tensor("x");
   const int64_t r = c.get_int("repeats");
-  if (r < 1) c.error(str_cat("repeats must be a positive number, found ", r), ErrorCode::unsupported);
+  if (r < 1)
+    c.error(str_cat("repeats must be a positive number, found ", r), ErrorCode::unsupported);
   std::optional<int64_t> axis_arg;
   if (c.has("axis")) axis_arg = c.get_int("axis");
   if (!axis_arg) {
@@ -95,9 +98,12 @@ Outputs import_flip(OpCall& c) {
 Outputs import_slice(OpCall& c) {
   const ValueId x = c.tensor("x");
   const int64_t rank = rank_of(c, x);
-  std::optional<std::vector<int64_t>> start = c.int_list("start_indices"), size = c.int_list("shape");
-  if (!start || !size || static_cast<int64_t>(start->size()) != rank || static_cast<int64_t>(size->size()) != rank)
-    c.error(str_cat("slice needs a start and a size for each of the ", rank, " axes (values written in the file)"));
+  std::optional<std::vector<int64_t>> start = c.int_list("start_indices"),
+                                      size = c.int_list("shape");
+  if (!start || !size || static_cast<int64_t>(start->size()) != rank ||
+      static_cast<int64_t>(size->size()) != rank)
+    c.error(str_cat("slice needs a start and a size for each of the ", rank,
+                    " axes (values written in the file)"));
   StridedSliceParams p;
   for (int64_t a = 0; a < rank; ++a) {
     if ((*start)[a] < 0) c.error("slice starts must not be negative");
@@ -112,15 +118,18 @@ Outputs import_pad(OpCall& c) {
   const ValueId x = c.tensor("x");
   const int64_t rank = rank_of(c, x);
   const std::string mode = c.get_string("mode", "constant");
-  if (mode != "constant" && mode != "CONSTANT") c.error(str_cat("pad mode '", mode, "' is not supported"), ErrorCode::unsupported);
+  if (mode != "constant" && mode != "CONSTANT")
+    c.error(str_cat("pad mode '", mode, "' is not supported"), ErrorCode::unsupported);
   const io::Json& w = c.literal("pad_width");
   PadParams p;
   p.value = static_cast<float>(c.get_float("constant_values", 0.0));
   const std::string context = c.ctx().config().context();
   for (int64_t a = 0; a < rank; ++a) {
     const io::Json* pair = &w;
-    if (w.is_array() && w.size() == static_cast<size_t>(rank) && w[0].is_array()) pair = &w[a];
-    else if (w.is_array() && w.size() == 1 && w[0].is_array()) pair = &w[0];
+    if (w.is_array() && w.size() == static_cast<size_t>(rank) && w[0].is_array())
+      pair = &w[a];
+    else if (w.is_array() && w.size() == 1 && w[0].is_array())
+      pair = &w[0];
     if (pair->is_number()) {
       p.before.push_back(json_int(*pair, context));
       p.after.push_back(p.before.back());
@@ -139,7 +148,8 @@ Outputs import_pad(OpCall& c) {
 OpImportFn fill_like(std::optional<float> value) {
   return [value](OpCall& c) -> Outputs {
     const float v = value ? *value : static_cast<float>(c.get_float("fill_value"));
-    return {c.ctx().emit(OpKind::where, WhereParams{3u}, {c.tensor("x")}, {scalar(1.f), scalar(v)})};
+    return {
+        c.ctx().emit(OpKind::where, WhereParams{3u}, {c.tensor("x")}, {scalar(1.f), scalar(v)})};
   };
 }
 
@@ -149,7 +159,9 @@ OpImportFn arg_reduce(ReduceKind kind, std::optional<int64_t> default_axis) {
     const ValueId x = c.tensor("x");
     std::optional<int64_t> axis = default_axis;
     if (c.has("axis")) axis = c.get_int("axis");
-    if (!axis) c.error("argmax/argmin over the flattened tensor (axis None) is not supported", ErrorCode::unsupported);
+    if (!axis)
+      c.error("argmax/argmin over the flattened tensor (axis None) is not supported",
+              ErrorCode::unsupported);
     const int64_t a = normalize_axis(c, *axis, rank_of(c, x));
     const bool keepdims = c.get_bool("keepdims", false);
     return {c.ctx().emit(OpKind::reduce, ReduceParams{kind, {a}, keepdims}, {x})};
@@ -162,16 +174,21 @@ Outputs import_one_hot(OpCall& c) {
   const ValueId x = c.tensor("x");
   const int64_t n = c.get_int("num_classes");
   if (n <= 0) c.error("num_classes must be positive");
-  if (c.get_int("axis", -1) != -1) c.error("one_hot with an axis other than -1 is not supported", ErrorCode::unsupported);
-  if (c.get_bool("sparse", false)) c.error("sparse one_hot is not supported", ErrorCode::unsupported);
+  if (c.get_int("axis", -1) != -1)
+    c.error("one_hot with an axis other than -1 is not supported", ErrorCode::unsupported);
+  if (c.get_bool("sparse", false))
+    c.error("sparse one_hot is not supported", ErrorCode::unsupported);
   Shape expanded = shape_of(c, x);
   expanded.push_back(1);
   const ValueId e = reshape_to(c, x, expanded, true, "expand");
   Tensor classes(DType::f32, {n});
   for (int64_t i = 0; i < n; ++i) classes.data_as<float>()[i] = static_cast<float>(i);
-  ValueId y = c.ctx().emit(OpKind::binary, BinaryParams{BinaryKind::equal, 2u}, {e}, {classes}, "one_hot");
-  const float on = static_cast<float>(c.get_float("on_value", 1.0)), off = static_cast<float>(c.get_float("off_value", 0.0));
-  if (on != 1.f || off != 0.f) y = c.ctx().emit(OpKind::where, WhereParams{6u}, {y}, {scalar(on), scalar(off)}, "values");
+  ValueId y =
+      c.ctx().emit(OpKind::binary, BinaryParams{BinaryKind::equal, 2u}, {e}, {classes}, "one_hot");
+  const float on = static_cast<float>(c.get_float("on_value", 1.0)),
+              off = static_cast<float>(c.get_float("off_value", 0.0));
+  if (on != 1.f || off != 0.f)
+    y = c.ctx().emit(OpKind::where, WhereParams{6u}, {y}, {scalar(on), scalar(off)}, "values");
   return {y};
 }
 
@@ -186,7 +203,8 @@ OpImportFn triangle(bool upper) {
     const int64_t k = c.get_int("k", 0), rows = s[s.size() - 2], cols = s.back();
     Tensor keep(DType::f32, {rows, cols});
     for (int64_t i = 0; i < rows; ++i)
-      for (int64_t j = 0; j < cols; ++j) keep.data_as<float>()[i * cols + j] = (upper ? j - i >= k : j - i <= k) ? 1.f : 0.f;
+      for (int64_t j = 0; j < cols; ++j)
+        keep.data_as<float>()[i * cols + j] = (upper ? j - i >= k : j - i <= k) ? 1.f : 0.f;
     return {c.ctx().emit(OpKind::where, WhereParams{5u}, {x}, {keep, scalar(0.f)})};
   };
 }
@@ -196,7 +214,8 @@ Outputs import_swapaxes(OpCall& c) {
   const int64_t rank = rank_of(c, x);
   std::vector<int64_t> perm(rank);
   std::iota(perm.begin(), perm.end(), 0);
-  std::swap(perm[normalize_axis(c, c.get_int("axis1"), rank)], perm[normalize_axis(c, c.get_int("axis2"), rank)]);
+  std::swap(perm[normalize_axis(c, c.get_int("axis1"), rank)],
+            perm[normalize_axis(c, c.get_int("axis2"), rank)]);
   return {c.ctx().emit(OpKind::transpose, TransposeParams{perm}, {x})};
 }
 
@@ -204,7 +223,8 @@ Outputs import_moveaxis(OpCall& c) {
   const ValueId x = c.tensor("x");
   const int64_t rank = rank_of(c, x);
   std::optional<std::vector<int64_t>> src = c.int_list("source"), dst = c.int_list("destination");
-  if (!src || !dst || src->size() != dst->size()) c.error("source and destination must have the same length");
+  if (!src || !dst || src->size() != dst->size())
+    c.error("source and destination must have the same length");
   std::vector<int64_t> perm(rank, -1), rest;
   std::vector<bool> moved(rank, false);
   for (size_t i = 0; i < src->size(); ++i) {
@@ -226,7 +246,8 @@ Outputs import_moveaxis(OpCall& c) {
 OpImportFn l2_normalize(bool keras) {
   return [keras](OpCall& c) -> Outputs {
     const ValueId x = c.tensor("x");
-    if (keras && c.get_int("order", 2) != 2) c.error("only order 2 is supported", ErrorCode::unsupported);
+    if (keras && c.get_int("order", 2) != 2)
+      c.error("only order 2 is supported", ErrorCode::unsupported);
     const int64_t rank = rank_of(c, x);
     NormalizeParams p;
     p.kind = NormalizeKind::l2;
@@ -244,7 +265,8 @@ OpImportFn l2_normalize(bool keras) {
 Outputs import_dot(OpCall& c) {
   const OpCall::Operand b = c.operand("x2");
   const int64_t rb = b.value ? rank_of(c, *b.value) : b.constant.rank();
-  if (rb > 2) c.error("dot with a second operand of rank > 2 is not supported", ErrorCode::unsupported);
+  if (rb > 2)
+    c.error("dot with a second operand of rank > 2 is not supported", ErrorCode::unsupported);
   const LayerImporter* matmul = keras3_op_registry().find("Matmul");
   return matmul->import(c.ctx());
 }
@@ -261,13 +283,16 @@ Outputs import_average(OpCall& c) {
 Outputs import_dot_product_attention(OpCall& c) {
   const ValueId q = c.tensor("query"), k = c.tensor("key"), v = c.tensor("value");
   for (ValueId t : {q, k, v})
-    if (rank_of(c, t) != 4) c.error("dot_product_attention needs (batch, time, heads, dim) tensors", ErrorCode::unsupported);
+    if (rank_of(c, t) != 4)
+      c.error("dot_product_attention needs (batch, time, heads, dim) tensors",
+              ErrorCode::unsupported);
   if (c.has("bias")) c.error("an attention bias is not supported", ErrorCode::unsupported);
   const int64_t dim = shape_of(c, q).back();
   EinsumParams sp;
   sp.operands = {"btnh", "bsnh"};
   sp.output = "bnts";
-  sp.scale = static_cast<float>(c.has("scale") ? c.get_float("scale") : 1.0 / std::sqrt(static_cast<double>(dim)));
+  sp.scale = static_cast<float>(c.has("scale") ? c.get_float("scale")
+                                               : 1.0 / std::sqrt(static_cast<double>(dim)));
   const ValueId scores = c.ctx().emit(OpKind::einsum, sp, {q, k}, {}, "scores");
   MaskedSoftmaxParams mp;
   mp.axes = {3};
@@ -296,23 +321,28 @@ Outputs import_dot_product_attention(OpCall& c) {
 Outputs import_extract_patches(OpCall& c) {
   const ValueId x = c.tensor("x");
   const Shape in = shape_of(c, x);
-  if (in.size() != 4 || in[3] < 0) c.error("extract_patches needs (batch, height, width, channels) images", ErrorCode::unsupported);
+  if (in.size() != 4 || in[3] < 0)
+    c.error("extract_patches needs (batch, height, width, channels) images",
+            ErrorCode::unsupported);
   if (c.get_string("data_format", "channels_last") != "channels_last")
     c.error("channels_first is not supported", ErrorCode::unsupported);
   std::optional<std::vector<int64_t>> size = c.int_list("size");
-  if (!size || size->empty() || size->size() > 2) c.error("'size' should be a number or (height, width)");
+  if (!size || size->empty() || size->size() > 2)
+    c.error("'size' should be a number or (height, width)");
   if (size->size() == 1) size->push_back((*size)[0]);
   std::vector<int64_t> strides = c.int_list("strides").value_or(*size);
   if (strides.size() == 1) strides.push_back(strides[0]);
   std::vector<int64_t> dilation = c.int_list("dilation_rate").value_or(std::vector<int64_t>{1});
   if (dilation.size() == 1) dilation.push_back(dilation[0]);
   const std::string padding = c.get_string("padding", "valid");
-  if (padding != "valid" && padding != "same") c.error(str_cat("padding '", padding, "' is not supported"), ErrorCode::unsupported);
+  if (padding != "valid" && padding != "same")
+    c.error(str_cat("padding '", padding, "' is not supported"), ErrorCode::unsupported);
   const int64_t ph = (*size)[0], pw = (*size)[1], ch = in[3], out = ph * pw * ch;
   Tensor kernel(DType::f32, {ph, pw, ch, out});
   for (int64_t i = 0; i < ph; ++i)
     for (int64_t j = 0; j < pw; ++j)
-      for (int64_t k = 0; k < ch; ++k) kernel.data_as<float>()[((i * pw + j) * ch + k) * out + (i * pw + j) * ch + k] = 1.f;
+      for (int64_t k = 0; k < ch; ++k)
+        kernel.data_as<float>()[((i * pw + j) * ch + k) * out + (i * pw + j) * ch + k] = 1.f;
   ConvParams p;
   p.kernel_size = {ph, pw};
   p.strides = strides;
@@ -327,7 +357,8 @@ Outputs import_extract_patches(OpCall& c) {
 Outputs import_rgb_to_grayscale(OpCall& c) {
   const ValueId x = c.tensor("x");
   const Shape in = shape_of(c, x);
-  if (in.empty() || in.back() != 3 || c.get_string("data_format", "channels_last") != "channels_last")
+  if (in.empty() || in.back() != 3 ||
+      c.get_string("data_format", "channels_last") != "channels_last")
     c.error("rgb_to_grayscale needs channels_last images with 3 channels", ErrorCode::unsupported);
   Tensor w(DType::f32, {3, 1});
   w.data_as<float>()[0] = 0.2989f;
@@ -343,25 +374,31 @@ Outputs import_rgb_to_grayscale(OpCall& c) {
 void register_array_ops(OpTables& t) {
   t.keras("Tile", {"x", "repeats"}, import_tile);
   t.tf({"tile"}, {"x=input", "repeats=multiples"}, import_tile);
-  t.keras("Repeat", {"x", "repeats", "axis"}, import_repeat, "repeats a number; axis None flattens");
+  t.keras("Repeat", {"x", "repeats", "axis"}, import_repeat,
+          "repeats a number; axis None flattens");
   t.tf({"repeat"}, {"x=input", "repeats", "axis"}, import_repeat);
   t.keras("Flip", {"x", "axis"}, import_flip);
   t.tf({"reverse"}, {"x=tensor", "axis"}, import_flip);
-  t.keras("Slice", {"x", "start_indices", "shape"}, import_slice, "start and shape written in the file");
+  t.keras("Slice", {"x", "start_indices", "shape"}, import_slice,
+          "start and shape written in the file");
   t.tf({"slice"}, {"x=input_", "start_indices=begin", "shape=size"}, import_slice);
   t.keras("Pad", {"x", "pad_width", "mode", "constant_values"}, import_pad, "constant mode");
-  t.tf({"pad", "compat.v1.pad"}, {"x=tensor", "pad_width=paddings", "mode", "constant_values"}, import_pad);
+  t.tf({"pad", "compat.v1.pad"}, {"x=tensor", "pad_width=paddings", "mode", "constant_values"},
+       import_pad);
   t.keras("ZerosLike", {"x"}, fill_like(0.f));
   t.keras("OnesLike", {"x"}, fill_like(1.f));
   t.keras("FullLike", {"x", "fill_value"}, fill_like(std::nullopt));
   t.tf({"zeros_like"}, {"x=input"}, fill_like(0.f));
   t.tf({"ones_like"}, {"x=input"}, fill_like(1.f));
-  t.keras("Argmax", {"x", "axis", "keepdims"}, arg_reduce(ReduceKind::argmax, std::nullopt), "one axis");
-  t.keras("Argmin", {"x", "axis", "keepdims"}, arg_reduce(ReduceKind::argmin, std::nullopt), "one axis");
+  t.keras("Argmax", {"x", "axis", "keepdims"}, arg_reduce(ReduceKind::argmax, std::nullopt),
+          "one axis");
+  t.keras("Argmin", {"x", "axis", "keepdims"}, arg_reduce(ReduceKind::argmin, std::nullopt),
+          "one axis");
   t.tf({"math.argmax", "argmax"}, {"x=input", "axis"}, arg_reduce(ReduceKind::argmax, 0));
   t.tf({"math.argmin", "argmin"}, {"x=input", "axis"}, arg_reduce(ReduceKind::argmin, 0));
   t.keras("OneHot", {"x", "num_classes", "axis"}, import_one_hot, "axis -1");
-  t.tf({"one_hot"}, {"x=indices", "num_classes=depth", "on_value", "off_value", "axis"}, import_one_hot);
+  t.tf({"one_hot"}, {"x=indices", "num_classes=depth", "on_value", "off_value", "axis"},
+       import_one_hot);
   t.keras("Triu", {"x", "k"}, triangle(true));
   t.keras("Tril", {"x", "k"}, triangle(false));
   t.keras("Swapaxes", {"x", "axis1", "axis2"}, import_swapaxes);
@@ -370,10 +407,11 @@ void register_array_ops(OpTables& t) {
   t.tf({"math.l2_normalize", "nn.l2_normalize"}, {"x", "axis", "epsilon"}, l2_normalize(false));
   t.keras("Dot", {"x1", "x2"}, import_dot, "second operand of rank 1 or 2");
   t.keras("Average", {"x", "axis", "weights"}, import_average, "without weights");
-  t.keras("ExtractPatches", {"x", "size", "strides", "dilation_rate", "padding"}, import_extract_patches,
-          "2-D, channels_last; valid/same");
+  t.keras("ExtractPatches", {"x", "size", "strides", "dilation_rate", "padding"},
+          import_extract_patches, "2-D, channels_last; valid/same");
   t.keras("RGBToGrayscale", {"x"}, import_rgb_to_grayscale, "channels_last");
-  t.keras("DotProductAttention", {"query", "key", "value", "bias", "mask", "scale", "is_causal"}, import_dot_product_attention,
+  t.keras("DotProductAttention", {"query", "key", "value", "bias", "mask", "scale", "is_causal"},
+          import_dot_product_attention,
           "(batch, time, heads, dim); mask, scale, is_causal; no bias");
 }
 

@@ -12,11 +12,15 @@ namespace {
 using Outputs = std::vector<ValueId>;
 
 OpImportFn binary_op(BinaryKind kind) {
-  return [kind](OpCall& c) -> Outputs { return {emit_binary(c, kind, c.operand("x1"), c.operand("x2"))}; };
+  return [kind](OpCall& c) -> Outputs {
+    return {emit_binary(c, kind, c.operand("x1"), c.operand("x2"))};
+  };
 }
 
 OpImportFn unary_op(UnaryKind kind) {
-  return [kind](OpCall& c) -> Outputs { return {c.ctx().emit(OpKind::unary, UnaryParams{kind, 0.f, 0.f}, {c.tensor("x")})}; };
+  return [kind](OpCall& c) -> Outputs {
+    return {c.ctx().emit(OpKind::unary, UnaryParams{kind, 0.f, 0.f}, {c.tensor("x")})};
+  };
 }
 
 // An element-wise activation; `alpha_arg` names the argument that sets Activation::alpha.
@@ -34,21 +38,24 @@ OpImportFn activation_op(ActivationKind kind, const char* alpha_arg = nullptr, f
 OpImportFn gelu_op(bool approximate_default) {
   return [approximate_default](OpCall& c) -> Outputs {
     Activation a;
-    a.kind = c.get_bool("approximate", approximate_default) ? ActivationKind::gelu_tanh : ActivationKind::gelu;
+    a.kind = c.get_bool("approximate", approximate_default) ? ActivationKind::gelu_tanh
+                                                            : ActivationKind::gelu;
     return {c.ctx().emit(OpKind::activation, ActivationParams{a}, {c.tensor("x")})};
   };
 }
 
 // tf.nn.silu / swish(features, beta=1.0): only beta 1 is silu.
 Outputs import_tf_silu(OpCall& c) {
-  if (c.get_float("beta", 1.0) != 1.0) c.error("swish with beta other than 1 is not supported", ErrorCode::unsupported);
+  if (c.get_float("beta", 1.0) != 1.0)
+    c.error("swish with beta other than 1 is not supported", ErrorCode::unsupported);
   Activation a;
   a.kind = ActivationKind::silu;
   return {c.ctx().emit(OpKind::activation, ActivationParams{a}, {c.tensor("x")})};
 }
 
 // The axes an `axis` argument names (None: every axis), normalized and sorted.
-std::vector<int64_t> axes_of(const OpCall& c, const char* name, int64_t rank, std::optional<int64_t> fallback) {
+std::vector<int64_t> axes_of(const OpCall& c, const char* name, int64_t rank,
+                             std::optional<int64_t> fallback) {
   std::optional<std::vector<int64_t>> given = c.int_list(name);
   if (!given && fallback) given = std::vector<int64_t>{*fallback};
   std::vector<int64_t> axes;
@@ -71,7 +78,8 @@ OpImportFn axis_activation_op(AxisActivationKind kind) {
   };
 }
 
-ValueId emit_reduce(OpCall& c, ReduceKind kind, ValueId x, std::vector<int64_t> axes, bool keepdims) {
+ValueId emit_reduce(OpCall& c, ReduceKind kind, ValueId x, std::vector<int64_t> axes,
+                    bool keepdims) {
   if (axes.empty()) return c.ctx().emit(OpKind::identity, IdentityParams{}, {x});
   return c.ctx().emit(OpKind::reduce, ReduceParams{kind, std::move(axes), keepdims}, {x});
 }
@@ -81,7 +89,8 @@ OpImportFn reduce_op(ReduceKind kind) {
     const ValueId x = c.tensor("x");
     const int64_t rank = static_cast<int64_t>(c.ctx().graph().values[x].shape.size());
     if (c.has("initial")) c.error("'initial' is not supported", ErrorCode::unsupported);
-    return {emit_reduce(c, kind, x, axes_of(c, "axis", rank, std::nullopt), c.get_bool("keepdims", false))};
+    return {emit_reduce(c, kind, x, axes_of(c, "axis", rank, std::nullopt),
+                        c.get_bool("keepdims", false))};
   };
 }
 
@@ -92,9 +101,11 @@ OpImportFn variance_op(bool take_sqrt) {
     const int64_t rank = static_cast<int64_t>(c.ctx().graph().values[x].shape.size());
     const std::vector<int64_t> axes = axes_of(c, "axis", rank, std::nullopt);
     const ValueId mean = emit_reduce(c, ReduceKind::mean, x, axes, true);
-    const ValueId d2 = c.ctx().emit(OpKind::binary, BinaryParams{BinaryKind::squared_difference, 0}, {x, mean}, {}, "sq");
+    const ValueId d2 = c.ctx().emit(OpKind::binary, BinaryParams{BinaryKind::squared_difference, 0},
+                                    {x, mean}, {}, "sq");
     ValueId v = emit_reduce(c, ReduceKind::mean, d2, axes, c.get_bool("keepdims", false));
-    if (take_sqrt) v = c.ctx().emit(OpKind::unary, UnaryParams{UnaryKind::sqrt, 0.f, 0.f}, {v}, {}, "sqrt");
+    if (take_sqrt)
+      v = c.ctx().emit(OpKind::unary, UnaryParams{UnaryKind::sqrt, 0.f, 0.f}, {v}, {}, "sqrt");
     return {v};
   };
 }
@@ -108,10 +119,12 @@ Outputs import_logsumexp(OpCall& c) {
   const bool keepdims = c.get_bool("keepdims", false);
   LayerContext& ctx = c.ctx();
   const ValueId m = emit_reduce(c, ReduceKind::max, x, axes, true);
-  const ValueId e = ctx.emit(OpKind::unary, UnaryParams{UnaryKind::exp, 0.f, 0.f},
-                             {ctx.emit(OpKind::binary, BinaryParams{BinaryKind::subtract, 0}, {x, m}, {}, "shift")}, {}, "exp");
-  const ValueId s = ctx.emit(OpKind::unary, UnaryParams{UnaryKind::log, 0.f, 0.f}, {emit_reduce(c, ReduceKind::sum, e, axes, keepdims)},
-                             {}, "log");
+  const ValueId e = ctx.emit(
+      OpKind::unary, UnaryParams{UnaryKind::exp, 0.f, 0.f},
+      {ctx.emit(OpKind::binary, BinaryParams{BinaryKind::subtract, 0}, {x, m}, {}, "shift")}, {},
+      "exp");
+  const ValueId s = ctx.emit(OpKind::unary, UnaryParams{UnaryKind::log, 0.f, 0.f},
+                             {emit_reduce(c, ReduceKind::sum, e, axes, keepdims)}, {}, "log");
   const ValueId m_out = keepdims ? m : emit_reduce(c, ReduceKind::max, x, axes, false);
   return {ctx.emit(OpKind::elementwise, ElementwiseParams{ElementwiseKind::add}, {s, m_out})};
 }
@@ -120,7 +133,9 @@ Outputs import_clip(OpCall& c) {
   const ValueId x = c.tensor("x");
   const OpCall::Operand lo = c.operand("x_min"), hi = c.operand("x_max");
   if (!lo.value && !hi.value && lo.constant.size() == 1 && hi.constant.size() == 1)
-    return {c.ctx().emit(OpKind::unary, UnaryParams{UnaryKind::clip, lo.constant.data_as<float>()[0], hi.constant.data_as<float>()[0]},
+    return {c.ctx().emit(OpKind::unary,
+                         UnaryParams{UnaryKind::clip, lo.constant.data_as<float>()[0],
+                                     hi.constant.data_as<float>()[0]},
                          {x})};
   const ValueId y = emit_binary(c, BinaryKind::maximum, {x, Tensor()}, lo, "min");
   return {emit_binary(c, BinaryKind::minimum, {y, Tensor()}, hi)};
@@ -128,7 +143,8 @@ Outputs import_clip(OpCall& c) {
 
 Outputs import_where(OpCall& c) {
   if (!c.has("x1") || !c.has("x2"))
-    c.error("where with only a condition (the indices of nonzero elements) is not supported", ErrorCode::unsupported);
+    c.error("where with only a condition (the indices of nonzero elements) is not supported",
+            ErrorCode::unsupported);
   std::vector<ValueId> inputs;
   std::vector<Tensor> constants;
   uint32_t mask = 0;
@@ -152,7 +168,8 @@ Outputs import_where(OpCall& c) {
 ValueId emit_cast(OpCall& c, ValueId x, const std::string& dtype) {
   if (dtype.rfind("float", 0) == 0 || dtype == "bfloat16" || dtype == "half" || dtype == "double")
     return c.ctx().emit(OpKind::identity, IdentityParams{}, {x});
-  if (dtype == "bool") return c.ctx().emit(OpKind::compare, CompareParams{CompareKind::not_equal, 0.f}, {x});
+  if (dtype == "bool")
+    return c.ctx().emit(OpKind::compare, CompareParams{CompareKind::not_equal, 0.f}, {x});
   if (dtype.rfind("int", 0) == 0 || dtype.rfind("uint", 0) == 0)
     return c.ctx().emit(OpKind::unary, UnaryParams{UnaryKind::cast_int, 0.f, 0.f}, {x});
   c.error(str_cat("cast to dtype '", dtype, "' is not supported"), ErrorCode::unsupported);
@@ -170,10 +187,13 @@ std::string dtype_name_of(const OpCall& c, const char* name) {
 
 Outputs import_cast(OpCall& c) { return {emit_cast(c, c.tensor("x"), dtype_name_of(c, "dtype"))}; }
 
-Outputs import_identity(OpCall& c) { return {c.ctx().emit(OpKind::identity, IdentityParams{}, {c.tensor("x")})}; }
+Outputs import_identity(OpCall& c) {
+  return {c.ctx().emit(OpKind::identity, IdentityParams{}, {c.tensor("x")})};
+}
 
 Outputs import_round(OpCall& c) {
-  if (c.get_int("decimals", 0) != 0) c.error("round with decimals is not supported", ErrorCode::unsupported);
+  if (c.get_int("decimals", 0) != 0)
+    c.error("round with decimals is not supported", ErrorCode::unsupported);
   return {c.ctx().emit(OpKind::unary, UnaryParams{UnaryKind::round, 0.f, 0.f}, {c.tensor("x")})};
 }
 
@@ -184,7 +204,8 @@ Outputs import_moments(OpCall& c) {
   const std::vector<int64_t> axes = axes_of(c, "axes", rank, std::nullopt);
   const bool keepdims = c.get_bool("keepdims", false);
   const ValueId mean = emit_reduce(c, ReduceKind::mean, x, axes, true);
-  const ValueId d2 = c.ctx().emit(OpKind::binary, BinaryParams{BinaryKind::squared_difference, 0}, {x, mean}, {}, "sq");
+  const ValueId d2 = c.ctx().emit(OpKind::binary, BinaryParams{BinaryKind::squared_difference, 0},
+                                  {x, mean}, {}, "sq");
   const ValueId var = emit_reduce(c, ReduceKind::mean, d2, axes, keepdims);
   return {keepdims ? mean : emit_reduce(c, ReduceKind::mean, x, axes, false), var};
 }
@@ -213,15 +234,19 @@ Outputs import_batch_normalization(OpCall& c, bool tf) {
     out.insert(out.end(), rank - axis - 1, 1);
     return {reshape_to(c, *o.value, out, false, str_cat(name, "_axis")), Tensor()};
   };
-  const ValueId centered = emit_binary(c, BinaryKind::subtract, {x, Tensor()}, along_axis("mean"), "centered");
+  const ValueId centered =
+      emit_binary(c, BinaryKind::subtract, {x, Tensor()}, along_axis("mean"), "centered");
   OpCall::Operand var = along_axis("variance");
   const float eps = static_cast<float>(c.get_float("epsilon", 1e-3));
   Tensor eps_t(DType::f32, {});
   eps_t.data_as<float>()[0] = eps;
-  const ValueId denom = c.ctx().emit(OpKind::unary, UnaryParams{UnaryKind::sqrt, 0.f, 0.f},
-                                     {emit_binary(c, BinaryKind::add, var, {std::nullopt, eps_t}, "var_eps")}, {}, "std");
-  ValueId y = emit_binary(c, BinaryKind::divide, {centered, Tensor()}, {denom, Tensor()}, "normalized");
-  if (c.has("scale")) y = emit_binary(c, BinaryKind::multiply, {y, Tensor()}, along_axis("scale"), "scaled");
+  const ValueId denom = c.ctx().emit(
+      OpKind::unary, UnaryParams{UnaryKind::sqrt, 0.f, 0.f},
+      {emit_binary(c, BinaryKind::add, var, {std::nullopt, eps_t}, "var_eps")}, {}, "std");
+  ValueId y =
+      emit_binary(c, BinaryKind::divide, {centered, Tensor()}, {denom, Tensor()}, "normalized");
+  if (c.has("scale"))
+    y = emit_binary(c, BinaryKind::multiply, {y, Tensor()}, along_axis("scale"), "scaled");
   if (c.has("offset")) y = emit_binary(c, BinaryKind::add, {y, Tensor()}, along_axis("offset"));
   return {y};
 }
@@ -236,7 +261,8 @@ Outputs import_add_n(OpCall& c) {
 // tf.nn.bias_add(value, bias): bias (C,) added along the last axis (data_format NHWC).
 Outputs import_bias_add(OpCall& c) {
   const std::string format = c.get_string("data_format", "N...C");
-  if (format.empty() || format.back() != 'C') c.error("bias_add with channels first is not supported", ErrorCode::unsupported);
+  if (format.empty() || format.back() != 'C')
+    c.error("bias_add with channels first is not supported", ErrorCode::unsupported);
   return {emit_binary(c, BinaryKind::add, c.operand("x1"), c.operand("x2"))};
 }
 
@@ -245,7 +271,11 @@ Outputs import_bias_add(OpCall& c) {
 void register_math_ops(OpTables& t) {
   const std::vector<std::string> xy{"x1", "x2"};
   const std::vector<std::string> tf_xy{"x1=x", "x2=y"};
-  struct BinaryName { const char* keras; BinaryKind kind; std::vector<std::string> tf; };
+  struct BinaryName {
+    const char* keras;
+    BinaryKind kind;
+    std::vector<std::string> tf;
+  };
   const BinaryName binaries[] = {
       {"Add", BinaryKind::add, {"__operators__.add", "math.add", "add"}},
       {"Subtract", BinaryKind::subtract, {"math.subtract", "subtract", "__operators__.sub"}},
@@ -277,7 +307,11 @@ void register_math_ops(OpTables& t) {
   t.tf({"math.add_n", "add_n"}, {"xs=inputs"}, import_add_n);
   t.tf({"nn.bias_add"}, {"x1=value", "x2=bias", "data_format"}, import_bias_add, "channels last");
 
-  struct UnaryName { const char* keras; UnaryKind kind; std::vector<std::string> tf; };
+  struct UnaryName {
+    const char* keras;
+    UnaryKind kind;
+    std::vector<std::string> tf;
+  };
   const UnaryName unaries[] = {
       {"Absolute", UnaryKind::abs, {"math.abs", "abs"}},
       {"Negative", UnaryKind::negative, {"math.negative", "negative", "__operators__.neg"}},
@@ -322,7 +356,12 @@ void register_math_ops(OpTables& t) {
   t.tf({"clip_by_value"}, {"x=t", "x_min=clip_value_min", "x_max=clip_value_max"}, import_clip);
 
   // Activations: keras.ops.nn (argument x) and tf.nn / tf.math (argument features or x).
-  struct ActName { const char* keras; ActivationKind kind; std::vector<std::string> tf; const char* tf_arg; };
+  struct ActName {
+    const char* keras;
+    ActivationKind kind;
+    std::vector<std::string> tf;
+    const char* tf_arg;
+  };
   const ActName acts[] = {
       {"Relu", ActivationKind::relu, {"nn.relu"}, "x=features"},
       {"Relu6", ActivationKind::relu6, {"nn.relu6"}, "x=features"},
@@ -348,32 +387,49 @@ void register_math_ops(OpTables& t) {
   t.keras("Elu", {"x", "alpha"}, activation_op(ActivationKind::elu, "alpha", 1.f));
   t.tf({"nn.elu"}, {"x=features"}, activation_op(ActivationKind::elu, nullptr, 1.f));
   t.keras("Celu", {"x", "alpha"}, activation_op(ActivationKind::celu, "alpha", 1.f));
-  t.keras("LeakyRelu", {"x", "negative_slope"}, activation_op(ActivationKind::leaky_relu, "negative_slope", 0.2f));
-  t.tf({"nn.leaky_relu"}, {"x=features", "negative_slope=alpha"}, activation_op(ActivationKind::leaky_relu, "negative_slope", 0.2f));
-  t.keras("SoftShrink", {"x", "threshold"}, activation_op(ActivationKind::soft_shrink, "threshold", 0.5f));
-  t.keras("HardShrink", {"x", "threshold"}, activation_op(ActivationKind::hard_shrink, "threshold", 0.5f));
+  t.keras("LeakyRelu", {"x", "negative_slope"},
+          activation_op(ActivationKind::leaky_relu, "negative_slope", 0.2f));
+  t.tf({"nn.leaky_relu"}, {"x=features", "negative_slope=alpha"},
+       activation_op(ActivationKind::leaky_relu, "negative_slope", 0.2f));
+  t.keras("SoftShrink", {"x", "threshold"},
+          activation_op(ActivationKind::soft_shrink, "threshold", 0.5f));
+  t.keras("HardShrink", {"x", "threshold"},
+          activation_op(ActivationKind::hard_shrink, "threshold", 0.5f));
   t.keras("Squareplus", {"x", "b"}, activation_op(ActivationKind::squareplus, "b", 4.f));
-  t.keras("Gelu", {"x", "approximate"}, gelu_op(true), "approximate (default true, as keras.ops.gelu)");
-  t.tf({"nn.gelu"}, {"x=features", "approximate"}, gelu_op(false), "approximate (default false, as tf.nn.gelu)");
+  t.keras("Gelu", {"x", "approximate"}, gelu_op(true),
+          "approximate (default true, as keras.ops.gelu)");
+  t.tf({"nn.gelu"}, {"x=features", "approximate"}, gelu_op(false),
+       "approximate (default false, as tf.nn.gelu)");
   t.tf({"nn.silu", "nn.swish", "math.swish"}, {"x=features", "beta"}, import_tf_silu, "beta 1");
-  t.keras("Softmax", {"x", "axis"}, axis_activation_op(AxisActivationKind::softmax), "axis: int or tuple");
-  t.tf({"nn.softmax", "math.softmax"}, {"x=logits", "axis"}, axis_activation_op(AxisActivationKind::softmax));
+  t.keras("Softmax", {"x", "axis"}, axis_activation_op(AxisActivationKind::softmax),
+          "axis: int or tuple");
+  t.tf({"nn.softmax", "math.softmax"}, {"x=logits", "axis"},
+       axis_activation_op(AxisActivationKind::softmax));
   t.keras("LogSoftmax", {"x", "axis"}, axis_activation_op(AxisActivationKind::log_softmax));
-  t.tf({"nn.log_softmax", "math.log_softmax"}, {"x=logits", "axis"}, axis_activation_op(AxisActivationKind::log_softmax));
+  t.tf({"nn.log_softmax", "math.log_softmax"}, {"x=logits", "axis"},
+       axis_activation_op(AxisActivationKind::log_softmax));
   t.keras("Sparsemax", {"x", "axis"}, axis_activation_op(AxisActivationKind::sparsemax));
   t.keras("Glu", {"x", "axis"}, axis_activation_op(AxisActivationKind::glu));
 
   // Reductions over axes (None: all, which must keep the batch axis with keepdims).
-  struct ReduceName { const char* keras; ReduceKind kind; const char* tf; };
+  struct ReduceName {
+    const char* keras;
+    ReduceKind kind;
+    const char* tf;
+  };
   const ReduceName reductions[] = {
-      {"Sum", ReduceKind::sum, "math.reduce_sum"},   {"Mean", ReduceKind::mean, "math.reduce_mean"},
-      {"Max", ReduceKind::max, "math.reduce_max"},   {"Min", ReduceKind::min, "math.reduce_min"},
-      {"Prod", ReduceKind::prod, "math.reduce_prod"}, {"Any", ReduceKind::any, "math.reduce_any"},
+      {"Sum", ReduceKind::sum, "math.reduce_sum"},
+      {"Mean", ReduceKind::mean, "math.reduce_mean"},
+      {"Max", ReduceKind::max, "math.reduce_max"},
+      {"Min", ReduceKind::min, "math.reduce_min"},
+      {"Prod", ReduceKind::prod, "math.reduce_prod"},
+      {"Any", ReduceKind::any, "math.reduce_any"},
       {"All", ReduceKind::all, "math.reduce_all"},
   };
   for (const ReduceName& r : reductions) {
     t.keras(r.keras, {"x", "axis", "keepdims"}, reduce_op(r.kind), "axis None/int/tuple, keepdims");
-    t.tf({r.tf, std::string(r.tf).substr(5)}, {"x=input_tensor", "axis", "keepdims"}, reduce_op(r.kind));
+    t.tf({r.tf, std::string(r.tf).substr(5)}, {"x=input_tensor", "axis", "keepdims"},
+         reduce_op(r.kind));
   }
   t.keras("Amax", {"x", "axis", "keepdims"}, reduce_op(ReduceKind::max));
   t.keras("Amin", {"x", "axis", "keepdims"}, reduce_op(ReduceKind::min));
@@ -384,7 +440,8 @@ void register_math_ops(OpTables& t) {
   t.keras("Logsumexp", {"x", "axis", "keepdims"}, import_logsumexp);
   t.tf({"math.reduce_logsumexp"}, {"x=input_tensor", "axis", "keepdims"}, import_logsumexp);
 
-  t.keras("Where", {"condition", "x1", "x2"}, import_where, "condition with two tensors or constants");
+  t.keras("Where", {"condition", "x1", "x2"}, import_where,
+          "condition with two tensors or constants");
   t.tf({"where", "where_v2", "compat.v1.where_v2"}, {"condition", "x1=x", "x2=y"}, import_where);
   t.keras("Cast", {"x", "dtype"}, import_cast, "float: unchanged; int: truncates; bool: != 0");
   t.tf({"cast", "dtypes.cast"}, {"x", "dtype"}, import_cast);
@@ -393,9 +450,12 @@ void register_math_ops(OpTables& t) {
   t.keras("Copy", {"x"}, import_identity);
   t.keras("Moments", {"x", "axes", "keepdims"}, import_moments, "two outputs: mean and variance");
   t.tf({"nn.moments"}, {"x", "axes", "shift", "keepdims"}, import_moments);
-  t.keras("BatchNorm", {"x", "mean", "variance", "axis", "offset", "scale", "epsilon"},
-          [](OpCall& c) { return import_batch_normalization(c, false); }, "statistics as tensors or constants");
-  t.tf({"nn.batch_normalization"}, {"x", "mean", "variance", "offset", "scale", "epsilon=variance_epsilon"},
+  t.keras(
+      "BatchNorm", {"x", "mean", "variance", "axis", "offset", "scale", "epsilon"},
+      [](OpCall& c) { return import_batch_normalization(c, false); },
+      "statistics as tensors or constants");
+  t.tf({"nn.batch_normalization"},
+       {"x", "mean", "variance", "offset", "scale", "epsilon=variance_epsilon"},
        [](OpCall& c) { return import_batch_normalization(c, true); });
   t.tf({"stop_gradient", "identity"}, {"x=input"}, import_identity);
 }

@@ -44,11 +44,13 @@ std::optional<std::vector<TracedDim>> trace_shape_values(const Graph& g, ValueId
     case OpKind::shape_of: {
       std::vector<TracedDim> out;
       const Shape& s = g.values[n.inputs[0]].shape;
-      for (size_t a = 0; a < s.size(); ++a) out.push_back(s[a] >= 0 ? TracedDim{s[a], -1, 0} : TracedDim{-1, n.inputs[0], int64_t(a)});
+      for (size_t a = 0; a < s.size(); ++a)
+        out.push_back(s[a] >= 0 ? TracedDim{s[a], -1, 0} : TracedDim{-1, n.inputs[0], int64_t(a)});
       return out;
     }
     case OpKind::reshape:
-    case OpKind::identity: return trace_shape_values(g, n.inputs[0], depth + 1);
+    case OpKind::identity:
+      return trace_shape_values(g, n.inputs[0], depth + 1);
     case OpKind::strided_slice: {
       std::optional<std::vector<TracedDim>> in = trace_shape_values(g, n.inputs[0], depth + 1);
       const auto& p = n.get<StridedSliceParams>();
@@ -68,7 +70,8 @@ std::optional<std::vector<TracedDim>> trace_shape_values(const Graph& g, ValueId
       }
       return out;
     }
-    default: return std::nullopt;
+    default:
+      return std::nullopt;
   }
 }
 
@@ -92,8 +95,12 @@ std::vector<TracedDim> reshape_target(OpCall& c, const char* name) {
       continue;
     }
     std::optional<std::vector<TracedDim>> t =
-        item.kind == OpArg::Kind::tensor ? trace_shape_values(c.ctx().graph(), item.tensor, 0) : std::nullopt;
-    if (!t) c.error("a reshape target computed from tensor values (not from tensor shapes) is not supported", ErrorCode::unsupported);
+        item.kind == OpArg::Kind::tensor ? trace_shape_values(c.ctx().graph(), item.tensor, 0)
+                                         : std::nullopt;
+    if (!t)
+      c.error(
+          "a reshape target computed from tensor values (not from tensor shapes) is not supported",
+          ErrorCode::unsupported);
     out.insert(out.end(), t->begin(), t->end());
   }
   return out;
@@ -105,7 +112,8 @@ Outputs import_reshape(OpCall& c) {
   const std::vector<TracedDim> target = reshape_target(c, "newshape");
   // A dimension known only at run time becomes the one -1 of the target; the batch size
   // (dimension 0 of a tensor whose batch is dynamic) in first place keeps the batch instead.
-  const bool batch_first = !target.empty() && target[0].of >= 0 && target[0].axis == 0 && !in.empty() && in[0] < 0;
+  const bool batch_first =
+      !target.empty() && target[0].of >= 0 && target[0].axis == 0 && !in.empty() && in[0] < 0;
   Shape newshape;
   int minus = 0;
   for (size_t i = 0; i < target.size(); ++i) {
@@ -114,24 +122,34 @@ Outputs import_reshape(OpCall& c) {
     if (!(batch_first && i == 0)) minus += d == -1;
     newshape.push_back(d);
   }
-  if (minus > 1) c.error(str_cat("newshape ", shape_to_string(newshape), " has more than one dimension to infer"), ErrorCode::unsupported);
-  if (batch_first) return {c.ctx().emit(OpKind::reshape, ReshapeParams{Shape(newshape.begin() + 1, newshape.end()), false}, {x})};
+  if (minus > 1)
+    c.error(
+        str_cat("newshape ", shape_to_string(newshape), " has more than one dimension to infer"),
+        ErrorCode::unsupported);
+  if (batch_first)
+    return {c.ctx().emit(OpKind::reshape,
+                         ReshapeParams{Shape(newshape.begin() + 1, newshape.end()), false}, {x})};
   // (-1, rest...) on a tensor whose samples have as many elements as `rest`: a per-sample
   // reshape that keeps the batch dynamic. Anything else reshapes the whole tensor.
   int64_t rest = 1, per_sample = 1;
   bool rest_known = !newshape.empty() && newshape[0] == -1, in_known = !in.empty();
   for (size_t i = 1; i < newshape.size(); ++i) rest *= newshape[i];
   for (size_t i = 1; i < in.size(); ++i) {
-    if (in[i] < 0) in_known = false;
-    else per_sample *= in[i];
+    if (in[i] < 0)
+      in_known = false;
+    else
+      per_sample *= in[i];
   }
   if (rest_known && in_known && rest == per_sample && minus == 1)
-    return {c.ctx().emit(OpKind::reshape, ReshapeParams{Shape(newshape.begin() + 1, newshape.end()), false}, {x})};
+    return {c.ctx().emit(OpKind::reshape,
+                         ReshapeParams{Shape(newshape.begin() + 1, newshape.end()), false}, {x})};
   return {c.ctx().emit(OpKind::reshape, ReshapeParams{newshape, true}, {x})};
 }
 
 // tf.shape(x): the shape as a tensor; reshape targets trace it back (trace_shape_values).
-Outputs import_tf_shape(OpCall& c) { return {c.ctx().emit(OpKind::shape_of, ShapeOfParams{}, {c.tensor("x")})}; }
+Outputs import_tf_shape(OpCall& c) {
+  return {c.ctx().emit(OpKind::shape_of, ShapeOfParams{}, {c.tensor("x")})};
+}
 
 Outputs import_transpose(OpCall& c) {
   const ValueId x = c.tensor("x");
@@ -142,7 +160,8 @@ Outputs import_transpose(OpCall& c) {
   } else {
     for (int64_t a = rank - 1; a >= 0; --a) perm.push_back(a);  // None reverses the axes
   }
-  if (c.get_bool("conjugate", false)) c.error("conjugate transposes are not supported", ErrorCode::unsupported);
+  if (c.get_bool("conjugate", false))
+    c.error("conjugate transposes are not supported", ErrorCode::unsupported);
   return {c.ctx().emit(OpKind::transpose, TransposeParams{perm}, {x})};
 }
 
@@ -188,7 +207,9 @@ Outputs import_squeeze(OpCall& c) {
   if (std::optional<std::vector<int64_t>> axes = c.int_list("axis")) {
     for (int64_t a : *axes) {
       const int64_t n = normalize_axis(c, a, rank);
-      if (in[n] != 1) c.error(str_cat("cannot squeeze axis ", a, " of shape ", shape_to_string(in), ": its size is not 1"));
+      if (in[n] != 1)
+        c.error(str_cat("cannot squeeze axis ", a, " of shape ", shape_to_string(in),
+                        ": its size is not 1"));
       drop[n] = true;
     }
   } else {
@@ -202,7 +223,8 @@ Outputs import_squeeze(OpCall& c) {
 
 Outputs import_concatenate(OpCall& c, int64_t default_axis) {
   const std::vector<ValueId> xs = c.tensors("xs");
-  if (!c.has("axis") && default_axis == INT64_MIN) c.error("concatenating flattened tensors (axis=None) is not supported", ErrorCode::unsupported);
+  if (!c.has("axis") && default_axis == INT64_MIN)
+    c.error("concatenating flattened tensors (axis=None) is not supported", ErrorCode::unsupported);
   const int64_t axis = normalize_axis(c, c.get_int("axis", default_axis), rank_of(c, xs[0]));
   if (xs.size() == 1) return {c.ctx().emit(OpKind::identity, IdentityParams{}, {xs[0]})};
   return {c.ctx().emit(OpKind::concat, ConcatParams{axis}, xs)};
@@ -241,11 +263,16 @@ Outputs import_split(OpCall& c) {
   const io::Json& spec = c.literal("indices_or_sections");
   if (spec.is_number()) {
     const int64_t n = c.get_int("indices_or_sections");
-    if (dim < 0) c.error("splitting an axis whose size is known only at run time is not supported", ErrorCode::unsupported);
-    if (n <= 0 || dim % n != 0) c.error(str_cat("axis ", axis, " of size ", dim, " cannot be split into ", n, " equal sections"));
+    if (dim < 0)
+      c.error("splitting an axis whose size is known only at run time is not supported",
+              ErrorCode::unsupported);
+    if (n <= 0 || dim % n != 0)
+      c.error(
+          str_cat("axis ", axis, " of size ", dim, " cannot be split into ", n, " equal sections"));
     for (int64_t i = 1; i <= n; ++i) bounds.push_back(i * dim / n);
   } else {
-    const std::vector<int64_t> indices = c.int_list("indices_or_sections").value_or(std::vector<int64_t>{});
+    const std::vector<int64_t> indices =
+        c.int_list("indices_or_sections").value_or(std::vector<int64_t>{});
     bounds.insert(bounds.end(), indices.begin(), indices.end());
     bounds.push_back(dim < 0 ? INT64_MAX : dim);
   }
@@ -264,27 +291,35 @@ Outputs import_tf_split(OpCall& c) {
   const Shape in = shape_of(c, x);
   const int64_t axis = normalize_axis(c, c.get_int("axis", 0), static_cast<int64_t>(in.size()));
   const int64_t dim = in[axis];
-  if (dim < 0) c.error("splitting an axis whose size is known only at run time is not supported", ErrorCode::unsupported);
+  if (dim < 0)
+    c.error("splitting an axis whose size is known only at run time is not supported",
+            ErrorCode::unsupported);
   std::vector<int64_t> sizes;
   if (c.literal("num_or_size_splits").is_number()) {
     const int64_t n = c.get_int("num_or_size_splits");
-    if (n <= 0 || dim % n != 0) c.error(str_cat("axis ", axis, " of size ", dim, " cannot be split into ", n, " equal parts"));
+    if (n <= 0 || dim % n != 0)
+      c.error(
+          str_cat("axis ", axis, " of size ", dim, " cannot be split into ", n, " equal parts"));
     sizes.assign(n, dim / n);
   } else {
     sizes = c.int_list("num_or_size_splits").value_or(std::vector<int64_t>{});
     int64_t known = 0, unknown_at = -1;
     for (size_t i = 0; i < sizes.size(); ++i)
-      if (sizes[i] == -1) unknown_at = static_cast<int64_t>(i);
-      else known += sizes[i];
+      if (sizes[i] == -1)
+        unknown_at = static_cast<int64_t>(i);
+      else
+        known += sizes[i];
     if (unknown_at >= 0) sizes[unknown_at] = dim - known;
     int64_t total = 0;
     for (int64_t s : sizes) total += s;
-    if (total != dim) c.error(str_cat("split sizes ", shape_to_string(sizes), " do not add up to ", dim));
+    if (total != dim)
+      c.error(str_cat("split sizes ", shape_to_string(sizes), " do not add up to ", dim));
   }
   Outputs out;
   int64_t start = 0;
   for (size_t i = 0; i < sizes.size(); ++i) {
-    out.push_back(c.ctx().emit(OpKind::strided_slice, range_on_axis(axis, start, start + sizes[i]), {x}, {}, str_cat("part_", i)));
+    out.push_back(c.ctx().emit(OpKind::strided_slice, range_on_axis(axis, start, start + sizes[i]),
+                               {x}, {}, str_cat("part_", i)));
     start += sizes[i];
   }
   return out;
@@ -294,12 +329,15 @@ Outputs import_unstack(OpCall& c) {
   const ValueId x = c.tensor("x");
   const Shape in = shape_of(c, x);
   const int64_t axis = normalize_axis(c, c.get_int("axis", 0), static_cast<int64_t>(in.size()));
-  if (in[axis] < 0) c.error("unstacking an axis whose size is known only at run time is not supported", ErrorCode::unsupported);
+  if (in[axis] < 0)
+    c.error("unstacking an axis whose size is known only at run time is not supported",
+            ErrorCode::unsupported);
   Shape out = in;
   out.erase(out.begin() + axis);
   Outputs parts;
   for (int64_t i = 0; i < in[axis]; ++i) {
-    ValueId s = c.ctx().emit(OpKind::strided_slice, range_on_axis(axis, i, i + 1), {x}, {}, str_cat("part_", i));
+    ValueId s = c.ctx().emit(OpKind::strided_slice, range_on_axis(axis, i, i + 1), {x}, {},
+                             str_cat("part_", i));
     parts.push_back(reshape_to(c, s, out, axis != 0, str_cat("squeeze_", i)));
   }
   return parts;
@@ -317,7 +355,9 @@ struct KeyItem {
 std::optional<int64_t> optional_int(const OpCall& c, const io::Json* v) {
   if (!v || v->is_null()) return std::nullopt;
   if (!v->is_number())
-    c.error(str_cat("slice bound ", v->dump(), " is not a number (slicing by a tensor is not supported)"), ErrorCode::unsupported);
+    c.error(str_cat("slice bound ", v->dump(),
+                    " is not a number (slicing by a tensor is not supported)"),
+            ErrorCode::unsupported);
   return json_int(*v, c.ctx().config().context());
 }
 
@@ -337,10 +377,13 @@ KeyItem parse_key_item(const OpCall& c, const io::Json& v) {
     }
     // Keras 3: {"class_name": "__slice__", "config": {...}}; tf.keras: {"start", "stop", "step"}.
     const io::Json* s = name == "__slice__" ? v.find("config") : (cls ? nullptr : &v);
-    if (!s || !s->is_object()) c.error(str_cat("index ", v.dump(), " is not supported"), ErrorCode::unsupported);
-    std::optional<int64_t> start = optional_int(c, s->find("start")), stop = optional_int(c, s->find("stop")),
+    if (!s || !s->is_object())
+      c.error(str_cat("index ", v.dump(), " is not supported"), ErrorCode::unsupported);
+    std::optional<int64_t> start = optional_int(c, s->find("start")),
+                           stop = optional_int(c, s->find("stop")),
                            step = optional_int(c, s->find("step"));
-    k.slice = SliceSpec{start.has_value(), stop.has_value(), start.value_or(0), stop.value_or(0), step.value_or(1)};
+    k.slice = SliceSpec{start.has_value(), stop.has_value(), start.value_or(0), stop.value_or(0),
+                        step.value_or(1)};
     if (k.slice.step == 0) c.error("slice step cannot be zero");
   } else {
     c.error(str_cat("index ", v.dump(), " is not supported"), ErrorCode::unsupported);
@@ -354,7 +397,8 @@ ValueId emit_getitem(OpCall& c, ValueId x, const io::Json& key) {
   std::vector<KeyItem> items;
   const io::Json* list = key.is_array() ? &key : nullptr;
   if (key.is_object())
-    if (const io::Json* it = key.find("items"); it && it->is_array()) list = it;  // a serialized tuple
+    if (const io::Json* it = key.find("items"); it && it->is_array())
+      list = it;  // a serialized tuple
   if (list) {
     for (const io::Json& v : list->items()) items.push_back(parse_key_item(c, v));
   } else {
@@ -366,12 +410,15 @@ ValueId emit_getitem(OpCall& c, ValueId x, const io::Json& key) {
     ellipses += k.kind == KeyKind::ellipsis;
   }
   if (ellipses > 1) c.error("an index can only have a single ellipsis");
-  if (consuming > rank) c.error(str_cat("too many indices (", consuming, ") for a tensor of rank ", rank));
+  if (consuming > rank)
+    c.error(str_cat("too many indices (", consuming, ") for a tensor of rank ", rank));
   // Expand the ellipsis (or pad at the end) with whole slices.
   std::vector<KeyItem> full;
   for (const KeyItem& k : items) {
-    if (k.kind == KeyKind::ellipsis) full.insert(full.end(), rank - consuming, KeyItem{});
-    else full.push_back(k);
+    if (k.kind == KeyKind::ellipsis)
+      full.insert(full.end(), rank - consuming, KeyItem{});
+    else
+      full.push_back(k);
   }
   if (ellipses == 0) full.insert(full.end(), rank - consuming, KeyItem{});
 
@@ -391,7 +438,8 @@ ValueId emit_getitem(OpCall& c, ValueId x, const io::Json& key) {
       if (dim >= 0 && (k.index < -dim || k.index >= dim))
         c.error(str_cat("index ", k.index, " is out of range for axis ", axis, " of size ", dim));
       if (dim < 0 && k.index < 0)
-        c.error(str_cat("a negative index on axis ", axis, ", whose size is known only at run time, is not supported"),
+        c.error(str_cat("a negative index on axis ", axis,
+                        ", whose size is known only at run time, is not supported"),
                 ErrorCode::unsupported);
       s = SliceSpec{true, k.index != -1, k.index, k.index + 1, 1};
     } else {
@@ -404,7 +452,8 @@ ValueId emit_getitem(OpCall& c, ValueId x, const io::Json& key) {
   }
   ValueId y = x;
   if (slices) y = c.ctx().emit(OpKind::strided_slice, p, {x}, {}, "slice");
-  if (shape_of(c, y) == out) return y == x ? c.ctx().emit(OpKind::identity, IdentityParams{}, {x}) : y;
+  if (shape_of(c, y) == out)
+    return y == x ? c.ctx().emit(OpKind::identity, IdentityParams{}, {x}) : y;
   // A per-sample reshape when the batch axis stays first; otherwise the whole tensor's.
   return reshape_to(c, y, out, batch_at == 0);
 }
@@ -412,7 +461,8 @@ ValueId emit_getitem(OpCall& c, ValueId x, const io::Json& key) {
 Outputs import_getitem(OpCall& c) {
   const OpArg* key = c.find("key");
   if (!key || key->kind != OpArg::Kind::literal || !key->json)
-    c.error("indexing with a tensor is not supported, only with numbers, slices, None and ...", ErrorCode::unsupported);
+    c.error("indexing with a tensor is not supported, only with numbers, slices, None and ...",
+            ErrorCode::unsupported);
   return {emit_getitem(c, c.tensor("x"), *key->json)};
 }
 
@@ -423,13 +473,17 @@ Outputs import_take(OpCall& c) {
     OpCall::Operand t = c.operand("x");
     OpCall::Operand idx = c.operand("indices");
     const int64_t axis = c.has("axis") ? c.get_int("axis") : 0;
-    if (!idx.value || t.constant.rank() < 1 || t.constant.rank() > 2 || (axis != 0 && axis != -t.constant.rank()))
-      c.error("take from a constant is supported along its first axis, with tensor indices, for tables of rank 1 or 2",
-              ErrorCode::unsupported);
-    if (t.constant.rank() == 2) return {c.ctx().emit(OpKind::embedding, EmbeddingParams{}, {*idx.value}, {t.constant})};
+    if (!idx.value || t.constant.rank() < 1 || t.constant.rank() > 2 ||
+        (axis != 0 && axis != -t.constant.rank()))
+      c.error(
+          "take from a constant is supported along its first axis, with tensor indices, for tables "
+          "of rank 1 or 2",
+          ErrorCode::unsupported);
+    if (t.constant.rank() == 2)
+      return {c.ctx().emit(OpKind::embedding, EmbeddingParams{}, {*idx.value}, {t.constant})};
     Shape out = shape_of(c, *idx.value);
-    const ValueId e = c.ctx().emit(OpKind::embedding, EmbeddingParams{}, {*idx.value}, {t.constant.reshaped({t.constant.dim(0), 1})},
-                                   "lookup");
+    const ValueId e = c.ctx().emit(OpKind::embedding, EmbeddingParams{}, {*idx.value},
+                                   {t.constant.reshaped({t.constant.dim(0), 1})}, "lookup");
     return {reshape_to(c, e, out, true)};
   }
   ValueId x = c.tensor("x");
@@ -440,7 +494,8 @@ Outputs import_take(OpCall& c) {
     axis = 0;
   }
   const int64_t a = normalize_axis(c, *axis, rank_of(c, x));
-  if (c.get_int("batch_dims", 0) != 0) c.error("gather with batch_dims is not supported", ErrorCode::unsupported);
+  if (c.get_int("batch_dims", 0) != 0)
+    c.error("gather with batch_dims is not supported", ErrorCode::unsupported);
   OpCall::Operand idx = c.operand("indices");
   if (idx.value) return {c.ctx().emit(OpKind::gather, GatherParams{a}, {x, *idx.value})};
   return {c.ctx().emit(OpKind::gather, GatherParams{a}, {x}, {idx.constant})};
@@ -449,16 +504,18 @@ Outputs import_take(OpCall& c) {
 // matmul as an einsum: batch axes broadcast (right-aligned), 1-D operands as numpy treats them.
 Outputs import_matmul(OpCall& c) {
   const OpCall::Operand a = c.operand("x1"), b = c.operand("x2");
-  if (!a.value) c.error("matmul with a constant first operand is not supported", ErrorCode::unsupported);
-  if (c.get_bool("transpose_a", false) || c.get_bool("transpose_b", false) || c.get_bool("adjoint_a", false) ||
-      c.get_bool("adjoint_b", false))
+  if (!a.value)
+    c.error("matmul with a constant first operand is not supported", ErrorCode::unsupported);
+  if (c.get_bool("transpose_a", false) || c.get_bool("transpose_b", false) ||
+      c.get_bool("adjoint_a", false) || c.get_bool("adjoint_b", false))
     c.error("matmul with transposed operands is not supported", ErrorCode::unsupported);
   const int64_t ra = rank_of(c, *a.value);
   const int64_t rb = b.value ? rank_of(c, *b.value) : b.constant.rank();
   if (ra == 0 || rb == 0) c.error("matmul operands must have rank 1 or more");
   const std::string batch_letters = "abcdefghijklmnopqrstuvw";
   const int64_t nb = std::max<int64_t>({ra - 2, rb - 2, 0});
-  if (nb > static_cast<int64_t>(batch_letters.size())) c.error("matmul operands have too many axes", ErrorCode::unsupported);
+  if (nb > static_cast<int64_t>(batch_letters.size()))
+    c.error("matmul operands have too many axes", ErrorCode::unsupported);
   const std::string batch = batch_letters.substr(0, nb);
   auto batch_of = [&](int64_t r) { return r > 2 ? batch.substr(nb - (r - 2)) : std::string(); };
   EinsumParams p;
@@ -472,7 +529,8 @@ Outputs import_matmul(OpCall& c) {
 // einsum(subscripts, *operands), with ellipses and the implicit output (labels seen once, sorted).
 Outputs import_einsum(OpCall& c) {
   std::string eq;
-  for (char ch : c.get_string("subscripts", "")) if (ch != ' ') eq += ch;
+  for (char ch : c.get_string("subscripts", ""))
+    if (ch != ' ') eq += ch;
   if (eq.empty()) c.error("einsum without subscripts");
   std::vector<ValueId> xs = c.ctx().inputs();
   const size_t arrow = eq.find("->");
@@ -485,9 +543,11 @@ Outputs import_einsum(OpCall& c) {
     start = comma + 1;
   }
   if (terms.size() != xs.size())
-    c.error(str_cat("einsum '", eq, "' names ", terms.size(), " operands, the call has ", xs.size(), " tensors"));
+    c.error(str_cat("einsum '", eq, "' names ", terms.size(), " operands, the call has ", xs.size(),
+                    " tensors"));
   std::string used;
-  for (char ch : eq) if (std::isalpha(static_cast<unsigned char>(ch))) used += ch;
+  for (char ch : eq)
+    if (std::isalpha(static_cast<unsigned char>(ch))) used += ch;
   std::string fresh;
   for (char ch : std::string("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"))
     if (used.find(ch) == std::string::npos) fresh += ch;
@@ -496,7 +556,8 @@ Outputs import_einsum(OpCall& c) {
   for (size_t i = 0; i < terms.size(); ++i) {
     const size_t dots = terms[i].find("...");
     const int64_t rank = rank_of(c, xs[i]);
-    const int64_t explicit_labels = static_cast<int64_t>(terms[i].size()) - (dots == std::string::npos ? 0 : 3);
+    const int64_t explicit_labels =
+        static_cast<int64_t>(terms[i].size()) - (dots == std::string::npos ? 0 : 3);
     if (dots == std::string::npos ? explicit_labels != rank : explicit_labels > rank)
       c.error(str_cat("einsum operand '", terms[i], "' does not fit a tensor of rank ", rank));
     if (dots != std::string::npos) ell_of[i] = static_cast<size_t>(rank - explicit_labels);
@@ -507,7 +568,8 @@ Outputs import_einsum(OpCall& c) {
   EinsumParams p;
   for (size_t i = 0; i < terms.size(); ++i) {
     std::string t = terms[i];
-    if (const size_t dots = t.find("..."); dots != std::string::npos) t.replace(dots, 3, ell.substr(n_ell - ell_of[i]));
+    if (const size_t dots = t.find("..."); dots != std::string::npos)
+      t.replace(dots, 3, ell.substr(n_ell - ell_of[i]));
     p.operands.push_back(t);
   }
   if (arrow != std::string::npos) {
@@ -524,8 +586,9 @@ Outputs import_einsum(OpCall& c) {
 }
 
 // keras.ops.image.resize / tf.image.resize: the Resizing layer's importer on an equivalent config.
-Outputs resize_with(OpCall& c, int64_t h, int64_t w, const std::string& interpolation, bool antialias, bool crop, bool pad,
-                    const std::string& fill_mode, double fill_value, const std::string& data_format) {
+Outputs resize_with(OpCall& c, int64_t h, int64_t w, const std::string& interpolation,
+                    bool antialias, bool crop, bool pad, const std::string& fill_mode,
+                    double fill_value, const std::string& data_format) {
   using io::Json;
   const Json config = Json::object({{"name", Json::string(c.ctx().name())},
                                     {"height", Json::integer(h)},
@@ -538,8 +601,10 @@ Outputs resize_with(OpCall& c, int64_t h, int64_t w, const std::string& interpol
                                     {"antialias", Json::boolean(antialias)},
                                     {"data_format", Json::string(data_format)}});
   const ValueId x = c.tensor("x");
-  if (shape_of(c, x).size() != 4) c.error("resizing supports batched images (rank 4)", ErrorCode::unsupported);
-  LayerContext inner(c.ctx().graph(), c.ctx().file(), config, c.ctx().name(), c.ctx().class_name(), {x}, c.ctx().weights(), nullptr);
+  if (shape_of(c, x).size() != 4)
+    c.error("resizing supports batched images (rank 4)", ErrorCode::unsupported);
+  LayerContext inner(c.ctx().graph(), c.ctx().file(), config, c.ctx().name(), c.ctx().class_name(),
+                     {x}, c.ctx().weights(), nullptr);
   return layer_registry().find("Resizing")->import(inner);
 }
 
@@ -551,19 +616,23 @@ std::pair<int64_t, int64_t> size_arg(OpCall& c) {
 
 Outputs import_resize(OpCall& c) {
   const auto [h, w] = size_arg(c);
-  return resize_with(c, h, w, c.get_string("interpolation", "bilinear"), c.get_bool("antialias", false),
-                     c.get_bool("crop_to_aspect_ratio", false), c.get_bool("pad_to_aspect_ratio", false),
+  return resize_with(c, h, w, c.get_string("interpolation", "bilinear"),
+                     c.get_bool("antialias", false), c.get_bool("crop_to_aspect_ratio", false),
+                     c.get_bool("pad_to_aspect_ratio", false),
                      c.get_string("fill_mode", "constant"), c.get_float("fill_value", 0.0),
                      c.get_string("data_format", "channels_last"));
 }
 
 Outputs import_tf_resize(OpCall& c) {
   const auto [h, w] = size_arg(c);
-  if (c.get_bool("preserve_aspect_ratio", false)) c.error("preserve_aspect_ratio is not supported", ErrorCode::unsupported);
+  if (c.get_bool("preserve_aspect_ratio", false))
+    c.error("preserve_aspect_ratio is not supported", ErrorCode::unsupported);
   std::string method = c.get_string("method", "bilinear");
-  if (method != "bicubic" && method != "bilinear" && method != "nearest" && method != "lanczos3" && method != "lanczos5")
+  if (method != "bicubic" && method != "bilinear" && method != "nearest" && method != "lanczos3" &&
+      method != "lanczos5")
     c.error(str_cat("resize method '", method, "' is not supported"), ErrorCode::unsupported);
-  return resize_with(c, h, w, method, c.get_bool("antialias", false), false, false, "constant", 0.0, "channels_last");
+  return resize_with(c, h, w, method, c.get_bool("antialias", false), false, false, "constant", 0.0,
+                     "channels_last");
 }
 
 }  // namespace
@@ -572,32 +641,42 @@ void register_shape_ops(OpTables& t) {
   t.keras("Reshape", {"x", "newshape"}, import_reshape, "newshape with the batch axis; one -1");
   t.tf({"reshape", "compat.v1.reshape"}, {"x=tensor", "newshape=shape"}, import_reshape,
        "shape: numbers, or tensors computed from tf.shape (the batch size keeps the batch)");
-  t.tf({"shape", "compat.v1.shape"}, {"x=input", "out_type"}, import_tf_shape, "a tensor; reshape targets read it at load");
+  t.tf({"shape", "compat.v1.shape"}, {"x=input", "out_type"}, import_tf_shape,
+       "a tensor; reshape targets read it at load");
   t.keras("Transpose", {"x", "axes"}, import_transpose, "axes None reverses");
-  t.tf({"compat.v1.transpose", "transpose", "linalg.transpose"}, {"x=a", "axes=perm", "conjugate"}, import_transpose);
+  t.tf({"compat.v1.transpose", "transpose", "linalg.transpose"}, {"x=a", "axes=perm", "conjugate"},
+       import_transpose);
   t.tf({"linalg.matrix_transpose"}, {"x=a"}, import_matrix_transpose);
   t.keras("Ravel", {"x"}, import_ravel, "the whole tensor, batch included");
   t.keras("ExpandDims", {"x", "axis"}, import_expand_dims, "axis int or tuple");
   t.tf({"expand_dims", "compat.v1.expand_dims"}, {"x=input", "axis"}, import_expand_dims);
   t.keras("Squeeze", {"x", "axis"}, import_squeeze, "axis None, int or tuple");
   t.tf({"compat.v1.squeeze", "squeeze"}, {"x=input", "axis"}, import_squeeze);
-  t.keras("Concatenate", {"xs", "axis"}, [](OpCall& c) { return import_concatenate(c, 0); }, "axis None not supported");
-  t.tf({"concat"}, {"xs=values", "axis"}, [](OpCall& c) { return import_concatenate(c, INT64_MIN); });
+  t.keras(
+      "Concatenate", {"xs", "axis"}, [](OpCall& c) { return import_concatenate(c, 0); },
+      "axis None not supported");
+  t.tf({"concat"}, {"xs=values", "axis"},
+       [](OpCall& c) { return import_concatenate(c, INT64_MIN); });
   t.keras("Stack", {"x", "axis"}, import_stack);
   t.tf({"stack"}, {"x=values", "axis"}, import_stack);
-  t.keras("Split", {"x", "indices_or_sections", "axis"}, import_split, "sections or indices; several outputs");
+  t.keras("Split", {"x", "indices_or_sections", "axis"}, import_split,
+          "sections or indices; several outputs");
   t.tf({"split"}, {"x=value", "num_or_size_splits", "axis"}, import_tf_split);
   t.keras("Unstack", {"x", "num", "axis"}, import_unstack);
   t.tf({"unstack"}, {"x=value", "num", "axis"}, import_unstack);
-  t.keras("GetItem", {"x", "key"}, import_getitem, "ints (negative too), slices with steps and None bounds, None, ...");
+  t.keras("GetItem", {"x", "key"}, import_getitem,
+          "ints (negative too), slices with steps and None bounds, None, ...");
   t.tf({"__operators__.getitem"}, {"x=tensor", "key=slice_spec"}, import_getitem);
-  t.keras("Take", {"x", "indices", "axis"}, import_take, "indices a tensor or a constant; negative indices");
-  t.tf({"compat.v1.gather", "gather"}, {"x=params", "indices", "validate_indices", "axis", "batch_dims"}, import_take);
+  t.keras("Take", {"x", "indices", "axis"}, import_take,
+          "indices a tensor or a constant; negative indices");
+  t.tf({"compat.v1.gather", "gather"},
+       {"x=params", "indices", "validate_indices", "axis", "batch_dims"}, import_take);
   t.keras("Matmul", {"x1", "x2"}, import_matmul, "batch axes broadcast; 1-D operands");
   t.tf({"linalg.matmul", "matmul"}, {"x1=a", "x2=b"}, import_matmul, "without transposes");
   t.keras("Einsum", {}, import_einsum, "ellipses; implicit output");
   t.keras("Resize", {"x", "size"}, import_resize, "as the Resizing layer");
-  t.tf({"image.resize"}, {"x=images", "size", "method"}, import_tf_resize, "bilinear, nearest, bicubic, lanczos3/5");
+  t.tf({"image.resize"}, {"x=images", "size", "method"}, import_tf_resize,
+       "bilinear, nearest, bicubic, lanczos3/5");
 }
 
 }  // namespace krt::keras

@@ -33,12 +33,14 @@ const Json* layers_of(const Json& model) {
   return config->is_array() ? config : config->find("layers");
 }
 
-void map_layers(const io::Hdf5File& h5, const Json& model, const std::string& base, PathMap& out, int depth) {
+void map_layers(const io::Hdf5File& h5, const Json& model, const std::string& base, PathMap& out,
+                int depth) {
   const Json* layers = layers_of(model);
   if (!layers || !layers->is_array() || depth > 32) return;
   const Json* cls_json = model.is_object() ? model.find("class_name") : nullptr;
   // Sequential.layers leaves out the InputLayer its config lists; Functional.layers keeps it.
-  const bool sequential = model.is_array() || (cls_json && cls_json->is_string() && cls_json->as_string() == "Sequential");
+  const bool sequential = model.is_array() || (cls_json && cls_json->is_string() &&
+                                               cls_json->as_string() == "Sequential");
   std::map<std::string, int> used;
   for (const Json& entry : layers->items()) {
     const Json* cls = entry.find("class_name");
@@ -59,17 +61,23 @@ void map_layers(const io::Hdf5File& h5, const Json& model, const std::string& ba
 
 class TfKerasScope : public WeightScope {
  public:
-  TfKerasScope(std::shared_ptr<const io::Hdf5File> h5, std::shared_ptr<const PathMap> paths, std::shared_ptr<const std::map<std::string, bool>> models)
+  TfKerasScope(std::shared_ptr<const io::Hdf5File> h5, std::shared_ptr<const PathMap> paths,
+               std::shared_ptr<const std::map<std::string, bool>> models)
       : h5_(std::move(h5)), paths_(std::move(paths)), models_(std::move(models)) {}
   std::optional<Tensor> find(int, std::string_view) const override { return std::nullopt; }
-  std::unique_ptr<WeightScope> nested_layer(const std::string&, const std::string& layer_name) const override {
+  std::unique_ptr<WeightScope> nested_layer(const std::string&,
+                                            const std::string& layer_name) const override {
     auto it = paths_->find(layer_name);
     if (it == paths_->end()) return empty_weight_scope();
     if (models_->count(layer_name)) return std::make_unique<TfKerasScope>(h5_, paths_, models_);
     return keras3_weight_scope_at(h5_, it->second);
   }
-  std::unique_ptr<WeightScope> attribute(const std::string&) const override { return empty_weight_scope(); }
-  std::unique_ptr<WeightScope> sub_layer(const std::string&, const std::string&) const override { return empty_weight_scope(); }
+  std::unique_ptr<WeightScope> attribute(const std::string&) const override {
+    return empty_weight_scope();
+  }
+  std::unique_ptr<WeightScope> sub_layer(const std::string&, const std::string&) const override {
+    return empty_weight_scope();
+  }
   int64_t total_elements() const override { return 0; }
 
  private:
@@ -95,9 +103,12 @@ void collect_models(const Json& model, std::map<std::string, bool>& out, int dep
 
 }  // namespace
 
-bool is_tf_keras_zip_weights(const io::Hdf5File& h5) { return h5.is_group("_layer_checkpoint_dependencies"); }
+bool is_tf_keras_zip_weights(const io::Hdf5File& h5) {
+  return h5.is_group("_layer_checkpoint_dependencies");
+}
 
-std::unique_ptr<WeightScope> tf_keras_zip_weight_scope(std::shared_ptr<const io::Hdf5File> h5, const io::Json& model) {
+std::unique_ptr<WeightScope> tf_keras_zip_weight_scope(std::shared_ptr<const io::Hdf5File> h5,
+                                                       const io::Json& model) {
   auto paths = std::make_shared<PathMap>();
   map_layers(*h5, model, "", *paths, 0);
   auto models = std::make_shared<std::map<std::string, bool>>();

@@ -41,39 +41,54 @@ namespace {
 class EmptyScope : public WeightScope {
  public:
   std::optional<Tensor> find(int, std::string_view) const override { return std::nullopt; }
-  std::unique_ptr<WeightScope> nested_layer(const std::string&, const std::string&) const override { return std::make_unique<EmptyScope>(); }
-  std::unique_ptr<WeightScope> attribute(const std::string&) const override { return std::make_unique<EmptyScope>(); }
-  std::unique_ptr<WeightScope> sub_layer(const std::string&, const std::string&) const override { return std::make_unique<EmptyScope>(); }
+  std::unique_ptr<WeightScope> nested_layer(const std::string&, const std::string&) const override {
+    return std::make_unique<EmptyScope>();
+  }
+  std::unique_ptr<WeightScope> attribute(const std::string&) const override {
+    return std::make_unique<EmptyScope>();
+  }
+  std::unique_ptr<WeightScope> sub_layer(const std::string&, const std::string&) const override {
+    return std::make_unique<EmptyScope>();
+  }
   int64_t total_elements() const override { return 0; }
 };
 
 class Keras3Scope : public WeightScope {
  public:
-  Keras3Scope(std::shared_ptr<const io::Hdf5File> file, std::string path) : file_(std::move(file)), path_(std::move(path)) {}
+  Keras3Scope(std::shared_ptr<const io::Hdf5File> file, std::string path)
+      : file_(std::move(file)), path_(std::move(path)) {}
 
   std::optional<Tensor> find(int index, std::string_view) const override {
     std::string p = join(path_, "vars/" + std::to_string(index));
     if (!file_->is_dataset(p)) return std::nullopt;
     return file_->read_dataset(p);
   }
-  std::unique_ptr<WeightScope> nested_layer(const std::string& key, const std::string&) const override {
+  std::unique_ptr<WeightScope> nested_layer(const std::string& key,
+                                            const std::string&) const override {
     return std::make_unique<Keras3Scope>(file_, join(path_, "layers/" + key));
   }
   std::unique_ptr<WeightScope> attribute(const std::string& attr) const override {
     return std::make_unique<Keras3Scope>(file_, join(path_, attr));
   }
-  std::unique_ptr<WeightScope> sub_layer(const std::string& attr, const std::string&) const override { return attribute(attr); }
+  std::unique_ptr<WeightScope> sub_layer(const std::string& attr,
+                                         const std::string&) const override {
+    return attribute(attr);
+  }
   int64_t total_elements() const override { return count(path_, 0); }
 
  private:
-  static std::string join(const std::string& a, const std::string& b) { return a.empty() ? b : a + "/" + b; }
+  static std::string join(const std::string& a, const std::string& b) {
+    return a.empty() ? b : a + "/" + b;
+  }
   int64_t count(const std::string& path, int depth) const {
     if (depth > 32 || !file_->is_group(path.empty() ? "/" : path)) return 0;
     int64_t total = 0;
     for (const std::string& child : file_->children(path.empty() ? "/" : path)) {
       std::string p = join(path, child);
-      if (file_->is_dataset(p)) total += shape_elements(file_->dataset_shape(p));
-      else total += count(p, depth + 1);
+      if (file_->is_dataset(p))
+        total += shape_elements(file_->dataset_shape(p));
+      else
+        total += count(p, depth + 1);
     }
     return total;
   }
@@ -101,7 +116,8 @@ class LegacyScope : public WeightScope {
       return file_->read_dataset(entries_[index].dataset);
     return std::nullopt;
   }
-  std::unique_ptr<WeightScope> nested_layer(const std::string&, const std::string& layer_name) const override {
+  std::unique_ptr<WeightScope> nested_layer(const std::string&,
+                                            const std::string& layer_name) const override {
     std::vector<Entry> mine;
     for (const Entry& e : entries_)
       if (e.parts.size() >= 2 && e.parts[e.parts.size() - 2] == layer_name) mine.push_back(e);
@@ -110,7 +126,8 @@ class LegacyScope : public WeightScope {
   std::unique_ptr<WeightScope> attribute(const std::string&) const override {
     return std::make_unique<LegacyScope>(file_, entries_);
   }
-  std::unique_ptr<WeightScope> sub_layer(const std::string&, const std::string& layer_name) const override {
+  std::unique_ptr<WeightScope> sub_layer(const std::string&,
+                                         const std::string& layer_name) const override {
     std::vector<Entry> mine;
     for (const Entry& e : entries_)
       for (size_t i = 0; i + 1 < e.parts.size(); ++i)
@@ -132,8 +149,17 @@ class LegacyScope : public WeightScope {
     return colon == std::string_view::npos ? s : s.substr(0, colon);
   }
   bool any_name_known() const {
-    static const char* known[] = {"kernel", "bias", "gamma", "beta", "moving_mean", "moving_variance", "alpha",
-                                  "embeddings", "recurrent_kernel", "depthwise_kernel", "pointwise_kernel"};
+    static const char* known[] = {"kernel",
+                                  "bias",
+                                  "gamma",
+                                  "beta",
+                                  "moving_mean",
+                                  "moving_variance",
+                                  "alpha",
+                                  "embeddings",
+                                  "recurrent_kernel",
+                                  "depthwise_kernel",
+                                  "pointwise_kernel"};
     for (const Entry& e : entries_)
       for (const char* k : known)
         if (base_name(e.parts.back()) == k) return true;
@@ -158,13 +184,19 @@ std::vector<std::string> split_path(const std::string& s) {
 // The top level of a legacy .h5 model: one group per layer, named after the layer.
 class LegacyModelScope : public WeightScope {
  public:
-  LegacyModelScope(std::shared_ptr<const io::Hdf5File> file, std::string group) : file_(std::move(file)), group_(std::move(group)) {}
+  LegacyModelScope(std::shared_ptr<const io::Hdf5File> file, std::string group)
+      : file_(std::move(file)), group_(std::move(group)) {}
   std::optional<Tensor> find(int, std::string_view) const override { return std::nullopt; }
-  std::unique_ptr<WeightScope> nested_layer(const std::string&, const std::string& layer_name) const override {
+  std::unique_ptr<WeightScope> nested_layer(const std::string&,
+                                            const std::string& layer_name) const override {
     return legacy_layer_weight_scope(file_, group_ + "/" + layer_name);
   }
-  std::unique_ptr<WeightScope> attribute(const std::string&) const override { return empty_weight_scope(); }
-  std::unique_ptr<WeightScope> sub_layer(const std::string&, const std::string&) const override { return empty_weight_scope(); }
+  std::unique_ptr<WeightScope> attribute(const std::string&) const override {
+    return empty_weight_scope();
+  }
+  std::unique_ptr<WeightScope> sub_layer(const std::string&, const std::string&) const override {
+    return empty_weight_scope();
+  }
   int64_t total_elements() const override { return 0; }
 
  private:
@@ -174,7 +206,8 @@ class LegacyModelScope : public WeightScope {
 
 }  // namespace
 
-std::unique_ptr<WeightScope> legacy_model_weight_scope(std::shared_ptr<const io::Hdf5File> file, const std::string& group) {
+std::unique_ptr<WeightScope> legacy_model_weight_scope(std::shared_ptr<const io::Hdf5File> file,
+                                                       const std::string& group) {
   return std::make_unique<LegacyModelScope>(std::move(file), group);
 }
 
@@ -184,11 +217,13 @@ std::unique_ptr<WeightScope> keras3_weight_scope(std::shared_ptr<const io::Hdf5F
   return std::make_unique<Keras3Scope>(std::move(file), "");
 }
 
-std::unique_ptr<WeightScope> keras3_weight_scope_at(std::shared_ptr<const io::Hdf5File> file, const std::string& path) {
+std::unique_ptr<WeightScope> keras3_weight_scope_at(std::shared_ptr<const io::Hdf5File> file,
+                                                    const std::string& path) {
   return std::make_unique<Keras3Scope>(std::move(file), path);
 }
 
-std::vector<std::string> string_list_attribute(const io::Hdf5File& file, const std::string& path, const std::string& name) {
+std::vector<std::string> string_list_attribute(const io::Hdf5File& file, const std::string& path,
+                                               const std::string& name) {
   auto read = [&](const std::string& attr) -> std::vector<std::string> {
     try {
       return file.string_attribute(path, attr);
@@ -199,28 +234,33 @@ std::vector<std::string> string_list_attribute(const io::Hdf5File& file, const s
   };
   if (file.has_attribute(path, name)) return read(name);
   std::vector<std::string> all;
-  for (int chunk = 0; chunk < 1 << 20 && file.has_attribute(path, name + std::to_string(chunk)); ++chunk) {
+  for (int chunk = 0; chunk < 1 << 20 && file.has_attribute(path, name + std::to_string(chunk));
+       ++chunk) {
     std::vector<std::string> part = read(name + std::to_string(chunk));
     all.insert(all.end(), part.begin(), part.end());
   }
   return all;
 }
 
-std::vector<std::pair<std::string, std::string>> legacy_layer_weight_entries(const io::Hdf5File& file, const std::string& group) {
+std::vector<std::pair<std::string, std::string>> legacy_layer_weight_entries(
+    const io::Hdf5File& file, const std::string& group) {
   std::vector<std::pair<std::string, std::string>> entries;
   if (!file.is_group(group)) return entries;
   for (const std::string& name : string_list_attribute(file, group, "weight_names")) {
     std::string dataset = group + "/" + name;
     if (!file.is_dataset(dataset))
-      fail(ErrorCode::invalid_file, file.display_name(), ": weight '", name, "' listed in '", group, "' is missing");
+      fail(ErrorCode::invalid_file, file.display_name(), ": weight '", name, "' listed in '", group,
+           "' is missing");
     entries.emplace_back(name, dataset);
   }
   return entries;
 }
 
-std::unique_ptr<WeightScope> legacy_layer_weight_scope(std::shared_ptr<const io::Hdf5File> file, const std::string& group) {
+std::unique_ptr<WeightScope> legacy_layer_weight_scope(std::shared_ptr<const io::Hdf5File> file,
+                                                       const std::string& group) {
   std::vector<LegacyScope::Entry> entries;
-  for (auto& [name, dataset] : legacy_layer_weight_entries(*file, group)) entries.push_back({split_path(name), dataset});
+  for (auto& [name, dataset] : legacy_layer_weight_entries(*file, group))
+    entries.push_back({split_path(name), dataset});
   return std::make_unique<LegacyScope>(std::move(file), std::move(entries));
 }
 

@@ -8,7 +8,6 @@
 
 namespace krt {
 
-
 // An element-wise activation with its parameters. Which fields matter depends on the kind:
 //   relu: y = x >= max ? max : x > threshold ? x : negative_slope * (x - threshold)
 //         (Keras ReLU layer semantics; max_value < 0 means no cap)

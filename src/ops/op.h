@@ -24,7 +24,10 @@ inline constexpr int kOpCount = 0
 namespace detail {
 // Builds std::variant<...> with each type once: several ops share a params struct (ConvParams),
 // and std::get<T> / assignment from T need T to occur exactly once in the variant.
-template <class V, class... Ts> struct unique_variant { using type = V; };
+template <class V, class... Ts>
+struct unique_variant {
+  using type = V;
+};
 template <class... Vs, class T, class... Ts>
 struct unique_variant<std::variant<Vs...>, T, Ts...>
     : std::conditional_t<(std::is_same_v<T, Vs> || ...), unique_variant<std::variant<Vs...>, Ts...>,
@@ -32,7 +35,8 @@ struct unique_variant<std::variant<Vs...>, T, Ts...>
 }  // namespace detail
 
 #define KRT_OP_PARAMS(name, Params, doc) , Params
-using OpParams = typename detail::unique_variant<std::variant<>, std::monostate KRT_OP_LIST(KRT_OP_PARAMS)>::type;
+using OpParams = typename detail::unique_variant<std::variant<>,
+                                                 std::monostate KRT_OP_LIST(KRT_OP_PARAMS)>::type;
 #undef KRT_OP_PARAMS
 
 const char* op_name(OpKind kind);

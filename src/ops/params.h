@@ -27,9 +27,9 @@ struct ConvParams {
   std::vector<int64_t> strides;
   std::vector<int64_t> dilation;
   Padding padding = Padding::valid;
-  int64_t groups = 1;              // conv only
-  int64_t filters = 0;             // output channels (conv, conv_transpose)
-  int64_t depth_multiplier = 1;    // depthwise_conv only
+  int64_t groups = 1;                   // conv only
+  int64_t filters = 0;                  // output channels (conv, conv_transpose)
+  int64_t depth_multiplier = 1;         // depthwise_conv only
   std::vector<int64_t> output_padding;  // conv_transpose only; empty = none given
   bool has_bias = true;
   Activation activation;
@@ -132,8 +132,8 @@ struct NormalizeParams {
   int64_t group_axis = -1;    // >= 0: this axis is split into `groups` groups of consecutive
   int64_t groups = 1;         // channels, each with its own statistics (GroupNormalization)
   float epsilon = 1e-3f;
-  bool has_scale = false;     // weights: scale then shift when present, each of the input's
-  bool has_shift = false;     // rank with 1 on broadcast axes (batch included)
+  bool has_scale = false;  // weights: scale then shift when present, each of the input's
+  bool has_shift = false;  // rank with 1 on broadcast axes (batch included)
 };
 
 // Resizes the spatial axes (1..rank-2) of an NHWC tensor as jax.image.resize does.

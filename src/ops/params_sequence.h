@@ -34,7 +34,7 @@ struct RecurrentParams {
   Activation activation;            // tanh by default in Keras
   Activation recurrent_activation;  // gates (LSTM, GRU)
   bool has_bias = true;
-  bool reset_after = true;          // GRU only
+  bool reset_after = true;  // GRU only
   bool go_backwards = false;
   bool return_sequences = false;
   bool return_state = false;

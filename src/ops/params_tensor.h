@@ -12,9 +12,40 @@ namespace krt {
 // round is numpy's: halves go to the even neighbour. cast_int truncates toward zero (a float
 // cast to an integer dtype); logical_not and the predicates give 1/0.
 enum class UnaryKind {
-  abs, negative, sqrt, rsqrt, square, exp, expm1, log, log1p, log2, log10, floor, ceil, round,
-  cast_int, sign, reciprocal, sin, cos, tan, asin, acos, atan, sinh, cosh, asinh, acosh, atanh,
-  erf, logical_not, isnan, isinf, isfinite, clip,
+  abs,
+  negative,
+  sqrt,
+  rsqrt,
+  square,
+  exp,
+  expm1,
+  log,
+  log1p,
+  log2,
+  log10,
+  floor,
+  ceil,
+  round,
+  cast_int,
+  sign,
+  reciprocal,
+  sin,
+  cos,
+  tan,
+  asin,
+  acos,
+  atan,
+  sinh,
+  cosh,
+  asinh,
+  acosh,
+  atanh,
+  erf,
+  logical_not,
+  isnan,
+  isinf,
+  isfinite,
+  clip,
 };
 struct UnaryParams {
   UnaryKind kind = UnaryKind::abs;
@@ -26,8 +57,25 @@ struct UnaryParams {
 // (nonzero counts as true). divide is true division; floor_divide and mod follow Python
 // (the remainder takes the divisor's sign).
 enum class BinaryKind {
-  add, subtract, multiply, divide, floor_divide, mod, power, maximum, minimum, squared_difference,
-  equal, not_equal, less, less_equal, greater, greater_equal, logical_and, logical_or, logical_xor,
+  add,
+  subtract,
+  multiply,
+  divide,
+  floor_divide,
+  mod,
+  power,
+  maximum,
+  minimum,
+  squared_difference,
+  equal,
+  not_equal,
+  less,
+  less_equal,
+  greater,
+  greater_equal,
+  logical_and,
+  logical_or,
+  logical_xor,
   atan2,
 };
 // Operands of binary and where come from the node's inputs in order, except those whose bit is
@@ -84,8 +132,12 @@ inline ResolvedSlice resolve_slice(const SliceSpec& s, int64_t dim) {
     stop = !s.has_stop ? dim : s.stop < 0 ? clamp(s.stop + dim, 0, dim) : clamp(s.stop, 0, dim);
     r.length = stop > start ? (stop - start + s.step - 1) / s.step : 0;
   } else {
-    start = !s.has_start ? dim - 1 : s.start < 0 ? clamp(s.start + dim, -1, dim - 1) : clamp(s.start, -1, dim - 1);
-    stop = !s.has_stop ? -1 : s.stop < 0 ? clamp(s.stop + dim, -1, dim - 1) : clamp(s.stop, -1, dim - 1);
+    start = !s.has_start  ? dim - 1
+            : s.start < 0 ? clamp(s.start + dim, -1, dim - 1)
+                          : clamp(s.start, -1, dim - 1);
+    stop = !s.has_stop  ? -1
+           : s.stop < 0 ? clamp(s.stop + dim, -1, dim - 1)
+                        : clamp(s.stop, -1, dim - 1);
     r.length = start > stop ? (start - stop - s.step - 1) / -s.step : 0;
   }
   r.start = start;

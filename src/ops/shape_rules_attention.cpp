@@ -18,7 +18,8 @@ void check_axes(const Node& node, const std::vector<int64_t>& axes, size_t rank)
   if (axes.empty()) fail(ErrorCode::invalid_file, node.label(), ": no axis given");
   for (int64_t a : axes)
     if (a < 0 || a >= static_cast<int64_t>(rank))
-      fail(ErrorCode::invalid_file, node.label(), ": axis ", a, " is out of range for an input of rank ", rank);
+      fail(ErrorCode::invalid_file, node.label(), ": axis ", a,
+           " is out of range for an input of rank ", rank);
 }
 
 // Merges one more occurrence of a label's size: 1 broadcasts, -1 is unknown.
@@ -28,7 +29,8 @@ void merge_dim(const Node& node, char label, int64_t& have, int64_t d) {
     have = d;
     return;
   }
-  fail(ErrorCode::invalid_file, node.label(), ": einsum label '", std::string(1, label), "' has sizes ", have, " and ", d);
+  fail(ErrorCode::invalid_file, node.label(), ": einsum label '", std::string(1, label),
+       "' has sizes ", have, " and ", d);
 }
 
 }  // namespace
@@ -37,19 +39,22 @@ Shape infer_einsum(const Node& node, const std::vector<Shape>& inputs) {
   const auto& p = node.get<EinsumParams>();
   std::vector<Shape> operands = inputs;
   if (p.operands.size() == inputs.size() + 1) {
-    if (node.weights.empty()) fail(ErrorCode::invalid_file, node.label(), ": einsum kernel weight is missing");
+    if (node.weights.empty())
+      fail(ErrorCode::invalid_file, node.label(), ": einsum kernel weight is missing");
     operands.push_back(node.weights[0].shape());
   }
   if (operands.size() != p.operands.size() || operands.empty())
-    fail(ErrorCode::invalid_file, node.label(), ": einsum equation has ", p.operands.size(), " operands, found ", operands.size());
+    fail(ErrorCode::invalid_file, node.label(), ": einsum equation has ", p.operands.size(),
+         " operands, found ", operands.size());
   std::map<char, int64_t> size;
   for (size_t i = 0; i < operands.size(); ++i) {
     const std::string& labels = p.operands[i];
     if (labels.size() != operands[i].size())
-      fail(ErrorCode::invalid_file, node.label(), ": einsum operand ", i, " '", labels, "' does not fit shape ",
-           shape_to_string(operands[i]));
+      fail(ErrorCode::invalid_file, node.label(), ": einsum operand ", i, " '", labels,
+           "' does not fit shape ", shape_to_string(operands[i]));
     for (size_t j = 0; j < labels.size(); ++j) {
-      if (!is_label(labels[j])) fail(ErrorCode::invalid_file, node.label(), ": bad einsum label in '", labels, "'");
+      if (!is_label(labels[j]))
+        fail(ErrorCode::invalid_file, node.label(), ": bad einsum label in '", labels, "'");
       auto [it, fresh] = size.emplace(labels[j], operands[i][j]);
       if (!fresh) merge_dim(node, labels[j], it->second, operands[i][j]);
     }
@@ -58,9 +63,11 @@ Shape infer_einsum(const Node& node, const std::vector<Shape>& inputs) {
   for (char c : p.output) {
     auto it = size.find(c);
     if (it == size.end())
-      fail(ErrorCode::invalid_file, node.label(), ": einsum output label '", std::string(1, c), "' is in no operand");
+      fail(ErrorCode::invalid_file, node.label(), ": einsum output label '", std::string(1, c),
+           "' is in no operand");
     if (p.output.find(c) != p.output.rfind(c))
-      fail(ErrorCode::invalid_file, node.label(), ": einsum output label '", std::string(1, c), "' repeats");
+      fail(ErrorCode::invalid_file, node.label(), ": einsum output label '", std::string(1, c),
+           "' repeats");
     out.push_back(it->second);
   }
   const size_t bias_at = node.weights.size() - 1;
@@ -74,8 +81,8 @@ Shape infer_einsum(const Node& node, const std::vector<Shape>& inputs) {
       fits = b[i] == 1 || !known(o) || b[i] == o;
     }
     if (!fits)
-      fail(ErrorCode::invalid_file, node.label(), ": bias of shape ", shape_to_string(b), " does not broadcast to output ",
-           shape_to_string(out));
+      fail(ErrorCode::invalid_file, node.label(), ": bias of shape ", shape_to_string(b),
+           " does not broadcast to output ", shape_to_string(out));
   }
   return out;
 }
@@ -83,48 +90,57 @@ Shape infer_einsum(const Node& node, const std::vector<Shape>& inputs) {
 Shape infer_masked_softmax(const Node& node, const std::vector<Shape>& inputs) {
   const auto& p = node.get<MaskedSoftmaxParams>();
   if (inputs.empty() || inputs.size() > 2)
-    fail(ErrorCode::invalid_file, node.label(), ": masked softmax takes scores and an optional mask, found ", inputs.size(), " inputs");
+    fail(ErrorCode::invalid_file, node.label(),
+         ": masked softmax takes scores and an optional mask, found ", inputs.size(), " inputs");
   const Shape& x = inputs[0];
   check_axes(node, p.axes, x.size());
-  if (p.causal && x.size() < 2) fail(ErrorCode::invalid_file, node.label(), ": a causal mask needs rank >= 2");
+  if (p.causal && x.size() < 2)
+    fail(ErrorCode::invalid_file, node.label(), ": a causal mask needs rank >= 2");
   if (inputs.size() == 2) {
     const Shape& m = inputs[1];
     bool fits = m.size() == x.size();
-    for (size_t i = 0; fits && i < m.size(); ++i) fits = m[i] == 1 || !known(m[i]) || !known(x[i]) || m[i] == x[i];
+    for (size_t i = 0; fits && i < m.size(); ++i)
+      fits = m[i] == 1 || !known(m[i]) || !known(x[i]) || m[i] == x[i];
     if (!fits)
-      fail(ErrorCode::invalid_file, node.label(), ": mask of shape ", shape_to_string(m), " does not broadcast to scores ",
-           shape_to_string(x));
+      fail(ErrorCode::invalid_file, node.label(), ": mask of shape ", shape_to_string(m),
+           " does not broadcast to scores ", shape_to_string(x));
   }
   return x;
 }
 
 Shape infer_l2_normalize(const Node& node, const std::vector<Shape>& inputs) {
-  if (inputs.size() != 1) fail(ErrorCode::invalid_file, node.label(), ": expects 1 input, found ", inputs.size());
+  if (inputs.size() != 1)
+    fail(ErrorCode::invalid_file, node.label(), ": expects 1 input, found ", inputs.size());
   check_axes(node, node.get<L2NormalizeParams>().axes, inputs[0].size());
   return inputs[0];
 }
 
 Shape infer_additive_score(const Node& node, const std::vector<Shape>& inputs) {
   const auto& p = node.get<AdditiveScoreParams>();
-  if (inputs.size() != 2) fail(ErrorCode::invalid_file, node.label(), ": expects query and key, found ", inputs.size(), " inputs");
+  if (inputs.size() != 2)
+    fail(ErrorCode::invalid_file, node.label(), ": expects query and key, found ", inputs.size(),
+         " inputs");
   const Shape& q = inputs[0];
   const Shape& k = inputs[1];
   if (q.size() < 3 || q.size() != k.size())
-    fail(ErrorCode::invalid_file, node.label(), ": query ", shape_to_string(q), " and key ", shape_to_string(k),
-         " should both be (batch, ..., steps, features)");
+    fail(ErrorCode::invalid_file, node.label(), ": query ", shape_to_string(q), " and key ",
+         shape_to_string(k), " should both be (batch, ..., steps, features)");
   Shape out(q.begin(), q.end() - 1);
   for (size_t i = 0; i + 2 < q.size(); ++i) {
     if (known(q[i]) && known(k[i]) && q[i] != k[i])
-      fail(ErrorCode::invalid_file, node.label(), ": query ", shape_to_string(q), " and key ", shape_to_string(k), " differ on axis ", i);
+      fail(ErrorCode::invalid_file, node.label(), ": query ", shape_to_string(q), " and key ",
+           shape_to_string(k), " differ on axis ", i);
     if (!known(out[i])) out[i] = k[i];
   }
   const int64_t d = q.back();
   if (known(d) && known(k.back()) && d != k.back())
     fail(ErrorCode::invalid_file, node.label(), ": query has ", d, " features, key has ", k.back());
   if (p.has_weight) {
-    if (node.weights.empty()) fail(ErrorCode::invalid_file, node.label(), ": scale weight is missing");
+    if (node.weights.empty())
+      fail(ErrorCode::invalid_file, node.label(), ": scale weight is missing");
     if (known(d) && node.weights[0].size() != d)
-      fail(ErrorCode::invalid_file, node.label(), ": scale has shape ", shape_to_string(node.weights[0].shape()), ", expected (", d, ",)");
+      fail(ErrorCode::invalid_file, node.label(), ": scale has shape ",
+           shape_to_string(node.weights[0].shape()), ", expected (", d, ",)");
   }
   out.push_back(k[k.size() - 2]);
   return out;

@@ -13,8 +13,8 @@ namespace krt {
 Shape broadcast_shapes(const Node& node, const std::vector<Shape>& shapes);
 
 // The operand shapes of binary/where: inputs and constant weights merged in operand order.
-std::vector<Shape> operand_shapes(const Node& node, const std::vector<Shape>& inputs, size_t operands,
-                                  uint32_t constant_operands);
+std::vector<Shape> operand_shapes(const Node& node, const std::vector<Shape>& inputs,
+                                  size_t operands, uint32_t constant_operands);
 
 Shape infer_binary(const Node& node, const std::vector<Shape>& inputs);
 Shape infer_where(const Node& node, const std::vector<Shape>& inputs);

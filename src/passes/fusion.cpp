@@ -11,15 +11,16 @@ namespace {
 
 // Dense and the convolutions: the ops whose CPU kernels fold a scale and run an activation.
 bool is_linear_producer(const Node& n) {
-  const bool foldable = n.kind == OpKind::dense || n.kind == OpKind::conv || n.kind == OpKind::depthwise_conv ||
-                        n.kind == OpKind::conv_transpose;
+  const bool foldable = n.kind == OpKind::dense || n.kind == OpKind::conv ||
+                        n.kind == OpKind::depthwise_conv || n.kind == OpKind::conv_transpose;
   return foldable && n.fused_activation()->is_linear();
 }
 
 // How often `v` is read (by nodes, or as a graph output).
 int uses(const Graph& graph, ValueId v) {
   int count = static_cast<int>(std::count(graph.outputs.begin(), graph.outputs.end(), v));
-  for (const Node& n : graph.nodes) count += static_cast<int>(std::count(n.inputs.begin(), n.inputs.end(), v));
+  for (const Node& n : graph.nodes)
+    count += static_cast<int>(std::count(n.inputs.begin(), n.inputs.end(), v));
   return count;
 }
 
@@ -37,13 +38,18 @@ int fusable_producer(const Graph& graph, const Node& node) {
 int64_t output_channel(const Node& producer, int64_t i) {
   const Shape& ks = producer.weights[0].shape();
   switch (producer.kind) {
-    case OpKind::conv_transpose: return (i / ks.back()) % ks[ks.size() - 2];  // (k..., cout, cin)
-    case OpKind::depthwise_conv: return i % (ks[ks.size() - 2] * ks.back());  // (k..., cin, mult)
-    default: return i % ks.back();                                           // (..., cout)
+    case OpKind::conv_transpose:
+      return (i / ks.back()) % ks[ks.size() - 2];  // (k..., cout, cin)
+    case OpKind::depthwise_conv:
+      return i % (ks[ks.size() - 2] * ks.back());  // (k..., cin, mult)
+    default:
+      return i % ks.back();  // (..., cout)
   }
 }
 
-bool& has_bias(Node& n) { return n.kind == OpKind::dense ? n.get<DenseParams>().has_bias : n.get<ConvParams>().has_bias; }
+bool& has_bias(Node& n) {
+  return n.kind == OpKind::dense ? n.get<DenseParams>().has_bias : n.get<ConvParams>().has_bias;
+}
 
 // W' = W * s, b' = b * s + t, on copies: the model's own weights stay untouched.
 void fold(Node& producer, const Node& scale_shift, int64_t channels) {
@@ -72,7 +78,8 @@ int fold_scale_shifts(Graph& graph) {
     const int producer = fusable_producer(graph, n);
     if (producer < 0 || p.axes.size() > 1) continue;
     const Shape& shape = graph.values[n.inputs[0]].shape;
-    if (p.axis != static_cast<int64_t>(shape.size()) - 1 || shape.back() < 0) continue;  // channels last only
+    if (p.axis != static_cast<int64_t>(shape.size()) - 1 || shape.back() < 0)
+      continue;  // channels last only
     const int64_t channels = shape.back();
     if ((n.weights[0].size() != 1 && n.weights[0].size() != channels) ||
         (n.weights[1].size() != 1 && n.weights[1].size() != channels))

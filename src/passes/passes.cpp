@@ -50,7 +50,8 @@ void remove_dead_nodes(Graph& graph) {
   std::vector<bool> live_node(graph.nodes.size(), false);
   for (size_t i = graph.nodes.size(); i-- > 0;) {
     const Node& n = graph.nodes[i];
-    bool used = std::any_of(n.outputs.begin(), n.outputs.end(), [&](ValueId v) { return live_value[v]; });
+    bool used =
+        std::any_of(n.outputs.begin(), n.outputs.end(), [&](ValueId v) { return live_value[v]; });
     if (!used) continue;
     live_node[i] = true;
     for (ValueId v : n.inputs) live_value[v] = true;

@@ -52,7 +52,8 @@ class RunContext {
 class NodeKernel {
  public:
   virtual ~NodeKernel() = default;
-  virtual void run(RunContext& context, std::span<const Tensor> inputs, std::span<Tensor> outputs) const = 0;
+  virtual void run(RunContext& context, std::span<const Tensor> inputs,
+                   std::span<Tensor> outputs) const = 0;
   // A short description for reports and tests ("onednn convolution", "reference").
   virtual std::string describe() const = 0;
 };
@@ -74,7 +75,10 @@ class Backend {
   // "" when it can run on this machine; otherwise why not ("no CUDA device found").
   virtual std::string unavailable_reason() const { return ""; }
   // Where its memory lives: "host" for CPU backends, else its own name (device memory).
-  virtual MemoryLocation memory(int device_index) const { (void)device_index; return {}; }
+  virtual MemoryLocation memory(int device_index) const {
+    (void)device_index;
+    return {};
+  }
   virtual std::vector<Precision> precisions() const { return {Precision::fp32}; }
   // The hardware of device `index` (a GPU's name); the host CPU's model name by default.
   virtual std::string device_name(int index) const;
@@ -83,7 +87,8 @@ class Backend {
   virtual bool wants_fusion() const { return false; }
 
   // Whether it runs `node` (op, dtypes, shapes with dynamic dims) in this precision.
-  virtual Support supports(const Node& node, const Graph& graph, const CompileOptions& options) const = 0;
+  virtual Support supports(const Node& node, const Graph& graph,
+                           const CompileOptions& options) const = 0;
   // The node's kernel, with its weights packed or uploaded. Only for supported nodes. The
   // node and graph outlive the kernel.
   virtual std::unique_ptr<NodeKernel> prepare(const Node& node, const Graph& graph,
@@ -94,12 +99,16 @@ class Backend {
   // `bytes` of its memory (an arena, a device output); freed when the last owner lets go.
   virtual std::shared_ptr<void> allocate(size_t bytes, int device_index) const;
   // The dtype its values are stored in at a precision: f32, or f16/bf16 for those precisions.
-  virtual DType storage_dtype(Precision precision) const { (void)precision; return DType::f32; }
+  virtual DType storage_dtype(Precision precision) const {
+    (void)precision;
+    return DType::f32;
+  }
 
   // Copies between its memory and the host, converting the dtype where the two differ (same
   // shape), ordered with the context's other work; host memory given here stays valid until
   // the context is synchronized.
-  virtual void copy_from_host(RunContext& context, const Tensor& host_src, Tensor& device_dst) const;
+  virtual void copy_from_host(RunContext& context, const Tensor& host_src,
+                              Tensor& device_dst) const;
   virtual void copy_to_host(RunContext& context, const Tensor& device_src, Tensor& host_dst) const;
   // Copies within its own memory (outputs handed to the caller on the device).
   virtual void copy_within(RunContext& context, const Tensor& src, Tensor& dst) const;

@@ -24,22 +24,31 @@ void host_copy(const Tensor& src, Tensor& dst) {
 
 }  // namespace
 
-void Backend::copy_from_host(RunContext&, const Tensor& src, Tensor& dst) const { host_copy(src, dst); }
-void Backend::copy_to_host(RunContext&, const Tensor& src, Tensor& dst) const { host_copy(src, dst); }
+void Backend::copy_from_host(RunContext&, const Tensor& src, Tensor& dst) const {
+  host_copy(src, dst);
+}
+void Backend::copy_to_host(RunContext&, const Tensor& src, Tensor& dst) const {
+  host_copy(src, dst);
+}
 
 std::string Backend::device_name(int) const {
   std::ifstream cpuinfo("/proc/cpuinfo");
   std::string line;
   while (std::getline(cpuinfo, line))
-    if (line.rfind("model name", 0) == 0 && line.find(':') != std::string::npos) return line.substr(line.find(':') + 2);
+    if (line.rfind("model name", 0) == 0 && line.find(':') != std::string::npos)
+      return line.substr(line.find(':') + 2);
   return "host CPU";
 }
 
 void RunContext::mark_start() { start_ = std::chrono::steady_clock::now(); }
 void RunContext::mark_end() { end_ = std::chrono::steady_clock::now(); }
-double RunContext::elapsed_ms() { return std::chrono::duration<double, std::milli>(end_ - start_).count(); }
+double RunContext::elapsed_ms() {
+  return std::chrono::duration<double, std::milli>(end_ - start_).count();
+}
 
-std::unique_ptr<RunContext> Backend::open_run(const CompileOptions&) const { return std::make_unique<RunContext>(); }
+std::unique_ptr<RunContext> Backend::open_run(const CompileOptions&) const {
+  return std::make_unique<RunContext>();
+}
 
 std::shared_ptr<void> allocate_host(size_t bytes) {
   // 64-byte aligned, for vector loads; uninitialized, as an arena's first writer fills it.
@@ -50,9 +59,9 @@ std::shared_ptr<void> allocate_host(size_t bytes) {
 
 std::shared_ptr<void> Backend::allocate(size_t bytes, int) const { return allocate_host(bytes); }
 
-
-void Backend::copy_within(RunContext&, const Tensor& src, Tensor& dst) const { host_copy(src, dst); }
-
+void Backend::copy_within(RunContext&, const Tensor& src, Tensor& dst) const {
+  host_copy(src, dst);
+}
 
 namespace {
 
@@ -64,7 +73,8 @@ struct Registry {
 
 Registry& registry() {
   static Registry* r = [] {
-    auto* reg = new Registry;  // never destroyed: backends may be used by static objects' destructors
+    auto* reg =
+        new Registry;  // never destroyed: backends may be used by static objects' destructors
     reg->backends = make_builtin_backends();
     return reg;
   }();
@@ -85,7 +95,8 @@ void register_backend(std::shared_ptr<const Backend> backend) {
   std::lock_guard<std::mutex> lock(r.mutex);
   for (const auto& b : r.backends)
     if (b->name() == backend->name())
-      fail(ErrorCode::invalid_argument, "a backend named '", backend->name(), "' is already registered");
+      fail(ErrorCode::invalid_argument, "a backend named '", backend->name(),
+           "' is already registered");
   r.backends.push_back(std::move(backend));
 }
 
@@ -118,9 +129,12 @@ std::vector<const Backend*> registered_backends() {
 
 const Backend& backend_for(const Device& device) {
   const Backend* b = find_backend(device.backend);
-  if (!b) fail(ErrorCode::invalid_argument, "unknown device '", device.backend, "' (available: ", registered_names(), ")");
+  if (!b)
+    fail(ErrorCode::invalid_argument, "unknown device '", device.backend,
+         "' (available: ", registered_names(), ")");
   std::string why = b->unavailable_reason();
-  if (!why.empty()) fail(ErrorCode::unsupported, "device '", device.to_string(), "' cannot run here: ", why);
+  if (!why.empty())
+    fail(ErrorCode::unsupported, "device '", device.to_string(), "' cannot run here: ", why);
   return *b;
 }
 
@@ -133,11 +147,13 @@ Device Device::parse(const std::string& text) {
     char* end = nullptr;
     long v = index.empty() ? -1 : std::strtol(index.c_str(), &end, 10);
     if (index.empty() || *end != '\0' || v < 0 || v > 1024)
-      fail(ErrorCode::invalid_argument, "device '", text, "': expected NAME or NAME:INDEX with INDEX a device number");
+      fail(ErrorCode::invalid_argument, "device '", text,
+           "': expected NAME or NAME:INDEX with INDEX a device number");
     d.index = static_cast<int>(v);
   }
   if (!find_backend(d.backend))
-    fail(ErrorCode::invalid_argument, "unknown device '", text, "' (available: ", registered_names(), ")");
+    fail(ErrorCode::invalid_argument, "unknown device '", text,
+         "' (available: ", registered_names(), ")");
   return d;
 }
 
@@ -148,10 +164,14 @@ std::string Device::to_string() const {
 
 const char* precision_name(Precision precision) {
   switch (precision) {
-    case Precision::fp32: return "fp32";
-    case Precision::tf32: return "tf32";
-    case Precision::fp16: return "fp16";
-    case Precision::bf16: return "bf16";
+    case Precision::fp32:
+      return "fp32";
+    case Precision::tf32:
+      return "tf32";
+    case Precision::fp16:
+      return "fp16";
+    case Precision::bf16:
+      return "bf16";
   }
   return "unknown";
 }
@@ -159,10 +179,13 @@ const char* precision_name(Precision precision) {
 Precision parse_precision(const std::string& text) {
   for (Precision p : {Precision::fp32, Precision::tf32, Precision::fp16, Precision::bf16})
     if (text == precision_name(p)) return p;
-  fail(ErrorCode::invalid_argument, "unknown precision '", text, "' (expected fp32, tf32, fp16 or bf16)");
+  fail(ErrorCode::invalid_argument, "unknown precision '", text,
+       "' (expected fp32, tf32, fp16 or bf16)");
 }
 
-std::string device_name(const Device& device) { return backend_for(device).device_name(device.index); }
+std::string device_name(const Device& device) {
+  return backend_for(device).device_name(device.index);
+}
 
 std::vector<DeviceInfo> available_devices() {
   std::vector<DeviceInfo> out;

@@ -16,18 +16,23 @@ struct ExecutionPlan::RunSlot {
 
 ExecutionPlan::~ExecutionPlan() = default;
 
-std::shared_ptr<ExecutionPlan> compile_graph(const Graph& graph, const std::vector<TensorInfo>& inputs,
-                                             const std::vector<TensorInfo>& outputs, const CompileOptions& options,
-                                             bool optimize) {
-  if (options.threads < 0) fail(ErrorCode::invalid_argument, "CompileOptions::threads must be 0 or more, got ", options.threads);
+std::shared_ptr<ExecutionPlan> compile_graph(const Graph& graph,
+                                             const std::vector<TensorInfo>& inputs,
+                                             const std::vector<TensorInfo>& outputs,
+                                             const CompileOptions& options, bool optimize) {
+  if (options.threads < 0)
+    fail(ErrorCode::invalid_argument, "CompileOptions::threads must be 0 or more, got ",
+         options.threads);
   const Backend& device = backend_for(options.device);
   bool offered = false;
   for (Precision p : device.precisions()) offered |= p == options.precision;
   if (!offered) {
     std::string list;
-    for (Precision p : device.precisions()) list += std::string(list.empty() ? "" : ", ") + precision_name(p);
-    fail(ErrorCode::unsupported, "device '", options.device.to_string(), "' does not offer precision ",
-         precision_name(options.precision), " (it offers ", list, ")");
+    for (Precision p : device.precisions())
+      list += std::string(list.empty() ? "" : ", ") + precision_name(p);
+    fail(ErrorCode::unsupported, "device '", options.device.to_string(),
+         "' does not offer precision ", precision_name(options.precision), " (it offers ", list,
+         ")");
   }
   auto plan = std::make_shared<ExecutionPlan>();
   plan->graph = graph;
@@ -36,7 +41,8 @@ std::shared_ptr<ExecutionPlan> compile_graph(const Graph& graph, const std::vect
   plan->options = options;
   CompileReport& report = plan->report;
   report.nodes_before_passes = static_cast<int>(graph.nodes.size());
-  PassStats stats = optimize ? run_inference_passes(plan->graph, device.wants_fusion()) : PassStats{};
+  PassStats stats =
+      optimize ? run_inference_passes(plan->graph, device.wants_fusion()) : PassStats{};
   report.identities_removed = stats.identities_removed;
   report.scale_shifts_folded = stats.scale_shifts_folded;
   report.activations_fused = stats.activations_fused;
@@ -52,8 +58,8 @@ std::shared_ptr<ExecutionPlan> compile_graph(const Graph& graph, const std::vect
       plan->kernels.push_back(nullptr);
       continue;
     }
-    plan->kernels.push_back(
-        backend->prepare(node, plan->graph, placement.node_backend[i] == 0 ? options : fallback_options(options)));
+    plan->kernels.push_back(backend->prepare(
+        node, plan->graph, placement.node_backend[i] == 0 ? options : fallback_options(options)));
     ++report.nodes_per_backend[backend->name()];
   }
   for (const auto& [name, count] : report.nodes_per_backend) report.nodes += count;
@@ -64,13 +70,15 @@ std::shared_ptr<ExecutionPlan> compile_graph(const Graph& graph, const std::vect
   return plan;
 }
 
-std::shared_ptr<const MemoryPlan> ExecutionPlan::plan_for(const std::vector<Shape>& input_shapes) const {
+std::shared_ptr<const MemoryPlan> ExecutionPlan::plan_for(
+    const std::vector<Shape>& input_shapes) const {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     auto it = plans_.find(input_shapes);
     if (it != plans_.end()) return it->second;
   }
-  auto plan = std::make_shared<const MemoryPlan>(plan_memory(graph, input_shapes, placement.value_space));
+  auto plan =
+      std::make_shared<const MemoryPlan>(plan_memory(graph, input_shapes, placement.value_space));
   std::lock_guard<std::mutex> lock(mutex_);
   if (plans_.size() > 64) plans_.clear();  // bound the cache for callers with ever-changing shapes
   return plans_.emplace(input_shapes, plan).first->second;
@@ -91,8 +99,10 @@ Tensor ExecutionPlan::transfer(const Tensor& t, bool to_device) const {
   const Backend& device = *placement.backends[0];
   const MemoryLocation where = placement.spaces.back();
   if (to_device ? !t.is_host() : t.location() != where)
-    fail(ErrorCode::invalid_argument, to_device ? "upload expects a host tensor, got one on " : "download expects a tensor on ",
-         to_device ? t.location().to_string() : where.to_string(), to_device ? "" : str_cat(", got one on ", t.location().to_string()));
+    fail(ErrorCode::invalid_argument,
+         to_device ? "upload expects a host tensor, got one on " : "download expects a tensor on ",
+         to_device ? t.location().to_string() : where.to_string(),
+         to_device ? "" : str_cat(", got one on ", t.location().to_string()));
   std::unique_ptr<RunContext> context = device.open_run(options);
   context->begin_run();
   Tensor out;
@@ -127,8 +137,10 @@ std::unique_ptr<ExecutionPlan::RunSlot> ExecutionPlan::take_slot(const MemoryPla
   for (size_t s = 0; s < memory.space_bytes.size(); ++s) {
     if (slot->arena_bytes[s] >= memory.space_bytes[s] && slot->arenas[s]) continue;
     slot->arenas[s].reset();  // free before allocating the larger one
-    slot->arenas[s] = owner_of_space(placement, static_cast<int>(s))
-                          .allocate(static_cast<size_t>(std::max<int64_t>(memory.space_bytes[s], 1)), options.device.index);
+    slot->arenas[s] =
+        owner_of_space(placement, static_cast<int>(s))
+            .allocate(static_cast<size_t>(std::max<int64_t>(memory.space_bytes[s], 1)),
+                      options.device.index);
     slot->arena_bytes[s] = memory.space_bytes[s];
   }
   return slot;
@@ -143,27 +155,31 @@ namespace {
 
 // Checks user inputs against the model's declared inputs; converts other numeric dtypes of
 // host inputs. Inputs in `device` memory are taken as they are (float32 only).
-std::vector<Tensor> checked_inputs(const std::vector<TensorInfo>& infos, const std::vector<Tensor>& given,
-                                   const MemoryLocation& device) {
+std::vector<Tensor> checked_inputs(const std::vector<TensorInfo>& infos,
+                                   const std::vector<Tensor>& given, const MemoryLocation& device) {
   if (given.size() != infos.size())
-    fail(ErrorCode::invalid_argument, "the model takes ", infos.size(), " input(s), got ", given.size());
+    fail(ErrorCode::invalid_argument, "the model takes ", infos.size(), " input(s), got ",
+         given.size());
   std::vector<Tensor> out;
   for (size_t i = 0; i < given.size(); ++i) {
     const TensorInfo& info = infos[i];
     const Tensor& t = given[i];
     bool ok = t.rank() == static_cast<int>(info.shape.size());
-    for (size_t d = 0; ok && d < info.shape.size(); ++d) ok = info.shape[d] == dynamic || info.shape[d] == t.shape()[d];
+    for (size_t d = 0; ok && d < info.shape.size(); ++d)
+      ok = info.shape[d] == dynamic || info.shape[d] == t.shape()[d];
     if (!ok)
-      fail(ErrorCode::invalid_argument, "input ", i, " ('", info.name, "') has shape ", shape_to_string(t.shape()),
-           ", the model expects ", shape_to_string(info.shape));
-    if (t.size() == 0) fail(ErrorCode::invalid_argument, "input ", i, " ('", info.name, "') is empty");
+      fail(ErrorCode::invalid_argument, "input ", i, " ('", info.name, "') has shape ",
+           shape_to_string(t.shape()), ", the model expects ", shape_to_string(info.shape));
+    if (t.size() == 0)
+      fail(ErrorCode::invalid_argument, "input ", i, " ('", info.name, "') is empty");
     if (!t.is_host()) {
       if (t.location() != device)
-        fail(ErrorCode::invalid_argument, "input ", i, " ('", info.name, "') lives on ", t.location().to_string(),
-             " but the model runs on ", device.is_host() ? "the host" : device.to_string());
+        fail(ErrorCode::invalid_argument, "input ", i, " ('", info.name, "') lives on ",
+             t.location().to_string(), " but the model runs on ",
+             device.is_host() ? "the host" : device.to_string());
       if (t.dtype() != DType::f32)
-        fail(ErrorCode::invalid_argument, "input ", i, " ('", info.name, "') on ", device.to_string(), " is ",
-             dtype_name(t.dtype()), "; device inputs must be float32");
+        fail(ErrorCode::invalid_argument, "input ", i, " ('", info.name, "') on ",
+             device.to_string(), " is ", dtype_name(t.dtype()), "; device inputs must be float32");
       out.push_back(t);
       continue;
     }
@@ -172,8 +188,8 @@ std::vector<Tensor> checked_inputs(const std::vector<TensorInfo>& infos, const s
   return out;
 }
 
-std::string recording_key(size_t first_node, const std::vector<Shape>& shapes, const ExecutionPlan::RunSlot& slot,
-                          const std::vector<Tensor>& inputs) {
+std::string recording_key(size_t first_node, const std::vector<Shape>& shapes,
+                          const ExecutionPlan::RunSlot& slot, const std::vector<Tensor>& inputs) {
   std::string key = str_cat("nodes from ", first_node, ";");
   for (const Shape& s : shapes) key += shape_to_string(s);
   for (const std::shared_ptr<void>& a : slot.arenas) key += str_cat(";", a.get());
@@ -184,7 +200,8 @@ std::string recording_key(size_t first_node, const std::vector<Shape>& shapes, c
 
 }  // namespace
 
-std::vector<Tensor> ExecutionPlan::run(const std::vector<Tensor>& given, const RunOptions& run_options,
+std::vector<Tensor> ExecutionPlan::run(const std::vector<Tensor>& given,
+                                       const RunOptions& run_options,
                                        std::vector<Tensor>* all_values) const {
   const MemoryLocation device_memory = placement.spaces.back();
   std::vector<Tensor> inputs = checked_inputs(this->inputs, given, device_memory);
@@ -202,7 +219,8 @@ std::vector<Tensor> ExecutionPlan::run(const std::vector<Tensor>& given, const R
   for (size_t i = 0; i < graph.nodes.size(); ++i) {
     const Node& node = graph.nodes[i];
     const Tensor& from = values[node.inputs.empty() ? 0 : node.inputs[0]];
-    if (node.kind == OpKind::copy && !from.empty() && from.location() == placement.spaces[memory->space[node.outputs[0]]] &&
+    if (node.kind == OpKind::copy && !from.empty() &&
+        from.location() == placement.spaces[memory->space[node.outputs[0]]] &&
         from.dtype() == graph.values[node.outputs[0]].dtype) {
       skip[i] = true;
       values[node.outputs[0]] = from;
@@ -210,14 +228,17 @@ std::vector<Tensor> ExecutionPlan::run(const std::vector<Tensor>& given, const R
   }
   // Roots first (bound above, or in an arena), then the views of them.
   for (size_t v = 0; v < graph.values.size(); ++v) {
-    if (memory->root[v] != static_cast<ValueId>(v) || !values[v].empty() || memory->offset[v] < 0) continue;
+    if (memory->root[v] != static_cast<ValueId>(v) || !values[v].empty() || memory->offset[v] < 0)
+      continue;
     const int space = memory->space[v];
     void* at = static_cast<uint8_t*>(slot->arenas[space].get()) + memory->offset[v];
-    values[v] = Tensor::wrap_device(graph.values[v].dtype, memory->shapes[v], at, placement.spaces[space]);
+    values[v] =
+        Tensor::wrap_device(graph.values[v].dtype, memory->shapes[v], at, placement.spaces[space]);
   }
   for (size_t v = 0; v < graph.values.size(); ++v) {
     const ValueId root = memory->root[v];
-    if (root != static_cast<ValueId>(v) && !values[root].empty()) values[v] = values[root].reshaped(memory->shapes[v]);
+    if (root != static_cast<ValueId>(v) && !values[root].empty())
+      values[v] = values[root].reshaped(memory->shapes[v]);
   }
   auto host_copy = [&](const Tensor& t, RunContext& context, const Backend& owner) {
     if (t.is_host()) return t.clone();
@@ -242,8 +263,8 @@ std::vector<Tensor> ExecutionPlan::run(const std::vector<Tensor>& given, const R
   for (size_t i = 0; i < graph.nodes.size();) {
     const int b = placement.node_backend[i];
     size_t end = i;
-    while (end < graph.nodes.size() && placement.node_backend[end] == b && graph.nodes[end].kind != OpKind::copy &&
-           (end == i || !all_values))
+    while (end < graph.nodes.size() && placement.node_backend[end] == b &&
+           graph.nodes[end].kind != OpKind::copy && (end == i || !all_values))
       ++end;
     if (end == i) {  // a copy node
       segments.push_back({i, i + 1, ""});
@@ -267,7 +288,8 @@ std::vector<Tensor> ExecutionPlan::run(const std::vector<Tensor>& given, const R
       Tensor& to = values[node.outputs[0]];
       const Backend& device = *placement.backends[b];
       if (!from.is_host() && !to.is_host()) {
-        device.copy_within(context, from, to);  // a caller's device input, converted to the storage dtype
+        device.copy_within(context, from,
+                           to);  // a caller's device input, converted to the storage dtype
       } else if (to.is_host()) {
         device.copy_to_host(context, from, to);
         context.synchronize();  // host kernels read it next
@@ -302,7 +324,8 @@ std::vector<Tensor> ExecutionPlan::run(const std::vector<Tensor>& given, const R
     const Tensor& t = values[v];
     const int space = memory->space[memory->root[v]];
     if (t.is_host() || space == 0) {
-      outputs.push_back(t.is_host() ? t.clone() : host_copy(t, *slot->contexts[0], *placement.backends[0]));
+      outputs.push_back(t.is_host() ? t.clone()
+                                    : host_copy(t, *slot->contexts[0], *placement.backends[0]));
       continue;
     }
     const Backend& owner = owner_of_space(placement, space);

@@ -54,8 +54,9 @@ struct ExecutionPlan {
 // Runs the passes the device's backend wants, places every node (the device where it can, the
 // cpu backend elsewhere, copies between), and prepares the kernels. `optimize` false keeps the
 // graph as imported (for tracing every layer's output).
-std::shared_ptr<ExecutionPlan> compile_graph(const Graph& graph, const std::vector<TensorInfo>& inputs,
-                                             const std::vector<TensorInfo>& outputs, const CompileOptions& options,
-                                             bool optimize = true);
+std::shared_ptr<ExecutionPlan> compile_graph(const Graph& graph,
+                                             const std::vector<TensorInfo>& inputs,
+                                             const std::vector<TensorInfo>& outputs,
+                                             const CompileOptions& options, bool optimize = true);
 
 }  // namespace krt

@@ -17,11 +17,14 @@ int64_t align_up(int64_t n) { return (n + kAlignment - 1) / kAlignment * kAlignm
 
 }  // namespace
 
-MemoryPlan plan_memory(const Graph& graph, const std::vector<Shape>& input_shapes, const std::vector<int>& value_space) {
+MemoryPlan plan_memory(const Graph& graph, const std::vector<Shape>& input_shapes,
+                       const std::vector<int>& value_space) {
   MemoryPlan plan;
   size_t n_values = graph.values.size();
   plan.space = value_space.empty() ? std::vector<int>(n_values, 0) : value_space;
-  if (plan.space.size() != n_values) fail(ErrorCode::internal, "memory plan: ", plan.space.size(), " spaces for ", n_values, " values");
+  if (plan.space.size() != n_values)
+    fail(ErrorCode::internal, "memory plan: ", plan.space.size(), " spaces for ", n_values,
+         " values");
   int n_spaces = 1;
   for (int s : plan.space) n_spaces = std::max(n_spaces, s + 1);
   plan.space_bytes.assign(n_spaces, 0);
@@ -29,7 +32,8 @@ MemoryPlan plan_memory(const Graph& graph, const std::vector<Shape>& input_shape
   plan.root.resize(n_values);
   plan.offset.assign(n_values, -1);
   for (size_t v = 0; v < n_values; ++v) plan.root[v] = static_cast<ValueId>(v);
-  for (size_t i = 0; i < graph.inputs.size(); ++i) plan.shapes[graph.inputs[i]] = input_shapes.at(i);
+  for (size_t i = 0; i < graph.inputs.size(); ++i)
+    plan.shapes[graph.inputs[i]] = input_shapes.at(i);
 
   for (const Node& node : graph.nodes) {
     std::vector<Shape> in;
@@ -37,7 +41,9 @@ MemoryPlan plan_memory(const Graph& graph, const std::vector<Shape>& input_shape
     std::vector<Shape> out = infer_output_shapes(node, in);
     for (size_t k = 0; k < node.outputs.size(); ++k) {
       for (int64_t d : out[k])
-        if (d < 0) fail(ErrorCode::internal, node.label(), ": output shape ", shape_to_string(out[k]), " is not concrete");
+        if (d < 0)
+          fail(ErrorCode::internal, node.label(), ": output shape ", shape_to_string(out[k]),
+               " is not concrete");
       plan.shapes[node.outputs[k]] = out[k];
     }
     if (is_view_op(node.kind)) {
@@ -58,13 +64,19 @@ MemoryPlan plan_memory(const Graph& graph, const std::vector<Shape>& input_shape
   }
   for (ValueId v : graph.outputs) last[plan.root[v]] = n_nodes;
 
-  struct Block { ValueId root; int64_t size; int begin, end; int64_t offset = -1; };
+  struct Block {
+    ValueId root;
+    int64_t size;
+    int begin, end;
+    int64_t offset = -1;
+  };
   std::vector<Block> blocks;
   std::vector<bool> is_input(n_values, false);
   for (ValueId v : graph.inputs) is_input[v] = true;
   for (size_t v = 0; v < n_values; ++v) {
     if (plan.root[v] != static_cast<ValueId>(v) || is_input[v] || first[v] < 0) continue;
-    int64_t bytes = align_up(shape_elements(plan.shapes[v]) * static_cast<int64_t>(dtype_size(graph.values[v].dtype)));
+    int64_t bytes = align_up(shape_elements(plan.shapes[v]) *
+                             static_cast<int64_t>(dtype_size(graph.values[v].dtype)));
     blocks.push_back({static_cast<ValueId>(v), bytes, first[v], std::max(last[v], first[v])});
     plan.naive_bytes += bytes;
   }
@@ -72,7 +84,8 @@ MemoryPlan plan_memory(const Graph& graph, const std::vector<Shape>& input_shape
   // that space alive at the same time.
   std::vector<size_t> order(blocks.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return blocks[a].size > blocks[b].size; });
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return blocks[a].size > blocks[b].size; });
   std::vector<size_t> placed;
   for (size_t i : order) {
     Block& b = blocks[i];

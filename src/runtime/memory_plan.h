@@ -13,14 +13,15 @@
 namespace krt {
 
 struct MemoryPlan {
-  std::vector<Shape> shapes;     // per value, concrete
-  std::vector<ValueId> root;     // per value: the value whose storage it uses (itself if none)
-  std::vector<int64_t> offset;   // per value: byte offset of its root in its space's arena; -1 for inputs
-  std::vector<int> space;        // per value: the memory space (arena) it lives in; 0 is the host
+  std::vector<Shape> shapes;  // per value, concrete
+  std::vector<ValueId> root;  // per value: the value whose storage it uses (itself if none)
+  std::vector<int64_t>
+      offset;              // per value: byte offset of its root in its space's arena; -1 for inputs
+  std::vector<int> space;  // per value: the memory space (arena) it lives in; 0 is the host
   std::vector<int64_t> space_bytes;  // per space: its arena's size
-  int64_t arena_bytes = 0;       // all arenas together: peak intermediate memory
-  int64_t naive_bytes = 0;       // one buffer per computed root
-  int views = 0;                 // values that alias another value's storage
+  int64_t arena_bytes = 0;           // all arenas together: peak intermediate memory
+  int64_t naive_bytes = 0;           // one buffer per computed root
+  int views = 0;                     // values that alias another value's storage
 };
 
 // True for ops whose output is the same bytes as their input.

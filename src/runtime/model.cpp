@@ -38,11 +38,13 @@ std::string Model::summary() const {
   std::ostringstream out;
   std::string rule(w1 + w2 + w3 + 4, '-');
   out << "Model: \"" << data_->name << "\"\n" << rule << "\n";
-  out << pad("Layer (type)", w1) << "  " << pad("Output Shape", w2) << "  " << pad("Param #", w3, true) << "\n";
+  out << pad("Layer (type)", w1) << "  " << pad("Output Shape", w2) << "  "
+      << pad("Param #", w3, true) << "\n";
   out << std::string(w1 + w2 + w3 + 4, '=') << "\n";
   for (const LayerInfo& l : data_->layers) {
     std::string shape;
-    for (size_t i = 0; i < l.output_shapes.size(); ++i) shape += (i ? ", " : "") + shape_to_string(l.output_shapes[i]);
+    for (size_t i = 0; i < l.output_shapes.size(); ++i)
+      shape += (i ? ", " : "") + shape_to_string(l.output_shapes[i]);
     out << pad(l.name + " (" + l.class_name + ")", w1) << "  " << pad(shape, w2) << "  "
         << pad(with_thousands(l.param_count), w3, true) << "\n";
   }
@@ -57,13 +59,16 @@ CompiledModel Model::compile(const CompileOptions& options) const {
 
 CompiledModel::CompiledModel(std::shared_ptr<const ExecutionPlan> plan) : plan_(std::move(plan)) {}
 
-std::vector<Tensor> CompiledModel::run(const std::vector<Tensor>& inputs, const RunOptions& options) const {
+std::vector<Tensor> CompiledModel::run(const std::vector<Tensor>& inputs,
+                                       const RunOptions& options) const {
   return plan_->run(inputs, options);
 }
 
 const CompileOptions& CompiledModel::options() const { return plan_->options; }
 Tensor CompiledModel::upload(const Tensor& host) const { return plan_->transfer(host, true); }
-Tensor CompiledModel::download(const Tensor& device_tensor) const { return plan_->transfer(device_tensor, false); }
+Tensor CompiledModel::download(const Tensor& device_tensor) const {
+  return plan_->transfer(device_tensor, false);
+}
 
 CompileReport CompiledModel::plan_for(const std::vector<Shape>& input_shapes) const {
   CompileReport report = plan_->report;
@@ -84,7 +89,8 @@ namespace krt {
 std::vector<LayerOutputs> Model::trace(const std::vector<Tensor>& inputs) const {
   // Compile without passes so every layer's values still exist, and keep them all.
   std::shared_ptr<ExecutionPlan> plan =
-      compile_graph(data_->graph, data_->inputs, data_->outputs, CompileOptions{Device::reference()}, /*optimize=*/false);
+      compile_graph(data_->graph, data_->inputs, data_->outputs,
+                    CompileOptions{Device::reference()}, /*optimize=*/false);
   std::vector<Tensor> values;
   plan->run(inputs, {}, &values);
   std::vector<LayerOutputs> out;
@@ -108,9 +114,12 @@ std::vector<Tensor> Model::layer_weights(const std::string& layer_name) const {
     if (!mine) continue;
     found = true;
     for (const Tensor& w : node.weights) weights.push_back(w);
-    if (!node.weights.empty() && node.name == layer_name) break;  // a shared layer's later calls repeat them
+    if (!node.weights.empty() && node.name == layer_name)
+      break;  // a shared layer's later calls repeat them
   }
-  if (!found) fail(ErrorCode::invalid_argument, "model '", data_->name, "' has no layer named '", layer_name, "'");
+  if (!found)
+    fail(ErrorCode::invalid_argument, "model '", data_->name, "' has no layer named '", layer_name,
+         "'");
   return weights;
 }
 

@@ -12,13 +12,16 @@ CompileOptions fallback_options(const CompileOptions& options) {
   return fp32;
 }
 
-Placement place_nodes(Graph& graph, const Backend& device, const Backend& fallback, const CompileOptions& options) {
+Placement place_nodes(Graph& graph, const Backend& device, const Backend& fallback,
+                      const CompileOptions& options) {
   Placement p;
   p.backends.push_back(&device);
   p.spaces.push_back(MemoryLocation{});
   const MemoryLocation device_memory = device.memory(options.device.index);
   if (!device_memory.is_host()) p.spaces.push_back(device_memory);
-  auto space_of = [&](const Backend* b) { return b->memory(options.device.index).is_host() ? 0 : 1; };
+  auto space_of = [&](const Backend* b) {
+    return b->memory(options.device.index).is_host() ? 0 : 1;
+  };
 
   // Choose a backend per node of the original graph.
   std::vector<const Backend*> chosen;
@@ -28,10 +31,11 @@ Placement place_nodes(Graph& graph, const Backend& device, const Backend& fallba
       chosen.push_back(&device);
       continue;
     }
-    Support f = &fallback == &device ? s : fallback.supports(node, graph, fallback_options(options));
+    Support f =
+        &fallback == &device ? s : fallback.supports(node, graph, fallback_options(options));
     if (!f.supported)
-      fail(ErrorCode::unsupported, node.label(), ": the ", device.name(), " device cannot run it (", s.reason,
-           ") and neither can ", fallback.name(), " (", f.reason, ")");
+      fail(ErrorCode::unsupported, node.label(), ": the ", device.name(), " device cannot run it (",
+           s.reason, ") and neither can ", fallback.name(), " (", f.reason, ")");
     chosen.push_back(&fallback);
     p.fallbacks.push_back(node.label() + " runs on " + fallback.name() + ": " + s.reason);
     if (p.backends.size() == 1) p.backends.push_back(&fallback);
@@ -51,7 +55,8 @@ Placement place_nodes(Graph& graph, const Backend& device, const Backend& fallba
       auto [it, fresh] = twins.try_emplace({v, space}, -1);
       if (fresh) {
         const Value original = graph.values[v];  // a copy: add_value may move the values
-        it->second = graph.add_value(original.name + "@" + p.spaces[space].to_string(), original.shape, original.dtype);
+        it->second = graph.add_value(original.name + "@" + p.spaces[space].to_string(),
+                                     original.shape, original.dtype);
         p.value_space.push_back(space);
         Node copy;
         copy.kind = OpKind::copy;
@@ -75,9 +80,11 @@ Placement place_nodes(Graph& graph, const Backend& device, const Backend& fallba
   // except Embedding ids, which stay f32 so that ids above 2048 keep their exact value.
   const DType storage = device.storage_dtype(options.precision);
   for (size_t v = 0; v < graph.values.size(); ++v)
-    if (p.value_space[v] != 0 && graph.values[v].dtype == DType::f32) graph.values[v].dtype = storage;
+    if (p.value_space[v] != 0 && graph.values[v].dtype == DType::f32)
+      graph.values[v].dtype = storage;
   for (const Node& node : graph.nodes)
-    if (node.kind == OpKind::embedding && !node.inputs.empty() && p.value_space[node.inputs[0]] != 0)
+    if (node.kind == OpKind::embedding && !node.inputs.empty() &&
+        p.value_space[node.inputs[0]] != 0)
       graph.values[node.inputs[0]].dtype = DType::f32;
   verify_graph(graph);
   return p;

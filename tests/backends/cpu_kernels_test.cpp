@@ -32,13 +32,15 @@ void expect_matches_reference(Node node, const Shape& input_shape, bool expect_o
   Tensor want(DType::f32, out_shape), got(DType::f32, out_shape);
   reference::run_node(node, std::span<const Tensor>(&x, 1), std::span<Tensor>(&want, 1));
   NodeRunner runner(node);
-  const bool fast = runner.run_with_onednn(std::span<const Tensor>(&x, 1), std::span<Tensor>(&got, 1));
+  const bool fast =
+      runner.run_with_onednn(std::span<const Tensor>(&x, 1), std::span<Tensor>(&got, 1));
   EXPECT_EQ(fast, expect_onednn) << node.name;
   if (!fast) runner.run(std::span<const Tensor>(&x, 1), std::span<Tensor>(&got, 1));
   // Sums of up to a few hundred products of values in [-1, 1]: float error stays far below 1e-4.
   for (int64_t i = 0; i < want.size(); ++i) {
     const float a = got.data_as<float>()[i], b = want.data_as<float>()[i];
-    ASSERT_NEAR(a, b, 1e-4f * (1.f + std::fabs(b))) << node.name << " at element " << i << " of " << want.size();
+    ASSERT_NEAR(a, b, 1e-4f * (1.f + std::fabs(b)))
+        << node.name << " at element " << i << " of " << want.size();
   }
 }
 
@@ -59,8 +61,8 @@ Node conv_node(OpKind kind, ConvParams p, const Shape& kernel_shape, int64_t bia
   return n;
 }
 
-ConvParams conv_params(std::vector<int64_t> k, std::vector<int64_t> s, std::vector<int64_t> d, Padding pad,
-                       int64_t filters) {
+ConvParams conv_params(std::vector<int64_t> k, std::vector<int64_t> s, std::vector<int64_t> d,
+                       Padding pad, int64_t filters) {
   ConvParams p;
   p.kernel_size = k;
   p.strides = s;
@@ -72,7 +74,8 @@ ConvParams conv_params(std::vector<int64_t> k, std::vector<int64_t> s, std::vect
 
 TEST(CpuKernels, Dense) {
   for (bool bias : {true, false}) {
-    for (ActivationKind act : {ActivationKind::linear, ActivationKind::relu, ActivationKind::gelu}) {
+    for (ActivationKind act :
+         {ActivationKind::linear, ActivationKind::relu, ActivationKind::gelu}) {
       DenseParams p;
       p.has_bias = bias;
       p.activation.kind = act;
@@ -99,11 +102,13 @@ TEST(CpuKernels, Conv2dPaddingsStridesDilations) {
 }
 
 TEST(CpuKernels, Conv1dCausalAnd3d) {
-  expect_matches_reference(conv_node(OpKind::conv, conv_params({3}, {1}, {2}, Padding::causal, 6), {3, 4, 6}, 6),
-                           {2, 13, 4});
-  expect_matches_reference(conv_node(OpKind::conv, conv_params({2, 3, 2}, {1, 2, 1}, {1, 1, 1}, Padding::same, 5),
-                                     {2, 3, 2, 3, 5}, 0),
-                           {1, 5, 7, 4, 3});
+  expect_matches_reference(
+      conv_node(OpKind::conv, conv_params({3}, {1}, {2}, Padding::causal, 6), {3, 4, 6}, 6),
+      {2, 13, 4});
+  expect_matches_reference(
+      conv_node(OpKind::conv, conv_params({2, 3, 2}, {1, 2, 1}, {1, 1, 1}, Padding::same, 5),
+                {2, 3, 2, 3, 5}, 0),
+      {1, 5, 7, 4, 3});
 }
 
 TEST(CpuKernels, GroupedAndDepthwiseConv) {
@@ -113,7 +118,8 @@ TEST(CpuKernels, GroupedAndDepthwiseConv) {
   for (int64_t mult : {1, 3}) {
     ConvParams dw = conv_params({3, 3}, {2, 2}, {1, 1}, Padding::same, 0);
     dw.depth_multiplier = mult;
-    expect_matches_reference(conv_node(OpKind::depthwise_conv, dw, {3, 3, 4, mult}, 4 * mult), {2, 9, 8, 4});
+    expect_matches_reference(conv_node(OpKind::depthwise_conv, dw, {3, 3, 4, mult}, 4 * mult),
+                             {2, 9, 8, 4});
   }
   ConvParams dw1d = conv_params({5}, {1}, {2}, Padding::valid, 0);
   dw1d.depth_multiplier = 2;
@@ -130,7 +136,8 @@ TEST(CpuKernels, ConvTranspose) {
   }
   ConvParams with_output_padding = conv_params({3, 3}, {2, 2}, {1, 1}, Padding::same, 4);
   with_output_padding.output_padding = {1, 0};
-  expect_matches_reference(conv_node(OpKind::conv_transpose, with_output_padding, {3, 3, 4, 6}, 4), {1, 4, 5, 6});
+  expect_matches_reference(conv_node(OpKind::conv_transpose, with_output_padding, {3, 3, 4, 6}, 4),
+                           {1, 4, 5, 6});
   ConvParams dilated_1d = conv_params({3}, {1}, {2}, Padding::valid, 3);
   expect_matches_reference(conv_node(OpKind::conv_transpose, dilated_1d, {3, 3, 2}, 0), {2, 9, 2});
 }
@@ -145,11 +152,13 @@ void expect_identical_to_reference(Node node, const Shape& shape, bool expect_fa
   EXPECT_EQ(run_elementwise_fast(node, x, got), expect_fast) << node.name;
   NodeRunner(node).run(std::span<const Tensor>(&x, 1), std::span<Tensor>(&got, 1));
   for (int64_t i = 0; i < want.size(); ++i)
-    ASSERT_EQ(got.data_as<float>()[i], want.data_as<float>()[i]) << node.name << " at element " << i;
+    ASSERT_EQ(got.data_as<float>()[i], want.data_as<float>()[i])
+        << node.name << " at element " << i;
 }
 
 TEST(CpuKernels, ActivationsAndScaleShiftAreIdenticalToTheReference) {
-  for (ActivationKind kind : {ActivationKind::relu, ActivationKind::sigmoid, ActivationKind::linear}) {
+  for (ActivationKind kind :
+       {ActivationKind::relu, ActivationKind::sigmoid, ActivationKind::linear}) {
     for (float slope : {0.f, 0.1f}) {
       ActivationParams p;
       p.activation.kind = kind;
@@ -167,22 +176,25 @@ TEST(CpuKernels, ActivationsAndScaleShiftAreIdenticalToTheReference) {
       p.axis = axis;
       const int64_t c = scalar ? 1 : (axis == 1 ? 4 : 6);
       expect_identical_to_reference(
-          make_node(OpKind::scale_shift, p, {Tensor(DType::f32, {c}), Tensor(DType::f32, {c})}), {2, 4, 5, 6}, true);
+          make_node(OpKind::scale_shift, p, {Tensor(DType::f32, {c}), Tensor(DType::f32, {c})}),
+          {2, 4, 5, 6}, true);
     }
   }
   ScaleShiftParams two_axes;
   two_axes.axis = 1;
   two_axes.axes = {1, 2};
-  expect_identical_to_reference(
-      make_node(OpKind::scale_shift, two_axes, {Tensor(DType::f32, {20}), Tensor(DType::f32, {20})}), {2, 4, 5, 6},
-      false);  // the reference kernel runs it
+  expect_identical_to_reference(make_node(OpKind::scale_shift, two_axes,
+                                          {Tensor(DType::f32, {20}), Tensor(DType::f32, {20})}),
+                                {2, 4, 5, 6},
+                                false);  // the reference kernel runs it
 }
 
 TEST(CpuKernels, MergesOfSameShapedInputsAreIdenticalToTheReference) {
   std::mt19937 rng(5);
   const Shape shape{2, 3, 4};
-  for (ElementwiseKind kind : {ElementwiseKind::add, ElementwiseKind::subtract, ElementwiseKind::multiply,
-                               ElementwiseKind::average, ElementwiseKind::maximum, ElementwiseKind::minimum}) {
+  for (ElementwiseKind kind :
+       {ElementwiseKind::add, ElementwiseKind::subtract, ElementwiseKind::multiply,
+        ElementwiseKind::average, ElementwiseKind::maximum, ElementwiseKind::minimum}) {
     ElementwiseParams p;
     p.kind = kind;
     const Node n = make_node(OpKind::elementwise, p);
@@ -192,7 +204,8 @@ TEST(CpuKernels, MergesOfSameShapedInputsAreIdenticalToTheReference) {
     Tensor want(DType::f32, shape), got(DType::f32, shape);
     reference::run_node(n, xs, std::span<Tensor>(&want, 1));
     ASSERT_TRUE(run_merge_same_shape(n, xs, got));
-    for (int64_t i = 0; i < want.size(); ++i) ASSERT_EQ(got.data_as<float>()[i], want.data_as<float>()[i]) << i;
+    for (int64_t i = 0; i < want.size(); ++i)
+      ASSERT_EQ(got.data_as<float>()[i], want.data_as<float>()[i]) << i;
     // A broadcasting input leaves it to the reference kernel.
     std::vector<Tensor> broadcast{xs[0], random_tensor({1, 3, 4}, rng)};
     EXPECT_FALSE(run_merge_same_shape(n, broadcast, got));
@@ -200,7 +213,8 @@ TEST(CpuKernels, MergesOfSameShapedInputsAreIdenticalToTheReference) {
 }
 
 TEST(CpuKernels, OneRunnerServesSeveralShapes) {
-  Node n = conv_node(OpKind::conv, conv_params({3, 3}, {1, 1}, {1, 1}, Padding::same, 4), {3, 3, 2, 4}, 4);
+  Node n = conv_node(OpKind::conv, conv_params({3, 3}, {1, 1}, {1, 1}, Padding::same, 4),
+                     {3, 3, 2, 4}, 4);
   std::mt19937 rng(7);
   for (Tensor& w : n.weights) w = random_tensor(w.shape(), rng);
   NodeRunner runner(n);
@@ -210,9 +224,11 @@ TEST(CpuKernels, OneRunnerServesSeveralShapes) {
       const Shape out = infer_output_shapes(n, {shape})[0];
       Tensor want(DType::f32, out), got(DType::f32, out);
       reference::run_node(n, std::span<const Tensor>(&x, 1), std::span<Tensor>(&want, 1));
-      ASSERT_TRUE(runner.run_with_onednn(std::span<const Tensor>(&x, 1), std::span<Tensor>(&got, 1)));
+      ASSERT_TRUE(
+          runner.run_with_onednn(std::span<const Tensor>(&x, 1), std::span<Tensor>(&got, 1)));
       for (int64_t i = 0; i < want.size(); ++i)
-        ASSERT_NEAR(got.data_as<float>()[i], want.data_as<float>()[i], 1e-4f) << "shape " << shape_to_string(shape);
+        ASSERT_NEAR(got.data_as<float>()[i], want.data_as<float>()[i], 1e-4f)
+            << "shape " << shape_to_string(shape);
     }
   }
   EXPECT_LE(runner.packed_weight_copies(), 1u);  // both shapes share one packed kernel

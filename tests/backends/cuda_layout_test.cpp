@@ -28,10 +28,10 @@ std::string cuda_unavailable() {
   return "cuda: " + b->unavailable_reason();
 }
 
-#define SKIP_WITHOUT_CUDA()                              \
-  do {                                                   \
-    const std::string why = cuda_unavailable();          \
-    if (!why.empty()) GTEST_SKIP() << why;               \
+#define SKIP_WITHOUT_CUDA()                     \
+  do {                                          \
+    const std::string why = cuda_unavailable(); \
+    if (!why.empty()) GTEST_SKIP() << why;      \
   } while (0)
 
 Tensor random_tensor(const Shape& shape, std::mt19937& rng, float lo = -1.f, float hi = 1.f) {
@@ -59,7 +59,8 @@ CompileOptions cuda_options(Precision precision = Precision::fp32) {
 
 // `nodes` chained as test::compile_nodes does, compiled without the inference passes (which
 // would drop an identity node).
-std::shared_ptr<ExecutionPlan> compile_unoptimized(const std::vector<Node>& nodes, const std::vector<Shape>& input_shapes,
+std::shared_ptr<ExecutionPlan> compile_unoptimized(const std::vector<Node>& nodes,
+                                                   const std::vector<Shape>& input_shapes,
                                                    const CompileOptions& options) {
   Graph g;
   std::vector<TensorInfo> inputs, outputs;
@@ -75,13 +76,15 @@ std::shared_ptr<ExecutionPlan> compile_unoptimized(const std::vector<Node>& node
     node.inputs = current;
     std::vector<Shape> out = infer_output_shapes(node, shapes);
     current.clear();
-    for (size_t k = 0; k < out.size(); ++k) current.push_back(g.add_value(node.name + ":" + std::to_string(k), out[k]));
+    for (size_t k = 0; k < out.size(); ++k)
+      current.push_back(g.add_value(node.name + ":" + std::to_string(k), out[k]));
     node.outputs = current;
     g.add_node(std::move(node));
     shapes = out;
   }
   g.outputs = current;
-  for (size_t k = 0; k < current.size(); ++k) outputs.push_back({"output_" + std::to_string(k), shapes[k], DType::f32});
+  for (size_t k = 0; k < current.size(); ++k)
+    outputs.push_back({"output_" + std::to_string(k), shapes[k], DType::f32});
   return compile_graph(g, inputs, outputs, options, /*optimize=*/false);
 }
 
@@ -89,8 +92,9 @@ std::shared_ptr<ExecutionPlan> compile_unoptimized(const std::vector<Node>& node
 // eager, recorded, replayed) and compares: |got - want| <= tol * (1 + |want|), plus, in a
 // reduced precision, that precision's tolerance relative to the largest |want| (backend_cases.h).
 // Expects `on_cuda` nodes on the cuda backend (all of them, and no fallback, by default).
-void expect_cuda_matches(const std::vector<Node>& nodes, const std::vector<Tensor>& inputs, double tol = 1e-5,
-                         Precision precision = Precision::fp32, int on_cuda = -1) {
+void expect_cuda_matches(const std::vector<Node>& nodes, const std::vector<Tensor>& inputs,
+                         double tol = 1e-5, Precision precision = Precision::fp32,
+                         int on_cuda = -1) {
   std::vector<Shape> shapes;
   for (const Tensor& t : inputs) shapes.push_back(t.shape());
   CompileOptions ref_options;
@@ -100,8 +104,8 @@ void expect_cuda_matches(const std::vector<Node>& nodes, const std::vector<Tenso
 
   auto gpu = test::compile_nodes(nodes, shapes, cuda_options(precision));
   const CompileReport& report = test::report_of(*gpu);
-  const std::string what = str_cat(nodes.front().name, " on ", shape_to_string(shapes.front()), " in ",
-                                   precision_name(precision));
+  const std::string what = str_cat(nodes.front().name, " on ", shape_to_string(shapes.front()),
+                                   " in ", precision_name(precision));
   auto it = report.nodes_per_backend.find("cuda");
   const int expected = on_cuda < 0 ? static_cast<int>(nodes.size()) : on_cuda;
   EXPECT_EQ(it == report.nodes_per_backend.end() ? 0 : it->second, expected) << what;
@@ -116,15 +120,18 @@ void expect_cuda_matches(const std::vector<Node>& nodes, const std::vector<Tenso
       const float* g = got[o].data_as<float>();
       const float* w = want[o].data_as<float>();
       double largest = 0;
-      for (int64_t i = 0; i < want[o].size(); ++i) largest = std::max(largest, std::fabs(static_cast<double>(w[i])));
+      for (int64_t i = 0; i < want[o].size(); ++i)
+        largest = std::max(largest, std::fabs(static_cast<double>(w[i])));
       const double reduced = test::reduced_precision_tolerance(precision) * largest;
       for (int64_t i = 0; i < want[o].size(); ++i) {
         if (std::isnan(w[i])) {
-          ASSERT_TRUE(std::isnan(g[i])) << what << " output " << o << " element " << i << " run " << run;
+          ASSERT_TRUE(std::isnan(g[i]))
+              << what << " output " << o << " element " << i << " run " << run;
           continue;
         }
         ASSERT_NEAR(g[i], w[i], tol * (1 + std::fabs(w[i])) + reduced)
-            << what << " output " << o << " element " << i << " of " << want[o].size() << " run " << run;
+            << what << " output " << o << " element " << i << " of " << want[o].size() << " run "
+            << run;
       }
     }
   }
@@ -153,10 +160,12 @@ TEST(CudaLayout, ReshapeAndIdentityAreViewsInAModel) {
   t.perm = {0, 2, 1};
   expect_cuda_matches({make_node(OpKind::transpose, t), make_node(OpKind::reshape, r)}, {x}, 0);
   for (Precision p : kReduced)
-    expect_cuda_matches({make_node(OpKind::transpose, t), make_node(OpKind::reshape, r)}, {x}, 0, p);
+    expect_cuda_matches({make_node(OpKind::transpose, t), make_node(OpKind::reshape, r)}, {x}, 0,
+                        p);
 
   // identity survives only without the inference passes (which remove it).
-  const std::vector<Node> nodes{make_node(OpKind::transpose, t), make_node(OpKind::identity, IdentityParams{}),
+  const std::vector<Node> nodes{make_node(OpKind::transpose, t),
+                                make_node(OpKind::identity, IdentityParams{}),
                                 make_node(OpKind::reshape, r)};
   auto plan = compile_unoptimized(nodes, {x.shape()}, cuda_options());
   EXPECT_EQ(plan->report.nodes_per_backend.at("cuda"), 3);
@@ -167,7 +176,8 @@ TEST(CudaLayout, ReshapeAndIdentityAreViewsInAModel) {
   for (int run = 0; run < 3; ++run) {
     const Tensor got = plan->run({x})[0];
     ASSERT_EQ(got.shape(), want.shape());
-    for (int64_t i = 0; i < want.size(); ++i) ASSERT_EQ(got.data_as<float>()[i], want.data_as<float>()[i]) << i;
+    for (int64_t i = 0; i < want.size(); ++i)
+      ASSERT_EQ(got.data_as<float>()[i], want.data_as<float>()[i]) << i;
   }
 }
 
@@ -204,8 +214,10 @@ TEST(CudaLayout, ViewKernelCopiesOnlyBetweenDistinctBuffers) {
     Tensor zeros(DType::f32, out_shape);
     cuda.copy_from_host(*context, zeros, b);
     Tensor a_view = a.reshaped(out_shape);
-    kernel->run(*context, std::span<const Tensor>(&a, 1), std::span<Tensor>(&b, 1));  // distinct: copies
-    kernel->run(*context, std::span<const Tensor>(&a, 1), std::span<Tensor>(&a_view, 1));  // same bytes: nothing
+    kernel->run(*context, std::span<const Tensor>(&a, 1),
+                std::span<Tensor>(&b, 1));  // distinct: copies
+    kernel->run(*context, std::span<const Tensor>(&a, 1),
+                std::span<Tensor>(&a_view, 1));  // same bytes: nothing
     Tensor hb(DType::f32, out_shape), ha(DType::f32, {2, 12});
     cuda.copy_to_host(*context, b, hb);
     cuda.copy_to_host(*context, a, ha);
@@ -239,7 +251,8 @@ TEST(CudaLayout, TransposeAnyPermutationUpToRank8) {
   }
   TransposeParams p;
   p.perm = {0, 3, 1, 2};
-  for (Precision prec : kReduced) expect_node_matches(make_node(OpKind::transpose, p), {{2, 3, 4, 5}}, 0, prec);
+  for (Precision prec : kReduced)
+    expect_node_matches(make_node(OpKind::transpose, p), {{2, 3, 4, 5}}, 0, prec);
 }
 
 TEST(CudaLayout, PadConstantPerAxis) {
@@ -263,7 +276,8 @@ TEST(CudaLayout, PadConstantPerAxis) {
     p.value = c.value;
     expect_node_matches(make_node(OpKind::pad, p), {c.shape}, 0);
     if (&c == &cases[2])
-      for (Precision prec : kReduced) expect_node_matches(make_node(OpKind::pad, p), {c.shape}, 0, prec);
+      for (Precision prec : kReduced)
+        expect_node_matches(make_node(OpKind::pad, p), {c.shape}, 0, prec);
   }
 }
 
@@ -288,7 +302,8 @@ TEST(CudaLayout, SliceCropsPerAxis) {
   SliceParams p;
   p.crop_before = {0, 1, 0, 0};
   p.crop_after = {0, 2, 4, 0};
-  for (Precision prec : kReduced) expect_node_matches(make_node(OpKind::slice, p), {{2, 7, 6, 3}}, 0, prec);
+  for (Precision prec : kReduced)
+    expect_node_matches(make_node(OpKind::slice, p), {{2, 7, 6, 3}}, 0, prec);
 }
 
 TEST(CudaLayout, UpsampleNearest1d2d3d) {
@@ -306,7 +321,8 @@ TEST(CudaLayout, UpsampleNearest1d2d3d) {
   }
   UpsampleParams p;
   p.factors = {2, 3};
-  for (Precision prec : kReduced) expect_node_matches(make_node(OpKind::upsample, p), {{2, 4, 5, 3}}, 0, prec);
+  for (Precision prec : kReduced)
+    expect_node_matches(make_node(OpKind::upsample, p), {{2, 4, 5, 3}}, 0, prec);
 }
 
 TEST(CudaLayout, ConcatAnyAxisAnyInputs) {
@@ -323,7 +339,8 @@ TEST(CudaLayout, ConcatAnyAxisAnyInputs) {
       p.axis = axis;
       expect_node_matches(make_node(OpKind::concat, p), shapes, 0);
       if (axis == 3 && n == 3)
-        for (Precision prec : kReduced) expect_node_matches(make_node(OpKind::concat, p), shapes, 0, prec);
+        for (Precision prec : kReduced)
+          expect_node_matches(make_node(OpKind::concat, p), shapes, 0, prec);
     }
   }
   ConcatParams p;
@@ -339,7 +356,8 @@ TEST(CudaLayout, Pool2dMaxAndAverageValidAndSame) {
     for (Padding pad : {Padding::valid, Padding::same}) {
       for (const std::vector<int64_t>& strides :
            std::vector<std::vector<int64_t>>{{}, {1, 1}, {2, 2}, {3, 2}, {1, 3}}) {
-        for (const std::vector<int64_t>& pool : std::vector<std::vector<int64_t>>{{2, 2}, {3, 3}, {3, 2}, {1, 1}}) {
+        for (const std::vector<int64_t>& pool :
+             std::vector<std::vector<int64_t>>{{2, 2}, {3, 3}, {3, 2}, {1, 1}}) {
           PoolParams p;
           p.kind = kind;
           p.padding = pad;
@@ -356,7 +374,8 @@ TEST(CudaLayout, Pool2dMaxAndAverageValidAndSame) {
   p.padding = Padding::same;
   p.pool_size = {3, 3};
   p.strides = {2, 2};
-  for (Precision prec : kReduced) expect_node_matches(make_node(OpKind::pool, p), {{2, 9, 8, 4}}, 1e-5, prec);
+  for (Precision prec : kReduced)
+    expect_node_matches(make_node(OpKind::pool, p), {{2, 9, 8, 4}}, 1e-5, prec);
 }
 
 TEST(CudaLayout, Pool1dAnd3d) {
@@ -386,8 +405,8 @@ TEST(CudaLayout, Pool1dAnd3d) {
 
 TEST(CudaLayout, ResizeEveryMethodUpAndDownWithAndWithoutAntialias) {
   SKIP_WITHOUT_CUDA();
-  for (ResizeMethod method : {ResizeMethod::nearest, ResizeMethod::linear, ResizeMethod::cubic, ResizeMethod::lanczos3,
-                              ResizeMethod::lanczos5}) {
+  for (ResizeMethod method : {ResizeMethod::nearest, ResizeMethod::linear, ResizeMethod::cubic,
+                              ResizeMethod::lanczos3, ResizeMethod::lanczos5}) {
     for (bool antialias : {false, true}) {
       for (const std::vector<int64_t>& size :
            std::vector<std::vector<int64_t>>{{14, 9}, {5, 3}, {7, 20}, {3, 10}, {1, 1}, {8, 5}}) {
@@ -403,12 +422,14 @@ TEST(CudaLayout, ResizeEveryMethodUpAndDownWithAndWithoutAntialias) {
   by_factors.method = ResizeMethod::linear;
   by_factors.factors = {2, 3};
   expect_node_matches(make_node(OpKind::resize, by_factors), {{2, 4, 5, 3}}, 1e-5);
-  for (Precision prec : kReduced) expect_node_matches(make_node(OpKind::resize, by_factors), {{2, 4, 5, 3}}, 1e-5, prec);
+  for (Precision prec : kReduced)
+    expect_node_matches(make_node(OpKind::resize, by_factors), {{2, 4, 5, 3}}, 1e-5, prec);
 }
 
 TEST(CudaLayout, Resize1dAnd3d) {
   SKIP_WITHOUT_CUDA();
-  for (ResizeMethod method : {ResizeMethod::nearest, ResizeMethod::linear, ResizeMethod::cubic, ResizeMethod::lanczos3}) {
+  for (ResizeMethod method :
+       {ResizeMethod::nearest, ResizeMethod::linear, ResizeMethod::cubic, ResizeMethod::lanczos3}) {
     ResizeParams p;
     p.method = method;
     p.antialias = true;
@@ -463,19 +484,24 @@ TEST(CudaLayout, EmbeddingLookups) {
 
 struct RecurrentCase {
   RecurrentKind kind = RecurrentKind::lstm;
-  bool has_bias = true, reset_after = true, go_backwards = false, return_sequences = false, return_state = false;
-  bool zero_output_for_mask = false, sequence_in_input_order = false, has_mask = false, has_initial_state = false;
+  bool has_bias = true, reset_after = true, go_backwards = false, return_sequences = false,
+       return_state = false;
+  bool zero_output_for_mask = false, sequence_in_input_order = false, has_mask = false,
+       has_initial_state = false;
   ActivationKind act = ActivationKind::tanh, ract = ActivationKind::sigmoid;
 };
 
 std::string describe(const RecurrentCase& c) {
-  return str_cat("kind ", static_cast<int>(c.kind), " bias ", c.has_bias, " reset_after ", c.reset_after, " backwards ",
-                 c.go_backwards, " sequences ", c.return_sequences, " state ", c.return_state, " zero_masked ",
-                 c.zero_output_for_mask, " input_order ", c.sequence_in_input_order, " mask ", c.has_mask, " initial ",
-                 c.has_initial_state, " act ", activation_name(c.act), " ract ", activation_name(c.ract));
+  return str_cat("kind ", static_cast<int>(c.kind), " bias ", c.has_bias, " reset_after ",
+                 c.reset_after, " backwards ", c.go_backwards, " sequences ", c.return_sequences,
+                 " state ", c.return_state, " zero_masked ", c.zero_output_for_mask,
+                 " input_order ", c.sequence_in_input_order, " mask ", c.has_mask, " initial ",
+                 c.has_initial_state, " act ", activation_name(c.act), " ract ",
+                 activation_name(c.ract));
 }
 
-void expect_recurrent_matches(const RecurrentCase& c, int64_t batch, int64_t steps, int64_t features, int64_t units,
+void expect_recurrent_matches(const RecurrentCase& c, int64_t batch, int64_t steps,
+                              int64_t features, int64_t units,
                               Precision precision = Precision::fp32, uint32_t seed = 21) {
   SCOPED_TRACE(describe(c));
   RecurrentParams p;
@@ -494,10 +520,12 @@ void expect_recurrent_matches(const RecurrentCase& c, int64_t batch, int64_t ste
   p.has_initial_state = c.has_initial_state;
   std::mt19937 rng(seed);
   const int64_t g = recurrent_gate_count(c.kind) * units;
-  std::vector<Tensor> weights{random_tensor({features, g}, rng, -0.5f, 0.5f), random_tensor({units, g}, rng, -0.5f, 0.5f)};
+  std::vector<Tensor> weights{random_tensor({features, g}, rng, -0.5f, 0.5f),
+                              random_tensor({units, g}, rng, -0.5f, 0.5f)};
   if (c.has_bias)
-    weights.push_back(c.kind == RecurrentKind::gru && c.reset_after ? random_tensor({2, g}, rng, -0.5f, 0.5f)
-                                                                     : random_tensor({g}, rng, -0.5f, 0.5f));
+    weights.push_back(c.kind == RecurrentKind::gru && c.reset_after
+                          ? random_tensor({2, g}, rng, -0.5f, 0.5f)
+                          : random_tensor({g}, rng, -0.5f, 0.5f));
   Node n = make_node(OpKind::recurrent, p, weights);
   std::vector<Tensor> inputs{random_tensor({batch, steps, features}, rng)};
   if (c.has_mask) {
@@ -508,7 +536,8 @@ void expect_recurrent_matches(const RecurrentCase& c, int64_t batch, int64_t ste
     inputs.push_back(m);
   }
   if (c.has_initial_state)
-    for (int s = 0; s < recurrent_state_count(c.kind); ++s) inputs.push_back(random_tensor({batch, units}, rng));
+    for (int s = 0; s < recurrent_state_count(c.kind); ++s)
+      inputs.push_back(random_tensor({batch, units}, rng));
   expect_cuda_matches({n}, inputs, 2e-5, precision);
 }
 

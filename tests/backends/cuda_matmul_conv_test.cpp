@@ -54,8 +54,9 @@ Node make_node(OpKind kind, OpParams params, std::vector<Tensor> weights = {}) {
 // `scaled_weights`: kernels scaled by 1/sqrt(fan-in), so values keep their size through a chain
 // of layers (as trained weights do) and float rounding stays comparable to a single layer's.
 void expect_cuda_matches_inputs(std::vector<Node> nodes, const std::vector<Shape>& input_shapes,
-                                Precision precision = Precision::fp32, std::vector<int64_t> batches = {},
-                                int cuda_nodes = -1, bool scaled_weights = false) {
+                                Precision precision = Precision::fp32,
+                                std::vector<int64_t> batches = {}, int cuda_nodes = -1,
+                                bool scaled_weights = false) {
   std::mt19937 rng(1234);
   for (Node& n : nodes)
     for (Tensor& w : n.weights) {
@@ -73,7 +74,8 @@ void expect_cuda_matches_inputs(std::vector<Node> nodes, const std::vector<Shape
   auto gpu = test::compile_nodes(nodes, input_shapes, cuda_options);
   const auto& per_backend = test::report_of(*gpu).nodes_per_backend;
   const int on_cuda = per_backend.count("cuda") ? per_backend.at("cuda") : 0;
-  EXPECT_GE(on_cuda, cuda_nodes < 0 ? static_cast<int>(nodes.size()) : cuda_nodes) << nodes.front().name;
+  EXPECT_GE(on_cuda, cuda_nodes < 0 ? static_cast<int>(nodes.size()) : cuda_nodes)
+      << nodes.front().name;
   if (batches.empty()) batches.push_back(input_shapes[0][0]);
   for (int64_t batch : batches) {
     std::vector<Tensor> xs;
@@ -84,7 +86,8 @@ void expect_cuda_matches_inputs(std::vector<Node> nodes, const std::vector<Shape
     }
     const Tensor want = test::run_compiled(*ref, xs)[0];
     double max_abs = 0;
-    for (int64_t i = 0; i < want.size(); ++i) max_abs = std::max(max_abs, std::fabs(double{want.data_as<float>()[i]}));
+    for (int64_t i = 0; i < want.size(); ++i)
+      max_abs = std::max(max_abs, std::fabs(double{want.data_as<float>()[i]}));
     const double reduced = test::reduced_precision_tolerance(precision) * std::max(max_abs, 1.0);
     for (int repeat = 0; repeat < 3; ++repeat) {
       const Tensor got = test::run_compiled(*gpu, xs)[0];
@@ -92,17 +95,18 @@ void expect_cuda_matches_inputs(std::vector<Node> nodes, const std::vector<Shape
       for (int64_t i = 0; i < want.size(); ++i) {
         const double a = got.data_as<float>()[i], b = want.data_as<float>()[i];
         ASSERT_NEAR(a, b, 1e-4 * (1 + std::fabs(b)) + reduced)
-            << nodes.front().name << " batch " << batch << " run " << repeat << " element " << i << " of "
-            << want.size() << " (" << precision_name(precision) << ")";
+            << nodes.front().name << " batch " << batch << " run " << repeat << " element " << i
+            << " of " << want.size() << " (" << precision_name(precision) << ")";
       }
     }
   }
 }
 
-void expect_cuda_matches(std::vector<Node> nodes, const Shape& input_shape, Precision precision = Precision::fp32,
-                         std::vector<int64_t> batches = {}, int cuda_nodes = -1, bool scaled_weights = false) {
-  expect_cuda_matches_inputs(std::move(nodes), {input_shape}, precision, std::move(batches), cuda_nodes,
-                             scaled_weights);
+void expect_cuda_matches(std::vector<Node> nodes, const Shape& input_shape,
+                         Precision precision = Precision::fp32, std::vector<int64_t> batches = {},
+                         int cuda_nodes = -1, bool scaled_weights = false) {
+  expect_cuda_matches_inputs(std::move(nodes), {input_shape}, precision, std::move(batches),
+                             cuda_nodes, scaled_weights);
 }
 
 Node dense_node(int64_t in, int64_t out, bool bias, Activation act = {}) {
@@ -121,8 +125,8 @@ Node conv_node(OpKind kind, ConvParams p, const Shape& kernel_shape, int64_t bia
   return n;
 }
 
-ConvParams conv_params(std::vector<int64_t> k, std::vector<int64_t> s, std::vector<int64_t> d, Padding pad,
-                       int64_t filters, ActivationKind act = ActivationKind::linear) {
+ConvParams conv_params(std::vector<int64_t> k, std::vector<int64_t> s, std::vector<int64_t> d,
+                       Padding pad, int64_t filters, ActivationKind act = ActivationKind::linear) {
   ConvParams p;
   p.kernel_size = k;
   p.strides = s;
@@ -155,7 +159,8 @@ TEST(CudaMatmul, DenseEveryActivationOnGemvAndGemmPaths) {
   REQUIRE_CUDA();
   for (const Activation& act : every_activation()) {
     SCOPED_TRACE(activation_name(act.kind));
-    for (int64_t rows : {1, 3, 37}) expect_cuda_matches({dense_node(33, 20, true, act)}, {rows, 33});
+    for (int64_t rows : {1, 3, 37})
+      expect_cuda_matches({dense_node(33, 20, true, act)}, {rows, 33});
   }
 }
 
@@ -166,8 +171,8 @@ TEST(CudaMatmul, DenseShapesBiasAndRanks) {
       Activation act;
       act.kind = k;
       for (int64_t rows : {1, 2, 4, 5, 32, 256}) {
-        expect_cuda_matches({dense_node(64, 40, bias, act)}, {rows, 64});   // vectorized GEMV
-        expect_cuda_matches({dense_node(17, 13, bias, act)}, {rows, 17});   // odd sizes
+        expect_cuda_matches({dense_node(64, 40, bias, act)}, {rows, 64});  // vectorized GEMV
+        expect_cuda_matches({dense_node(17, 13, bias, act)}, {rows, 17});  // odd sizes
       }
       expect_cuda_matches({dense_node(24, 12, bias, act)}, {2, 5, 24});  // rank 3: 10 rows
       expect_cuda_matches({dense_node(24, 12, bias, act)}, {1, 3, 24});  // rank 3: 3 rows (GEMV)
@@ -189,7 +194,8 @@ TEST(CudaMatmul, DenseDynamicBatch) {
   REQUIRE_CUDA();
   Activation gelu;
   gelu.kind = ActivationKind::gelu;
-  expect_cuda_matches({dense_node(48, 24, true, gelu)}, {-1, 48}, Precision::fp32, {1, 7, 1, 64, 3});
+  expect_cuda_matches({dense_node(48, 24, true, gelu)}, {-1, 48}, Precision::fp32,
+                      {1, 7, 1, 64, 3});
 }
 
 TEST(CudaMatmul, DenseReducedPrecisions) {
@@ -207,8 +213,9 @@ TEST(CudaMatmul, DenseReducedPrecisions) {
   }
 }
 
-Node einsum_node(std::vector<std::string> operands, std::string output, std::vector<Shape> weight_shapes,
-                 bool bias = false, float scale = 1.f, ActivationKind act = ActivationKind::linear) {
+Node einsum_node(std::vector<std::string> operands, std::string output,
+                 std::vector<Shape> weight_shapes, bool bias = false, float scale = 1.f,
+                 ActivationKind act = ActivationKind::linear) {
   EinsumParams p;
   p.operands = std::move(operands);
   p.output = std::move(output);
@@ -223,14 +230,18 @@ Node einsum_node(std::vector<std::string> operands, std::string output, std::vec
 TEST(CudaMatmul, EinsumDenseAsGemm) {
   REQUIRE_CUDA();
   for (int64_t batch : {1, 9}) {
-    expect_cuda_matches({einsum_node({"abc", "cd"}, "abd", {{6, 5}, {5}}, true, 1.f, ActivationKind::relu)},
-                        {batch, 3, 6});
-    expect_cuda_matches({einsum_node({"abc", "cde"}, "abde", {{8, 3, 4}, {3, 4}}, true)}, {batch, 2, 8});
-    expect_cuda_matches({einsum_node({"abcd", "cde"}, "abe", {{3, 4, 7}}, false)}, {batch, 5, 3, 4});
+    expect_cuda_matches(
+        {einsum_node({"abc", "cd"}, "abd", {{6, 5}, {5}}, true, 1.f, ActivationKind::relu)},
+        {batch, 3, 6});
+    expect_cuda_matches({einsum_node({"abc", "cde"}, "abde", {{8, 3, 4}, {3, 4}}, true)},
+                        {batch, 2, 8});
+    expect_cuda_matches({einsum_node({"abcd", "cde"}, "abe", {{3, 4, 7}}, false)},
+                        {batch, 5, 3, 4});
   }
   // Bias on another axis than the kernel's outputs, and a scale: the general kernel.
-  expect_cuda_matches({einsum_node({"abc", "cd"}, "abd", {{6, 5}, {3, 1}}, true, 0.5f, ActivationKind::tanh)},
-                      {2, 3, 6});
+  expect_cuda_matches(
+      {einsum_node({"abc", "cd"}, "abd", {{6, 5}, {3, 1}}, true, 0.5f, ActivationKind::tanh)},
+      {2, 3, 6});
   for (Precision p : {Precision::tf32, Precision::fp16, Precision::bf16})
     expect_cuda_matches({einsum_node({"abc", "cd"}, "abd", {{16, 8}, {8}}, true)}, {4, 3, 16}, p);
 }
@@ -238,14 +249,17 @@ TEST(CudaMatmul, EinsumDenseAsGemm) {
 TEST(CudaMatmul, EinsumGeneralEquations) {
   REQUIRE_CUDA();
   // Attention scores and the weighted sum of values (two inputs, a scale).
-  expect_cuda_matches_inputs({einsum_node({"abcd", "aecd"}, "acbe", {}, false, 0.125f)}, {{2, 5, 3, 8}, {2, 7, 3, 8}});
-  expect_cuda_matches_inputs({einsum_node({"acbe", "aecd"}, "abcd", {})}, {{2, 3, 5, 7}, {2, 7, 3, 8}});
+  expect_cuda_matches_inputs({einsum_node({"abcd", "aecd"}, "acbe", {}, false, 0.125f)},
+                             {{2, 5, 3, 8}, {2, 7, 3, 8}});
+  expect_cuda_matches_inputs({einsum_node({"acbe", "aecd"}, "abcd", {})},
+                             {{2, 3, 5, 7}, {2, 7, 3, 8}});
   // Broadcast of a size-1 label, a repeated label (diagonal), a label summed in one operand.
   expect_cuda_matches_inputs({einsum_node({"abc", "acd"}, "abd", {})}, {{2, 3, 4}, {1, 4, 5}});
   expect_cuda_matches_inputs({einsum_node({"abb", "bc"}, "ac", {})}, {{2, 4, 4}, {4, 3}});
   expect_cuda_matches({einsum_node({"abc", "cd"}, "ad", {{4, 3}})}, {3, 5, 4});
   // Dot-style batched matmul in fp16.
-  expect_cuda_matches_inputs({einsum_node({"abc", "acd"}, "abd", {})}, {{3, 4, 6}, {3, 6, 2}}, Precision::fp16);
+  expect_cuda_matches_inputs({einsum_node({"abc", "acd"}, "abd", {})}, {{3, 4, 6}, {3, 6, 2}},
+                             Precision::fp16);
 }
 
 TEST(CudaConv, Conv2dPaddingsStridesDilations) {
@@ -261,10 +275,14 @@ TEST(CudaConv, Conv2dPaddingsStridesDilations) {
     }
   }
   // Unequal strides and dilations per axis, no bias.
-  expect_cuda_matches({conv_node(OpKind::conv, conv_params({3, 3}, {1, 2}, {1, 1}, Padding::same, 6), {3, 3, 4, 6}, 0)},
-                      {3, 9, 7, 4});
-  expect_cuda_matches({conv_node(OpKind::conv, conv_params({2, 3}, {1, 1}, {3, 1}, Padding::same, 5), {2, 3, 4, 5}, 5)},
-                      {1, 8, 9, 4});
+  expect_cuda_matches(
+      {conv_node(OpKind::conv, conv_params({3, 3}, {1, 2}, {1, 1}, Padding::same, 6), {3, 3, 4, 6},
+                 0)},
+      {3, 9, 7, 4});
+  expect_cuda_matches(
+      {conv_node(OpKind::conv, conv_params({2, 3}, {1, 1}, {3, 1}, Padding::same, 5), {2, 3, 4, 5},
+                 5)},
+      {1, 8, 9, 4});
 }
 
 TEST(CudaConv, PointwiseAndWholeWindowConvolutionsAsGemms) {
@@ -272,43 +290,53 @@ TEST(CudaConv, PointwiseAndWholeWindowConvolutionsAsGemms) {
   for (Padding pad : {Padding::valid, Padding::same}) {
     // MobileNet's pointwise convolutions, with a folded BatchNormalization's bias and relu6.
     expect_cuda_matches(
-        {conv_node(OpKind::conv, conv_params({1, 1}, {1, 1}, {1, 1}, pad, 48, ActivationKind::relu6), {1, 1, 32, 48}, 48)},
+        {conv_node(OpKind::conv,
+                   conv_params({1, 1}, {1, 1}, {1, 1}, pad, 48, ActivationKind::relu6),
+                   {1, 1, 32, 48}, 48)},
         {2, 7, 6, 32});
     // Strided 1x1: im2col.
     expect_cuda_matches(
-        {conv_node(OpKind::conv, conv_params({1, 1}, {2, 2}, {1, 1}, pad, 8), {1, 1, 6, 8}, 8)}, {1, 7, 6, 6});
+        {conv_node(OpKind::conv, conv_params({1, 1}, {2, 2}, {1, 1}, pad, 8), {1, 1, 6, 8}, 8)},
+        {1, 7, 6, 6});
   }
   // The decoder's first layer: an 8x8 window over an 8x8 input (one output position).
   for (int64_t batch : {1, 5})
     expect_cuda_matches(
-        {conv_node(OpKind::conv, conv_params({8, 8}, {1, 1}, {1, 1}, Padding::valid, 128, ActivationKind::relu),
+        {conv_node(OpKind::conv,
+                   conv_params({8, 8}, {1, 1}, {1, 1}, Padding::valid, 128, ActivationKind::relu),
                    {8, 8, 3, 128}, 128)},
         {batch, 8, 8, 3});
   // MobileNet's stem: 3x3 stride 2 'same' on a 3-channel image.
   expect_cuda_matches(
-      {conv_node(OpKind::conv, conv_params({3, 3}, {2, 2}, {1, 1}, Padding::same, 32, ActivationKind::relu6),
+      {conv_node(OpKind::conv,
+                 conv_params({3, 3}, {2, 2}, {1, 1}, Padding::same, 32, ActivationKind::relu6),
                  {3, 3, 3, 32}, 32)},
       {1, 32, 32, 3});
 }
 
 TEST(CudaConv, Conv1dCausalAnd3d) {
   REQUIRE_CUDA();
-  expect_cuda_matches({conv_node(OpKind::conv, conv_params({3}, {1}, {2}, Padding::causal, 6), {3, 4, 6}, 6)},
-                      {2, 13, 4});
-  expect_cuda_matches({conv_node(OpKind::conv, conv_params({4}, {3}, {1}, Padding::same, 5, ActivationKind::elu),
-                                 {4, 4, 5}, 5)},
-                      {3, 14, 4});
-  expect_cuda_matches({conv_node(OpKind::conv, conv_params({2, 3, 2}, {1, 2, 1}, {1, 1, 1}, Padding::same, 5),
-                                 {2, 3, 2, 3, 5}, 0)},
-                      {1, 5, 7, 4, 3});
-  expect_cuda_matches({conv_node(OpKind::conv, conv_params({2, 2, 2}, {2, 1, 1}, {1, 2, 1}, Padding::valid, 4),
-                                 {2, 2, 2, 3, 4}, 4)},
-                      {2, 6, 5, 4, 3});
+  expect_cuda_matches(
+      {conv_node(OpKind::conv, conv_params({3}, {1}, {2}, Padding::causal, 6), {3, 4, 6}, 6)},
+      {2, 13, 4});
+  expect_cuda_matches(
+      {conv_node(OpKind::conv, conv_params({4}, {3}, {1}, Padding::same, 5, ActivationKind::elu),
+                 {4, 4, 5}, 5)},
+      {3, 14, 4});
+  expect_cuda_matches(
+      {conv_node(OpKind::conv, conv_params({2, 3, 2}, {1, 2, 1}, {1, 1, 1}, Padding::same, 5),
+                 {2, 3, 2, 3, 5}, 0)},
+      {1, 5, 7, 4, 3});
+  expect_cuda_matches(
+      {conv_node(OpKind::conv, conv_params({2, 2, 2}, {2, 1, 1}, {1, 2, 1}, Padding::valid, 4),
+                 {2, 2, 2, 3, 4}, 4)},
+      {2, 6, 5, 4, 3});
 }
 
 TEST(CudaConv, GroupedAndDepthwiseConv) {
   REQUIRE_CUDA();
-  ConvParams grouped = conv_params({3, 3}, {1, 1}, {1, 1}, Padding::same, 12, ActivationKind::sigmoid);
+  ConvParams grouped =
+      conv_params({3, 3}, {1, 1}, {1, 1}, Padding::same, 12, ActivationKind::sigmoid);
   grouped.groups = 3;
   expect_cuda_matches({conv_node(OpKind::conv, grouped, {3, 3, 2, 12}, 12)}, {2, 6, 7, 6});
   ConvParams grouped_strided = conv_params({3, 2}, {2, 1}, {1, 1}, Padding::valid, 8);
@@ -319,12 +347,14 @@ TEST(CudaConv, GroupedAndDepthwiseConv) {
       for (int64_t s : {1, 2}) {
         ConvParams dw = conv_params({3, 3}, {s, s}, {1, 1}, pad, 0, ActivationKind::relu6);
         dw.depth_multiplier = mult;
-        expect_cuda_matches({conv_node(OpKind::depthwise_conv, dw, {3, 3, 4, mult}, 4 * mult)}, {2, 9, 8, 4});
+        expect_cuda_matches({conv_node(OpKind::depthwise_conv, dw, {3, 3, 4, mult}, 4 * mult)},
+                            {2, 9, 8, 4});
       }
     }
   }
   ConvParams dw_dilated = conv_params({3, 3}, {1, 1}, {2, 2}, Padding::same, 0);
-  expect_cuda_matches({conv_node(OpKind::depthwise_conv, dw_dilated, {3, 3, 64, 1}, 0)}, {1, 10, 11, 64});
+  expect_cuda_matches({conv_node(OpKind::depthwise_conv, dw_dilated, {3, 3, 64, 1}, 0)},
+                      {1, 10, 11, 64});
   ConvParams dw1d = conv_params({5}, {1}, {2}, Padding::valid, 0);
   dw1d.depth_multiplier = 2;
   expect_cuda_matches({conv_node(OpKind::depthwise_conv, dw1d, {5, 3, 2}, 6)}, {2, 20, 3});
@@ -342,18 +372,22 @@ TEST(CudaConv, ConvTranspose) {
   }
   ConvParams with_output_padding = conv_params({3, 3}, {2, 2}, {1, 1}, Padding::same, 4);
   with_output_padding.output_padding = {1, 0};
-  expect_cuda_matches({conv_node(OpKind::conv_transpose, with_output_padding, {3, 3, 4, 6}, 4)}, {1, 4, 5, 6});
+  expect_cuda_matches({conv_node(OpKind::conv_transpose, with_output_padding, {3, 3, 4, 6}, 4)},
+                      {1, 4, 5, 6});
   ConvParams valid_output_padding = conv_params({3, 3}, {3, 2}, {1, 1}, Padding::valid, 3);
   valid_output_padding.output_padding = {2, 1};
-  expect_cuda_matches({conv_node(OpKind::conv_transpose, valid_output_padding, {3, 3, 3, 4}, 3)}, {2, 4, 3, 4});
+  expect_cuda_matches({conv_node(OpKind::conv_transpose, valid_output_padding, {3, 3, 3, 4}, 3)},
+                      {2, 4, 3, 4});
   ConvParams dilated_1d = conv_params({3}, {1}, {2}, Padding::valid, 3);
   expect_cuda_matches({conv_node(OpKind::conv_transpose, dilated_1d, {3, 3, 2}, 0)}, {2, 9, 2});
   ConvParams three_d = conv_params({2, 3, 2}, {2, 1, 2}, {1, 1, 1}, Padding::same, 3);
-  expect_cuda_matches({conv_node(OpKind::conv_transpose, three_d, {2, 3, 2, 3, 2}, 3)}, {1, 3, 4, 2, 2});
+  expect_cuda_matches({conv_node(OpKind::conv_transpose, three_d, {2, 3, 2, 3, 2}, 3)},
+                      {1, 3, 4, 2, 2});
   // The decoder's last layer (fewer channels): 3x3 stride 2 'same' from 4x4, batch 1 and 3.
   ConvParams decoder = conv_params({3, 3}, {2, 2}, {1, 1}, Padding::same, 32);
   for (int64_t batch : {1, 3})
-    expect_cuda_matches({conv_node(OpKind::conv_transpose, decoder, {3, 3, 32, 64}, 32)}, {batch, 4, 4, 64});
+    expect_cuda_matches({conv_node(OpKind::conv_transpose, decoder, {3, 3, 32, 64}, 32)},
+                        {batch, 4, 4, 64});
 }
 
 TEST(CudaConv, ReducedPrecisions) {
@@ -361,16 +395,20 @@ TEST(CudaConv, ReducedPrecisions) {
   for (Precision p : {Precision::tf32, Precision::fp16, Precision::bf16}) {
     SCOPED_TRACE(precision_name(p));
     expect_cuda_matches(
-        {conv_node(OpKind::conv, conv_params({3, 3}, {2, 2}, {1, 1}, Padding::same, 16, ActivationKind::relu),
+        {conv_node(OpKind::conv,
+                   conv_params({3, 3}, {2, 2}, {1, 1}, Padding::same, 16, ActivationKind::relu),
                    {3, 3, 8, 16}, 16)},
         {2, 9, 9, 8}, p);
     expect_cuda_matches(
-        {conv_node(OpKind::conv, conv_params({1, 1}, {1, 1}, {1, 1}, Padding::same, 24), {1, 1, 16, 24}, 24)},
+        {conv_node(OpKind::conv, conv_params({1, 1}, {1, 1}, {1, 1}, Padding::same, 24),
+                   {1, 1, 16, 24}, 24)},
         {1, 5, 5, 16}, p);
     ConvParams dw = conv_params({3, 3}, {1, 1}, {1, 1}, Padding::same, 0, ActivationKind::relu6);
-    expect_cuda_matches({conv_node(OpKind::depthwise_conv, dw, {3, 3, 16, 1}, 16)}, {1, 6, 6, 16}, p);
+    expect_cuda_matches({conv_node(OpKind::depthwise_conv, dw, {3, 3, 16, 1}, 16)}, {1, 6, 6, 16},
+                        p);
     expect_cuda_matches(
-        {conv_node(OpKind::conv_transpose, conv_params({3, 3}, {2, 2}, {1, 1}, Padding::same, 8), {3, 3, 8, 16}, 8)},
+        {conv_node(OpKind::conv_transpose, conv_params({3, 3}, {2, 2}, {1, 1}, Padding::same, 8),
+                   {3, 3, 8, 16}, 8)},
         {2, 4, 4, 16}, p);
   }
 }
@@ -379,12 +417,14 @@ TEST(CudaConv, MobileNetBlockChain) {
   REQUIRE_CUDA();
   // Stem, then a depthwise + pointwise block, as the fusion pass leaves MobileNet.
   std::vector<Node> nodes;
-  nodes.push_back(conv_node(OpKind::conv, conv_params({3, 3}, {2, 2}, {1, 1}, Padding::same, 16, ActivationKind::relu),
-                            {3, 3, 3, 16}, 16));
+  nodes.push_back(conv_node(
+      OpKind::conv, conv_params({3, 3}, {2, 2}, {1, 1}, Padding::same, 16, ActivationKind::relu),
+      {3, 3, 3, 16}, 16));
   ConvParams dw = conv_params({3, 3}, {2, 2}, {1, 1}, Padding::same, 0, ActivationKind::relu);
   nodes.push_back(conv_node(OpKind::depthwise_conv, dw, {3, 3, 16, 1}, 16));
-  nodes.push_back(conv_node(OpKind::conv, conv_params({1, 1}, {1, 1}, {1, 1}, Padding::same, 32, ActivationKind::relu),
-                            {1, 1, 16, 32}, 32));
+  nodes.push_back(conv_node(
+      OpKind::conv, conv_params({1, 1}, {1, 1}, {1, 1}, Padding::same, 32, ActivationKind::relu),
+      {1, 1, 16, 32}, 32));
   for (Node& n : nodes) n.name += std::to_string(&n - nodes.data());
   expect_cuda_matches(nodes, {2, 24, 24, 3}, Precision::fp32, {}, -1, /*scaled_weights=*/true);
 }
@@ -402,13 +442,15 @@ TEST(CudaConv, DecoderModelChain) {
   ReshapeParams image;
   image.target = {4, 4, 512};
   std::vector<Node> nodes;
-  nodes.push_back(conv_node(OpKind::conv, conv_params({8, 8}, {1, 1}, {1, 1}, Padding::valid, 128, ActivationKind::relu),
-                            {8, 8, 3, 128}, 128));
+  nodes.push_back(conv_node(
+      OpKind::conv, conv_params({8, 8}, {1, 1}, {1, 1}, Padding::valid, 128, ActivationKind::relu),
+      {8, 8, 3, 128}, 128));
   nodes.push_back(make_node(OpKind::reshape, flat));
   nodes.push_back(dense_node(128, 1024, true, relu));
   nodes.push_back(dense_node(1024, 8192, true, relu));
   nodes.push_back(make_node(OpKind::reshape, image));
-  nodes.push_back(conv_node(OpKind::conv_transpose, conv_params({3, 3}, {2, 2}, {1, 1}, Padding::same, 256),
+  nodes.push_back(conv_node(OpKind::conv_transpose,
+                            conv_params({3, 3}, {2, 2}, {1, 1}, Padding::same, 256),
                             {3, 3, 256, 512}, 256));
   for (Node& n : nodes) n.name += std::to_string(&n - nodes.data());
   for (Precision p : {Precision::fp32, Precision::fp16})

@@ -25,14 +25,15 @@ std::string cuda_unavailable() {
   if (!b) return "the cuda backend is not built (no CUDA toolkit or cuDNN found)";
   if (b->unavailable_reason().empty()) return "";
   std::string why;
-  for (const std::string& line : test::unavailable_backends()) why += (why.empty() ? "" : "; ") + line;
+  for (const std::string& line : test::unavailable_backends())
+    why += (why.empty() ? "" : "; ") + line;
   return why;
 }
 
-#define REQUIRE_CUDA()                                 \
-  do {                                                 \
-    const std::string why_ = cuda_unavailable();       \
-    if (!why_.empty()) GTEST_SKIP() << why_;           \
+#define REQUIRE_CUDA()                           \
+  do {                                           \
+    const std::string why_ = cuda_unavailable(); \
+    if (!why_.empty()) GTEST_SKIP() << why_;     \
   } while (0)
 
 Tensor random_tensor(const Shape& shape, std::mt19937& rng, float lo = -2.f, float hi = 2.f) {
@@ -67,8 +68,8 @@ struct Check {
 
 // Compiles `nodes` for the reference backend and for cuda, runs both on `inputs` (random when
 // empty) and compares; the cuda plan runs three times (eager, recorded, replayed).
-void expect_cuda_matches(const std::vector<Node>& nodes, const std::vector<Shape>& shapes, std::vector<Tensor> inputs = {},
-                         Check check = {}) {
+void expect_cuda_matches(const std::vector<Node>& nodes, const std::vector<Shape>& shapes,
+                         std::vector<Tensor> inputs = {}, Check check = {}) {
   std::string what = nodes.front().name;
   for (const Shape& s : shapes) what += " " + shape_to_string(s);
   what += std::string(" ") + precision_name(check.precision);
@@ -85,7 +86,8 @@ void expect_cuda_matches(const std::vector<Node>& nodes, const std::vector<Shape
   auto ref = test::compile_nodes(nodes, shapes, ref_options);
   auto gpu = test::compile_nodes(nodes, shapes, cuda_options);
   const CompileReport& report = test::report_of(*gpu);
-  ASSERT_EQ(report.nodes_per_backend.size(), 1u) << "fallbacks: " << (report.fallbacks.empty() ? "" : report.fallbacks[0]);
+  ASSERT_EQ(report.nodes_per_backend.size(), 1u)
+      << "fallbacks: " << (report.fallbacks.empty() ? "" : report.fallbacks[0]);
   ASSERT_EQ(report.nodes_per_backend.begin()->first, "cuda");
   ASSERT_EQ(report.nodes_per_backend.begin()->second, static_cast<int>(nodes.size()));
 
@@ -98,29 +100,32 @@ void expect_cuda_matches(const std::vector<Node>& nodes, const std::vector<Shape
       const float* g = got[o].data_as<float>();
       const float* w = want[o].data_as<float>();
       double scale = 0;
-      for (int64_t i = 0; i < want[o].size(); ++i) scale = std::max(scale, std::fabs(static_cast<double>(w[i])));
-      const double extra = test::reduced_precision_tolerance(check.precision) * std::max(scale, 1.0);
+      for (int64_t i = 0; i < want[o].size(); ++i)
+        scale = std::max(scale, std::fabs(static_cast<double>(w[i])));
+      const double extra =
+          test::reduced_precision_tolerance(check.precision) * std::max(scale, 1.0);
       for (int64_t i = 0; i < want[o].size(); ++i) {
         const double tol = check.rtol * (1 + std::fabs(w[i])) + extra;
         if (std::isnan(w[i])) {
           ASSERT_TRUE(std::isnan(g[i])) << "run " << run << " output " << o << " element " << i;
           continue;
         }
-        ASSERT_NEAR(g[i], w[i], tol) << "run " << run << " output " << o << " element " << i << " of " << want[o].size();
+        ASSERT_NEAR(g[i], w[i], tol)
+            << "run " << run << " output " << o << " element " << i << " of " << want[o].size();
       }
     }
   }
 }
 
-void expect_cuda_matches(const Node& node, const std::vector<Shape>& shapes, std::vector<Tensor> inputs = {},
-                         Check check = {}) {
+void expect_cuda_matches(const Node& node, const std::vector<Shape>& shapes,
+                         std::vector<Tensor> inputs = {}, Check check = {}) {
   expect_cuda_matches(std::vector<Node>{node}, shapes, std::move(inputs), check);
 }
 
 const std::vector<Precision> kReduced = {Precision::fp16, Precision::bf16};
 
-Node activation_node(ActivationKind kind, float alpha = 0.f, float max_value = -1.f, float threshold = 0.f,
-                     float slope = 0.f) {
+Node activation_node(ActivationKind kind, float alpha = 0.f, float max_value = -1.f,
+                     float threshold = 0.f, float slope = 0.f) {
   ActivationParams p;
   p.activation.kind = kind;
   p.activation.alpha = alpha;
@@ -140,7 +145,8 @@ TEST(CudaPointwise, EveryActivationKind) {
     switch (kind) {
       case ActivationKind::relu:
         variants = {activation_node(kind), activation_node(kind, 0.f, 6.f, 0.f, 0.f),
-                    activation_node(kind, 0.f, 1.5f, 0.5f, 0.1f), activation_node(kind, 0.f, -1.f, -0.3f, 0.2f),
+                    activation_node(kind, 0.f, 1.5f, 0.5f, 0.1f),
+                    activation_node(kind, 0.f, -1.f, -0.3f, 0.2f),
                     activation_node(kind, 0.f, 0.f, 0.f, 0.3f)};
         break;
       case ActivationKind::elu:
@@ -151,8 +157,11 @@ TEST(CudaPointwise, EveryActivationKind) {
       case ActivationKind::thresholded_relu:
         variants = {activation_node(kind, 0.7f), activation_node(kind, 1.3f)};
         break;
-      case ActivationKind::squareplus: variants = {activation_node(kind, 0.f), activation_node(kind, 4.f)}; break;
-      default: variants = {activation_node(kind)};
+      case ActivationKind::squareplus:
+        variants = {activation_node(kind, 0.f), activation_node(kind, 4.f)};
+        break;
+      default:
+        variants = {activation_node(kind)};
     }
     for (const Node& n : variants) {
       std::mt19937 rng(k);
@@ -166,14 +175,17 @@ TEST(CudaPointwise, EveryActivationKind) {
 TEST(CudaPointwise, ActivationReducedPrecision) {
   REQUIRE_CUDA();
   for (Precision p : kReduced)
-    for (ActivationKind kind : {ActivationKind::relu, ActivationKind::gelu, ActivationKind::sigmoid, ActivationKind::silu})
+    for (ActivationKind kind : {ActivationKind::relu, ActivationKind::gelu, ActivationKind::sigmoid,
+                                ActivationKind::silu})
       expect_cuda_matches(activation_node(kind), {{2, 7, 9}}, {}, {p});
 }
 
 Node scale_shift_node(std::vector<int64_t> axes, int64_t scale_size, int64_t shift_size) {
   ScaleShiftParams p;
-  if (axes.size() == 1) p.axis = axes[0];
-  else p.axes = axes;
+  if (axes.size() == 1)
+    p.axis = axes[0];
+  else
+    p.axes = axes;
   return make_node(OpKind::scale_shift, p, {{scale_size}, {shift_size}});
 }
 
@@ -205,7 +217,8 @@ Node prelu_node(const Shape& alpha) {
 TEST(CudaPointwise, PreluSharedAxes) {
   REQUIRE_CUDA();
   const Shape s{2, 5, 7, 6};
-  for (const Shape& alpha : std::vector<Shape>{{5, 7, 6}, {1, 1, 6}, {5, 1, 1}, {1, 7, 1}, {5, 1, 6}, {1, 7, 6}, {1, 1, 1}})
+  for (const Shape& alpha : std::vector<Shape>{
+           {5, 7, 6}, {1, 1, 6}, {5, 1, 1}, {1, 7, 1}, {5, 1, 6}, {1, 7, 6}, {1, 1, 1}})
     expect_cuda_matches(prelu_node(alpha), {s});
   expect_cuda_matches(prelu_node({9}), {{3, 9}});
   for (Precision p : kReduced) expect_cuda_matches(prelu_node({1, 1, 6}), {s}, {}, {p});
@@ -217,9 +230,9 @@ Node merge_node(ElementwiseKind kind) {
   return n;
 }
 
-const std::vector<ElementwiseKind> kMergeKinds = {ElementwiseKind::add,     ElementwiseKind::subtract,
-                                                  ElementwiseKind::multiply, ElementwiseKind::average,
-                                                  ElementwiseKind::maximum, ElementwiseKind::minimum};
+const std::vector<ElementwiseKind> kMergeKinds = {
+    ElementwiseKind::add,     ElementwiseKind::subtract, ElementwiseKind::multiply,
+    ElementwiseKind::average, ElementwiseKind::maximum,  ElementwiseKind::minimum};
 
 TEST(CudaPointwise, ElementwiseSameShape) {
   REQUIRE_CUDA();
@@ -232,18 +245,19 @@ TEST(CudaPointwise, ElementwiseSameShape) {
     expect_cuda_matches(merge_node(kind), std::vector<Shape>(11, Shape{2, 6, 5}));
     expect_cuda_matches(merge_node(kind), std::vector<Shape>(17, Shape{3, 4}));
   }
-  for (Precision p : kReduced) expect_cuda_matches(merge_node(ElementwiseKind::add), {{2, 33}, {2, 33}}, {}, {p});
+  for (Precision p : kReduced)
+    expect_cuda_matches(merge_node(ElementwiseKind::add), {{2, 33}, {2, 33}}, {}, {p});
 }
 
 TEST(CudaPointwise, ElementwiseBroadcast) {
   REQUIRE_CUDA();
   const std::vector<std::vector<Shape>> cases = {
-      {{2, 5, 7, 6}, {2, 1, 1, 6}},       // squeeze-and-excitation
-      {{2, 1, 1, 6}, {2, 5, 7, 6}},       // the broadcast one first
-      {{5, 1}, {1, 4}},                   // both broadcast
-      {{3, 4, 5}, {5}},                   // lower rank, right-aligned
+      {{2, 5, 7, 6}, {2, 1, 1, 6}},  // squeeze-and-excitation
+      {{2, 1, 1, 6}, {2, 5, 7, 6}},  // the broadcast one first
+      {{5, 1}, {1, 4}},              // both broadcast
+      {{3, 4, 5}, {5}},              // lower rank, right-aligned
       {{3, 4, 5}, {4, 1}},
-      {{2, 3, 1, 4}, {3, 5, 1}, {1}},     // three inputs
+      {{2, 3, 1, 4}, {3, 5, 1}, {1}},  // three inputs
       {{1, 6}, {3, 1}, {3, 6}, {1, 1}},
       {{2, 1, 7}, {2, 3, 7}},
   };
@@ -258,19 +272,22 @@ TEST(CudaPointwise, ElementwiseBroadcast) {
   expect_cuda_matches(merge_node(ElementwiseKind::add), many);
   expect_cuda_matches(merge_node(ElementwiseKind::average), many);
   expect_cuda_matches(merge_node(ElementwiseKind::maximum), many);
-  for (Precision p : kReduced) expect_cuda_matches(merge_node(ElementwiseKind::multiply), cases[0], {}, {p});
+  for (Precision p : kReduced)
+    expect_cuda_matches(merge_node(ElementwiseKind::multiply), cases[0], {}, {p});
 }
 
 TEST(CudaPointwise, CompareEveryKind) {
   REQUIRE_CUDA();
-  for (CompareKind kind : {CompareKind::equal, CompareKind::not_equal, CompareKind::less, CompareKind::less_equal,
-                           CompareKind::greater, CompareKind::greater_equal})
+  for (CompareKind kind :
+       {CompareKind::equal, CompareKind::not_equal, CompareKind::less, CompareKind::less_equal,
+        CompareKind::greater, CompareKind::greater_equal})
     for (float value : {0.f, 1.f}) {
       CompareParams p;
       p.kind = kind;
       p.value = value;
       std::mt19937 rng(3);
-      expect_cuda_matches(make_node(OpKind::compare, p), {{3, 17}}, {integer_tensor({3, 17}, rng, -2, 2)});
+      expect_cuda_matches(make_node(OpKind::compare, p), {{3, 17}},
+                          {integer_tensor({3, 17}, rng, -2, 2)});
     }
 }
 
@@ -285,9 +302,10 @@ Node reduce_node(ReduceKind kind, std::vector<int64_t> axes, bool keepdims) {
 TEST(CudaReduction, ReduceEveryKindAndAxes) {
   REQUIRE_CUDA();
   const Shape s{2, 5, 7, 6};
-  const std::vector<std::vector<int64_t>> axes_sets = {{1}, {2}, {3}, {1, 2}, {1, 3}, {2, 3}, {1, 2, 3}};
-  for (ReduceKind kind : {ReduceKind::any, ReduceKind::all, ReduceKind::sum, ReduceKind::mean, ReduceKind::max,
-                          ReduceKind::min}) {
+  const std::vector<std::vector<int64_t>> axes_sets = {{1},    {2},    {3},      {1, 2},
+                                                       {1, 3}, {2, 3}, {1, 2, 3}};
+  for (ReduceKind kind : {ReduceKind::any, ReduceKind::all, ReduceKind::sum, ReduceKind::mean,
+                          ReduceKind::max, ReduceKind::min}) {
     const bool logical = kind == ReduceKind::any || kind == ReduceKind::all;
     for (const auto& axes : axes_sets)
       for (bool keep : {false, true}) {
@@ -297,9 +315,11 @@ TEST(CudaReduction, ReduceEveryKindAndAxes) {
         expect_cuda_matches(reduce_node(kind, axes, keep), {s}, {x});
       }
     std::mt19937 rng(10);
-    expect_cuda_matches(reduce_node(kind, {0, 1}, true), {{3, 4, 5}}, {integer_tensor({3, 4, 5}, rng, 0, 3)});
+    expect_cuda_matches(reduce_node(kind, {0, 1}, true), {{3, 4, 5}},
+                        {integer_tensor({3, 4, 5}, rng, 0, 3)});
     // Long groups: a block per group.
-    expect_cuda_matches(reduce_node(kind, {1}, false), {{3, 3000}}, {integer_tensor({3, 3000}, rng, 0, 30)});
+    expect_cuda_matches(reduce_node(kind, {1}, false), {{3, 3000}},
+                        {integer_tensor({3, 3000}, rng, 0, 30)});
   }
 }
 
@@ -324,8 +344,10 @@ TEST(CudaReduction, SoftmaxAndLogSoftmax) {
     expect_cuda_matches(axis_activation_node(kind, {3, 1}), {{2, 5, 3, 7}});
     std::mt19937 rng(4);
     // Large logits: the max subtraction keeps exp finite.
-    expect_cuda_matches(axis_activation_node(kind, {1}), {{3, 40}}, {random_tensor({3, 40}, rng, -80.f, 80.f)});
-    for (Precision p : kReduced) expect_cuda_matches(axis_activation_node(kind, {1}), {{4, 50}}, {}, {p});
+    expect_cuda_matches(axis_activation_node(kind, {1}), {{3, 40}},
+                        {random_tensor({3, 40}, rng, -80.f, 80.f)});
+    for (Precision p : kReduced)
+      expect_cuda_matches(axis_activation_node(kind, {1}), {{4, 50}}, {}, {p});
   }
 }
 
@@ -337,20 +359,24 @@ TEST(CudaReduction, SparsemaxAndGlu) {
   expect_cuda_matches(axis_activation_node(sparsemax, {2}), {{2, 6, 5}});
   std::mt19937 rng(8);
   // Small values: a support of several members.
-  expect_cuda_matches(axis_activation_node(sparsemax, {1}), {{4, 12}}, {random_tensor({4, 12}, rng, -0.2f, 0.2f)});
-  expect_cuda_matches(axis_activation_node(sparsemax, {1}), {{2, 300}}, {random_tensor({2, 300}, rng, -0.05f, 0.05f)});
+  expect_cuda_matches(axis_activation_node(sparsemax, {1}), {{4, 12}},
+                      {random_tensor({4, 12}, rng, -0.2f, 0.2f)});
+  expect_cuda_matches(axis_activation_node(sparsemax, {1}), {{2, 300}},
+                      {random_tensor({2, 300}, rng, -0.05f, 0.05f)});
   const auto glu = AxisActivationKind::glu;
   expect_cuda_matches(axis_activation_node(glu, {1}), {{3, 8}});
   expect_cuda_matches(axis_activation_node(glu, {2}), {{3, 5, 10}});
   expect_cuda_matches(axis_activation_node(glu, {1}), {{2, 6, 5}});
-  for (Precision p : kReduced) expect_cuda_matches(axis_activation_node(glu, {2}), {{3, 5, 10}}, {}, {p});
+  for (Precision p : kReduced)
+    expect_cuda_matches(axis_activation_node(glu, {2}), {{3, 5, 10}}, {}, {p});
 }
 
 TEST(CudaReduction, SparsemaxOverLongAxesRunsOnTheCpu) {
   REQUIRE_CUDA();
   CompileOptions options;
   options.device = Device::cuda();
-  auto gpu = test::compile_nodes({axis_activation_node(AxisActivationKind::sparsemax, {1})}, {{1, 10000}}, options);
+  auto gpu = test::compile_nodes({axis_activation_node(AxisActivationKind::sparsemax, {1})},
+                                 {{1, 10000}}, options);
   const CompileReport& report = test::report_of(*gpu);
   EXPECT_EQ(report.nodes_per_backend.count("cuda"), 0u);
   EXPECT_EQ(report.nodes_per_backend.at("cpu"), 1);
@@ -371,7 +397,8 @@ TEST(CudaReduction, MaskedSoftmax) {
   for (MaskFill fill : {MaskFill::add_large_negative, MaskFill::replace_large_negative})
     for (bool zero : {false, true}) {
       expect_cuda_matches(masked_softmax_node({3}, true, fill, zero), {s});  // causal only
-      for (const Shape& m : std::vector<Shape>{{2, 3, 5, 5}, {2, 1, 1, 5}, {1, 3, 5, 1}, {2, 1, 5, 5}})
+      for (const Shape& m :
+           std::vector<Shape>{{2, 3, 5, 5}, {2, 1, 1, 5}, {1, 3, 5, 1}, {2, 1, 5, 5}})
         for (bool causal : {false, true})
           for (const std::vector<int64_t>& axes : std::vector<std::vector<int64_t>>{{3}, {2, 3}}) {
             std::mt19937 rng(21);
@@ -380,9 +407,11 @@ TEST(CudaReduction, MaskedSoftmax) {
           }
     }
   std::mt19937 rng(22);
-  expect_cuda_matches(masked_softmax_node({2}, true, MaskFill::add_large_negative, false), {{2, 600, 600}});
+  expect_cuda_matches(masked_softmax_node({2}, true, MaskFill::add_large_negative, false),
+                      {{2, 600, 600}});
   for (Precision p : kReduced)
-    expect_cuda_matches(masked_softmax_node({3}, true, MaskFill::add_large_negative, true), {s, {2, 1, 1, 5}},
+    expect_cuda_matches(masked_softmax_node({3}, true, MaskFill::add_large_negative, true),
+                        {s, {2, 1, 1, 5}},
                         {random_tensor(s, rng), integer_tensor({2, 1, 1, 5}, rng, 0, 1)}, {p});
 }
 
@@ -392,13 +421,15 @@ TEST(CudaReduction, L2Normalize) {
   std::mt19937 rng(6);
   Tensor x = random_tensor(s, rng);
   for (int64_t i = 0; i < 5; ++i) x.data_as<float>()[i] = 0.f;  // a zero row: its norm counts as 1
-  for (const std::vector<int64_t>& axes : std::vector<std::vector<int64_t>>{{2}, {1}, {1, 2}, {0, 2}})
+  for (const std::vector<int64_t>& axes :
+       std::vector<std::vector<int64_t>>{{2}, {1}, {1, 2}, {0, 2}})
     expect_cuda_matches(make_node(OpKind::l2_normalize, L2NormalizeParams{axes}), {s}, {x});
   expect_cuda_matches(make_node(OpKind::l2_normalize, L2NormalizeParams{{1}}), {{2, 2000}});
 }
 
-Node normalize_node(NormalizeKind kind, std::vector<int64_t> axes, const Shape& input, bool scale, bool shift,
-                    int64_t group_axis = -1, int64_t groups = 1, float eps = 1e-3f, Shape weight = {}) {
+Node normalize_node(NormalizeKind kind, std::vector<int64_t> axes, const Shape& input, bool scale,
+                    bool shift, int64_t group_axis = -1, int64_t groups = 1, float eps = 1e-3f,
+                    Shape weight = {}) {
   NormalizeParams p;
   p.kind = kind;
   p.axes = std::move(axes);
@@ -419,20 +450,25 @@ Node normalize_node(NormalizeKind kind, std::vector<int64_t> axes, const Shape& 
 
 TEST(CudaReduction, LayerRmsAndL2Normalization) {
   REQUIRE_CUDA();
-  for (NormalizeKind kind : {NormalizeKind::moments, NormalizeKind::centered_rms, NormalizeKind::rms, NormalizeKind::l2})
+  for (NormalizeKind kind :
+       {NormalizeKind::moments, NormalizeKind::centered_rms, NormalizeKind::rms, NormalizeKind::l2})
     for (bool scale : {false, true})
       for (bool shift : {false, true}) {
         expect_cuda_matches(normalize_node(kind, {2}, {2, 5, 24}, scale, shift), {{2, 5, 24}});
-        expect_cuda_matches(normalize_node(kind, {1, 2}, {2, 5, 24}, scale, shift, -1, 1, 1e-5f, {1, 5, 24}),
-                            {{2, 5, 24}});
-        expect_cuda_matches(normalize_node(kind, {1}, {2, 5, 24}, scale, shift, -1, 1, 0.1f, {1, 5, 1}), {{2, 5, 24}});
+        expect_cuda_matches(
+            normalize_node(kind, {1, 2}, {2, 5, 24}, scale, shift, -1, 1, 1e-5f, {1, 5, 24}),
+            {{2, 5, 24}});
+        expect_cuda_matches(
+            normalize_node(kind, {1}, {2, 5, 24}, scale, shift, -1, 1, 0.1f, {1, 5, 1}),
+            {{2, 5, 24}});
       }
   // Long rows: a block per row; an offset mean tests the two-pass variance.
   std::mt19937 rng(12);
-  expect_cuda_matches(normalize_node(NormalizeKind::moments, {1}, {4, 1024}, true, true), {{4, 1024}},
-                      {random_tensor({4, 1024}, rng, 9.f, 11.f)});
+  expect_cuda_matches(normalize_node(NormalizeKind::moments, {1}, {4, 1024}, true, true),
+                      {{4, 1024}}, {random_tensor({4, 1024}, rng, 9.f, 11.f)});
   for (Precision p : kReduced)
-    expect_cuda_matches(normalize_node(NormalizeKind::moments, {2}, {2, 5, 64}, true, true), {{2, 5, 64}}, {}, {p});
+    expect_cuda_matches(normalize_node(NormalizeKind::moments, {2}, {2, 5, 64}, true, true),
+                        {{2, 5, 64}}, {}, {p});
 }
 
 TEST(CudaReduction, GroupNormalization) {
@@ -440,10 +476,12 @@ TEST(CudaReduction, GroupNormalization) {
   const Shape s{2, 4, 5, 12};
   for (int64_t groups : {1, 3, 4, 12})
     for (bool affine : {false, true})
-      expect_cuda_matches(normalize_node(NormalizeKind::moments, {1, 2}, s, affine, affine, 3, groups), {s});
+      expect_cuda_matches(
+          normalize_node(NormalizeKind::moments, {1, 2}, s, affine, affine, 3, groups), {s});
   // Group axis in the middle, statistics over the last axis too.
-  expect_cuda_matches(normalize_node(NormalizeKind::moments, {2}, {2, 6, 7}, true, true, 1, 3, 1e-3f, {1, 6, 1}),
-                      {{2, 6, 7}});
+  expect_cuda_matches(
+      normalize_node(NormalizeKind::moments, {2}, {2, 6, 7}, true, true, 1, 3, 1e-3f, {1, 6, 1}),
+      {{2, 6, 7}});
 }
 
 TEST(CudaReduction, GlobalPool) {
@@ -469,7 +507,8 @@ TEST(CudaReduction, AdditiveScore) {
     p.has_weight = weight;
     p.inner_scale = 0.7f;
     p.outer_scale = 1.3f;
-    const Node n = make_node(OpKind::additive_score, p, weight ? std::vector<Shape>{{8}} : std::vector<Shape>{});
+    const Node n = make_node(OpKind::additive_score, p,
+                             weight ? std::vector<Shape>{{8}} : std::vector<Shape>{});
     expect_cuda_matches(n, {{2, 5, 8}, {2, 7, 8}});
     expect_cuda_matches(n, {{2, 3, 4, 8}, {2, 3, 6, 8}});
   }

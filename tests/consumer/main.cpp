@@ -12,7 +12,8 @@ int main(int argc, char** argv) {
   try {
     krt::Model model = krt::load(argv[1]);
     std::vector<krt::Tensor> y = model.compile().run({krt::Tensor::from_npy(argv[2])});
-    std::cout << "consumer: model '" << model.name() << "' output " << krt::shape_to_string(y.at(0).shape()) << "\n";
+    std::cout << "consumer: model '" << model.name() << "' output "
+              << krt::shape_to_string(y.at(0).shape()) << "\n";
   } catch (const krt::Error& e) {
     std::cerr << "error: " << e.what() << "\n";
     return 1;

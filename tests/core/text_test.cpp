@@ -10,7 +10,8 @@ namespace {
 
 TEST(PrintableText, KeepsPrintableAsciiAndUtf8) {
   EXPECT_EQ(printable_text("layer 'dense_1' (Dense)"), "layer 'dense_1' (Dense)");
-  EXPECT_EQ(printable_text("caf\xc3\xa9 \xe6\x97\xa5\xf0\x9f\x98\x80"), "caf\xc3\xa9 \xe6\x97\xa5\xf0\x9f\x98\x80");
+  EXPECT_EQ(printable_text("caf\xc3\xa9 \xe6\x97\xa5\xf0\x9f\x98\x80"),
+            "caf\xc3\xa9 \xe6\x97\xa5\xf0\x9f\x98\x80");
   EXPECT_EQ(printable_text("a\\b"), "a\\b");
 }
 
@@ -25,7 +26,8 @@ TEST(PrintableText, EscapesControlAndInvalidBytes) {
 }
 
 TEST(PrintableText, FailEscapesWhatItQuotes) {
-  Error e = test::expect_error([] { fail(ErrorCode::invalid_file, "m.keras: layer '", std::string("x\x1b[31m\xff"), "'"); });
+  Error e = test::expect_error(
+      [] { fail(ErrorCode::invalid_file, "m.keras: layer '", std::string("x\x1b[31m\xff"), "'"); });
   EXPECT_EQ(std::string(e.what()), "m.keras: layer 'x\\x1b[31m\\xff'");
 }
 

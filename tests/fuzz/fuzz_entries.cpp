@@ -9,10 +9,10 @@
 #include "io/json.h"
 #include "io/npy.h"
 #include "io/zip_reader.h"
-#include "kerasrt/kerasrt.h"
 #include "keras/loader.h"
 #include "keras/model_builder.h"
 #include "keras/weights.h"
+#include "kerasrt/kerasrt.h"
 
 namespace krt::fuzz {
 
@@ -140,7 +140,8 @@ void fuzz_json_config(const uint8_t* data, size_t size) {
 
 void fuzz_npy(const uint8_t* data, size_t size) {
   try {
-    volatile uint8_t sink = checksum(io::read_npy(copy_input(data, size), "fuzz.npy", fuzz_limits()));
+    volatile uint8_t sink =
+        checksum(io::read_npy(copy_input(data, size), "fuzz.npy", fuzz_limits()));
     (void)sink;
   } catch (const Error&) {
   }
@@ -174,8 +175,8 @@ void fuzz_load_run(const uint8_t* data, size_t size) {
 
 const std::vector<FuzzTarget>& fuzz_targets() {
   static const std::vector<FuzzTarget> targets{
-      {"zip", fuzz_zip},     {"hdf5", fuzz_hdf5},           {"json_config", fuzz_json_config},
-      {"npy", fuzz_npy},     {"load_run", fuzz_load_run},
+      {"zip", fuzz_zip}, {"hdf5", fuzz_hdf5},         {"json_config", fuzz_json_config},
+      {"npy", fuzz_npy}, {"load_run", fuzz_load_run},
   };
   return targets;
 }

@@ -55,7 +55,9 @@ TEST_P(FuzzReplay, SeedsAndRegressions) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Targets, FuzzReplay, ::testing::ValuesIn(fuzz_targets()),
-                         [](const ::testing::TestParamInfo<FuzzTarget>& info) { return info.param.name; });
+                         [](const ::testing::TestParamInfo<FuzzTarget>& info) {
+                           return info.param.name;
+                         });
 
 }  // namespace
 }  // namespace krt::fuzz

@@ -46,17 +46,20 @@ std::vector<ErrorFile> error_files() {
     if (!c.is_directory()) continue;
     for (const auto& f : fs::directory_iterator(c.path())) {
       std::string ext = f.path().extension().string();
-      if (ext == ".keras" || ext == ".h5") files.push_back({c.path().filename().string(), f.path().string()});
+      if (ext == ".keras" || ext == ".h5")
+        files.push_back({c.path().filename().string(), f.path().string()});
     }
   }
-  std::sort(files.begin(), files.end(), [](const ErrorFile& a, const ErrorFile& b) { return a.path < b.path; });
+  std::sort(files.begin(), files.end(),
+            [](const ErrorFile& a, const ErrorFile& b) { return a.path < b.path; });
   return files;
 }
 
 TEST(ErrorCases, EveryCaseHasExpectations) {
   std::vector<ErrorFile> files = error_files();
   ASSERT_GE(files.size(), 14u);
-  for (const ErrorFile& f : files) EXPECT_TRUE(expected_mentions().count(f.case_name)) << f.case_name;
+  for (const ErrorFile& f : files)
+    EXPECT_TRUE(expected_mentions().count(f.case_name)) << f.case_name;
 }
 
 TEST(ErrorCases, LibraryThrowsANamedError) {
@@ -70,9 +73,11 @@ TEST(ErrorCases, LibraryThrowsANamedError) {
     } catch (const Error& e) {
       message = e.what();
     }
-    EXPECT_NE(message.find(f.path), std::string::npos) << "message does not name the file: " << message;
+    EXPECT_NE(message.find(f.path), std::string::npos)
+        << "message does not name the file: " << message;
     for (const std::string& word : expected_mentions().at(f.case_name))
-      EXPECT_NE(message.find(word), std::string::npos) << f.case_name << ": '" << word << "' missing from: " << message;
+      EXPECT_NE(message.find(word), std::string::npos)
+          << f.case_name << ": '" << word << "' missing from: " << message;
   }
 }
 
@@ -80,14 +85,16 @@ TEST(ErrorCases, CliPrintsOneErrorLineAndFails) {
   std::string input = data_dir() + "/fixtures/seed/seed_small_functional/input_0.npy";
   for (const ErrorFile& f : error_files()) {
     for (const std::vector<std::string>& args :
-         {std::vector<std::string>{"summary", f.path}, std::vector<std::string>{"run", f.path, "-i", input}}) {
+         {std::vector<std::string>{"summary", f.path},
+          std::vector<std::string>{"run", f.path, "-i", input}}) {
       ProcessResult r = run_process(cli_path(), args);
       EXPECT_NE(r.exit_code, 0) << f.path;
       EXPECT_LT(r.exit_code, 128) << f.path << " crashed: " << r.err;
       EXPECT_EQ(r.err.rfind("error: ", 0), 0u) << r.err;
       EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << "not one line: " << r.err;
       for (const std::string& word : expected_mentions().at(f.case_name))
-        EXPECT_NE(r.err.find(word), std::string::npos) << "'" << word << "' missing from: " << r.err;
+        EXPECT_NE(r.err.find(word), std::string::npos)
+            << "'" << word << "' missing from: " << r.err;
     }
   }
 }

@@ -39,29 +39,38 @@ void add_sets(const fs::path& case_dir, const FixtureRun& base, std::vector<Fixt
 
 // meta.json's "model_files": one model file (.h5, .keras), a TF.js folder (its model.json),
 // or an architecture .json with its weights-only .h5.
-bool add_listed_runs(const fs::path& case_dir, const std::string& case_id, std::vector<FixtureRun>& runs) {
+bool add_listed_runs(const fs::path& case_dir, const std::string& case_id,
+                     std::vector<FixtureRun>& runs) {
   io::Json meta = read_meta(case_dir);
   const io::Json* files = meta.find("model_files");
   if (!files || !files->is_array() || files->size() == 0) return false;
   std::string json, h5, other;
   for (const io::Json& f : files->items()) {
     std::string name = f.as_string();
-    if (fs::is_directory(case_dir / name)) other = (fs::path(name) / "model.json").string();
-    else if (fs::path(name).extension() == ".json") json = name;
-    else if (fs::path(name).extension() == ".h5" && h5.empty()) h5 = name;
-    else other = name;
+    if (fs::is_directory(case_dir / name))
+      other = (fs::path(name) / "model.json").string();
+    else if (fs::path(name).extension() == ".json")
+      json = name;
+    else if (fs::path(name).extension() == ".h5" && h5.empty())
+      h5 = name;
+    else
+      other = name;
   }
   FixtureRun run{case_dir.string(), "", "", case_dir.string(), case_id};
   const io::Json* format = meta.find("format");
-  const bool full_h5 = format && format->is_string() && format->as_string().rfind("h5-full-model", 0) == 0;
+  const bool full_h5 =
+      format && format->is_string() && format->as_string().rfind("h5-full-model", 0) == 0;
   if (!json.empty() && !h5.empty()) {
-    if (full_h5) add_sets(case_dir, {case_dir.string(), h5, "", case_dir.string(), case_id + "/h5"}, runs);
+    if (full_h5)
+      add_sets(case_dir, {case_dir.string(), h5, "", case_dir.string(), case_id + "/h5"}, runs);
     run.model_file = json;
     run.weights_file = h5;
     run.id += "/json_h5";
   } else if (!other.empty()) {
     run.model_file = other;
-    run.id += fs::path(other).filename() == "model.json" ? "/tfjs" : "/" + fs::path(other).extension().string().substr(1);
+    run.id += fs::path(other).filename() == "model.json"
+                  ? "/tfjs"
+                  : "/" + fs::path(other).extension().string().substr(1);
   } else if (!h5.empty()) {
     run.model_file = h5;
     run.id += "/h5";
@@ -72,12 +81,14 @@ bool add_listed_runs(const fs::path& case_dir, const std::string& case_id, std::
   return true;
 }
 
-void add_case_runs(const fs::path& case_dir, const std::string& case_id, std::vector<FixtureRun>& runs) {
+void add_case_runs(const fs::path& case_dir, const std::string& case_id,
+                   std::vector<FixtureRun>& runs) {
   if (add_listed_runs(case_dir, case_id, runs)) return;
   for (const char* file : {"model.keras", "model.h5"}) {
     if (!fs::exists(case_dir / file)) continue;
     std::string format = fs::path(file).extension().string().substr(1);
-    add_sets(case_dir, {case_dir.string(), file, "", case_dir.string(), case_id + "/" + format}, runs);
+    add_sets(case_dir, {case_dir.string(), file, "", case_dir.string(), case_id + "/" + format},
+             runs);
   }
 }
 
@@ -91,7 +102,8 @@ std::vector<FixtureRun> discover_fixture_runs() {
   for (const std::string& root : roots) {
     // ops/ and apps/: recorded tensor operations (Keras 3 op nodes); apps/ is too large to copy
     // into the project and runs from ../shared only.
-    for (const char* group : {"seed", "layers", "models", "real", "ops", "apps", "layers2", "models2"}) {
+    for (const char* group :
+         {"seed", "layers", "models", "real", "ops", "apps", "layers2", "models2"}) {
       fs::path g = fs::path(root) / group;
       if (!fs::is_directory(g)) continue;
       std::vector<fs::path> cases;
@@ -163,7 +175,8 @@ std::vector<Tensor> read_numbered(const std::string& dir, const std::string& pre
 
 std::string compare_tensors(const Tensor& got, const Tensor& want_any, const Tolerance& tol) {
   if (got.shape() != want_any.shape())
-    return str_cat("shape ", shape_to_string(got.shape()), " != expected ", shape_to_string(want_any.shape()));
+    return str_cat("shape ", shape_to_string(got.shape()), " != expected ",
+                   shape_to_string(want_any.shape()));
   Tensor want = want_any.dtype() == DType::f32 ? want_any : want_any.cast(DType::f32);
   Tensor g = got.dtype() == DType::f32 ? got : got.cast(DType::f32);
   const float* a = g.data_as<float>();
@@ -171,7 +184,8 @@ std::string compare_tensors(const Tensor& got, const Tensor& want_any, const Tol
   double atol = tol.atol;
   if (tol.atol_times_max_ref) {
     double max_ref = 0;
-    for (int64_t i = 0; i < want.size(); ++i) max_ref = std::max(max_ref, static_cast<double>(std::fabs(b[i])));
+    for (int64_t i = 0; i < want.size(); ++i)
+      max_ref = std::max(max_ref, static_cast<double>(std::fabs(b[i])));
     atol *= max_ref;
   }
   int64_t bad = 0, worst_index = -1;
@@ -188,8 +202,9 @@ std::string compare_tensors(const Tensor& got, const Tensor& want_any, const Tol
     }
   }
   if (bad == 0) return "";
-  return str_cat(bad, " of ", g.size(), " elements outside atol ", atol, " + rtol ", tol.rtol, "; worst at flat index ",
-                 worst_index, ": got ", a[worst_index], ", expected ", b[worst_index]);
+  return str_cat(bad, " of ", g.size(), " elements outside atol ", atol, " + rtol ", tol.rtol,
+                 "; worst at flat index ", worst_index, ": got ", a[worst_index], ", expected ",
+                 b[worst_index]);
 }
 
 std::vector<std::string> expected_unsupported_cases() {
@@ -198,7 +213,9 @@ std::vector<std::string> expected_unsupported_cases() {
   std::string line;
   while (std::getline(in, line)) {
     line = line.substr(0, line.find('#'));
-    line.erase(std::remove_if(line.begin(), line.end(), [](unsigned char c) { return std::isspace(c); }), line.end());
+    line.erase(
+        std::remove_if(line.begin(), line.end(), [](unsigned char c) { return std::isspace(c); }),
+        line.end());
     if (!line.empty()) cases.push_back(line);
   }
   return cases;

@@ -11,11 +11,12 @@
 namespace krt::test {
 
 struct FixtureRun {
-  std::string case_dir;   // .../layers/conv2d_valid
-  std::string model_file; // model.keras, model.h5, <case>.h5, <dir>/model.json (TF.js), <case>.json
+  std::string case_dir;  // .../layers/conv2d_valid
+  std::string
+      model_file;  // model.keras, model.h5, <case>.h5, <dir>/model.json (TF.js), <case>.json
   std::string weights_file;  // the weights-only .h5 that goes with an architecture JSON, else ""
-  std::string set_dir;    // case_dir, or case_dir/sets/<name> for extra input sets
-  std::string id;         // "layers/conv2d_valid/keras[/batch1]": a valid test name after sanitizing
+  std::string set_dir;       // case_dir, or case_dir/sets/<name> for extra input sets
+  std::string id;  // "layers/conv2d_valid/keras[/batch1]": a valid test name after sanitizing
 };
 
 struct Tolerance {

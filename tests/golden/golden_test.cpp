@@ -32,17 +32,21 @@ bool expected_unsupported(const FixtureRun& run) {
 }
 
 // The first top-level layer whose output differs from Keras's layers/<name>.npy.
-std::string first_divergent_layer(const Model& model, const std::vector<Tensor>& inputs, const FixtureRun& run,
-                                  const Tolerance& tol) {
+std::string first_divergent_layer(const Model& model, const std::vector<Tensor>& inputs,
+                                  const FixtureRun& run, const Tolerance& tol) {
   fs::path layer_dir = fs::path(run.case_dir) / "layers";
-  if (run.set_dir != run.case_dir || !fs::is_directory(layer_dir)) return "(no per-layer outputs for this run)";
+  if (run.set_dir != run.case_dir || !fs::is_directory(layer_dir))
+    return "(no per-layer outputs for this run)";
   for (const LayerOutputs& layer : model.trace(inputs)) {
     for (size_t k = 0; k < layer.outputs.size(); ++k) {
       fs::path p = layer_dir / (layer.name + ".npy");
-      if (layer.outputs.size() > 1 || !fs::exists(p)) p = layer_dir / (layer.name + "__" + std::to_string(k) + ".npy");
+      if (layer.outputs.size() > 1 || !fs::exists(p))
+        p = layer_dir / (layer.name + "__" + std::to_string(k) + ".npy");
       if (!fs::exists(p)) continue;
       std::string diff = compare_tensors(layer.outputs[k], Tensor::from_npy(p.string()), tol);
-      if (!diff.empty()) return "first divergent layer: '" + layer.name + "' output " + std::to_string(k) + ": " + diff;
+      if (!diff.empty())
+        return "first divergent layer: '" + layer.name + "' output " + std::to_string(k) + ": " +
+               diff;
     }
   }
   return "every layer output matches; the difference is in the compiled graph";
@@ -60,13 +64,16 @@ TEST_P(GoldenTest, MatchesKeras) {
       EXPECT_EQ(e.code(), ErrorCode::unsupported) << e.what();
       return;
     }
-    FAIL() << run.id << " is listed in tests/golden/unsupported.txt but now loads and runs: remove it from the list";
+    FAIL() << run.id
+           << " is listed in tests/golden/unsupported.txt but now loads and runs: remove it from "
+              "the list";
   }
   Model model = load_fixture_model(run);
   std::vector<Tensor> inputs = read_numbered(run.set_dir, "input_");
   ASSERT_FALSE(inputs.empty());
   std::string prefix = reference_prefix(run);
-  std::vector<Tensor> expected = prefix.empty() ? std::vector<Tensor>{} : read_numbered(run.set_dir, prefix);
+  std::vector<Tensor> expected =
+      prefix.empty() ? std::vector<Tensor>{} : read_numbered(run.set_dir, prefix);
   ASSERT_TRUE(prefix.empty() || !expected.empty()) << run.id << ": no " << prefix << "*.npy";
   std::vector<Tensor> first_device_outputs;
   const std::string group = run.id.substr(0, run.id.find('/'));
@@ -86,25 +93,29 @@ TEST_P(GoldenTest, MatchesKeras) {
       // the same numbers on every device.
       for (const Tensor& t : outputs) {
         Tensor f = t.cast(DType::f32);
-        for (int64_t i = 0; i < f.size(); ++i) ASSERT_TRUE(std::isfinite(f.data_as<float>()[i])) << run.id << ": non-finite output";
+        for (int64_t i = 0; i < f.size(); ++i)
+          ASSERT_TRUE(std::isfinite(f.data_as<float>()[i])) << run.id << ": non-finite output";
       }
       if (first_device_outputs.empty()) first_device_outputs = outputs;
       for (size_t i = 0; i < outputs.size(); ++i)
         EXPECT_EQ(compare_tensors(outputs[i], first_device_outputs[i], tol), "")
-            << run.id << " output " << i << ": " << backend.label << " disagrees with the first device";
+            << run.id << " output " << i << ": " << backend.label
+            << " disagrees with the first device";
       continue;
     }
     ASSERT_EQ(outputs.size(), expected.size());
     for (size_t i = 0; i < outputs.size(); ++i) {
       std::string diff = compare_tensors(outputs[i], expected[i], tol);
-      EXPECT_TRUE(diff.empty()) << run.id << " output " << i << " on " << backend.label << ": " << diff << "\n  "
-                                << first_divergent_layer(model, inputs, run, tol);
+      EXPECT_TRUE(diff.empty()) << run.id << " output " << i << " on " << backend.label << ": "
+                                << diff << "\n  " << first_divergent_layer(model, inputs, run, tol);
     }
   }
 }
 
 INSTANTIATE_TEST_SUITE_P(Fixtures, GoldenTest, ::testing::ValuesIn(discover_fixture_runs()),
-                         [](const ::testing::TestParamInfo<FixtureRun>& info) { return test_name(info.param); });
+                         [](const ::testing::TestParamInfo<FixtureRun>& info) {
+                           return test_name(info.param);
+                         });
 
 // Registered backends that cannot run here (a CUDA build without a GPU) are a visible skip.
 TEST(GoldenBackends, EveryRegisteredBackendRunsOrSaysWhyNot) {

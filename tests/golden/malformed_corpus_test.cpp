@@ -73,7 +73,8 @@ TEST(MalformedCorpus, ManifestListsEveryFile) {
   EXPECT_EQ(files, cases.size()) << "regenerate with scripts/make_malformed_corpus.py";
   for (const Case& c : cases) {
     EXPECT_TRUE(fs::exists(corpus_dir() + "/" + c.file)) << c.file;
-    EXPECT_TRUE(c.expect == "refuse" || c.expect == "load" || c.expect == "either") << c.file << ": " << c.expect;
+    EXPECT_TRUE(c.expect == "refuse" || c.expect == "load" || c.expect == "either")
+        << c.file << ": " << c.expect;
   }
 }
 
@@ -105,12 +106,14 @@ TEST(MalformedCorpus, CliPrintsOneErrorLine) {
   for (const Case& c : manifest()) {
     if (c.expect != "refuse") continue;
     std::string path = corpus_dir() + "/" + c.file;
-    std::vector<std::string> args = is_npy(c) ? std::vector<std::string>{"run", base_model(), "-i", path}
-                                              : std::vector<std::string>{"summary", path};
+    std::vector<std::string> args = is_npy(c)
+                                        ? std::vector<std::string>{"run", base_model(), "-i", path}
+                                        : std::vector<std::string>{"summary", path};
     ProcessResult r = run_process(cli_path(), args);
     EXPECT_EQ(r.exit_code, 1) << c.file << ": " << r.err;
     EXPECT_EQ(r.err.rfind("error: ", 0), 0u) << c.file << ": " << r.err;
-    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << c.file << ": not one line: " << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1)
+        << c.file << ": not one line: " << r.err;
   }
 }
 

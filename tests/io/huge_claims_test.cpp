@@ -107,13 +107,15 @@ TEST(HugeClaims, OneTerabyteHdf5DatasetIsRefusedWithoutAllocating) {
 TEST(HugeClaims, NpyClaimingTwoToTheFortyElementsIsRefusedWithoutAllocating) {
   std::string path = malformed("npy_shape_2e40.npy");
   for (const LoadOptions& options : {LoadOptions{}, raised_limits()}) {
-    int code = run_with_small_address_space([&] { io::read_npy(io::map_file(path), path, options.limits); });
+    int code = run_with_small_address_space(
+        [&] { io::read_npy(io::map_file(path), path, options.limits); });
     EXPECT_TRUE(refused(code)) << "child exit " << code;
   }
 }
 
 TEST(HugeClaims, TheAddressSpaceCapCatchesLargeAllocations) {
-  // The harness itself: a 4 GiB allocation in the child must fail, or the tests above prove nothing.
+  // The harness itself: a 4 GiB allocation in the child must fail, or the tests above prove
+  // nothing.
   int code = run_with_small_address_space([] {
     std::vector<uint8_t> big(size_t{4} << 30);
     big[12345] = 1;
@@ -137,9 +139,11 @@ TEST(Limits, UsersCanRaiseThem) {
 
   LoadOptions few_layers;
   few_layers.limits.max_layers = 1;
-  EXPECT_THROW(load(data_dir() + "/fixtures/seed/seed_small_functional/model.keras", few_layers), Error);
+  EXPECT_THROW(load(data_dir() + "/fixtures/seed/seed_small_functional/model.keras", few_layers),
+               Error);
   few_layers.limits.max_layers = 100;
-  EXPECT_NO_THROW(load(data_dir() + "/fixtures/seed/seed_small_functional/model.keras", few_layers));
+  EXPECT_NO_THROW(
+      load(data_dir() + "/fixtures/seed/seed_small_functional/model.keras", few_layers));
 }
 
 TEST(Limits, OneLoadSharesOneBudgetAcrossItsZipMembers) {
@@ -152,13 +156,15 @@ TEST(Limits, OneLoadSharesOneBudgetAcrossItsZipMembers) {
   Tensor a = load(deflated).compile().run({input})[0];
   Tensor b = load(stored).compile().run({input})[0];
   ASSERT_EQ(a.size(), b.size());
-  for (int64_t i = 0; i < a.size(); ++i) EXPECT_EQ(a.data_as<float>()[i], b.data_as<float>()[i]) << i;
+  for (int64_t i = 0; i < a.size(); ++i)
+    EXPECT_EQ(a.data_as<float>()[i], b.data_as<float>()[i]) << i;
 
   LoadOptions tight;
   tight.limits.max_total_bytes = 64 + 849 + 8888 - 1;
   Error e = expect_error([&] { load(deflated, tight); });
   EXPECT_EQ(e.code(), ErrorCode::limit_exceeded);
-  EXPECT_NE(std::string(e.what()).find("already inflated from this archive"), std::string::npos) << e.what();
+  EXPECT_NE(std::string(e.what()).find("already inflated from this archive"), std::string::npos)
+      << e.what();
   EXPECT_NE(std::string(e.what()).find("model.weights.h5"), std::string::npos) << e.what();
 }
 

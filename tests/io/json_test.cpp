@@ -7,8 +7,8 @@
 #include <iterator>
 #include <string>
 
-#include "kerasrt/error.h"
 #include "expect_error.h"
+#include "kerasrt/error.h"
 #include "test_paths.h"
 
 namespace krt::io {
@@ -16,7 +16,9 @@ namespace {
 
 using krt::test::expect_error;
 
-Json parse(std::string_view text, const Limits& limits = {}) { return parse_json(text, "config.json", limits); }
+Json parse(std::string_view text, const Limits& limits = {}) {
+  return parse_json(text, "config.json", limits);
+}
 
 TEST(Json, ParsesAllKinds) {
   Json j = parse(R"({"n": null, "t": true, "f": false, "i": -42, "u": 18446744073709551615,
@@ -88,18 +90,21 @@ TEST(Json, AcceptsPythonSpecialNumbers) {
   EXPECT_EQ(j.dump(), R"({"a":NaN,"b":Infinity,"c":-Infinity,"s":"NaN Infinity","d":[NaN]})");
   // Error positions still refer to the original text.
   Error e = expect_error([&] { parse(R"([NaN, Infinity, nul])"); });
-  EXPECT_NE(std::string(e.what()).find("config.json: invalid JSON at byte 20:"), std::string::npos) << e.what();
+  EXPECT_NE(std::string(e.what()).find("config.json: invalid JSON at byte 20:"), std::string::npos)
+      << e.what();
 }
 
 TEST(Json, SyntaxErrorsNameFileAndByte) {
   Error e = expect_error([&] { parse(R"({"a": 1,, "b": 2})"); });
   EXPECT_EQ(e.code(), ErrorCode::invalid_file);
-  EXPECT_EQ(std::string(e.what()).rfind("config.json: invalid JSON at byte 9: syntax error", 0), 0u) << e.what();
+  EXPECT_EQ(std::string(e.what()).rfind("config.json: invalid JSON at byte 9: syntax error", 0), 0u)
+      << e.what();
   EXPECT_EQ(std::string(e.what()).find("[json.exception"), std::string::npos) << e.what();
 }
 
 TEST(Json, TruncatedAndEmptyDocumentsThrow) {
-  std::string text = R"({"class_name": "Dense", "config": {"units": [1, 2.5e-3, "x\u00e9"], "b": true}})";
+  std::string text =
+      R"({"class_name": "Dense", "config": {"units": [1, 2.5e-3, "x\u00e9"], "b": true}})";
   ASSERT_NO_THROW(parse(text));
   for (size_t n = 0; n < text.size(); ++n) EXPECT_THROW(parse(text.substr(0, n)), Error) << n;
   EXPECT_THROW(parse("{} extra"), Error);
@@ -114,7 +119,8 @@ TEST(Json, DepthLimitIsEnforced) {
   std::string deep = std::string(11, '[') + std::string(11, ']');
   Error e = expect_error([&] { parse(deep, limits); });
   EXPECT_EQ(e.code(), ErrorCode::limit_exceeded);
-  EXPECT_STREQ(e.what(), "config.json: JSON nesting is deeper than 10 levels (Limits::max_json_depth)");
+  EXPECT_STREQ(e.what(),
+               "config.json: JSON nesting is deeper than 10 levels (Limits::max_json_depth)");
   // Far beyond the default limit, and unterminated: the limit trips first.
   std::string bomb(1000000, '[');
   e = expect_error([&] { parse(bomb); });
@@ -129,7 +135,10 @@ TEST(Json, DeepTreesAreDestroyedWithoutRecursion) {
   Limits limits;
   limits.max_json_depth = 200000;
   std::string text = std::string(150000, '[') + std::string(150000, ']');
-  { Json j = parse(text, limits); EXPECT_EQ(j.size(), 1u); }
+  {
+    Json j = parse(text, limits);
+    EXPECT_EQ(j.size(), 1u);
+  }
   Json chain = Json::array();
   for (int i = 0; i < 200000; ++i) {
     std::vector<Json> items;

@@ -10,10 +10,10 @@
 #include <string>
 #include <vector>
 
+#include "expect_error.h"
 #include "io/json.h"
 #include "kerasrt/error.h"
 #include "kerasrt/tensor.h"
-#include "expect_error.h"
 #include "test_paths.h"
 
 namespace krt::io {
@@ -62,7 +62,8 @@ TEST(Npy, ReadsEveryDtype) {
 
   Tensor i8 = Tensor::from_npy(io_dir() + "/i8.npy");
   EXPECT_EQ(i8.shape(), (Shape{3, 8}));
-  for (int i = 0; i < 24; ++i) EXPECT_EQ(i8.data_as<int64_t>()[i], i * int64_t{3000000000} - 5) << i;
+  for (int i = 0; i < 24; ++i)
+    EXPECT_EQ(i8.data_as<int64_t>()[i], i * int64_t{3000000000} - 5) << i;
 
   Tensor u1 = Tensor::from_npy(io_dir() + "/u1.npy");
   EXPECT_EQ(u1.shape(), (Shape{6, 4}));
@@ -95,7 +96,8 @@ TEST(Npy, AcceptsNativeAndAlternativeSpellings) {
   std::string four(4, '\0');
   float v = 1.5f;
   std::memcpy(four.data(), &v, 4);
-  Tensor t = read_string(npy_v1("{\"descr\": \"=f4\", \"fortran_order\": False, \"shape\": (1L,)}", four));
+  Tensor t =
+      read_string(npy_v1("{\"descr\": \"=f4\", \"fortran_order\": False, \"shape\": (1L,)}", four));
   EXPECT_EQ(t.shape(), (Shape{1}));
   EXPECT_EQ(t.data_as<float>()[0], 1.5f);
   t = read_string(npy_v1("{'shape': (), 'fortran_order': False, 'descr': 'f4',}", four));
@@ -126,7 +128,8 @@ TEST(Npy, ReadsFixtureInputsAndOutputs) {
   for (int64_t i = 0; i < out.size(); ++i) sum += out.data_as<float>()[i];
   EXPECT_NEAR(sum, 129.6742018479854, 1e-9);
 
-  Tensor tokens = Tensor::from_npy(krt::test::data_dir() + "/fixtures/models/text_classifier_lstm/input_0.npy");
+  Tensor tokens =
+      Tensor::from_npy(krt::test::data_dir() + "/fixtures/models/text_classifier_lstm/input_0.npy");
   EXPECT_EQ(tokens.shape(), (Shape{3, 12}));
   EXPECT_EQ(tokens.data_as<int32_t>()[0], 43);
   EXPECT_EQ(tokens.data_as<int32_t>()[35], 37);
@@ -159,7 +162,8 @@ TEST(Npy, ReadsFixtureInputsAndOutputs) {
 TEST(Npy, WritesTheSameBytesAsNumpy) {
   fs::path tmp = fs::temp_directory_path() / ("krt_npy_test_" + std::to_string(::getpid()));
   fs::create_directories(tmp);
-  for (const char* name : {"f4", "f8", "i4", "i8", "u1", "scalar_f8", "empty_f4", "wide_empty_f4"}) {
+  for (const char* name :
+       {"f4", "f8", "i4", "i8", "u1", "scalar_f8", "empty_f4", "wide_empty_f4"}) {
     SCOPED_TRACE(name);
     std::string original = io_dir() + "/" + name + ".npy";
     std::string copy = (tmp / (std::string(name) + ".npy")).string();
@@ -177,16 +181,18 @@ TEST(Npy, RefusesUnsupportedFilesClearly) {
     const char* file;
     const char* message;
   };
-  for (const Case& c : {Case{"fortran_f4.npy", "x.npy: npy arrays in Fortran order are not supported"},
-                        Case{"bigendian_f4.npy", "x.npy: big-endian npy data ('>f4') is not supported"},
-                        Case{"object.npy", "x.npy: npy object arrays ('|O') are not supported"},
-                        Case{"unicode.npy", "x.npy: npy dtype '<U2' is not supported"}}) {
+  for (const Case& c :
+       {Case{"fortran_f4.npy", "x.npy: npy arrays in Fortran order are not supported"},
+        Case{"bigendian_f4.npy", "x.npy: big-endian npy data ('>f4') is not supported"},
+        Case{"object.npy", "x.npy: npy object arrays ('|O') are not supported"},
+        Case{"unicode.npy", "x.npy: npy dtype '<U2' is not supported"}}) {
     Error e = expect_error([&] { read_string(load(io_dir() + "/" + c.file)); });
     EXPECT_EQ(e.code(), ErrorCode::unsupported) << c.file;
     EXPECT_EQ(std::string(e.what()).rfind(c.message, 0), 0u) << e.what();
   }
   Error e = expect_error([&] {
-    read_string(npy_v1("{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (1,), }", "1234"));
+    read_string(
+        npy_v1("{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (1,), }", "1234"));
   });
   EXPECT_EQ(e.code(), ErrorCode::unsupported);
 }
@@ -194,7 +200,7 @@ TEST(Npy, RefusesUnsupportedFilesClearly) {
 TEST(Npy, RejectsBadHeaders) {
   const std::string data8(8, '\0');
   for (const std::string& dict : {
-           std::string("{'descr': '<f4', 'fortran_order': False}"),                       // no shape
+           std::string("{'descr': '<f4', 'fortran_order': False}"),                      // no shape
            std::string("{'descr': '<f4', 'fortran_order': False, 'shape': (2, -1), }"),  // negative
            std::string("{'descr': '<f4', 'fortran_order': Maybe, 'shape': (2,), }"),
            std::string("{'descr': '<f4', 'fortran_order': False, 'shape': (2,), 'x': 1}"),
@@ -212,15 +218,19 @@ TEST(Npy, RejectsBadHeaders) {
   std::string ok = "{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }";
   EXPECT_NO_THROW(read_string(npy_v1(ok, data8)));
   Error e = expect_error([&] { read_string(npy_v1(ok, data8.substr(0, 7))); });
-  EXPECT_STREQ(e.what(), "x.npy: npy data of shape (2,) and dtype '<f4' needs 8 bytes, but the file has 7 (truncated)");
+  EXPECT_STREQ(e.what(),
+               "x.npy: npy data of shape (2,) and dtype '<f4' needs 8 bytes, but the file has 7 "
+               "(truncated)");
   EXPECT_THROW(read_string(npy_v1(ok, data8 + "x")), Error);
   // Overflowing and over-limit shapes.
   e = expect_error([&] {
-    read_string(npy_v1("{'descr': '<f8', 'fortran_order': False, 'shape': (4294967296, 4294967296), }"));
+    read_string(
+        npy_v1("{'descr': '<f8', 'fortran_order': False, 'shape': (4294967296, 4294967296), }"));
   });
   EXPECT_EQ(e.code(), ErrorCode::limit_exceeded);
   e = expect_error([&] {
-    read_string(npy_v1("{'descr': '<f8', 'fortran_order': False, 'shape': (99999999999999999999,), }"));
+    read_string(
+        npy_v1("{'descr': '<f8', 'fortran_order': False, 'shape': (99999999999999999999,), }"));
   });
   EXPECT_EQ(e.code(), ErrorCode::limit_exceeded);
   e = expect_error([&] {
@@ -242,7 +252,8 @@ TEST(Npy, RejectsBadHeaders) {
 TEST(Npy, EveryTruncationAndByteFlipIsSafe) {
   for (const char* file : {"f4.npy", "v2_f4.npy", "scalar_f8.npy"}) {
     std::string b = load(io_dir() + "/" + file);
-    for (size_t n = 0; n < b.size(); ++n) EXPECT_THROW(read_string(b.substr(0, n)), Error) << file << " " << n;
+    for (size_t n = 0; n < b.size(); ++n)
+      EXPECT_THROW(read_string(b.substr(0, n)), Error) << file << " " << n;
     for (size_t i = 0; i < b.size(); ++i) {
       std::string c = b;
       c[i] ^= 0x5A;

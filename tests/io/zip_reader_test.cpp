@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
+#include "expect_error.h"
 #include "io/json.h"
 #include "kerasrt/error.h"
-#include "expect_error.h"
 #include "test_paths.h"
 
 namespace krt::io {
@@ -30,7 +30,8 @@ std::vector<uint8_t> load(const std::string& path) {
 std::string as_string(const Bytes& b) { return std::string(b.as_string_view()); }
 
 // Contents written by tests/data/io/make_test_files.py.
-const std::string kConfig = R"({"class_name": "Sequential", "config": {"name": "seq", "layers": []}})";
+const std::string kConfig =
+    R"({"class_name": "Sequential", "config": {"name": "seq", "layers": []}})";
 std::string data_bin() {
   std::string s(100000, '\0');
   for (size_t i = 0; i < s.size(); ++i) s[i] = static_cast<char>((i * 7) % 251);
@@ -55,9 +56,11 @@ Headers find_headers(const std::vector<uint8_t>& b, const std::string& name) {
   Headers h{SIZE_MAX, SIZE_MAX};
   for (size_t i = 0; i + 46 + name.size() <= b.size(); ++i) {
     if (b[i] != 'P' || b[i + 1] != 'K') continue;
-    if (b[i + 2] == 3 && b[i + 3] == 4 && b[i + 26] == name.size() && !std::memcmp(&b[i + 30], name.data(), name.size()))
+    if (b[i + 2] == 3 && b[i + 3] == 4 && b[i + 26] == name.size() &&
+        !std::memcmp(&b[i + 30], name.data(), name.size()))
       h.local = i;
-    if (b[i + 2] == 1 && b[i + 3] == 2 && b[i + 28] == name.size() && !std::memcmp(&b[i + 46], name.data(), name.size()))
+    if (b[i + 2] == 1 && b[i + 3] == 2 && b[i + 28] == name.size() &&
+        !std::memcmp(&b[i + 46], name.data(), name.size()))
       h.central = i;
   }
   EXPECT_NE(h.local, SIZE_MAX);
@@ -65,7 +68,8 @@ Headers find_headers(const std::vector<uint8_t>& b, const std::string& name) {
   return h;
 }
 // Field offsets differ by 4 between the local (crc at 14) and central (crc at 16) headers.
-void patch_both(std::vector<uint8_t>& b, const std::string& name, size_t local_field, uint32_t v, int width) {
+void patch_both(std::vector<uint8_t>& b, const std::string& name, size_t local_field, uint32_t v,
+                int width) {
   Headers h = find_headers(b, name);
   if (width == 2) {
     put16(b, h.local + local_field, v);
@@ -162,7 +166,8 @@ TEST(ZipReader, RejectsFixtureErrorFiles) {
     std::string path = krt::test::data_dir() + "/fixtures/errors/" + c + "/model.keras";
     Error e = expect_error([&] { ZipReader zip(map_file(path), "model.keras"); });
     EXPECT_EQ(e.code(), ErrorCode::invalid_file);
-    EXPECT_NE(std::string(e.what()).find("model.keras: not a zip archive"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("model.keras: not a zip archive"), std::string::npos)
+        << e.what();
   }
 }
 
@@ -171,7 +176,8 @@ TEST(ZipReader, RejectsEmptyAndTinyInputs) {
     std::vector<uint8_t> b(n, 0);
     Error e = expect_error([&] { open_and_read_all(b); });
     EXPECT_EQ(e.code(), ErrorCode::invalid_file);
-    EXPECT_NE(std::string(e.what()).find("test.zip: not a zip archive"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("test.zip: not a zip archive"), std::string::npos)
+        << e.what();
   }
 }
 
@@ -209,7 +215,8 @@ TEST(ZipReader, DeclaredSizeSmallerThanDataIsRejected) {
   patch_both(b, "zeros.bin", kUncompressed, 1000, 4);
   Error e = expect_error([&] { open_and_read_all(b); });
   EXPECT_EQ(e.code(), ErrorCode::invalid_file);
-  EXPECT_STREQ(e.what(), "test.zip: zip member 'zeros.bin': inflates to more than its declared 1000 bytes");
+  EXPECT_STREQ(e.what(),
+               "test.zip: zip member 'zeros.bin': inflates to more than its declared 1000 bytes");
 }
 
 TEST(ZipReader, DeclaredSizeLargerThanDataIsRejected) {
@@ -217,7 +224,9 @@ TEST(ZipReader, DeclaredSizeLargerThanDataIsRejected) {
   patch_both(b, "data.bin", kUncompressed, 100001, 4);
   Error e = expect_error([&] { open_and_read_all(b); });
   EXPECT_EQ(e.code(), ErrorCode::invalid_file);
-  EXPECT_STREQ(e.what(), "test.zip: zip member 'data.bin': inflates to 100000 bytes, but its declared size is 100001");
+  EXPECT_STREQ(
+      e.what(),
+      "test.zip: zip member 'data.bin': inflates to 100000 bytes, but its declared size is 100001");
 }
 
 TEST(ZipReader, HugeDeclaredSizeIsRefusedBeforeAllocating) {
@@ -231,7 +240,8 @@ TEST(ZipReader, HugeDeclaredSizeIsRefusedBeforeAllocating) {
   // Under the default limit the size is still impossible for ~1 KiB of deflate data.
   e = expect_error([&] { open_and_read_all(b); });
   EXPECT_EQ(e.code(), ErrorCode::invalid_file);
-  EXPECT_NE(std::string(e.what()).find("more than deflate can achieve"), std::string::npos) << e.what();
+  EXPECT_NE(std::string(e.what()).find("more than deflate can achieve"), std::string::npos)
+      << e.what();
 }
 
 TEST(ZipReader, AllInflationsOfOneArchiveShareTheLimit) {
@@ -245,9 +255,10 @@ TEST(ZipReader, AllInflationsOfOneArchiveShareTheLimit) {
   EXPECT_EQ(zip.inflated_bytes(), 100000u);
   Error e = expect_error([&] { zip.read(data); });
   EXPECT_EQ(e.code(), ErrorCode::limit_exceeded);
-  EXPECT_STREQ(e.what(),
-               "test.zip: zip member 'data.bin': uncompressed size 100000 bytes after 100000 bytes already "
-               "inflated from this archive is above the limit of 150000 (Limits::max_total_bytes)");
+  EXPECT_STREQ(
+      e.what(),
+      "test.zip: zip member 'data.bin': uncompressed size 100000 bytes after 100000 bytes already "
+      "inflated from this archive is above the limit of 150000 (Limits::max_total_bytes)");
 }
 
 TEST(ZipReader, CompressedSizeBeyondArchiveIsRejected) {
@@ -255,8 +266,10 @@ TEST(ZipReader, CompressedSizeBeyondArchiveIsRejected) {
   patch_both(b, "data.bin", kCompressed, 1000000, 4);
   Error e = expect_error([&] { open_and_read_all(b); });
   EXPECT_EQ(e.code(), ErrorCode::invalid_file);
-  EXPECT_NE(std::string(e.what()).find("test.zip: zip member 'data.bin': 1000000 bytes of data do not fit"),
-            std::string::npos) << e.what();
+  EXPECT_NE(std::string(e.what()).find(
+                "test.zip: zip member 'data.bin': 1000000 bytes of data do not fit"),
+            std::string::npos)
+      << e.what();
 }
 
 TEST(ZipReader, LocalAndCentralSizesMustAgree) {
@@ -270,7 +283,8 @@ TEST(ZipReader, LocalHeaderNameMustMatch) {
   std::vector<uint8_t> b = load(io_dir() + "/deflated.zip");
   b[find_headers(b, "config.json").local + 30] = 'C';
   Error e = expect_error([&] { open_and_read_all(b); });
-  EXPECT_NE(std::string(e.what()).find("local header names another file"), std::string::npos) << e.what();
+  EXPECT_NE(std::string(e.what()).find("local header names another file"), std::string::npos)
+      << e.what();
 }
 
 TEST(ZipReader, CrcMismatchIsDetected) {
@@ -291,14 +305,16 @@ TEST(ZipReader, EncryptedAndUnknownMethodsAreUnsupported) {
   patch_both(b, "config.json", kMethod, 12, 2);  // bzip2
   e = expect_error([&] { open_and_read_all(b); });
   EXPECT_EQ(e.code(), ErrorCode::unsupported);
-  EXPECT_NE(std::string(e.what()).find("compression method 12 is not supported"), std::string::npos) << e.what();
+  EXPECT_NE(std::string(e.what()).find("compression method 12 is not supported"), std::string::npos)
+      << e.what();
 }
 
 TEST(ZipReader, StoredSizesMustMatch) {
   std::vector<uint8_t> b = load(io_dir() + "/deflated.zip");
   patch_both(b, "stored.txt", kUncompressed, 12, 4);
   Error e = expect_error([&] { open_and_read_all(b); });
-  EXPECT_NE(std::string(e.what()).find("stored member has compressed size 13"), std::string::npos) << e.what();
+  EXPECT_NE(std::string(e.what()).find("stored member has compressed size 13"), std::string::npos)
+      << e.what();
 }
 
 TEST(ZipReader, DuplicateNamesAreRejected) {
@@ -320,7 +336,8 @@ TEST(ZipReader, EndRecordLiesAreRejected) {
   c = b;
   put32(c, end + 16, 0x7FFFFFFF);  // central directory offset
   e = expect_error([&] { open_and_read_all(c); });
-  EXPECT_NE(std::string(e.what()).find("central directory (offset 2147483647"), std::string::npos) << e.what();
+  EXPECT_NE(std::string(e.what()).find("central directory (offset 2147483647"), std::string::npos)
+      << e.what();
 
   c = b;
   put16(c, end + 4, 1);  // disk number

@@ -10,7 +10,9 @@
 namespace krt::test {
 namespace {
 
-std::string custom_fixture(const char* file) { return data_dir() + "/fixtures/errors/custom_layer/" + file; }
+std::string custom_fixture(const char* file) {
+  return data_dir() + "/fixtures/errors/custom_layer/" + file;
+}
 
 // The fixture's ScaleShift layer has a config `factor` (1.5 in the file) and one stored
 // variable `shift` of shape (3,): this implementation computes x * factor + shift.
@@ -44,7 +46,8 @@ TEST(CustomLayer, RegisteredImplementationRuns) {
   options.custom_layers["FixturePkg>ScaleShift"] = [&](const CustomLayerInfo& info) {
     seen.push_back(info);
     io::Json config = io::parse_json(info.config_json, "config");
-    return std::make_shared<ScaleShift>(static_cast<float>(config.find("factor")->as_number()), info.weights.at(0));
+    return std::make_shared<ScaleShift>(static_cast<float>(config.find("factor")->as_number()),
+                                        info.weights.at(0));
   };
   for (const char* file : {"model.keras", "model.h5"}) {
     seen.clear();
@@ -63,7 +66,8 @@ TEST(CustomLayer, RegisteredImplementationRuns) {
     // The layer before it is Dense 'fc'; the custom layer must transform exactly its output.
     Tensor fc = model.trace({x})[1].outputs[0];
     ASSERT_EQ(y.shape(), (Shape{2, 3}));
-    for (int64_t i = 0; i < y.size(); ++i) EXPECT_EQ(y.data_as<float>()[i], fc.data_as<float>()[i] * 1.5f + shift[i % 3]);
+    for (int64_t i = 0; i < y.size(); ++i)
+      EXPECT_EQ(y.data_as<float>()[i], fc.data_as<float>()[i] * 1.5f + shift[i % 3]);
   }
 }
 

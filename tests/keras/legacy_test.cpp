@@ -20,14 +20,16 @@ std::string legacy(const std::string& name) { return data_dir() + "/legacy/" + n
 
 void expect_close(const Tensor& got, const Tensor& want, float tol) {
   ASSERT_EQ(got.shape(), want.shape());
-  for (int64_t i = 0; i < got.size(); ++i) EXPECT_NEAR(got.data_as<float>()[i], want.data_as<float>()[i], tol) << i;
+  for (int64_t i = 0; i < got.size(); ++i)
+    EXPECT_NEAR(got.data_as<float>()[i], want.data_as<float>()[i], tol) << i;
 }
 
 TEST(Legacy, ChunkedLayerAndWeightNames) {
   // layer_names0/1 and weight_names0/1, as Keras writes lists past HDF5's header limit.
   Model model = load(legacy("chunked_names.h5"));
   EXPECT_EQ(model.param_count(), 4 * 3 + 3 + 3 * 2 + 2);
-  std::vector<Tensor> y = model.compile().run({Tensor::from_npy(legacy("chunked_names_input_0.npy"))});
+  std::vector<Tensor> y =
+      model.compile().run({Tensor::from_npy(legacy("chunked_names_input_0.npy"))});
   expect_close(y[0], Tensor::from_npy(legacy("chunked_names_output_0.npy")), 1e-5f);
 }
 
@@ -35,13 +37,16 @@ TEST(Legacy, Keras1ChannelsFirstConvolution) {
   // Convolution2D with dim_ordering 'th' stores (filters, channels, rows, cols); Flatten then
   // flattens in channels-first order.
   Model model = load(legacy("keras1_dense_th.h5"));
-  std::vector<Tensor> y = model.compile().run({Tensor::from_npy(legacy("keras1_dense_th_input_0.npy"))});
+  std::vector<Tensor> y =
+      model.compile().run({Tensor::from_npy(legacy("keras1_dense_th_input_0.npy"))});
   expect_close(y[0], Tensor::from_npy(legacy("keras1_dense_th_output_0.npy")), 1e-4f);
 }
 
 keras::FileInfo keras1() { return {"old.h5", "1.2.2", 1, ""}; }
 
-const io::Json& layer_config(const io::Json& model, size_t i) { return *(*model.find("config"))[i].find("config"); }
+const io::Json& layer_config(const io::Json& model, size_t i) {
+  return *(*model.find("config"))[i].find("config");
+}
 
 TEST(Legacy, Keras1ConfigIsRewrittenToKeras2) {
   io::Json model = io::parse_json(R"({"class_name": "Sequential", "config": [
@@ -50,7 +55,8 @@ TEST(Legacy, Keras1ConfigIsRewrittenToKeras2) {
     {"class_name": "Dropout", "config": {"name": "d", "p": 0.5}},
     {"class_name": "LSTM", "config": {"name": "l", "output_dim": 4, "inner_activation": "hard_sigmoid", "dropout_W": 0.1}},
     {"class_name": "MaxPooling1D", "config": {"name": "p", "pool_length": 2, "stride": null, "border_mode": "valid"}},
-    {"class_name": "Embedding", "config": {"name": "e", "input_dim": 10, "output_dim": 3}}]})", "test");
+    {"class_name": "Embedding", "config": {"name": "e", "input_dim": 10, "output_dim": 3}}]})",
+                                  "test");
   io::Json out = keras::normalize_model_config(model, keras1());
   const io::Json& conv = layer_config(out, 0);
   EXPECT_EQ((*out.find("config"))[0].find("class_name")->as_string(), "Conv2D");
@@ -71,7 +77,8 @@ TEST(Legacy, Keras1ConfigIsRewrittenToKeras2) {
 TEST(Legacy, Keras1MergeBecomesItsKeras2Layer) {
   io::Json model = io::parse_json(R"({"class_name": "Model", "config": {"layers": [
     {"class_name": "Merge", "name": "m", "config": {"name": "m", "mode": "concat", "concat_axis": 1}, "inbound_nodes": []}],
-    "input_layers": [], "output_layers": []}})", "test");
+    "input_layers": [], "output_layers": []}})",
+                                  "test");
   io::Json out = keras::normalize_model_config(model, keras1());
   const io::Json& merge = (*(*out.find("config")).find("layers"))[0];
   EXPECT_EQ(merge.find("class_name")->as_string(), "Concatenate");
@@ -80,7 +87,8 @@ TEST(Legacy, Keras1MergeBecomesItsKeras2Layer) {
 
 TEST(Legacy, UnsupportedKeras1OptionsNameTheVersionAndLayer) {
   io::Json model = io::parse_json(R"({"class_name": "Sequential", "config": [
-    {"class_name": "BatchNormalization", "config": {"name": "bn_1", "mode": 2, "batch_input_shape": [null, 4]}}]})", "test");
+    {"class_name": "BatchNormalization", "config": {"name": "bn_1", "mode": 2, "batch_input_shape": [null, 4]}}]})",
+                                  "test");
   try {
     keras::normalize_model_config(model, keras1());
     FAIL() << "BatchNormalization mode 2 was accepted";
@@ -101,7 +109,8 @@ uint16_t float_to_half(float f) {  // exact for the values used below
 
 TEST(Legacy, TfjsQuantizedWeights) {
   // Dense(2) on 3 features: kernel quantized to uint8 (min -1, scale 0.01), bias as float16.
-  fs::path dir = fs::temp_directory_path() / ("krt_tfjs_" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()));
+  fs::path dir = fs::temp_directory_path() /
+                 ("krt_tfjs_" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()));
   fs::create_directories(dir);
   const uint8_t q[6] = {0, 50, 100, 150, 200, 250};
   const float bias[2] = {0.5f, -2.0f};
@@ -112,7 +121,8 @@ TEST(Legacy, TfjsQuantizedWeights) {
     shard.write(reinterpret_cast<const char*>(&h), 2);
   }
   shard.close();
-  std::ofstream(dir / "model.json") << R"({"format": "layers-model", "modelTopology": {"keras_version": "tfjs-layers 4.0.0",
+  std::ofstream(dir / "model.json")
+      << R"({"format": "layers-model", "modelTopology": {"keras_version": "tfjs-layers 4.0.0",
     "backend": "tensor_flow.js", "model_config": {"class_name": "Sequential", "config": {"name": "s", "layers": [
     {"class_name": "Dense", "config": {"name": "dense_Dense1", "units": 2, "activation": "linear", "use_bias": true,
      "batch_input_shape": [null, 3]}}]}}},
@@ -134,7 +144,8 @@ TEST(Legacy, TfjsQuantizedWeights) {
 TEST(Legacy, TfjsShardPathsStayBesideModelJson) {
   fs::path dir = fs::temp_directory_path() / "krt_tfjs_escape";
   fs::create_directories(dir);
-  std::ofstream(dir / "model.json") << R"({"modelTopology": {"class_name": "Sequential", "config": {"name": "s", "layers": [
+  std::ofstream(dir / "model.json")
+      << R"({"modelTopology": {"class_name": "Sequential", "config": {"name": "s", "layers": [
     {"class_name": "Dense", "config": {"name": "d", "units": 1, "batch_input_shape": [null, 1]}}]}},
     "weightsManifest": [{"paths": ["../secret.bin"], "weights": []}]})";
   try {
@@ -142,7 +153,8 @@ TEST(Legacy, TfjsShardPathsStayBesideModelJson) {
     FAIL() << "a shard outside the model's directory was read";
   } catch (const Error& e) {
     EXPECT_EQ(e.code(), ErrorCode::invalid_file);
-    EXPECT_NE(std::string(e.what()).find("leaves the model's directory"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("leaves the model's directory"), std::string::npos)
+        << e.what();
   }
   fs::remove_all(dir);
 }

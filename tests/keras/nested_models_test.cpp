@@ -26,12 +26,15 @@ TEST_P(NestedModelFile, MatchesNumpy) {
     options.device = device;
     const std::vector<Tensor> got = model.compile(options).run(inputs);
     ASSERT_EQ(got.size(), want.size());
-    for (size_t i = 0; i < got.size(); ++i) EXPECT_EQ(compare_tensors(got[i], want[i], {1e-5, 1e-5}), "") << GetParam() << " output " << i;
+    for (size_t i = 0; i < got.size(); ++i)
+      EXPECT_EQ(compare_tensors(got[i], want[i], {1e-5, 1e-5}), "")
+          << GetParam() << " output " << i;
   }
 }
 
 INSTANTIATE_TEST_SUITE_P(Files, NestedModelFile,
-                         ::testing::Values("nested_branching", "sequential_of_functional", "sequential_multi_output"));
+                         ::testing::Values("nested_branching", "sequential_of_functional",
+                                           "sequential_multi_output"));
 
 TEST(NestedModels, SequentialWithATwoOutputLastLayerHasTwoOutputs) {
   Model model = load(data_dir() + "/nested/sequential_multi_output.keras");

@@ -18,7 +18,8 @@ void expect_matches_fixture(const std::string& twin, const std::string& fixture)
   Model model = load(data_dir() + "/keras/" + twin);
   std::vector<Tensor> out = model.compile().run(read_numbered(dir, "input_"));
   ASSERT_EQ(out.size(), 1u);
-  std::string diff = compare_tensors(out[0], Tensor::from_npy(dir + "/output_0.npy"), read_tolerance(dir));
+  std::string diff =
+      compare_tensors(out[0], Tensor::from_npy(dir + "/output_0.npy"), read_tolerance(dir));
   EXPECT_TRUE(diff.empty()) << twin << ": " << diff;
 }
 
@@ -54,7 +55,8 @@ Tensor time_slice(const Tensor& x, int64_t begin, int64_t end) {
 Tensor columns(const Tensor& x, int64_t begin, int64_t end) {
   Tensor out(DType::f32, {x.dim(0), end - begin});
   for (int64_t b = 0; b < x.dim(0); ++b)
-    for (int64_t j = begin; j < end; ++j) out.data_as<float>()[b * (end - begin) + j - begin] = x.data_as<float>()[b * x.dim(1) + j];
+    for (int64_t j = begin; j < end; ++j)
+      out.data_as<float>()[b * (end - begin) + j - begin] = x.data_as<float>()[b * x.dim(1) + j];
   return out;
 }
 
@@ -72,7 +74,8 @@ TEST(InitialState, TwoHalvesFromCarriedStatesEqualTheWholeSequence) {
   const Tolerance tol = read_tolerance(dir);
   std::vector<Tensor> want = read_numbered(dir, "output_");
   ASSERT_EQ(want.size(), 3u);
-  for (size_t i = 0; i < 3; ++i) EXPECT_EQ(compare_tensors(second[i], want[i], tol), "") << "output " << i;
+  for (size_t i = 0; i < 3; ++i)
+    EXPECT_EQ(compare_tensors(second[i], want[i], tol), "") << "output " << i;
 }
 
 TEST(Bidirectional, MergeNoneWithStatesGivesBothHalvesAndFourStates) {
@@ -81,7 +84,8 @@ TEST(Bidirectional, MergeNoneWithStatesGivesBothHalvesAndFourStates) {
   ASSERT_EQ(model.outputs().size(), 6u);
   std::vector<Tensor> out = model.compile().run(read_numbered(dir, "input_"));
   ASSERT_EQ(out.size(), 6u);
-  const Tensor concat = Tensor::from_npy(dir + "/output_0.npy");  // (batch, 8) = [forward | backward]
+  const Tensor concat =
+      Tensor::from_npy(dir + "/output_0.npy");  // (batch, 8) = [forward | backward]
   const Tolerance tol = read_tolerance(dir);
   const Tensor fwd = columns(concat, 0, 4), bwd = columns(concat, 4, 8);
   EXPECT_EQ(compare_tensors(out[0], fwd, tol), "");

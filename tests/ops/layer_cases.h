@@ -20,12 +20,15 @@ namespace krt::test {
 // The fixtures' arrays, read with the project's .npy reader; float32 is all these tests use.
 inline Tensor read_npy_f32(const std::string& path) {
   Tensor t = Tensor::from_npy(path);
-  if (t.dtype() != DType::f32) fail(ErrorCode::unsupported, path, ": expected float32, found ", dtype_name(t.dtype()));
+  if (t.dtype() != DType::f32)
+    fail(ErrorCode::unsupported, path, ": expected float32, found ", dtype_name(t.dtype()));
   return t;
 }
 
 inline std::string ops_data_dir() { return data_dir() + "/ops"; }
-inline std::string fixture_dir(const std::string& c) { return data_dir() + "/fixtures/layers/" + c; }
+inline std::string fixture_dir(const std::string& c) {
+  return data_dir() + "/fixtures/layers/" + c;
+}
 
 // The case names extract_weights.py exported (one per line in CASES.txt).
 inline std::vector<std::string> exported_cases() {
@@ -38,30 +41,44 @@ inline std::vector<std::string> exported_cases() {
 
 struct LayerCase {
   std::string name;
-  nlohmann::json meta;           // the fixture's meta.json
-  std::vector<Tensor> inputs;    // input_<i>.npy
-  Tensor expected;               // output_0.npy
-  std::vector<Node> nodes;       // applied in order; only the first may take several inputs
+  nlohmann::json meta;         // the fixture's meta.json
+  std::vector<Tensor> inputs;  // input_<i>.npy
+  Tensor expected;             // output_0.npy
+  std::vector<Node> nodes;     // applied in order; only the first may take several inputs
 };
 
 // Keras activation names -> our element-wise activations (with Keras's default parameters).
 // Returns false for the ones that work along an axis (set into `axis_kind` instead).
-inline bool parse_activation(const std::string& name, Activation& act, AxisActivationKind& axis_kind) {
+inline bool parse_activation(const std::string& name, Activation& act,
+                             AxisActivationKind& axis_kind) {
   using K = ActivationKind;
   static const std::vector<std::pair<std::string, Activation>> table = {
-      {"linear", {K::linear}},         {"relu", {K::relu}},
-      {"sigmoid", {K::sigmoid}},       {"hard_sigmoid", {K::hard_sigmoid}},
-      {"tanh", {K::tanh}},             {"elu", {K::elu, 1.f}},
-      {"selu", {K::selu}},             {"celu", {K::celu, 1.f}},
-      {"softplus", {K::softplus}},     {"softsign", {K::softsign}},
-      {"exponential", {K::exponential}}, {"silu", {K::silu}},
-      {"swish", {K::silu}},            {"hard_silu", {K::hard_silu}},
-      {"hard_swish", {K::hard_silu}},  {"gelu", {K::gelu}},
-      {"leaky_relu", {K::leaky_relu, 0.2f}}, {"relu6", {K::relu6}},
-      {"mish", {K::mish}},             {"hard_shrink", {K::hard_shrink, 0.5f}},
-      {"soft_shrink", {K::soft_shrink, 0.5f}}, {"hard_tanh", {K::hard_tanh}},
-      {"log_sigmoid", {K::log_sigmoid}}, {"sparse_plus", {K::sparse_plus}},
-      {"sparse_sigmoid", {K::sparse_sigmoid}}, {"squareplus", {K::squareplus, 4.f}},
+      {"linear", {K::linear}},
+      {"relu", {K::relu}},
+      {"sigmoid", {K::sigmoid}},
+      {"hard_sigmoid", {K::hard_sigmoid}},
+      {"tanh", {K::tanh}},
+      {"elu", {K::elu, 1.f}},
+      {"selu", {K::selu}},
+      {"celu", {K::celu, 1.f}},
+      {"softplus", {K::softplus}},
+      {"softsign", {K::softsign}},
+      {"exponential", {K::exponential}},
+      {"silu", {K::silu}},
+      {"swish", {K::silu}},
+      {"hard_silu", {K::hard_silu}},
+      {"hard_swish", {K::hard_silu}},
+      {"gelu", {K::gelu}},
+      {"leaky_relu", {K::leaky_relu, 0.2f}},
+      {"relu6", {K::relu6}},
+      {"mish", {K::mish}},
+      {"hard_shrink", {K::hard_shrink, 0.5f}},
+      {"soft_shrink", {K::soft_shrink, 0.5f}},
+      {"hard_tanh", {K::hard_tanh}},
+      {"log_sigmoid", {K::log_sigmoid}},
+      {"sparse_plus", {K::sparse_plus}},
+      {"sparse_sigmoid", {K::sparse_sigmoid}},
+      {"squareplus", {K::squareplus, 4.f}},
       {"tanh_shrink", {K::tanh_shrink}},
   };
   for (const auto& [n, a] : table)
@@ -69,11 +86,16 @@ inline bool parse_activation(const std::string& name, Activation& act, AxisActiv
       act = a;
       return true;
     }
-  if (name == "softmax") axis_kind = AxisActivationKind::softmax;
-  else if (name == "log_softmax") axis_kind = AxisActivationKind::log_softmax;
-  else if (name == "sparsemax") axis_kind = AxisActivationKind::sparsemax;
-  else if (name == "glu") axis_kind = AxisActivationKind::glu;
-  else fail(ErrorCode::unsupported, "activation '", name, "' is not known to the test");
+  if (name == "softmax")
+    axis_kind = AxisActivationKind::softmax;
+  else if (name == "log_softmax")
+    axis_kind = AxisActivationKind::log_softmax;
+  else if (name == "sparsemax")
+    axis_kind = AxisActivationKind::sparsemax;
+  else if (name == "glu")
+    axis_kind = AxisActivationKind::glu;
+  else
+    fail(ErrorCode::unsupported, "activation '", name, "' is not known to the test");
   return false;
 }
 
@@ -88,7 +110,8 @@ inline Padding padding_of(const nlohmann::json& j) {
 }
 
 // Per-axis (before, after) amounts of ZeroPadding/Cropping: an int, a pair, or a list of pairs.
-inline void amounts(const nlohmann::json& j, size_t spatial, std::vector<int64_t>& before, std::vector<int64_t>& after) {
+inline void amounts(const nlohmann::json& j, size_t spatial, std::vector<int64_t>& before,
+                    std::vector<int64_t>& after) {
   before.assign(spatial + 2, 0);
   after.assign(spatial + 2, 0);
   for (size_t a = 0; a < spatial; ++a) {
@@ -116,17 +139,20 @@ inline Node make_node(OpKind kind, OpParams params, const std::string& cls) {
 }
 
 // The element-wise activation as a node, or an axis activation node over the last axis.
-inline void append_activation(std::vector<Node>& nodes, const std::string& name, int64_t rank, const std::string& cls) {
+inline void append_activation(std::vector<Node>& nodes, const std::string& name, int64_t rank,
+                              const std::string& cls) {
   Activation act;
   AxisActivationKind axis_kind{};
   if (parse_activation(name, act, axis_kind))
     nodes.push_back(make_node(OpKind::activation, ActivationParams{act}, cls));
   else
-    nodes.push_back(make_node(OpKind::axis_activation, AxisActivationParams{axis_kind, {rank - 1}}, cls));
+    nodes.push_back(
+        make_node(OpKind::axis_activation, AxisActivationParams{axis_kind, {rank - 1}}, cls));
 }
 
 // Builds the nodes for the exported layer; `rank` is the (first) input's rank.
-inline std::vector<Node> build_nodes(const nlohmann::json& layer, const std::vector<Tensor>& weights, int64_t rank) {
+inline std::vector<Node> build_nodes(const nlohmann::json& layer,
+                                     const std::vector<Tensor>& weights, int64_t rank) {
   const std::string cls = layer["class_name"];
   const nlohmann::json& c = layer["config"];
   const size_t spatial = static_cast<size_t>(rank - 2);
@@ -156,10 +182,11 @@ inline std::vector<Node> build_nodes(const nlohmann::json& layer, const std::vec
     p.groups = c.value("groups", 1);
     p.filters = c.value("filters", 0);
     p.depth_multiplier = c.value("depth_multiplier", 1);
-    if (c.contains("output_padding") && !c["output_padding"].is_null()) p.output_padding = ints(c["output_padding"], spatial);
+    if (c.contains("output_padding") && !c["output_padding"].is_null())
+      p.output_padding = ints(c["output_padding"], spatial);
     p.has_bias = c["use_bias"];
     tail_activation = fused(p.activation);
-    const OpKind kind = starts("DepthwiseConv") ? OpKind::depthwise_conv
+    const OpKind kind = starts("DepthwiseConv")                      ? OpKind::depthwise_conv
                         : cls.find("Transpose") != std::string::npos ? OpKind::conv_transpose
                                                                      : OpKind::conv;
     nodes.push_back(make_node(kind, p, cls));
@@ -188,9 +215,12 @@ inline std::vector<Node> build_nodes(const nlohmann::json& layer, const std::vec
     a.threshold = c["threshold"];
     nodes.push_back(make_node(OpKind::activation, ActivationParams{a}, cls));
   } else if (cls == "LeakyReLU") {
-    nodes.push_back(make_node(OpKind::activation, ActivationParams{{ActivationKind::leaky_relu, c["negative_slope"].get<float>()}}, cls));
+    nodes.push_back(make_node(
+        OpKind::activation,
+        ActivationParams{{ActivationKind::leaky_relu, c["negative_slope"].get<float>()}}, cls));
   } else if (cls == "ELU") {
-    nodes.push_back(make_node(OpKind::activation, ActivationParams{{ActivationKind::elu, c["alpha"].get<float>()}}, cls));
+    nodes.push_back(make_node(
+        OpKind::activation, ActivationParams{{ActivationKind::elu, c["alpha"].get<float>()}}, cls));
   } else if (cls == "PReLU") {
     nodes.push_back(make_node(OpKind::prelu, PReluParams{}, cls));
   } else if (cls == "Permute") {
@@ -199,7 +229,8 @@ inline std::vector<Node> build_nodes(const nlohmann::json& layer, const std::vec
     nodes.push_back(make_node(OpKind::transpose, p, cls));
   } else if (cls == "Reshape" || cls == "Flatten") {
     ReshapeParams p;
-    p.target = cls == "Flatten" ? std::vector<int64_t>{-1} : c["target_shape"].get<std::vector<int64_t>>();
+    p.target =
+        cls == "Flatten" ? std::vector<int64_t>{-1} : c["target_shape"].get<std::vector<int64_t>>();
     nodes.push_back(make_node(OpKind::reshape, p, cls));
   } else if (starts("UpSampling")) {
     nodes.push_back(make_node(OpKind::upsample, UpsampleParams{ints(c["size"], spatial)}, cls));
@@ -214,10 +245,15 @@ inline std::vector<Node> build_nodes(const nlohmann::json& layer, const std::vec
   } else if (cls == "Concatenate") {
     const int64_t axis = c["axis"];
     nodes.push_back(make_node(OpKind::concat, ConcatParams{axis < 0 ? axis + rank : axis}, cls));
-  } else if (cls == "Add" || cls == "Subtract" || cls == "Multiply" || cls == "Average" || cls == "Maximum" || cls == "Minimum") {
+  } else if (cls == "Add" || cls == "Subtract" || cls == "Multiply" || cls == "Average" ||
+             cls == "Maximum" || cls == "Minimum") {
     using E = ElementwiseKind;
-    const E kind = cls == "Add" ? E::add : cls == "Subtract" ? E::subtract : cls == "Multiply" ? E::multiply
-                   : cls == "Average" ? E::average : cls == "Maximum" ? E::maximum : E::minimum;
+    const E kind = cls == "Add"        ? E::add
+                   : cls == "Subtract" ? E::subtract
+                   : cls == "Multiply" ? E::multiply
+                   : cls == "Average"  ? E::average
+                   : cls == "Maximum"  ? E::maximum
+                                       : E::minimum;
     nodes.push_back(make_node(OpKind::elementwise, ElementwiseParams{kind}, cls));
   } else if (cls == "Dropout") {
     nodes.push_back(make_node(OpKind::identity, IdentityParams{}, cls));
@@ -234,8 +270,10 @@ inline std::vector<Node> build_nodes(const nlohmann::json& layer, const std::vec
     const int64_t ch = mean.size();
     Tensor scale(DType::f32, {ch}), shift(DType::f32, {ch});
     for (int64_t i = 0; i < ch; ++i) {
-      const double g = gamma ? gamma->data_as<float>()[i] : 1.0, b = beta ? beta->data_as<float>()[i] : 0.0;
-      const double s = g / std::sqrt(static_cast<double>(var.data_as<float>()[i]) + c["epsilon"].get<double>());
+      const double g = gamma ? gamma->data_as<float>()[i] : 1.0,
+                   b = beta ? beta->data_as<float>()[i] : 0.0;
+      const double s =
+          g / std::sqrt(static_cast<double>(var.data_as<float>()[i]) + c["epsilon"].get<double>());
       scale.data_as<float>()[i] = static_cast<float>(s);
       shift.data_as<float>()[i] = static_cast<float>(b - mean.data_as<float>()[i] * s);
     }
@@ -255,11 +293,15 @@ inline LayerCase load_case(const std::string& name) {
   lc.name = name;
   const std::string dir = fixture_dir(name);
   lc.meta = nlohmann::json::parse(std::ifstream(dir + "/meta.json"));
-  for (size_t i = 0; i < lc.meta["inputs"].size(); ++i) lc.inputs.push_back(read_npy_f32(dir + "/input_" + std::to_string(i) + ".npy"));
+  for (size_t i = 0; i < lc.meta["inputs"].size(); ++i)
+    lc.inputs.push_back(read_npy_f32(dir + "/input_" + std::to_string(i) + ".npy"));
   lc.expected = read_npy_f32(dir + "/output_0.npy");
-  const nlohmann::json layer = nlohmann::json::parse(std::ifstream(ops_data_dir() + "/" + name + "/layer.json"));
+  const nlohmann::json layer =
+      nlohmann::json::parse(std::ifstream(ops_data_dir() + "/" + name + "/layer.json"));
   std::vector<Tensor> weights;
-  for (const auto& w : layer["weights"]) weights.push_back(read_npy_f32(ops_data_dir() + "/" + name + "/" + w.get<std::string>() + ".npy"));
+  for (const auto& w : layer["weights"])
+    weights.push_back(
+        read_npy_f32(ops_data_dir() + "/" + name + "/" + w.get<std::string>() + ".npy"));
   lc.nodes = build_nodes(layer, weights, lc.inputs.at(0).rank());
   return lc;
 }

@@ -37,13 +37,15 @@ class KerasLayerCase : public ::testing::TestWithParam<std::string> {};
 
 // `got` against Keras's output within the case's tolerance, plus `extra` * max |Keras| (the
 // stated allowance of a reduced precision).
-void expect_close_to_keras(const LayerCase& lc, const Tensor& got, double extra, const std::string& where) {
+void expect_close_to_keras(const LayerCase& lc, const Tensor& got, double extra,
+                           const std::string& where) {
   ASSERT_EQ(shape_to_string(got.shape()), shape_to_string(lc.expected.shape())) << where;
   const double rtol = lc.meta["tolerance"]["rtol"];
   const float* g = got.data_as<float>();
   const float* w = lc.expected.data_as<float>();
   double max_ref = 0;
-  for (int64_t i = 0; i < got.size(); ++i) max_ref = std::max(max_ref, static_cast<double>(std::fabs(w[i])));
+  for (int64_t i = 0; i < got.size(); ++i)
+    max_ref = std::max(max_ref, static_cast<double>(std::fabs(w[i])));
   const double atol = static_cast<double>(lc.meta["tolerance"]["atol"]) + extra * max_ref;
   int64_t bad = 0, first_bad = -1;
   double worst = 0.0;
@@ -55,9 +57,11 @@ void expect_close_to_keras(const LayerCase& lc, const Tensor& got, double extra,
       ++bad;
     }
   }
-  EXPECT_EQ(bad, 0) << where << ": " << bad << " of " << got.size() << " elements off; first at flat index " << first_bad
-                    << ": got " << g[std::max<int64_t>(first_bad, 0)] << ", Keras " << w[std::max<int64_t>(first_bad, 0)]
-                    << "; max |error| " << worst << " (atol " << atol << ", rtol " << rtol << ")";
+  EXPECT_EQ(bad, 0) << where << ": " << bad << " of " << got.size()
+                    << " elements off; first at flat index " << first_bad << ": got "
+                    << g[std::max<int64_t>(first_bad, 0)] << ", Keras "
+                    << w[std::max<int64_t>(first_bad, 0)] << "; max |error| " << worst << " (atol "
+                    << atol << ", rtol " << rtol << ")";
 }
 
 // One case list, run on every registered backend in every precision it offers: the reference
@@ -70,26 +74,49 @@ TEST_P(KerasLayerCase, MatchesKerasOutput) {
   for (const test::BackendCase& backend : test::backend_cases()) {
     auto compiled = test::compile_nodes(lc.nodes, shapes, backend.options);
     const Tensor got = test::run_compiled(*compiled, lc.inputs).at(0);
-    expect_close_to_keras(lc, got, test::reduced_precision_tolerance(backend.options.precision), backend.label);
+    expect_close_to_keras(lc, got, test::reduced_precision_tolerance(backend.options.precision),
+                          backend.label);
   }
 }
 
 std::string case_name(const ::testing::TestParamInfo<std::string>& info) { return info.param; }
 
-INSTANTIATE_TEST_SUITE_P(Fixtures, KerasLayerCase, ::testing::ValuesIn(test::exported_cases()), case_name);
+INSTANTIATE_TEST_SUITE_P(Fixtures, KerasLayerCase, ::testing::ValuesIn(test::exported_cases()),
+                         case_name);
 
 // Guards against the parameterized suite silently shrinking (e.g. a missing CASES.txt).
 TEST(KerasLayerCases, RequiredCasesAreExported) {
   const std::vector<std::string> cases = test::exported_cases();
-  const std::vector<std::string> required = {
-      "conv2d_valid", "conv2d_same_s2", "conv2d_groups2", "conv2d_dilation2", "conv1d_causal_dil2",
-      "conv3d_same_s122", "conv2dT_same_s2", "conv2dT_valid_s2_outpad1", "conv2dT_same_dil2", "conv1dT_same_s3",
-      "conv3dT_same_s2", "dwconv2d_m2_same", "maxpool2d_same_p3_s2", "avgpool2d_same_p3_s2", "avgpool1d_same_p3_s2",
-      "gap3d_keepdims", "dense_4d_input", "prelu_shared_axes", "softmax_axis1", "permute_312",
-      "upsampling2d_nearest", "zeropadding2d", "cropping2d", "concat_axis2_4d", "subtract"};
-  for (const std::string& r : required) EXPECT_NE(std::find(cases.begin(), cases.end(), r), cases.end()) << r;
+  const std::vector<std::string> required = {"conv2d_valid",
+                                             "conv2d_same_s2",
+                                             "conv2d_groups2",
+                                             "conv2d_dilation2",
+                                             "conv1d_causal_dil2",
+                                             "conv3d_same_s122",
+                                             "conv2dT_same_s2",
+                                             "conv2dT_valid_s2_outpad1",
+                                             "conv2dT_same_dil2",
+                                             "conv1dT_same_s3",
+                                             "conv3dT_same_s2",
+                                             "dwconv2d_m2_same",
+                                             "maxpool2d_same_p3_s2",
+                                             "avgpool2d_same_p3_s2",
+                                             "avgpool1d_same_p3_s2",
+                                             "gap3d_keepdims",
+                                             "dense_4d_input",
+                                             "prelu_shared_axes",
+                                             "softmax_axis1",
+                                             "permute_312",
+                                             "upsampling2d_nearest",
+                                             "zeropadding2d",
+                                             "cropping2d",
+                                             "concat_axis2_4d",
+                                             "subtract"};
+  for (const std::string& r : required)
+    EXPECT_NE(std::find(cases.begin(), cases.end(), r), cases.end()) << r;
   // Every Activation-layer fixture is covered.
-  for (const auto& entry : std::filesystem::directory_iterator(test::data_dir() + "/fixtures/layers")) {
+  for (const auto& entry :
+       std::filesystem::directory_iterator(test::data_dir() + "/fixtures/layers")) {
     const std::string name = entry.path().filename().string();
     if (name.rfind("activation_", 0) == 0) {
       EXPECT_NE(std::find(cases.begin(), cases.end(), name), cases.end()) << name;
@@ -113,9 +140,11 @@ TEST(ReferenceKernels, ReshapeInPlaceIsANoOp) {
 // Activations at extreme inputs: no overflow to inf/nan where the true value is finite.
 TEST(Activations, StableAtLargeMagnitudes) {
   using K = ActivationKind;
-  for (K k : {K::softplus, K::log_sigmoid, K::sigmoid, K::silu, K::mish, K::gelu, K::gelu_tanh, K::selu, K::elu}) {
+  for (K k : {K::softplus, K::log_sigmoid, K::sigmoid, K::silu, K::mish, K::gelu, K::gelu_tanh,
+              K::selu, K::elu}) {
     Activation a{k, 1.f};
-    for (float x : {-1e4f, -100.f, -30.f, 30.f, 100.f, 1e4f}) EXPECT_TRUE(std::isfinite(apply_activation(a, x))) << activation_name(k) << " at " << x;
+    for (float x : {-1e4f, -100.f, -30.f, 30.f, 100.f, 1e4f})
+      EXPECT_TRUE(std::isfinite(apply_activation(a, x))) << activation_name(k) << " at " << x;
   }
   EXPECT_FLOAT_EQ(apply_activation({K::softplus}, 100.f), 100.f);
   EXPECT_FLOAT_EQ(apply_activation({K::log_sigmoid}, -100.f), -100.f);

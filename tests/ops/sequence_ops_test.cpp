@@ -18,7 +18,9 @@ Tensor tensor(Shape shape, std::vector<float> values) {
   return t;
 }
 
-std::vector<float> values_of(const Tensor& t) { return {t.data_as<float>(), t.data_as<float>() + t.size()}; }
+std::vector<float> values_of(const Tensor& t) {
+  return {t.data_as<float>(), t.data_as<float>() + t.size()};
+}
 
 std::vector<Tensor> run(const Node& node, const std::vector<Tensor>& inputs) {
   std::vector<Shape> in_shapes;
@@ -61,11 +63,13 @@ TEST(RecurrentOp, GoBackwardsOutputsInProcessingOrder) {
   p.go_backwards = true;
   p.has_mask = true;
   // Steps run t = 2, 1 (masked), 0: h = 100, 100, 101; Keras returns them in that order.
-  EXPECT_EQ(values_of(run(summing_rnn(p), {kX, kMask})[0]), (std::vector<float>{100.f, 100.f, 101.f}));
+  EXPECT_EQ(values_of(run(summing_rnn(p), {kX, kMask})[0]),
+            (std::vector<float>{100.f, 100.f, 101.f}));
   // Bidirectional's backward half flips them back into input order.
   p.sequence_in_input_order = true;
   p.zero_output_for_mask = true;
-  EXPECT_EQ(values_of(run(summing_rnn(p), {kX, kMask})[0]), (std::vector<float>{101.f, 0.f, 100.f}));
+  EXPECT_EQ(values_of(run(summing_rnn(p), {kX, kMask})[0]),
+            (std::vector<float>{101.f, 0.f, 100.f}));
 }
 
 TEST(RecurrentOp, LastOutputAndStateWithMaskedLastStep) {
@@ -77,14 +81,15 @@ TEST(RecurrentOp, LastOutputAndStateWithMaskedLastStep) {
   ASSERT_EQ(out.size(), 2u);
   EXPECT_EQ(values_of(out[0]), (std::vector<float>{11.f}));  // the last unmasked output
   EXPECT_EQ(values_of(out[1]), (std::vector<float>{11.f}));  // the state stopped there too
-  p.zero_output_for_mask = true;                              // Keras then returns zeros
+  p.zero_output_for_mask = true;                             // Keras then returns zeros
   EXPECT_EQ(values_of(run(summing_rnn(p), {kX, mask})[0]), (std::vector<float>{0.f}));
 }
 
 TEST(RecurrentOp, InitialState) {
   RecurrentParams p;
   p.has_initial_state = true;
-  EXPECT_EQ(values_of(run(summing_rnn(p), {kX, tensor({1, 1}, {1000.f})})[0]), (std::vector<float>{1111.f}));
+  EXPECT_EQ(values_of(run(summing_rnn(p), {kX, tensor({1, 1}, {1000.f})})[0]),
+            (std::vector<float>{1111.f}));
 }
 
 TEST(RecurrentOp, ShapeChecks) {
@@ -115,7 +120,8 @@ TEST(EmbeddingOp, LooksUpRowsAndRejectsIdsOutOfRange) {
   n.name = "emb";
   n.params = EmbeddingParams{};
   n.weights = {tensor({3, 2}, {0.f, 1.f, 10.f, 11.f, 20.f, 21.f})};
-  EXPECT_EQ(values_of(run(n, {tensor({1, 3}, {2.f, 0.f, 1.f})})[0]), (std::vector<float>{20.f, 21.f, 0.f, 1.f, 10.f, 11.f}));
+  EXPECT_EQ(values_of(run(n, {tensor({1, 3}, {2.f, 0.f, 1.f})})[0]),
+            (std::vector<float>{20.f, 21.f, 0.f, 1.f, 10.f, 11.f}));
   for (float bad : {3.f, -1.f, std::nanf("")}) {
     Error e = test::expect_error([&] { run(n, {tensor({1, 1}, {bad})}); });
     EXPECT_EQ(e.code(), ErrorCode::invalid_argument) << e.what();

@@ -41,12 +41,15 @@ TEST_P(KerasShapeCase, MatchesKerasShapes) {
   for (const auto& [ins, outs] : sets) {
     std::vector<Shape> concrete;
     for (const auto& s : ins) concrete.push_back(json_shape(s));
-    EXPECT_EQ(shape_to_string(chain_shapes(lc.nodes, concrete).at(0)), shape_to_string(json_shape(outs[0])));
+    EXPECT_EQ(shape_to_string(chain_shapes(lc.nodes, concrete).at(0)),
+              shape_to_string(json_shape(outs[0])));
   }
 }
 
 INSTANTIATE_TEST_SUITE_P(Fixtures, KerasShapeCase, ::testing::ValuesIn(test::exported_cases()),
-                         [](const ::testing::TestParamInfo<std::string>& info) { return info.param; });
+                         [](const ::testing::TestParamInfo<std::string>& info) {
+                           return info.param;
+                         });
 
 // Lengths from the Keras fixtures (meta.json): input length -> Keras output length.
 TEST(ConvLengths, MatchKeras) {
@@ -59,9 +62,9 @@ TEST(ConvLengths, MatchKeras) {
   EXPECT_EQ(conv_output_length(7, 3, 2, 1, Padding::same), 4);
   EXPECT_EQ(conv_output_length(dynamic, 3, 2, 1, Padding::same), dynamic);
   // Padding before: 'same' puts the odd element after; 'causal' pads (k-1)*d before.
-  EXPECT_EQ(conv_pad_before(8, 4, 2, 1, Padding::same), 1);   // total 2
-  EXPECT_EQ(conv_pad_before(9, 3, 2, 1, Padding::same), 1);   // total 2
-  EXPECT_EQ(conv_pad_before(8, 3, 2, 1, Padding::same), 0);   // total 1, after
+  EXPECT_EQ(conv_pad_before(8, 4, 2, 1, Padding::same), 1);  // total 2
+  EXPECT_EQ(conv_pad_before(9, 3, 2, 1, Padding::same), 1);  // total 2
+  EXPECT_EQ(conv_pad_before(8, 3, 2, 1, Padding::same), 0);  // total 1, after
   EXPECT_EQ(conv_pad_before(12, 3, 1, 2, Padding::causal), 4);
   EXPECT_EQ(conv_pad_before(12, 3, 1, 2, Padding::valid), 0);
 }
@@ -89,7 +92,8 @@ TEST(ConvTransposeLengths, MatchKeras) {
 
 // --- Errors: invalid_file, message starting with the layer label, expected vs found. ---
 
-Node node_of(OpKind kind, OpParams params, std::string name, std::string cls, std::vector<Tensor> weights = {}) {
+Node node_of(OpKind kind, OpParams params, std::string name, std::string cls,
+             std::vector<Tensor> weights = {}) {
   Node n;
   n.kind = kind;
   n.params = std::move(params);
@@ -110,17 +114,21 @@ std::string error_of(const Node& n, const std::vector<Shape>& inputs) {
 }
 
 TEST(ShapeErrors, DenseFeatureMismatch) {
-  const Node n = node_of(OpKind::dense, DenseParams{}, "fc2", "Dense", {Tensor(DType::f32, {16, 4}), Tensor(DType::f32, {4})});
-  EXPECT_EQ(error_of(n, {{dynamic, 12}}), "layer 'fc2' (Dense): input has 12 features on its last axis, the kernel expects 16");
+  const Node n = node_of(OpKind::dense, DenseParams{}, "fc2", "Dense",
+                         {Tensor(DType::f32, {16, 4}), Tensor(DType::f32, {4})});
+  EXPECT_EQ(error_of(n, {{dynamic, 12}}),
+            "layer 'fc2' (Dense): input has 12 features on its last axis, the kernel expects 16");
   EXPECT_EQ(shape_to_string(infer_output_shapes(n, {{dynamic, 3, 16}})[0]), "(None, 3, 4)");
 }
 
 TEST(ShapeErrors, ConvChannelMismatch) {
   ConvParams p;
   p.kernel_size = {3, 3};
-  const Node n = node_of(OpKind::conv, p, "c1", "Conv2D", {Tensor(DType::f32, {3, 3, 3, 8}), Tensor(DType::f32, {8})});
+  const Node n = node_of(OpKind::conv, p, "c1", "Conv2D",
+                         {Tensor(DType::f32, {3, 3, 3, 8}), Tensor(DType::f32, {8})});
   EXPECT_EQ(error_of(n, {{dynamic, 7, 7, 4}}),
-            "layer 'c1' (Conv2D): input has 4 channels, the kernel (3, 3, 3, 8) with 1 group(s) expects 3");
+            "layer 'c1' (Conv2D): input has 4 channels, the kernel (3, 3, 3, 8) with 1 group(s) "
+            "expects 3");
   EXPECT_NE(error_of(n, {{dynamic, 7, 3}}).find("expected rank 4"), std::string::npos);
   EXPECT_NE(error_of(n, {{dynamic, 2, 7, 3}}).find("empty output"), std::string::npos);
 }
@@ -128,7 +136,8 @@ TEST(ShapeErrors, ConvChannelMismatch) {
 TEST(ShapeErrors, ReshapeCountMismatch) {
   const Node n = node_of(OpKind::reshape, ReshapeParams{{4, 4, 512}}, "r", "Reshape");
   EXPECT_EQ(error_of(n, {{dynamic, 128}}),
-            "layer 'r' (Reshape): cannot reshape (128,) (128 elements per sample) to (4, 4, 512) (8192 elements)");
+            "layer 'r' (Reshape): cannot reshape (128,) (128 elements per sample) to (4, 4, 512) "
+            "(8192 elements)");
   const Node m = node_of(OpKind::reshape, ReshapeParams{{-1, 5}}, "r", "Reshape");
   EXPECT_NE(error_of(m, {{2, 12}}).find("cannot reshape (12,)"), std::string::npos);
   const Node two = node_of(OpKind::reshape, ReshapeParams{{-1, -1}}, "r", "Reshape");
@@ -139,20 +148,26 @@ TEST(ShapeErrors, ReshapeCountMismatch) {
 
 TEST(ShapeErrors, ConcatAndBroadcast) {
   const Node c = node_of(OpKind::concat, ConcatParams{2}, "cat", "Concatenate");
-  EXPECT_EQ(shape_to_string(infer_output_shapes(c, {{dynamic, 3, 2, 4}, {dynamic, 3, 5, 4}})[0]), "(None, 3, 7, 4)");
+  EXPECT_EQ(shape_to_string(infer_output_shapes(c, {{dynamic, 3, 2, 4}, {dynamic, 3, 5, 4}})[0]),
+            "(None, 3, 7, 4)");
   EXPECT_EQ(error_of(c, {{dynamic, 3, 2, 4}, {dynamic, 2, 5, 4}}),
-            "layer 'cat' (Concatenate): input 1 has shape (None, 2, 5, 4), which does not match (None, 3, 2, 4) on the axes "
+            "layer 'cat' (Concatenate): input 1 has shape (None, 2, 5, 4), which does not match "
+            "(None, 3, 2, 4) on the axes "
             "other than 2");
-  const Node add = node_of(OpKind::elementwise, ElementwiseParams{ElementwiseKind::add}, "add", "Add");
-  EXPECT_EQ(shape_to_string(infer_output_shapes(add, {{dynamic, 1, 6}, {dynamic, 4, 1}, {6}})[0]), "(None, 4, 6)");
+  const Node add =
+      node_of(OpKind::elementwise, ElementwiseParams{ElementwiseKind::add}, "add", "Add");
+  EXPECT_EQ(shape_to_string(infer_output_shapes(add, {{dynamic, 1, 6}, {dynamic, 4, 1}, {6}})[0]),
+            "(None, 4, 6)");
   EXPECT_EQ(error_of(add, {{dynamic, 5}, {dynamic, 6}}),
             "layer 'add' (Add): input shapes (None, 5), (None, 6) cannot be broadcast together");
-  const Node sub = node_of(OpKind::elementwise, ElementwiseParams{ElementwiseKind::subtract}, "sub", "Subtract");
+  const Node sub =
+      node_of(OpKind::elementwise, ElementwiseParams{ElementwiseKind::subtract}, "sub", "Subtract");
   EXPECT_NE(error_of(sub, {{2, 5}, {2, 5}, {2, 5}}).find("exactly 2"), std::string::npos);
 }
 
 TEST(ShapeErrors, OtherOps) {
-  const Node glu = node_of(OpKind::axis_activation, AxisActivationParams{AxisActivationKind::glu, {2}}, "g", "Activation");
+  const Node glu = node_of(OpKind::axis_activation,
+                           AxisActivationParams{AxisActivationKind::glu, {2}}, "g", "Activation");
   EXPECT_EQ(shape_to_string(infer_output_shapes(glu, {{dynamic, 4, 6}})[0]), "(None, 4, 3)");
   EXPECT_NE(error_of(glu, {{dynamic, 4, 5}}).find("odd size 5"), std::string::npos);
   const Node perm = node_of(OpKind::transpose, TransposeParams{{0, 1, 1}}, "p", "Permute");
@@ -161,11 +176,15 @@ TEST(ShapeErrors, OtherOps) {
   EXPECT_NE(error_of(crop, {{2, 6, 3}}).find("leaves nothing"), std::string::npos);
   const Node id = node_of(OpKind::identity, IdentityParams{}, "d", "Dropout");
   EXPECT_EQ(error_of(id, {{2, 3}, {2, 3}}), "layer 'd' (Dropout): expects 1 input, found 2");
-  const Node pool = node_of(OpKind::pool, PoolParams{PoolKind::max, {3, 3}, {2, 2}, Padding::valid}, "mp", "MaxPooling2D");
-  EXPECT_EQ(shape_to_string(infer_output_shapes(pool, {{dynamic, dynamic, 7, 2}})[0]), "(None, None, 3, 2)");
+  const Node pool = node_of(OpKind::pool, PoolParams{PoolKind::max, {3, 3}, {2, 2}, Padding::valid},
+                            "mp", "MaxPooling2D");
+  EXPECT_EQ(shape_to_string(infer_output_shapes(pool, {{dynamic, dynamic, 7, 2}})[0]),
+            "(None, None, 3, 2)");
   // Strides left empty default to the pool size, as in Keras.
-  const Node pool2 = node_of(OpKind::pool, PoolParams{PoolKind::max, {2, 2}, {}, Padding::valid}, "mp", "MaxPooling2D");
-  EXPECT_EQ(shape_to_string(infer_output_shapes(pool2, {{dynamic, 8, 7, 2}})[0]), "(None, 4, 3, 2)");
+  const Node pool2 = node_of(OpKind::pool, PoolParams{PoolKind::max, {2, 2}, {}, Padding::valid},
+                             "mp", "MaxPooling2D");
+  EXPECT_EQ(shape_to_string(infer_output_shapes(pool2, {{dynamic, 8, 7, 2}})[0]),
+            "(None, 4, 3, 2)");
 }
 
 }  // namespace

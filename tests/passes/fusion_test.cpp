@@ -16,7 +16,8 @@ namespace {
 
 Tensor filled(Shape shape, float scale) {
   Tensor t(DType::f32, shape);
-  for (int64_t i = 0; i < t.size(); ++i) t.data_as<float>()[i] = scale * static_cast<float>((i * 37) % 11 - 5);
+  for (int64_t i = 0; i < t.size(); ++i)
+    t.data_as<float>()[i] = scale * static_cast<float>((i * 37) % 11 - 5);
   return t;
 }
 
@@ -76,12 +77,14 @@ TEST(Fusion, OnlyWhenNothingElseReadsTheUnfusedValue) {
   {  // dense then sigmoid: fused, and the same numbers as the reference device
     GraphBuilder g("dense_sigmoid");
     auto x = g.input("x", {dynamic, 6});
-    Model model = g.build({g.activation(g.dense(x, filled({6, 3}, 0.2f), filled({3}, 0.1f)), ActivationKind::sigmoid)});
+    Model model = g.build({g.activation(g.dense(x, filled({6, 3}, 0.2f), filled({3}, 0.1f)),
+                                        ActivationKind::sigmoid)});
     CompiledModel cpu = model.compile();
     EXPECT_EQ(cpu.report().activations_fused, 1);
     Tensor in = filled({2, 6}, 0.3f);
     Tensor a = cpu.run({in})[0], b = model.compile({Device::reference()}).run({in})[0];
-    for (int64_t i = 0; i < a.size(); ++i) EXPECT_NEAR(a.data_as<float>()[i], b.data_as<float>()[i], 1e-6f);
+    for (int64_t i = 0; i < a.size(); ++i)
+      EXPECT_NEAR(a.data_as<float>()[i], b.data_as<float>()[i], 1e-6f);
   }
 }
 

@@ -74,11 +74,15 @@ TEST(MemoryPlan, BuffersAreReusedAcrossADeepChain) {
   for (ValueId v : g.outputs) last[plan.root[v]] = static_cast<int>(g.nodes.size());
   for (size_t a = 0; a < g.values.size(); ++a) {
     for (size_t b = a + 1; b < g.values.size(); ++b) {
-      if (plan.root[a] != static_cast<ValueId>(a) || plan.root[b] != static_cast<ValueId>(b)) continue;
+      if (plan.root[a] != static_cast<ValueId>(a) || plan.root[b] != static_cast<ValueId>(b))
+        continue;
       if (plan.offset[a] < 0 || plan.offset[b] < 0) continue;
-      bool live_together = first[a] <= std::max(last[b], first[b]) && first[b] <= std::max(last[a], first[a]);
-      int64_t size_a = shape_elements(plan.shapes[a]) * 4, size_b = shape_elements(plan.shapes[b]) * 4;
-      bool overlap = plan.offset[a] < plan.offset[b] + size_b && plan.offset[b] < plan.offset[a] + size_a;
+      bool live_together =
+          first[a] <= std::max(last[b], first[b]) && first[b] <= std::max(last[a], first[a]);
+      int64_t size_a = shape_elements(plan.shapes[a]) * 4,
+              size_b = shape_elements(plan.shapes[b]) * 4;
+      bool overlap =
+          plan.offset[a] < plan.offset[b] + size_b && plan.offset[b] < plan.offset[a] + size_a;
       EXPECT_FALSE(live_together && overlap) << g.values[a].name << " and " << g.values[b].name;
     }
   }

@@ -21,14 +21,18 @@ std::atomic<int> wrong_memory{0};
 class CheckedKernel : public NodeKernel {
  public:
   explicit CheckedKernel(std::unique_ptr<NodeKernel> inner) : inner_(std::move(inner)) {}
-  void run(RunContext& context, std::span<const Tensor> inputs, std::span<Tensor> outputs) const override {
+  void run(RunContext& context, std::span<const Tensor> inputs,
+           std::span<Tensor> outputs) const override {
     for (const Tensor& t : inputs) wrong_memory += t.location() != MemoryLocation{"test_device", 0};
-    for (const Tensor& t : outputs) wrong_memory += t.location() != MemoryLocation{"test_device", 0};
+    for (const Tensor& t : outputs)
+      wrong_memory += t.location() != MemoryLocation{"test_device", 0};
     ++kernels_run;
     // Its "device memory" is host memory under another label: the reference kernel reads it.
     std::vector<Tensor> in, out;
-    for (const Tensor& t : inputs) in.push_back(Tensor::wrap(t.dtype(), t.shape(), const_cast<void*>(t.data())));
-    for (const Tensor& t : outputs) out.push_back(Tensor::wrap(t.dtype(), t.shape(), const_cast<void*>(t.data())));
+    for (const Tensor& t : inputs)
+      in.push_back(Tensor::wrap(t.dtype(), t.shape(), const_cast<void*>(t.data())));
+    for (const Tensor& t : outputs)
+      out.push_back(Tensor::wrap(t.dtype(), t.shape(), const_cast<void*>(t.data())));
     inner_->run(context, in, out);
   }
   std::string describe() const override { return "test device"; }
@@ -40,14 +44,17 @@ class CheckedKernel : public NodeKernel {
 class TestDevice : public Backend {
  public:
   std::string name() const override { return "test_device"; }
-  std::string description() const override { return "Dense and activations in a memory space of its own"; }
+  std::string description() const override {
+    return "Dense and activations in a memory space of its own";
+  }
   MemoryLocation memory(int index) const override { return {"test_device", index}; }
   std::vector<Precision> precisions() const override { return {Precision::fp32, Precision::tf32}; }
   Support supports(const Node& node, const Graph&, const CompileOptions&) const override {
     if (node.kind == OpKind::dense || node.kind == OpKind::activation) return Support::yes();
     return Support::no("the test device runs only dense and activation");
   }
-  std::unique_ptr<NodeKernel> prepare(const Node& node, const Graph& graph, const CompileOptions& options) const override {
+  std::unique_ptr<NodeKernel> prepare(const Node& node, const Graph& graph,
+                                      const CompileOptions& options) const override {
     return std::make_unique<CheckedKernel>(reference_->prepare(node, graph, options));
   }
 
@@ -91,7 +98,8 @@ TEST(Placement, UnsupportedNodeRunsOnTheCpuWithCopiesAndTheReportCountsThem) {
   // input to the device, dense -> host for the softmax, back to the device, output to the host
   EXPECT_EQ(r.copies, 4);
   ASSERT_EQ(r.fallbacks.size(), 1u);
-  EXPECT_NE(r.fallbacks[0].find("runs on cpu: the test device runs only dense and activation"), std::string::npos)
+  EXPECT_NE(r.fallbacks[0].find("runs on cpu: the test device runs only dense and activation"),
+            std::string::npos)
       << r.fallbacks[0];
 
   Tensor x = random_tensor({3, 8}, rng);
@@ -103,7 +111,8 @@ TEST(Placement, UnsupportedNodeRunsOnTheCpuWithCopiesAndTheReportCountsThem) {
   EXPECT_TRUE(got.is_host());
   Tensor want = model.compile({Device::reference()}).run({x})[0];
   ASSERT_EQ(got.shape(), want.shape());
-  for (int64_t i = 0; i < got.size(); ++i) EXPECT_NEAR(got.data_as<float>()[i], want.data_as<float>()[i], 1e-6f);
+  for (int64_t i = 0; i < got.size(); ++i)
+    EXPECT_NEAR(got.data_as<float>()[i], want.data_as<float>()[i], 1e-6f);
 }
 
 TEST(Placement, DeviceInputsAreReadInPlaceAndOutputsCanStayOnTheDevice) {
@@ -128,7 +137,9 @@ TEST(Placement, DeviceInputsAreReadInPlaceAndOutputsCanStayOnTheDevice) {
     exe.run({elsewhere});
     FAIL() << "expected an error";
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("lives on cuda:3 but the model runs on test_device:0"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("lives on cuda:3 but the model runs on test_device:0"),
+              std::string::npos)
+        << e.what();
   }
 }
 
@@ -144,7 +155,8 @@ TEST(Placement, TheFallbackRunsInFp32UnderADeviceCompiledInAnotherPrecision) {
   EXPECT_EQ(exe.report().precision, "tf32");
   Tensor x = random_tensor({2, 8}, rng);
   Tensor got = exe.run({x})[0], want = model.compile({Device::reference()}).run({x})[0];
-  for (int64_t i = 0; i < want.size(); ++i) EXPECT_NEAR(got.data_as<float>()[i], want.data_as<float>()[i], 1e-6f);
+  for (int64_t i = 0; i < want.size(); ++i)
+    EXPECT_NEAR(got.data_as<float>()[i], want.data_as<float>()[i], 1e-6f);
 }
 
 TEST(Placement, DeviceNamesArePreciseAndUnknownOnesNameTheAvailable) {
@@ -155,7 +167,9 @@ TEST(Placement, DeviceNamesArePreciseAndUnknownOnesNameTheAvailable) {
     FAIL() << "expected an error";
   } catch (const Error& e) {
     EXPECT_EQ(e.code(), ErrorCode::invalid_argument);
-    EXPECT_NE(std::string(e.what()).find("unknown device 'tpu:0' (available: reference, cpu"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("unknown device 'tpu:0' (available: reference, cpu"),
+              std::string::npos)
+        << e.what();
   }
   EXPECT_THROW(Device::parse("cpu:x"), Error);
   EXPECT_THROW(Device::parse("cpu:-1"), Error);
@@ -171,7 +185,9 @@ TEST(Placement, HostBackendsRefuseReducedPrecisionsByName) {
     FAIL() << "expected an error";
   } catch (const Error& e) {
     EXPECT_EQ(e.code(), ErrorCode::unsupported);
-    EXPECT_NE(std::string(e.what()).find("device 'cpu' does not offer precision fp16 (it offers fp32)"), std::string::npos)
+    EXPECT_NE(
+        std::string(e.what()).find("device 'cpu' does not offer precision fp16 (it offers fp32)"),
+        std::string::npos)
         << e.what();
   }
 }

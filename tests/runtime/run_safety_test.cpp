@@ -42,10 +42,13 @@ TEST(RunSafety, WrongInputsGetClearErrors) {
   EXPECT_EQ(error_of(exe, {}), "the model takes 1 input(s), got 0");
   EXPECT_EQ(error_of(exe, {Tensor(DType::f32, {1, 12}), Tensor(DType::f32, {1, 12})}),
             "the model takes 1 input(s), got 2");
-  EXPECT_NE(error_of(exe, {Tensor(DType::f32, {1, 13})}).find("has shape (1, 13), the model expects (None, 12)"),
+  EXPECT_NE(error_of(exe, {Tensor(DType::f32, {1, 13})})
+                .find("has shape (1, 13), the model expects (None, 12)"),
             std::string::npos);
-  EXPECT_NE(error_of(exe, {Tensor(DType::f32, {12})}).find("the model expects (None, 12)"), std::string::npos);
-  EXPECT_NE(error_of(exe, {Tensor(DType::f32, {1, 2, 12})}).find("the model expects (None, 12)"), std::string::npos);
+  EXPECT_NE(error_of(exe, {Tensor(DType::f32, {12})}).find("the model expects (None, 12)"),
+            std::string::npos);
+  EXPECT_NE(error_of(exe, {Tensor(DType::f32, {1, 2, 12})}).find("the model expects (None, 12)"),
+            std::string::npos);
   EXPECT_NE(error_of(exe, {Tensor(DType::f32, {0, 12})}).find("is empty"), std::string::npos);
   EXPECT_NE(error_of(exe, {Tensor()}).find("input 0"), std::string::npos);
   // Other numeric dtypes are converted to the model's float32, as Keras does.

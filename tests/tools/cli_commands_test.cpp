@@ -19,7 +19,9 @@ namespace {
 
 std::string seed_dir() { return data_dir() + "/fixtures/seed/seed_small_functional"; }
 std::string seed(const std::string& file) { return seed_dir() + "/" + file; }
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
 
 // Exactly one line on stdout, parsed as a JSON object.
 io::Json one_json_line(const ProcessResult& r) {
@@ -42,7 +44,9 @@ TEST(CliHelp, EveryCommandHasHelpWithExamples) {
     EXPECT_EQ(r.exit_code, 0) << command << ": " << r.err;
     EXPECT_EQ(r.out.rfind(std::string("usage: kerasrt ") + command, 0), 0u) << r.out;
     EXPECT_TRUE(contains(r.out, "examples:")) << r.out;
-    EXPECT_TRUE(contains(r.out, std::string("    kerasrt ") + command) || contains(r.out, "run_side_by_side")) << r.out;
+    EXPECT_TRUE(contains(r.out, std::string("    kerasrt ") + command) ||
+                contains(r.out, "run_side_by_side"))
+        << r.out;
   }
   ProcessResult overview = run_process(cli_path(), {"--help"});
   EXPECT_EQ(overview.exit_code, 0);
@@ -62,18 +66,21 @@ TEST(CliSummary, JsonHasLayersShapesAndKerasParamCounts) {
   const io::Json& layers = *j.find("layers");
   std::vector<std::string> names;
   for (const io::Json& l : layers.items()) names.push_back(l.find("name")->as_string());
-  EXPECT_EQ(names, (std::vector<std::string>{"input", "conv", "flat", "fc1", "fc2", "unflat", "deconv"}));
+  EXPECT_EQ(names,
+            (std::vector<std::string>{"input", "conv", "flat", "fc1", "fc2", "unflat", "deconv"}));
   EXPECT_EQ(layers[3].find("class")->as_string(), "Dense");
   EXPECT_EQ(layers[3].find("params")->as_int(), 2176);
   EXPECT_EQ((*layers[5].find("output_shapes"))[0].dump(), "[null,4,4,64]");
 }
 
 TEST(CliVerify, MatchingCaseReportsEveryLayerAndPasses) {
-  ProcessResult r = run_process(cli_path(), {"verify", seed("model.keras"), "--reference", seed_dir()});
+  ProcessResult r =
+      run_process(cli_path(), {"verify", seed("model.keras"), "--reference", seed_dir()});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
-  for (const char* layer : {"'conv' (Conv2D)", "'flat' (Reshape)", "'fc1' (Dense)", "'fc2' (Dense)", "'unflat' (Reshape)",
-                            "'deconv' (Conv2DTranspose)"})
-    EXPECT_TRUE(contains(r.out, std::string("layer ") + layer + ": max |diff|")) << layer << "\n" << r.out;
+  for (const char* layer : {"'conv' (Conv2D)", "'flat' (Reshape)", "'fc1' (Dense)", "'fc2' (Dense)",
+                            "'unflat' (Reshape)", "'deconv' (Conv2DTranspose)"})
+    EXPECT_TRUE(contains(r.out, std::string("layer ") + layer + ": max |diff|")) << layer << "\n"
+                                                                                 << r.out;
   EXPECT_TRUE(contains(r.out, "output 0 'deconv'")) << r.out;
   EXPECT_TRUE(contains(r.out, "verified: 7 tensors within atol 1e-05 + rtol 1e-05")) << r.out;
   EXPECT_FALSE(contains(r.out, "DIVERGES")) << r.out;
@@ -94,15 +101,19 @@ TEST(CliVerify, PrintsTheFirstDivergentLayerWithTheTolerance) {
   Tensor fc2 = Tensor::from_npy(seed("layers/fc2.npy"));
   fc2.data_as<float>()[17] += 0.5f;
   fc2.save_npy((dir / "layers/fc2.npy").string());
-  ProcessResult r = run_process(cli_path(), {"verify", seed("model.keras"), "--reference", dir.string()});
+  ProcessResult r =
+      run_process(cli_path(), {"verify", seed("model.keras"), "--reference", dir.string()});
   EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
   EXPECT_TRUE(contains(r.out, "layer 'fc1' (Dense): max |diff|")) << r.out;
   EXPECT_TRUE(contains(r.out, "layer 'fc2' (Dense): max |diff| 0.5  DIVERGES")) << r.out;
-  EXPECT_TRUE(contains(r.out, "first divergence: layer 'fc2' (Dense): 1 of 2048 elements differ; worst at flat index 17"))
+  EXPECT_TRUE(contains(
+      r.out,
+      "first divergence: layer 'fc2' (Dense): 1 of 2048 elements differ; worst at flat index 17"))
       << r.out;
   EXPECT_TRUE(contains(r.out, "(tolerance atol 1e-05 + rtol 1e-05 * |keras|)")) << r.out;
   // --atol loosens the comparison: the same case then passes.
-  ProcessResult loose = run_process(cli_path(), {"verify", seed("model.keras"), "--reference", dir.string(), "--atol", "1"});
+  ProcessResult loose = run_process(
+      cli_path(), {"verify", seed("model.keras"), "--reference", dir.string(), "--atol", "1"});
   EXPECT_EQ(loose.exit_code, 0) << loose.out;
   EXPECT_TRUE(contains(loose.out, "within atol 1 + rtol 1e-05")) << loose.out;
   fs::remove_all(dir);
@@ -149,8 +160,9 @@ TEST(CliDot, CompiledGraphShowsTheFusions) {
 }
 
 TEST(CliBench, JsonIsOneLineWithTheContractKeys) {
-  ProcessResult r = run_process(cli_path(), {"bench", seed("model.keras"), "--batch", "3", "--threads", "2", "--iters", "7",
-                                             "--warmup", "1", "--json"});
+  ProcessResult r =
+      run_process(cli_path(), {"bench", seed("model.keras"), "--batch", "3", "--threads", "2",
+                               "--iters", "7", "--warmup", "1", "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   io::Json j = one_json_line(r);
   EXPECT_EQ(j.find("engine")->as_string(), "kerasrt");
@@ -159,7 +171,8 @@ TEST(CliBench, JsonIsOneLineWithTheContractKeys) {
   EXPECT_EQ(j.find("threads")->as_int(), 2);
   EXPECT_EQ(j.find("iters")->as_int(), 7);
   EXPECT_EQ(j.find("inputs")->as_string(), "random");
-  double median = j.find("median_ms")->as_number(), lo = j.find("min_ms")->as_number(), p90 = j.find("p90_ms")->as_number();
+  double median = j.find("median_ms")->as_number(), lo = j.find("min_ms")->as_number(),
+         p90 = j.find("p90_ms")->as_number();
   EXPECT_GT(lo, 0);
   EXPECT_LE(lo, median);
   EXPECT_LE(median, p90);
@@ -170,31 +183,37 @@ TEST(CliBench, JsonIsOneLineWithTheContractKeys) {
 }
 
 TEST(CliBench, ReadableReportOnGivenInputs) {
-  ProcessResult r = run_process(cli_path(), {"bench", seed("model.keras"), "-i", seed("input_0.npy"), "--iters", "3"});
+  ProcessResult r = run_process(
+      cli_path(), {"bench", seed("model.keras"), "-i", seed("input_0.npy"), "--iters", "3"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_TRUE(contains(r.out, "inputs:     from files, (2, 8, 8, 3)")) << r.out;
-  for (const char* part : {"load:", "compile:", "per call:   median ", ", p90 ", ", min ", "(3 calls after 3 warm-up)",
-                           "samples/s at batch 2", "peak RSS:"})
+  for (const char* part : {"load:", "compile:", "per call:   median ", ", p90 ", ", min ",
+                           "(3 calls after 3 warm-up)", "samples/s at batch 2", "peak RSS:"})
     EXPECT_TRUE(contains(r.out, part)) << part << "\n" << r.out;
 }
 
 TEST(CliPeerBench, PrintsTheOrtBenchLineAndWritesTheOutput) {
   fs::path dir = temp_dir("peer");
   std::string out = (dir / "y.npy").string();
-  ProcessResult r = run_process(cli_path(), {"peer-bench", seed("model.keras"), seed("input_0.npy"), "1", "4", "--out", out});
+  ProcessResult r = run_process(
+      cli_path(), {"peer-bench", seed("model.keras"), seed("input_0.npy"), "1", "4", "--out", out});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   io::Json j = one_json_line(r);
-  for (const char* key : {"engine", "model", "batch", "threads", "median_ms", "min_ms", "p90_ms", "mean_ms", "samples_per_s",
-                          "iters", "warmup"})
+  for (const char* key : {"engine", "model", "batch", "threads", "median_ms", "min_ms", "p90_ms",
+                          "mean_ms", "samples_per_s", "iters", "warmup"})
     EXPECT_NE(j.find(key), nullptr) << key << " missing: " << r.out;
   EXPECT_EQ(j.find("engine")->as_string(), "kerasrt");
   EXPECT_EQ(j.find("batch")->as_int(), 2);
   EXPECT_EQ(j.find("warmup")->as_int(), 3);  // ort_bench.js's default for batch > 1
   EXPECT_EQ(j.find("out")->as_string(), out);
-  EXPECT_EQ(compare_tensors(Tensor::from_npy(out), Tensor::from_npy(seed("output_0.npy")), read_tolerance(seed_dir())), "");
-  ProcessResult usage = run_process(cli_path(), {"peer-bench", seed("model.keras"), seed("input_0.npy"), "1"});
+  EXPECT_EQ(compare_tensors(Tensor::from_npy(out), Tensor::from_npy(seed("output_0.npy")),
+                            read_tolerance(seed_dir())),
+            "");
+  ProcessResult usage =
+      run_process(cli_path(), {"peer-bench", seed("model.keras"), seed("input_0.npy"), "1"});
   EXPECT_EQ(usage.exit_code, 2);
-  EXPECT_EQ(usage.err, "error: peer-bench needs MODEL INPUT.npy THREADS ITERS (see kerasrt --help)\n");
+  EXPECT_EQ(usage.err,
+            "error: peer-bench needs MODEL INPUT.npy THREADS ITERS (see kerasrt --help)\n");
   fs::remove_all(dir);
 }
 

@@ -2,9 +2,9 @@
 // and --print. The tests write their own PNG and JPEG files with libpng and libjpeg and check
 // the CLI's outputs against the library run on the tensor the images should become.
 #include <gtest/gtest.h>
+#include <jpeglib.h>
 #include <png.h>
 #include <stdio.h>
-#include <jpeglib.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -22,7 +22,9 @@ namespace fs = std::filesystem;
 namespace krt::test {
 namespace {
 
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
 
 struct Pixels {
   int width, height;
@@ -35,7 +37,9 @@ Pixels block_image(int width, int height) {
   Pixels p{width, height, std::vector<uint8_t>(static_cast<size_t>(width * height * 3))};
   for (int y = 0; y < height; ++y)
     for (int x = 0; x < width; ++x)
-      for (int c = 0; c < 3; ++c) p.rgb[(y * width + x) * 3 + c] = static_cast<uint8_t>((37 * (y / 2) + 91 * (x / 2) + 60 * c) % 256);
+      for (int c = 0; c < 3; ++c)
+        p.rgb[(y * width + x) * 3 + c] =
+            static_cast<uint8_t>((37 * (y / 2) + 91 * (x / 2) + 60 * c) % 256);
   return p;
 }
 
@@ -45,7 +49,8 @@ void write_png(const std::string& path, const Pixels& p) {
   image.width = p.width;
   image.height = p.height;
   image.format = PNG_FORMAT_RGB;
-  ASSERT_TRUE(png_image_write_to_file(&image, path.c_str(), 0, p.rgb.data(), 0, nullptr)) << image.message;
+  ASSERT_TRUE(png_image_write_to_file(&image, path.c_str(), 0, p.rgb.data(), 0, nullptr))
+      << image.message;
 }
 
 void write_jpeg(const std::string& path, const Pixels& p) {
@@ -127,9 +132,10 @@ TEST_F(CliImage, PngAndJpegBecomeTheInputBatch) {
   write_png(path("a.png"), png);
   write_jpeg(path("b.jpg"), jpg);
   const float scale = 1.f / 255, offset = -0.5f;
-  ProcessResult r = run_process(cli_path(), {"run", seed_model(), "--image", path("a.png"), "--image", path("b.jpg"),
-                                             "--resize", "8x8", "--scale", std::to_string(scale), "--offset", "-0.5",
-                                             "-o", path("out")});
+  ProcessResult r =
+      run_process(cli_path(), {"run", seed_model(), "--image", path("a.png"), "--image",
+                               path("b.jpg"), "--resize", "8x8", "--scale", std::to_string(scale),
+                               "--offset", "-0.5", "-o", path("out")});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_TRUE(contains(r.out, "output 0 'deconv': shape (2, 8, 8, 32)")) << r.out;
   // Row 0: the PNG downscaled 2x; row 1: the JPEG as libjpeg decodes it, at its own size.
@@ -141,11 +147,14 @@ TEST_F(CliImage, PngAndJpegBecomeTheInputBatch) {
 }
 
 TEST_F(CliImage, PrintShowsValuesAndTopClassesOfASoftmaxOutput) {
-  std::string model = data_dir() + "/fixtures/models/cnn_classifier_sequential/model.keras";  // 16x16x3 -> softmax(5)
+  std::string model =
+      data_dir() +
+      "/fixtures/models/cnn_classifier_sequential/model.keras";  // 16x16x3 -> softmax(5)
   Pixels png = block_image(32, 32);
   write_png(path("c.png"), png);
-  ProcessResult r = run_process(cli_path(), {"run", model, "--image", path("c.png"), "--resize", "16x16", "--scale",
-                                             "0.00392156862745098", "--print", "--top", "3"});
+  ProcessResult r =
+      run_process(cli_path(), {"run", model, "--image", path("c.png"), "--resize", "16x16",
+                               "--scale", "0.00392156862745098", "--print", "--top", "3"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   std::vector<float> x;
   append_tensor(x, png, 2, 0.00392156862745098f, 0);
@@ -155,7 +164,8 @@ TEST_F(CliImage, PrintShowsValuesAndTopClassesOfASoftmaxOutput) {
   EXPECT_TRUE(contains(r.out, "output 0 'probs': shape (1, 5)")) << r.out;
   EXPECT_TRUE(contains(r.out, "  values: ")) << r.out;
   EXPECT_TRUE(contains(r.out, "  row 0 top-3: class " + std::to_string(best) + " (")) << r.out;
-  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '('), 1 + 3) << r.out;  // the shape, and three classes
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '('), 1 + 3)
+      << r.out;  // the shape, and three classes
 }
 
 TEST_F(CliImage, ImageErrorsAreOneLine) {
@@ -167,9 +177,11 @@ TEST_F(CliImage, ImageErrorsAreOneLine) {
   fs::resize_file(path("t.jpg"), 20);  // cut inside the header
   ProcessResult t = run_process(cli_path(), {"run", seed_model(), "--image", path("t.jpg")});
   EXPECT_EQ(t.exit_code, 1);
-  EXPECT_EQ(t.err.rfind("error: " + path("t.jpg") + ": corrupt or unsupported JPEG: ", 0), 0u) << t.err;
+  EXPECT_EQ(t.err.rfind("error: " + path("t.jpg") + ": corrupt or unsupported JPEG: ", 0), 0u)
+      << t.err;
   EXPECT_EQ(std::count(t.err.begin(), t.err.end(), '\n'), 1) << t.err;
-  ProcessResult size = run_process(cli_path(), {"run", seed_model(), "--image", path("t.jpg"), "--resize", "8by8"});
+  ProcessResult size =
+      run_process(cli_path(), {"run", seed_model(), "--image", path("t.jpg"), "--resize", "8by8"});
   EXPECT_EQ(size.exit_code, 2);
   EXPECT_TRUE(contains(size.err, "--resize expects WxH")) << size.err;
 }

@@ -24,7 +24,8 @@ TEST(LayersDoc, MatchesTheRegistry) {
   EXPECT_NE(r.out.find("| Reshape |"), std::string::npos);
   std::string docs = std::string(KRT_TEST_SOURCE_DIR) + "/../docs/";
   std::string expected = slurp(docs + "layers_header.md") + r.out;
-  EXPECT_EQ(slurp(docs + "layers.md"), expected) << "docs/layers.md is stale: run scripts/gen_layers_doc.sh";
+  EXPECT_EQ(slurp(docs + "layers.md"), expected)
+      << "docs/layers.md is stale: run scripts/gen_layers_doc.sh";
 }
 
 }  // namespace

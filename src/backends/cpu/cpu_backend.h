@@ -19,13 +19,15 @@ class NodeRunner {
  public:
   // With the node's input and output shapes (dynamic dims allowed), decides at compile time
   // whether oneDNN runs it, by building the primitive for the batch-1 shape.
-  explicit NodeRunner(const Node& node, const Shape& input_shape = {}, const Shape& output_shape = {});
+  explicit NodeRunner(const Node& node, const Shape& input_shape = {},
+                      const Shape& output_shape = {});
   ~NodeRunner();
   NodeRunner(const NodeRunner&) = delete;
   NodeRunner& operator=(const NodeRunner&) = delete;
 
   // `scratch` is the run's oneDNN scratchpad (grown as needed); nullptr for a private one.
-  void run(std::span<const Tensor> inputs, std::span<Tensor> outputs, std::vector<uint8_t>* scratch = nullptr) const;
+  void run(std::span<const Tensor> inputs, std::span<Tensor> outputs,
+           std::vector<uint8_t>* scratch = nullptr) const;
   // Runs through oneDNN and returns true, or returns false without touching the outputs when
   // there is no oneDNN kernel for this op or these shapes (tests check the fast path ran).
   bool run_with_onednn(std::span<const Tensor> inputs, std::span<Tensor> outputs,

@@ -25,10 +25,13 @@ class CpuKernel : public NodeKernel {
   CpuKernel(const Node& node, const Graph& graph)
       : runner_(node, node.inputs.empty() ? Shape{} : graph.values[node.inputs[0]].shape,
                 node.outputs.empty() ? Shape{} : graph.values[node.outputs[0]].shape) {}
-  void run(RunContext& context, std::span<const Tensor> inputs, std::span<Tensor> outputs) const override {
+  void run(RunContext& context, std::span<const Tensor> inputs,
+           std::span<Tensor> outputs) const override {
     runner_.run(inputs, outputs, &static_cast<CpuRunContext&>(context).scratch());
   }
-  std::string describe() const override { return runner_.uses_onednn() ? "onednn" : "cpu loops or reference"; }
+  std::string describe() const override {
+    return runner_.uses_onednn() ? "onednn" : "cpu loops or reference";
+  }
   const NodeRunner& runner() const { return runner_; }
 
  private:
@@ -39,15 +42,18 @@ class CpuBackend : public Backend {
  public:
   std::string name() const override { return "cpu"; }
   std::string description() const override {
-    return "CPU threads: oneDNN for Dense and convolutions, fused BatchNormalization and activations";
+    return "CPU threads: oneDNN for Dense and convolutions, fused BatchNormalization and "
+           "activations";
   }
   bool wants_fusion() const override { return true; }
   Support supports(const Node&, const Graph&, const CompileOptions& options) const override {
     if (options.precision != Precision::fp32)
-      return Support::no(str_cat("the cpu device computes in fp32 only, not ", precision_name(options.precision)));
+      return Support::no(
+          str_cat("the cpu device computes in fp32 only, not ", precision_name(options.precision)));
     return Support::yes();
   }
-  std::unique_ptr<NodeKernel> prepare(const Node& node, const Graph& graph, const CompileOptions& options) const override {
+  std::unique_ptr<NodeKernel> prepare(const Node& node, const Graph& graph,
+                                      const CompileOptions& options) const override {
     // oneDNN sizes a primitive's work split for the thread count current when it is built: build
     // it for the count the runs will use (measured: 3.5x slower runs of the decoder otherwise).
     use_threads_on_this_thread(options.threads);

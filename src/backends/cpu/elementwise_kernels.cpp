@@ -7,7 +7,8 @@
 namespace krt::cpu {
 
 bool is_plain_relu(const Activation& act) {
-  return act.kind == ActivationKind::relu && act.max_value < 0.f && act.threshold == 0.f && act.negative_slope == 0.f;
+  return act.kind == ActivationKind::relu && act.max_value < 0.f && act.threshold == 0.f &&
+         act.negative_slope == 0.f;
 }
 
 void activate(const Activation& act, const float* x, float* y, int64_t n) {
@@ -24,7 +25,8 @@ void activate(const Activation& act, const float* x, float* y, int64_t n) {
       }
       return;
     }
-    default: break;
+    default:
+      break;
   }
   for (int64_t i = 0; i < n; ++i) y[i] = apply_activation(act, x[i]);
 }
@@ -56,7 +58,8 @@ void scale_shift_one_axis(const Node& node, const Tensor& x, Tensor& y, int64_t 
 bool run_elementwise_fast(const Node& node, const Tensor& x, Tensor& y) {
   if (x.dtype() != DType::f32 || x.size() != y.size()) return false;
   if (node.kind == OpKind::activation) {
-    activate(node.get<ActivationParams>().activation, x.data_as<float>(), y.data_as<float>(), x.size());
+    activate(node.get<ActivationParams>().activation, x.data_as<float>(), y.data_as<float>(),
+             x.size());
     return true;
   }
   if (node.kind == OpKind::scale_shift) {

@@ -4,9 +4,9 @@
 // blocked weights), and the primitive is kept with them.
 #include <dlfcn.h>
 
-#include <oneapi/dnnl/dnnl.hpp>
 #include <map>
 #include <mutex>
+#include <oneapi/dnnl/dnnl.hpp>
 #include <optional>
 #include <unordered_map>
 
@@ -86,7 +86,8 @@ struct Prepared {
 // batch sizes usually want the same layout, so they share one packed copy.
 class PackedWeights {
  public:
-  dnnl::memory get(const dnnl::memory::desc& wanted, const dnnl::memory::desc& user_desc, const Tensor& user) {
+  dnnl::memory get(const dnnl::memory::desc& wanted, const dnnl::memory::desc& user_desc,
+                   const Tensor& user) {
     dnnl::memory user_mem(user_desc, engine(), const_cast<void*>(user.data()));
     if (wanted == user_desc) return user_mem;
     for (const dnnl::memory& m : packed_)
@@ -112,12 +113,19 @@ dnnl::memory::desc any_layout(const dnnl::memory::desc& d) {
 // The primitive for `desc` (whose weights layout is left to oneDNN), with the node's kernel,
 // given in `user_weights`' layout, packed for it, and the node's bias when `bias` is not empty.
 template <class Primitive>
-Prepared make_prepared(const typename Primitive::desc& desc, const Node& node, const dnnl::memory::desc& src,
-                       const dnnl::memory::desc& dst, const dnnl::memory::desc& user_weights,
-                       const dnnl::memory::desc& bias, PackedWeights& packed) {
+Prepared make_prepared(const typename Primitive::desc& desc, const Node& node,
+                       const dnnl::memory::desc& src, const dnnl::memory::desc& dst,
+                       const dnnl::memory::desc& user_weights, const dnnl::memory::desc& bias,
+                       PackedWeights& packed) {
   typename Primitive::primitive_desc pd(desc, attributes(*node.fused_activation()), engine());
-  Prepared r{Primitive(pd), src, dst, pd.scratchpad_desc(), packed.get(pd.weights_desc(), user_weights, node.weights[0]), {}};
-  if (!bias.is_zero()) r.bias = dnnl::memory(bias, engine(), const_cast<void*>(node.weights[1].data()));
+  Prepared r{Primitive(pd),
+             src,
+             dst,
+             pd.scratchpad_desc(),
+             packed.get(pd.weights_desc(), user_weights, node.weights[0]),
+             {}};
+  if (!bias.is_zero())
+    r.bias = dnnl::memory(bias, engine(), const_cast<void*>(node.weights[1].data()));
   return r;
 }
 
@@ -125,9 +133,12 @@ Prepared make_prepared(const typename Primitive::desc& desc, const Node& node, c
 std::optional<Prepared> prepare_dense(const Node& node, const Tensor& x, PackedWeights& packed) {
   const Tensor& kernel = node.weights[0];
   const int64_t in = kernel.dim(0), out = kernel.dim(1), rows = x.size() / in;
-  auto src = f32_desc({rows, in}, {in, 1}), w = f32_desc({in, out}, {out, 1}), dst = f32_desc({rows, out}, {out, 1});
-  dnnl::memory::desc bias = node.get<DenseParams>().has_bias ? f32_desc({1, out}, {out, 1}) : dnnl::memory::desc();
-  return make_prepared<dnnl::matmul>({src, any_layout(w), bias, dst}, node, src, dst, w, bias, packed);
+  auto src = f32_desc({rows, in}, {in, 1}), w = f32_desc({in, out}, {out, 1}),
+       dst = f32_desc({rows, out}, {out, 1});
+  dnnl::memory::desc bias =
+      node.get<DenseParams>().has_bias ? f32_desc({1, out}, {out, 1}) : dnnl::memory::desc();
+  return make_prepared<dnnl::matmul>({src, any_layout(w), bias, dst}, node, src, dst, w, bias,
+                                     packed);
 }
 
 // The Keras kernel of a conv-family node as oneDNN's logical weights: (OC, IC, k...) or, with
@@ -180,7 +191,8 @@ std::optional<Prepared> prepare_conv_family(const Node& node, const Tensor& x, c
   dims strides(spatial), dilates(spatial), pad_l(spatial), pad_r(spatial), read(spatial);
   for (size_t i = 0; i < spatial; ++i) {
     const int64_t in = x.dim(static_cast<int>(i) + 1), out = y_shape[i + 1], k = ks[i];
-    const int64_t s = i < p.strides.size() ? p.strides[i] : 1, d = i < p.dilation.size() ? p.dilation[i] : 1;
+    const int64_t s = i < p.strides.size() ? p.strides[i] : 1,
+                  d = i < p.dilation.size() ? p.dilation[i] : 1;
     strides[i] = s;
     dilates[i] = d - 1;  // oneDNN counts the gaps between taps
     if (transpose) {
@@ -199,16 +211,19 @@ std::optional<Prepared> prepare_conv_family(const Node& node, const Tensor& x, c
     if (pad_l[i] < 0 || pad_r[i] < 0) return std::nullopt;  // oneDNN wants non-negative padding
   }
   const int64_t cin = x.dim(-1), cout = y_shape.back();
-  auto src = channels_last(x.shape(), read), dst = channels_last(y_shape), w = conv_weights(node, cin, cout);
+  auto src = channels_last(x.shape(), read), dst = channels_last(y_shape),
+       w = conv_weights(node, cin, cout);
   dnnl::memory::desc bias = p.has_bias ? f32_desc({cout}, {1}) : dnnl::memory::desc();
   const auto prop = dnnl::prop_kind::forward_inference;
   if (transpose)
     return make_prepared<dnnl::deconvolution_forward>(
-        {prop, dnnl::algorithm::deconvolution_direct, src, any_layout(w), bias, dst, strides, dilates, pad_l, pad_r},
+        {prop, dnnl::algorithm::deconvolution_direct, src, any_layout(w), bias, dst, strides,
+         dilates, pad_l, pad_r},
         node, src, dst, w, bias, packed);
   return make_prepared<dnnl::convolution_forward>(
-      {prop, dnnl::algorithm::convolution_direct, src, any_layout(w), bias, dst, strides, dilates, pad_l, pad_r}, node,
-      src, dst, w, bias, packed);
+      {prop, dnnl::algorithm::convolution_direct, src, any_layout(w), bias, dst, strides, dilates,
+       pad_l, pad_r},
+      node, src, dst, w, bias, packed);
 }
 
 bool has_onednn_kernel(OpKind kind) {
@@ -231,8 +246,9 @@ struct NodeRunner::Impl {
 
   std::shared_ptr<const Prepared> prepare(const Shape& x_shape, const Shape& y_shape) {
     Tensor x = Tensor::wrap(DType::f32, x_shape, nullptr);
-    std::optional<Prepared> p =
-        node.kind == OpKind::dense ? prepare_dense(node, x, packed) : prepare_conv_family(node, x, y_shape, packed);
+    std::optional<Prepared> p = node.kind == OpKind::dense
+                                    ? prepare_dense(node, x, packed)
+                                    : prepare_conv_family(node, x, y_shape, packed);
     return p ? std::make_shared<Prepared>(std::move(*p)) : nullptr;
   }
 
@@ -241,14 +257,14 @@ struct NodeRunner::Impl {
     auto it = prepared.find(x.shape());
     if (it != prepared.end()) return it->second;
     if (prepared.size() >= 16) {  // bound it for callers with ever-changing shapes
-      prepared.clear();             // (runs in flight keep theirs alive through shared_ptr)
+      prepared.clear();           // (runs in flight keep theirs alive through shared_ptr)
       packed.clear();
     }
     try {
       return prepared.emplace(x.shape(), prepare(x.shape(), y_shape)).first->second;
     } catch (const dnnl::error& e) {
-      fail(ErrorCode::internal, node.label(), ": oneDNN refused input shape ", shape_to_string(x.shape()),
-           " although it accepted the compiled shape: ", e.what());
+      fail(ErrorCode::internal, node.label(), ": oneDNN refused input shape ",
+           shape_to_string(x.shape()), " although it accepted the compiled shape: ", e.what());
     }
   }
 };
@@ -281,7 +297,9 @@ bool NodeRunner::uses_onednn() const { return impl_->onednn; }
 bool NodeRunner::run_with_onednn(std::span<const Tensor> inputs, std::span<Tensor> outputs,
                                  std::vector<uint8_t>* scratch) const {
   const Node& node = impl_->node;
-  if (!impl_->onednn || inputs.size() != 1 || outputs.size() != 1 || inputs[0].dtype() != DType::f32) return false;
+  if (!impl_->onednn || inputs.size() != 1 || outputs.size() != 1 ||
+      inputs[0].dtype() != DType::f32)
+    return false;
   std::shared_ptr<const Prepared> r = impl_->prepared_for(inputs[0], outputs[0].shape());
   if (!r) return false;
   std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_SRC, memory_of(r->src, inputs[0])},
@@ -293,12 +311,14 @@ bool NodeRunner::run_with_onednn(std::span<const Tensor> inputs, std::span<Tenso
   if (!scratch) scratch = &own_scratch;
   const size_t scratch_bytes = r->scratch.get_size();
   if (scratch->size() < scratch_bytes) scratch->resize(scratch_bytes);
-  if (scratch_bytes) args.emplace(DNNL_ARG_SCRATCHPAD, dnnl::memory(r->scratch, engine(), scratch->data()));
+  if (scratch_bytes)
+    args.emplace(DNNL_ARG_SCRATCHPAD, dnnl::memory(r->scratch, engine(), scratch->data()));
   dnnl::stream stream(engine());
   r->primitive.execute(stream, args);
   stream.wait();
   const Activation& act = *node.fused_activation();
-  if (!is_plain_relu(act)) activate(act, outputs[0].data_as<float>(), outputs[0].data_as<float>(), outputs[0].size());
+  if (!is_plain_relu(act))
+    activate(act, outputs[0].data_as<float>(), outputs[0].data_as<float>(), outputs[0].size());
   return true;
 }
 
@@ -307,9 +327,12 @@ size_t NodeRunner::packed_weight_copies() const {
   return impl_->packed.size();
 }
 
-void NodeRunner::run(std::span<const Tensor> inputs, std::span<Tensor> outputs, std::vector<uint8_t>* scratch) const {
+void NodeRunner::run(std::span<const Tensor> inputs, std::span<Tensor> outputs,
+                     std::vector<uint8_t>* scratch) const {
   if (run_with_onednn(inputs, outputs, scratch)) return;
-  if (inputs.size() == 1 && outputs.size() == 1 && run_elementwise_fast(impl_->node, inputs[0], outputs[0])) return;
+  if (inputs.size() == 1 && outputs.size() == 1 &&
+      run_elementwise_fast(impl_->node, inputs[0], outputs[0]))
+    return;
   if (outputs.size() == 1 && run_merge_same_shape(impl_->node, inputs, outputs[0])) return;
   reference::run_node(impl_->node, inputs, outputs);
 }

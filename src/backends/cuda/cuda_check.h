@@ -9,13 +9,15 @@
 
 namespace krt::cuda {
 
-[[noreturn]] void throw_cuda_error(const char* library, const std::string& what, const std::string& message);
+[[noreturn]] void throw_cuda_error(const char* library, const std::string& what,
+                                   const std::string& message);
 
 inline void check_cuda(cudaError_t status, const char* what) {
   if (status != cudaSuccess) throw_cuda_error("CUDA", what, cudaGetErrorString(status));
 }
 inline void check_cublas(cublasStatus_t status, const char* what) {
-  if (status != CUBLAS_STATUS_SUCCESS) throw_cuda_error("cuBLAS", what, "status " + std::to_string(static_cast<int>(status)));
+  if (status != CUBLAS_STATUS_SUCCESS)
+    throw_cuda_error("cuBLAS", what, "status " + std::to_string(static_cast<int>(status)));
 }
 // After a kernel launch: the launch's own error (bad configuration), not the kernel's result.
 inline void check_launch(const char* kernel) { check_cuda(cudaGetLastError(), kernel); }

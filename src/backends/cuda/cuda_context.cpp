@@ -19,7 +19,9 @@ CudaRunContext::CudaRunContext(int device) : device_(device) {
   check_cuda(cudaEventCreate(&end_), "cudaEventCreate");
 }
 
-void CudaRunContext::mark_start() { check_cuda(cudaEventRecord(start_, stream_), "cudaEventRecord"); }
+void CudaRunContext::mark_start() {
+  check_cuda(cudaEventRecord(start_, stream_), "cudaEventRecord");
+}
 void CudaRunContext::mark_end() { check_cuda(cudaEventRecord(end_, stream_), "cudaEventRecord"); }
 double CudaRunContext::elapsed_ms() {
   float ms = 0;
@@ -45,7 +47,9 @@ CudaRunContext::~CudaRunContext() {
 
 void CudaRunContext::begin_run() { check_cuda(cudaSetDevice(device_), "cudaSetDevice"); }
 
-void CudaRunContext::synchronize() { check_cuda(cudaStreamSynchronize(stream_), "the run's kernels"); }
+void CudaRunContext::synchronize() {
+  check_cuda(cudaStreamSynchronize(stream_), "the run's kernels");
+}
 
 void* CudaRunContext::staging(size_t bytes) {
   if (bytes > staging_bytes_) {
@@ -67,12 +71,13 @@ bool CudaRunContext::replay(const std::string& key) {
 
 void CudaRunContext::begin_recording(const std::string& key) {
   if (seen_.insert(key).second) return;  // first time: run eagerly, so kernels can set up
-  if (recordings_.size() >= 64) {  // bound it for callers with ever-changing shapes
+  if (recordings_.size() >= 64) {        // bound it for callers with ever-changing shapes
     check_cuda(cudaStreamSynchronize(stream_), "the run's kernels");
     for (auto& [k, exec] : recordings_) cudaGraphExecDestroy(exec);
     recordings_.clear();
   }
-  check_cuda(cudaStreamBeginCapture(stream_, cudaStreamCaptureModeThreadLocal), "cudaStreamBeginCapture");
+  check_cuda(cudaStreamBeginCapture(stream_, cudaStreamCaptureModeThreadLocal),
+             "cudaStreamBeginCapture");
   recording_ = key;
 }
 
@@ -99,7 +104,8 @@ std::shared_ptr<void> device_alloc(size_t bytes, int device) {
 
 std::shared_ptr<void> upload(const void* host, size_t bytes, int device) {
   std::shared_ptr<void> d = device_alloc(bytes, device);
-  if (bytes) check_cuda(cudaMemcpy(d.get(), host, bytes, cudaMemcpyHostToDevice), "cudaMemcpy (weights)");
+  if (bytes)
+    check_cuda(cudaMemcpy(d.get(), host, bytes, cudaMemcpyHostToDevice), "cudaMemcpy (weights)");
   return d;
 }
 

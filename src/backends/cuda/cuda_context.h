@@ -65,10 +65,12 @@ class CudaRunContext : public RunContext {
 // runs from several threads share the kernel.
 class CudaKernel : public NodeKernel {
  public:
-  void run(RunContext& context, std::span<const Tensor> inputs, std::span<Tensor> outputs) const final {
+  void run(RunContext& context, std::span<const Tensor> inputs,
+           std::span<Tensor> outputs) const final {
     run_cuda(static_cast<CudaRunContext&>(context), inputs, outputs);
   }
-  virtual void run_cuda(CudaRunContext& context, std::span<const Tensor> inputs, std::span<Tensor> outputs) const = 0;
+  virtual void run_cuda(CudaRunContext& context, std::span<const Tensor> inputs,
+                        std::span<Tensor> outputs) const = 0;
 };
 
 // Device memory holding a host tensor's bytes (weights, uploaded once at compile time).

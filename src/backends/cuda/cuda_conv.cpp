@@ -24,7 +24,9 @@ namespace krt::cuda {
 namespace {
 
 DType storage_of(Precision precision) {
-  return precision == Precision::fp16 ? DType::f16 : precision == Precision::bf16 ? DType::bf16 : DType::f32;
+  return precision == Precision::fp16   ? DType::f16
+         : precision == Precision::bf16 ? DType::bf16
+                                        : DType::f32;
 }
 
 int64_t param_at(const std::vector<int64_t>& v, size_t i) { return i < v.size() ? v[i] : 1; }
@@ -60,7 +62,8 @@ bool columns_are_input(const ConvGeom& g) {
   bool pointwise = true, whole = true;
   for (int a = 0; a < 3; ++a) {
     pointwise = pointwise && g.k[a] == 1 && g.stride[a] == 1 && g.pad[a] == 0;
-    whole = whole && g.out[a] == 1 && g.pad[a] == 0 && g.k[a] == g.in[a] && (g.dil[a] == 1 || g.k[a] == 1);
+    whole = whole && g.out[a] == 1 && g.pad[a] == 0 && g.k[a] == g.in[a] &&
+            (g.dil[a] == 1 || g.k[a] == 1);
   }
   return pointwise || whole;
 }
@@ -77,7 +80,9 @@ std::shared_ptr<void> upload_bias(const Node& node, int device) {
 // Bytes of the run workspace after the GEMM's part, for columns.
 constexpr size_t kColumnBytes = CudaRunContext::kWorkspaceBytes - kGemmWorkspaceBytes;
 
-void* columns(CudaRunContext& context) { return static_cast<char*>(context.workspace()) + kGemmWorkspaceBytes; }
+void* columns(CudaRunContext& context) {
+  return static_cast<char*>(context.workspace()) + kGemmWorkspaceBytes;
+}
 
 // conv with groups == 1: im2col (or the input itself) @ kernel (taps * cin, cout).
 class ConvGemmKernel : public CudaKernel {
@@ -88,7 +93,8 @@ class ConvGemmKernel : public CudaKernel {
                                         node.weights[0].shape().back()}),
               bias_of(node), node.get<ConvParams>().activation, options) {}
 
-  void run_cuda(CudaRunContext& context, std::span<const Tensor> inputs, std::span<Tensor> outputs) const override {
+  void run_cuda(CudaRunContext& context, std::span<const Tensor> inputs,
+                std::span<Tensor> outputs) const override {
     const Tensor& x = inputs[0];
     Tensor& y = outputs[0];
     const ConvGeom g = geometry(node_, x, y);
@@ -99,17 +105,20 @@ class ConvGemmKernel : public CudaKernel {
     }
     const int64_t K = g.taps() * g.cin;
     const size_t esize = dtype_size(gemm_.dtype());
-    const int64_t chunk = std::min<int64_t>(rows, static_cast<int64_t>(kColumnBytes / (static_cast<size_t>(K) * esize)));
-    if (chunk < 1) {  // one row of columns exceeds the workspace: the direct kernel reads the same kernel
-      launch_direct_conv(x.data(), gemm_.weights(), gemm_.bias_f32(), y.data(), g, gemm_.activation(), gemm_.dtype(),
-                         context.stream());
+    const int64_t chunk = std::min<int64_t>(
+        rows, static_cast<int64_t>(kColumnBytes / (static_cast<size_t>(K) * esize)));
+    if (chunk <
+        1) {  // one row of columns exceeds the workspace: the direct kernel reads the same kernel
+      launch_direct_conv(x.data(), gemm_.weights(), gemm_.bias_f32(), y.data(), g,
+                         gemm_.activation(), gemm_.dtype(), context.stream());
       return;
     }
     void* cols = columns(context);
     for (int64_t r0 = 0; r0 < rows; r0 += chunk) {
       const int64_t n = std::min(chunk, rows - r0);
       launch_im2col(x.data(), cols, g, r0, n, gemm_.dtype(), context.stream());
-      gemm_.run(context, cols, static_cast<char*>(y.data()) + static_cast<size_t>(r0 * g.cout) * esize, n);
+      gemm_.run(context, cols,
+                static_cast<char*>(y.data()) + static_cast<size_t>(r0 * g.cout) * esize, n);
     }
   }
   std::string describe() const override { return "cuda conv (im2col + cublaslt gemm)"; }
@@ -123,21 +132,27 @@ class ConvGemmKernel : public CudaKernel {
 class DirectConvKernel : public CudaKernel {
  public:
   DirectConvKernel(const Node& node, const CompileOptions& options)
-      : node_(node), dtype_(storage_of(options.precision)), act_(act_params(node.get<ConvParams>().activation)) {
+      : node_(node),
+        dtype_(storage_of(options.precision)),
+        act_(act_params(node.get<ConvParams>().activation)) {
     w_ = upload_as(node.weights[0], dtype_, options.device.index);
     bias_ = upload_bias(node, options.device.index);
   }
 
-  void run_cuda(CudaRunContext& context, std::span<const Tensor> inputs, std::span<Tensor> outputs) const override {
+  void run_cuda(CudaRunContext& context, std::span<const Tensor> inputs,
+                std::span<Tensor> outputs) const override {
     const ConvGeom g = geometry(node_, inputs[0], outputs[0]);
     const auto* bias = static_cast<const float*>(bias_.get());
     if (node_.kind == OpKind::depthwise_conv)
-      launch_depthwise_conv(inputs[0].data(), w_.get(), bias, outputs[0].data(), g, act_, dtype_, context.stream());
+      launch_depthwise_conv(inputs[0].data(), w_.get(), bias, outputs[0].data(), g, act_, dtype_,
+                            context.stream());
     else
-      launch_direct_conv(inputs[0].data(), w_.get(), bias, outputs[0].data(), g, act_, dtype_, context.stream());
+      launch_direct_conv(inputs[0].data(), w_.get(), bias, outputs[0].data(), g, act_, dtype_,
+                         context.stream());
   }
   std::string describe() const override {
-    return node_.kind == OpKind::depthwise_conv ? "cuda depthwise conv" : "cuda grouped conv (direct)";
+    return node_.kind == OpKind::depthwise_conv ? "cuda depthwise conv"
+                                                : "cuda grouped conv (direct)";
   }
 
  private:
@@ -157,19 +172,22 @@ Tensor transposed_kernel(const Tensor& k) {
   float* dst = out.data_as<float>();
   for (int64_t t = 0; t < taps; ++t)
     for (int64_t co = 0; co < cout; ++co)
-      for (int64_t ci = 0; ci < cin; ++ci) dst[(ci * taps + t) * cout + co] = src[(t * cout + co) * cin + ci];
+      for (int64_t ci = 0; ci < cin; ++ci)
+        dst[(ci * taps + t) * cout + co] = src[(t * cout + co) * cin + ci];
   return out;
 }
 
 class ConvTransposeKernel : public CudaKernel {
  public:
   ConvTransposeKernel(const Node& node, const CompileOptions& options)
-      : node_(node), act_(act_params(node.get<ConvParams>().activation)),
+      : node_(node),
+        act_(act_params(node.get<ConvParams>().activation)),
         gemm_(transposed_kernel(node.weights[0]), nullptr, Activation{}, options) {
     bias_ = upload_bias(node, options.device.index);
   }
 
-  void run_cuda(CudaRunContext& context, std::span<const Tensor> inputs, std::span<Tensor> outputs) const override {
+  void run_cuda(CudaRunContext& context, std::span<const Tensor> inputs,
+                std::span<Tensor> outputs) const override {
     const Tensor& x = inputs[0];
     Tensor& y = outputs[0];
     const ConvGeom g = geometry(node_, x, y);
@@ -177,15 +195,18 @@ class ConvTransposeKernel : public CudaKernel {
     const DType dtype = gemm_.dtype();
     const size_t esize = dtype_size(dtype);
     const size_t item_bytes = static_cast<size_t>(g.in_positions() * g.taps() * g.cout) * esize;
-    const int64_t chunk = std::min<int64_t>(g.batch, static_cast<int64_t>(kColumnBytes / std::max<size_t>(item_bytes, 1)));
+    const int64_t chunk = std::min<int64_t>(
+        g.batch, static_cast<int64_t>(kColumnBytes / std::max<size_t>(item_bytes, 1)));
     if (chunk < 1) {
-      launch_direct_conv_transpose(x.data(), gemm_.weights(), bias, y.data(), g, act_, dtype, context.stream());
+      launch_direct_conv_transpose(x.data(), gemm_.weights(), bias, y.data(), g, act_, dtype,
+                                   context.stream());
       return;
     }
     void* cols = columns(context);
     for (int64_t n0 = 0; n0 < g.batch; n0 += chunk) {
       const int64_t n = std::min(chunk, g.batch - n0);
-      const void* xn = static_cast<const char*>(x.data()) + static_cast<size_t>(n0 * g.in_positions() * g.cin) * esize;
+      const void* xn = static_cast<const char*>(x.data()) +
+                       static_cast<size_t>(n0 * g.in_positions() * g.cin) * esize;
       gemm_.run(context, xn, cols, n * g.in_positions());
       launch_col2im_bias_act(cols, y.data(), bias, g, n0, n, act_, dtype, context.stream());
     }
@@ -202,7 +223,8 @@ class ConvTransposeKernel : public CudaKernel {
 }  // namespace
 
 Support conv_support(const Node& node, const Graph& graph, const CompileOptions&) {
-  if (node.kind != OpKind::conv && node.kind != OpKind::depthwise_conv && node.kind != OpKind::conv_transpose)
+  if (node.kind != OpKind::conv && node.kind != OpKind::depthwise_conv &&
+      node.kind != OpKind::conv_transpose)
     return Support::no(str_cat("op ", op_name(node.kind), " is not a convolution"));
   const auto& p = node.get<ConvParams>();
   const size_t spatial = p.kernel_size.size();
@@ -210,20 +232,27 @@ Support conv_support(const Node& node, const Graph& graph, const CompileOptions&
   if (node.inputs.size() != 1) return Support::no("convolution with several inputs");
   const Shape& in = graph.values[node.inputs[0]].shape;
   if (in.size() != spatial + 2) return Support::no("input rank does not match the kernel");
-  if (node.weights.empty() || node.weights[0].shape().size() != spatial + 2) return Support::no("unexpected kernel rank");
+  if (node.weights.empty() || node.weights[0].shape().size() != spatial + 2)
+    return Support::no("unexpected kernel rank");
   for (size_t i = 0; i < spatial; ++i)
-    if (param_at(p.strides, i) < 1 || param_at(p.dilation, i) < 1) return Support::no("stride or dilation below 1");
+    if (param_at(p.strides, i) < 1 || param_at(p.dilation, i) < 1)
+      return Support::no("stride or dilation below 1");
   return Support::yes();
 }
 
-std::unique_ptr<NodeKernel> make_conv_kernel(const Node& node, const Graph&, const CompileOptions& options) {
+std::unique_ptr<NodeKernel> make_conv_kernel(const Node& node, const Graph&,
+                                             const CompileOptions& options) {
   switch (node.kind) {
     case OpKind::conv:
-      if (std::max<int64_t>(node.get<ConvParams>().groups, 1) == 1) return std::make_unique<ConvGemmKernel>(node, options);
+      if (std::max<int64_t>(node.get<ConvParams>().groups, 1) == 1)
+        return std::make_unique<ConvGemmKernel>(node, options);
       return std::make_unique<DirectConvKernel>(node, options);
-    case OpKind::depthwise_conv: return std::make_unique<DirectConvKernel>(node, options);
-    case OpKind::conv_transpose: return std::make_unique<ConvTransposeKernel>(node, options);
-    default: break;
+    case OpKind::depthwise_conv:
+      return std::make_unique<DirectConvKernel>(node, options);
+    case OpKind::conv_transpose:
+      return std::make_unique<ConvTransposeKernel>(node, options);
+    default:
+      break;
   }
   fail(ErrorCode::internal, node.label(), ": no CUDA kernel for op ", op_name(node.kind));
 }

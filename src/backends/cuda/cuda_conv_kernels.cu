@@ -9,7 +9,8 @@ namespace krt::cuda {
 namespace {
 
 // Splits a flattened (n, o0, o1, o2) position.
-__device__ __forceinline__ void split_position(int64_t r, const int64_t (&ext)[3], int64_t& n, int64_t (&o)[3]) {
+__device__ __forceinline__ void split_position(int64_t r, const int64_t (&ext)[3], int64_t& n,
+                                               int64_t (&o)[3]) {
   o[2] = r % ext[2];
   r /= ext[2];
   o[1] = r % ext[1];
@@ -26,8 +27,8 @@ __device__ __forceinline__ void split_tap(int64_t t, const int64_t (&k)[3], int6
 }
 
 // Forward: the input position tap t of output o reads; false where it falls in the padding.
-__device__ __forceinline__ bool forward_input(const ConvGeom& g, const int64_t (&o)[3], const int64_t (&t)[3],
-                                              int64_t& offset) {
+__device__ __forceinline__ bool forward_input(const ConvGeom& g, const int64_t (&o)[3],
+                                              const int64_t (&t)[3], int64_t& offset) {
   int64_t pos = 0;
 #pragma unroll
   for (int a = 0; a < 3; ++a) {
@@ -40,8 +41,8 @@ __device__ __forceinline__ bool forward_input(const ConvGeom& g, const int64_t (
 }
 
 // Transposed: the input position from which tap t reaches output o; false where none does.
-__device__ __forceinline__ bool transpose_input(const ConvGeom& g, const int64_t (&o)[3], const int64_t (&t)[3],
-                                                int64_t& offset) {
+__device__ __forceinline__ bool transpose_input(const ConvGeom& g, const int64_t (&o)[3],
+                                                const int64_t (&t)[3], int64_t& offset) {
   int64_t pos = 0;
 #pragma unroll
   for (int a = 0; a < 3; ++a) {
@@ -55,12 +56,13 @@ __device__ __forceinline__ bool transpose_input(const ConvGeom& g, const int64_t
   return true;
 }
 
-#define KRT_GRID_STRIDE(i, n) \
-  for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < (n); i += int64_t{gridDim.x} * blockDim.x)
+#define KRT_GRID_STRIDE(i, n)                                               \
+  for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < (n); \
+       i += int64_t{gridDim.x} * blockDim.x)
 
 template <class T>
-__global__ void im2col_kernel(const T* __restrict__ x, T* __restrict__ cols, ConvGeom g, int64_t row_begin,
-                              int64_t rows) {
+__global__ void im2col_kernel(const T* __restrict__ x, T* __restrict__ cols, ConvGeom g,
+                              int64_t row_begin, int64_t rows) {
   const int64_t taps = g.taps();
   const int64_t n_elems = rows * taps * g.cin;
   KRT_GRID_STRIDE(idx, n_elems) {
@@ -71,13 +73,15 @@ __global__ void im2col_kernel(const T* __restrict__ x, T* __restrict__ cols, Con
     int64_t n, o[3], tap[3], pos;
     split_position(r, g.out, n, o);
     split_tap(t, g.k, tap);
-    cols[idx] = forward_input(g, o, tap, pos) ? x[(n * g.in_positions() + pos) * g.cin + ci] : from_f32<T>(0.f);
+    cols[idx] = forward_input(g, o, tap, pos) ? x[(n * g.in_positions() + pos) * g.cin + ci]
+                                              : from_f32<T>(0.f);
   }
 }
 
 template <class T>
-__global__ void col2im_kernel(const T* __restrict__ cols, T* __restrict__ y, const float* __restrict__ bias,
-                              ConvGeom g, int64_t n_begin, int64_t count, ActParams act) {
+__global__ void col2im_kernel(const T* __restrict__ cols, T* __restrict__ y,
+                              const float* __restrict__ bias, ConvGeom g, int64_t n_begin,
+                              int64_t count, ActParams act) {
   const int64_t out_pos = g.out_positions(), in_pos = g.in_positions(), taps = g.taps();
   const int64_t n_elems = count * out_pos * g.cout;
   KRT_GRID_STRIDE(idx, n_elems) {
@@ -96,8 +100,9 @@ __global__ void col2im_kernel(const T* __restrict__ cols, T* __restrict__ y, con
 }
 
 template <class T>
-__global__ void depthwise_kernel(const T* __restrict__ x, const T* __restrict__ w, const float* __restrict__ bias,
-                                 T* __restrict__ y, ConvGeom g, ActParams act) {
+__global__ void depthwise_kernel(const T* __restrict__ x, const T* __restrict__ w,
+                                 const float* __restrict__ bias, T* __restrict__ y, ConvGeom g,
+                                 ActParams act) {
   const int64_t out_pos = g.out_positions(), in_pos = g.in_positions(), taps = g.taps();
   const int64_t mult = g.cout / g.cin;
   const int64_t n_elems = g.batch * out_pos * g.cout;
@@ -120,10 +125,13 @@ __global__ void depthwise_kernel(const T* __restrict__ x, const T* __restrict__ 
 // Depthwise with at most two spatial axes and 32-bit indices (MobileNet's hot loop): no 64-bit
 // divisions, taps walked as (kh, kw).
 template <class T>
-__global__ void depthwise2d_kernel(const T* __restrict__ x, const T* __restrict__ w, const float* __restrict__ bias,
-                                   T* __restrict__ y, int total, int H, int W, int C, int OH, int OW, int CO, int KH,
-                                   int KW, int SH, int SW, int DH, int DW, int PH, int PW, int mult, ActParams act) {
-  for (int idx = blockIdx.x * blockDim.x + threadIdx.x; idx < total; idx += gridDim.x * blockDim.x) {
+__global__ void depthwise2d_kernel(const T* __restrict__ x, const T* __restrict__ w,
+                                   const float* __restrict__ bias, T* __restrict__ y, int total,
+                                   int H, int W, int C, int OH, int OW, int CO, int KH, int KW,
+                                   int SH, int SW, int DH, int DW, int PH, int PW, int mult,
+                                   ActParams act) {
+  for (int idx = blockIdx.x * blockDim.x + threadIdx.x; idx < total;
+       idx += gridDim.x * blockDim.x) {
     const int co = idx % CO;
     int p = idx / CO;
     const int ow = p % OW;
@@ -148,10 +156,20 @@ __global__ void depthwise2d_kernel(const T* __restrict__ x, const T* __restrict_
 }
 
 // 4 consecutive elements of T, loaded and stored at once (16 bytes for f32, 8 for f16/bf16).
-template <class T> struct Vec4;
-template <> struct Vec4<float> { using type = float4; };
-template <> struct Vec4<__half> { using type = uint2; };
-template <> struct Vec4<__nv_bfloat16> { using type = uint2; };
+template <class T>
+struct Vec4;
+template <>
+struct Vec4<float> {
+  using type = float4;
+};
+template <>
+struct Vec4<__half> {
+  using type = uint2;
+};
+template <>
+struct Vec4<__nv_bfloat16> {
+  using type = uint2;
+};
 
 template <class T>
 __device__ __forceinline__ void load4(const T* p, float (&out)[4]) {
@@ -174,11 +192,13 @@ __device__ __forceinline__ void store4(T* p, const float (&in)[4]) {
 // 4 consecutive channels with vector loads and stores (pointers aligned to 4 elements).
 template <class T>
 __global__ void depthwise2d_vec4_kernel(const T* __restrict__ x, const T* __restrict__ w,
-                                        const float* __restrict__ bias, T* __restrict__ y, int total4, int H, int W,
-                                        int C, int OH, int OW, int KH, int KW, int SH, int SW, int DH, int DW, int PH,
-                                        int PW, ActParams act) {
+                                        const float* __restrict__ bias, T* __restrict__ y,
+                                        int total4, int H, int W, int C, int OH, int OW, int KH,
+                                        int KW, int SH, int SW, int DH, int DW, int PH, int PW,
+                                        ActParams act) {
   const int C4 = C / 4;
-  for (int idx = blockIdx.x * blockDim.x + threadIdx.x; idx < total4; idx += gridDim.x * blockDim.x) {
+  for (int idx = blockIdx.x * blockDim.x + threadIdx.x; idx < total4;
+       idx += gridDim.x * blockDim.x) {
     const int c = (idx % C4) * 4;
     int p = idx / C4;
     const int ow = p % OW;
@@ -201,14 +221,16 @@ __global__ void depthwise2d_vec4_kernel(const T* __restrict__ x, const T* __rest
       }
     }
 #pragma unroll
-    for (int v = 0; v < 4; ++v) acc[v] = apply_activation(act, bias ? acc[v] + bias[c + v] : acc[v]);
+    for (int v = 0; v < 4; ++v)
+      acc[v] = apply_activation(act, bias ? acc[v] + bias[c + v] : acc[v]);
     store4(y + static_cast<size_t>(idx) * 4, acc);
   }
 }
 
 template <class T>
-__global__ void direct_conv_kernel(const T* __restrict__ x, const T* __restrict__ w, const float* __restrict__ bias,
-                                   T* __restrict__ y, ConvGeom g, ActParams act) {
+__global__ void direct_conv_kernel(const T* __restrict__ x, const T* __restrict__ w,
+                                   const float* __restrict__ bias, T* __restrict__ y, ConvGeom g,
+                                   ActParams act) {
   const int64_t out_pos = g.out_positions(), in_pos = g.in_positions(), taps = g.taps();
   const int64_t cin_g = g.cin / g.groups, cout_g = g.cout / g.groups;
   const int64_t n_elems = g.batch * out_pos * g.cout;
@@ -223,7 +245,8 @@ __global__ void direct_conv_kernel(const T* __restrict__ x, const T* __restrict_
       if (!forward_input(g, o, tap, pos)) continue;
       const T* xv = x + (n * in_pos + pos) * g.cin + group * cin_g;
       const T* wv = w + t * cin_g * g.cout + co;
-      for (int64_t ci = 0; ci < cin_g; ++ci) acc = fmaf(to_f32(xv[ci]), to_f32(wv[ci * g.cout]), acc);
+      for (int64_t ci = 0; ci < cin_g; ++ci)
+        acc = fmaf(to_f32(xv[ci]), to_f32(wv[ci * g.cout]), acc);
     }
     if (bias) acc += bias[co];
     y[idx] = from_f32<T>(apply_activation(act, acc));
@@ -232,8 +255,8 @@ __global__ void direct_conv_kernel(const T* __restrict__ x, const T* __restrict_
 
 template <class T>
 __global__ void direct_conv_transpose_kernel(const T* __restrict__ x, const T* __restrict__ w,
-                                             const float* __restrict__ bias, T* __restrict__ y, ConvGeom g,
-                                             ActParams act) {
+                                             const float* __restrict__ bias, T* __restrict__ y,
+                                             ConvGeom g, ActParams act) {
   const int64_t out_pos = g.out_positions(), in_pos = g.in_positions(), taps = g.taps();
   const int64_t n_elems = g.batch * out_pos * g.cout;
   KRT_GRID_STRIDE(idx, n_elems) {
@@ -246,7 +269,8 @@ __global__ void direct_conv_transpose_kernel(const T* __restrict__ x, const T* _
       if (!transpose_input(g, o, tap, pos)) continue;
       const T* xv = x + (n * in_pos + pos) * g.cin;
       const T* wv = w + t * g.cout + co;
-      for (int64_t ci = 0; ci < g.cin; ++ci) acc = fmaf(to_f32(xv[ci]), to_f32(wv[ci * taps * g.cout]), acc);
+      for (int64_t ci = 0; ci < g.cin; ++ci)
+        acc = fmaf(to_f32(xv[ci]), to_f32(wv[ci * taps * g.cout]), acc);
     }
     if (bias) acc += bias[co];
     y[idx] = from_f32<T>(apply_activation(act, acc));
@@ -263,48 +287,51 @@ void dispatch(DType dtype, const char* what, Body&& body) {
 
 }  // namespace
 
-void launch_im2col(const void* x, void* cols, const ConvGeom& g, int64_t row_begin, int64_t rows, DType dtype,
-                   cudaStream_t stream) {
+void launch_im2col(const void* x, void* cols, const ConvGeom& g, int64_t row_begin, int64_t rows,
+                   DType dtype, cudaStream_t stream) {
   const int64_t n = rows * g.taps() * g.cin;
   if (n <= 0) return;
   dispatch(dtype, "im2col", [&](auto tag) {
     using T = decltype(tag);
-    im2col_kernel<T><<<grid_for(n), 256, 0, stream>>>(static_cast<const T*>(x), static_cast<T*>(cols), g, row_begin,
-                                                      rows);
+    im2col_kernel<T><<<grid_for(n), 256, 0, stream>>>(static_cast<const T*>(x),
+                                                      static_cast<T*>(cols), g, row_begin, rows);
     check_launch("im2col_kernel");
   });
 }
 
-void launch_col2im_bias_act(const void* cols, void* y, const float* bias, const ConvGeom& g, int64_t n_begin,
-                            int64_t count, ActParams act, DType dtype, cudaStream_t stream) {
+void launch_col2im_bias_act(const void* cols, void* y, const float* bias, const ConvGeom& g,
+                            int64_t n_begin, int64_t count, ActParams act, DType dtype,
+                            cudaStream_t stream) {
   const int64_t n = count * g.out_positions() * g.cout;
   if (n <= 0) return;
   dispatch(dtype, "col2im", [&](auto tag) {
     using T = decltype(tag);
-    col2im_kernel<T><<<grid_for(n), 256, 0, stream>>>(static_cast<const T*>(cols), static_cast<T*>(y), bias, g,
-                                                      n_begin, count, act);
+    col2im_kernel<T><<<grid_for(n), 256, 0, stream>>>(
+        static_cast<const T*>(cols), static_cast<T*>(y), bias, g, n_begin, count, act);
     check_launch("col2im_kernel");
   });
 }
 
-void launch_depthwise_conv(const void* x, const void* w, const float* bias, void* y, const ConvGeom& g, ActParams act,
-                           DType dtype, cudaStream_t stream) {
+void launch_depthwise_conv(const void* x, const void* w, const float* bias, void* y,
+                           const ConvGeom& g, ActParams act, DType dtype, cudaStream_t stream) {
   const int64_t n = g.batch * g.out_positions() * g.cout;
   if (n <= 0) return;
   const int64_t in_elems = g.batch * g.in_positions() * g.cin;
   const int64_t limit = int64_t{1} << 30;
   if (g.in[2] == 1 && g.out[2] == 1 && g.k[2] == 1 && n < limit && in_elems < limit) {
     const size_t align = 4 * dtype_size(dtype);
-    const bool vec4 = g.cout == g.cin && g.cin % 4 == 0 && reinterpret_cast<uintptr_t>(x) % align == 0 &&
-                      reinterpret_cast<uintptr_t>(w) % align == 0 && reinterpret_cast<uintptr_t>(y) % align == 0;
+    const bool vec4 =
+        g.cout == g.cin && g.cin % 4 == 0 && reinterpret_cast<uintptr_t>(x) % align == 0 &&
+        reinterpret_cast<uintptr_t>(w) % align == 0 && reinterpret_cast<uintptr_t>(y) % align == 0;
     if (vec4) {
       dispatch(dtype, "depthwise_conv", [&](auto tag) {
         using T = decltype(tag);
         const auto i = [](int64_t v) { return static_cast<int>(v); };
         depthwise2d_vec4_kernel<T><<<grid_for(n / 4), 256, 0, stream>>>(
-            static_cast<const T*>(x), static_cast<const T*>(w), bias, static_cast<T*>(y), i(n / 4), i(g.in[0]),
-            i(g.in[1]), i(g.cin), i(g.out[0]), i(g.out[1]), i(g.k[0]), i(g.k[1]), i(g.stride[0]), i(g.stride[1]),
-            i(g.dil[0]), i(g.dil[1]), i(g.pad[0]), i(g.pad[1]), act);
+            static_cast<const T*>(x), static_cast<const T*>(w), bias, static_cast<T*>(y), i(n / 4),
+            i(g.in[0]), i(g.in[1]), i(g.cin), i(g.out[0]), i(g.out[1]), i(g.k[0]), i(g.k[1]),
+            i(g.stride[0]), i(g.stride[1]), i(g.dil[0]), i(g.dil[1]), i(g.pad[0]), i(g.pad[1]),
+            act);
         check_launch("depthwise2d_vec4_kernel");
       });
       return;
@@ -313,35 +340,37 @@ void launch_depthwise_conv(const void* x, const void* w, const float* bias, void
       using T = decltype(tag);
       const auto i = [](int64_t v) { return static_cast<int>(v); };
       depthwise2d_kernel<T><<<grid_for(n), 256, 0, stream>>>(
-          static_cast<const T*>(x), static_cast<const T*>(w), bias, static_cast<T*>(y), i(n), i(g.in[0]), i(g.in[1]),
-          i(g.cin), i(g.out[0]), i(g.out[1]), i(g.cout), i(g.k[0]), i(g.k[1]), i(g.stride[0]), i(g.stride[1]),
-          i(g.dil[0]), i(g.dil[1]), i(g.pad[0]), i(g.pad[1]), i(g.cout / g.cin), act);
+          static_cast<const T*>(x), static_cast<const T*>(w), bias, static_cast<T*>(y), i(n),
+          i(g.in[0]), i(g.in[1]), i(g.cin), i(g.out[0]), i(g.out[1]), i(g.cout), i(g.k[0]),
+          i(g.k[1]), i(g.stride[0]), i(g.stride[1]), i(g.dil[0]), i(g.dil[1]), i(g.pad[0]),
+          i(g.pad[1]), i(g.cout / g.cin), act);
       check_launch("depthwise2d_kernel");
     });
     return;
   }
   dispatch(dtype, "depthwise_conv", [&](auto tag) {
     using T = decltype(tag);
-    depthwise_kernel<T><<<grid_for(n), 256, 0, stream>>>(static_cast<const T*>(x), static_cast<const T*>(w), bias,
-                                                         static_cast<T*>(y), g, act);
+    depthwise_kernel<T><<<grid_for(n), 256, 0, stream>>>(
+        static_cast<const T*>(x), static_cast<const T*>(w), bias, static_cast<T*>(y), g, act);
     check_launch("depthwise_kernel");
   });
 }
 
-void launch_direct_conv(const void* x, const void* w, const float* bias, void* y, const ConvGeom& g, ActParams act,
-                        DType dtype, cudaStream_t stream) {
+void launch_direct_conv(const void* x, const void* w, const float* bias, void* y, const ConvGeom& g,
+                        ActParams act, DType dtype, cudaStream_t stream) {
   const int64_t n = g.batch * g.out_positions() * g.cout;
   if (n <= 0) return;
   dispatch(dtype, "conv", [&](auto tag) {
     using T = decltype(tag);
-    direct_conv_kernel<T><<<grid_for(n), 256, 0, stream>>>(static_cast<const T*>(x), static_cast<const T*>(w), bias,
-                                                           static_cast<T*>(y), g, act);
+    direct_conv_kernel<T><<<grid_for(n), 256, 0, stream>>>(
+        static_cast<const T*>(x), static_cast<const T*>(w), bias, static_cast<T*>(y), g, act);
     check_launch("direct_conv_kernel");
   });
 }
 
-void launch_direct_conv_transpose(const void* x, const void* w, const float* bias, void* y, const ConvGeom& g,
-                                  ActParams act, DType dtype, cudaStream_t stream) {
+void launch_direct_conv_transpose(const void* x, const void* w, const float* bias, void* y,
+                                  const ConvGeom& g, ActParams act, DType dtype,
+                                  cudaStream_t stream) {
   const int64_t n = g.batch * g.out_positions() * g.cout;
   if (n <= 0) return;
   dispatch(dtype, "conv_transpose", [&](auto tag) {

@@ -27,25 +27,27 @@ struct ConvGeom {
 
 // cols (rows, taps * cin) for output rows [row_begin, row_begin + rows) of the flattened
 // (n, o...) output positions: cols[r][t][ci] = x[n][o*stride + t*dil - pad][ci], 0 in padding.
-void launch_im2col(const void* x, void* cols, const ConvGeom& g, int64_t row_begin, int64_t rows, DType dtype,
-                   cudaStream_t stream);
+void launch_im2col(const void* x, void* cols, const ConvGeom& g, int64_t row_begin, int64_t rows,
+                   DType dtype, cudaStream_t stream);
 
 // Transposed convolution from cols (count * in_positions, taps * cout) = x @ w^T for batch items
 // [n_begin, n_begin + count): y[n][o][co] = act(bias + sum over taps t reaching o of
 // cols[n - n_begin][i][t][co]).
-void launch_col2im_bias_act(const void* cols, void* y, const float* bias, const ConvGeom& g, int64_t n_begin,
-                            int64_t count, ActParams act, DType dtype, cudaStream_t stream);
+void launch_col2im_bias_act(const void* cols, void* y, const float* bias, const ConvGeom& g,
+                            int64_t n_begin, int64_t count, ActParams act, DType dtype,
+                            cudaStream_t stream);
 
 // Depthwise: w (taps, cout) with cout = cin * mult; output channel co reads input co / mult.
-void launch_depthwise_conv(const void* x, const void* w, const float* bias, void* y, const ConvGeom& g, ActParams act,
-                           DType dtype, cudaStream_t stream);
+void launch_depthwise_conv(const void* x, const void* w, const float* bias, void* y,
+                           const ConvGeom& g, ActParams act, DType dtype, cudaStream_t stream);
 
 // Direct (grouped) convolution, one thread per output: w (taps, cin / groups, cout).
-void launch_direct_conv(const void* x, const void* w, const float* bias, void* y, const ConvGeom& g, ActParams act,
-                        DType dtype, cudaStream_t stream);
+void launch_direct_conv(const void* x, const void* w, const float* bias, void* y, const ConvGeom& g,
+                        ActParams act, DType dtype, cudaStream_t stream);
 
 // Direct transposed convolution, one thread per output: w (cin, taps, cout).
-void launch_direct_conv_transpose(const void* x, const void* w, const float* bias, void* y, const ConvGeom& g,
-                                  ActParams act, DType dtype, cudaStream_t stream);
+void launch_direct_conv_transpose(const void* x, const void* w, const float* bias, void* y,
+                                  const ConvGeom& g, ActParams act, DType dtype,
+                                  cudaStream_t stream);
 
 }  // namespace krt::cuda

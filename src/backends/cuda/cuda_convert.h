@@ -10,6 +10,7 @@
 namespace krt::cuda {
 
 // dst[i] = convert(src[i]) for n elements; the same dtype is a plain device copy.
-void convert_on_device(const void* src, DType src_dtype, void* dst, DType dst_dtype, int64_t n, cudaStream_t stream);
+void convert_on_device(const void* src, DType src_dtype, void* dst, DType dst_dtype, int64_t n,
+                       cudaStream_t stream);
 
 }  // namespace krt::cuda

@@ -46,24 +46,29 @@ class CudaBackend : public Backend {
   }
   std::string device_name(int index) const override {
     cudaDeviceProp prop{};
-    if (cudaGetDeviceProperties(&prop, index) != cudaSuccess) return "CUDA device " + std::to_string(index);
+    if (cudaGetDeviceProperties(&prop, index) != cudaSuccess)
+      return "CUDA device " + std::to_string(index);
     return prop.name;
   }
   bool wants_fusion() const override { return true; }
   DType storage_dtype(Precision precision) const override {
-    return precision == Precision::fp16 ? DType::f16 : precision == Precision::bf16 ? DType::bf16 : DType::f32;
+    return precision == Precision::fp16   ? DType::f16
+           : precision == Precision::bf16 ? DType::bf16
+                                          : DType::f32;
   }
 
-  Support supports(const Node& node, const Graph& graph, const CompileOptions& options) const override {
+  Support supports(const Node& node, const Graph& graph,
+                   const CompileOptions& options) const override {
     if (options.device.index >= device_count())
-      fail(ErrorCode::invalid_argument, "device cuda:", options.device.index, " does not exist: this machine has ",
-           device_count(), " CUDA device(s)");
+      fail(ErrorCode::invalid_argument, "device cuda:", options.device.index,
+           " does not exist: this machine has ", device_count(), " CUDA device(s)");
     for (ValueId v : node.inputs)
       if (graph.values[v].dtype != DType::f32)
         return Support::no(str_cat("input dtype ", dtype_name(graph.values[v].dtype)));
     return supports_node(node, graph, options);
   }
-  std::unique_ptr<NodeKernel> prepare(const Node& node, const Graph& graph, const CompileOptions& options) const override {
+  std::unique_ptr<NodeKernel> prepare(const Node& node, const Graph& graph,
+                                      const CompileOptions& options) const override {
     check_cuda(cudaSetDevice(options.device.index), "cudaSetDevice");
     return make_node_kernel(node, graph, options);
   }
@@ -77,13 +82,15 @@ class CudaBackend : public Backend {
   void copy_from_host(RunContext& context, const Tensor& src, Tensor& dst) const override {
     auto& c = static_cast<CudaRunContext&>(context);
     if (src.dtype() == dst.dtype()) {
-      check_cuda(cudaMemcpyAsync(dst.data(), src.data(), src.nbytes(), cudaMemcpyHostToDevice, c.stream()),
-                 "cudaMemcpyAsync (input to the GPU)");
+      check_cuda(
+          cudaMemcpyAsync(dst.data(), src.data(), src.nbytes(), cudaMemcpyHostToDevice, c.stream()),
+          "cudaMemcpyAsync (input to the GPU)");
       return;
     }
     void* staged = c.staging(src.nbytes());  // host dtype on the device, then converted there
-    check_cuda(cudaMemcpyAsync(staged, src.data(), src.nbytes(), cudaMemcpyHostToDevice, c.stream()),
-               "cudaMemcpyAsync (input to the GPU)");
+    check_cuda(
+        cudaMemcpyAsync(staged, src.data(), src.nbytes(), cudaMemcpyHostToDevice, c.stream()),
+        "cudaMemcpyAsync (input to the GPU)");
     convert_on_device(staged, src.dtype(), dst.data(), dst.dtype(), src.size(), c.stream());
   }
   void copy_to_host(RunContext& context, const Tensor& src, Tensor& dst) const override {

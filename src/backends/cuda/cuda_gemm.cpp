@@ -9,14 +9,19 @@ namespace krt::cuda {
 namespace {
 
 DType storage_of(Precision precision) {
-  return precision == Precision::fp16 ? DType::f16 : precision == Precision::bf16 ? DType::bf16 : DType::f32;
+  return precision == Precision::fp16   ? DType::f16
+         : precision == Precision::bf16 ? DType::bf16
+                                        : DType::f32;
 }
 
 cudaDataType_t cuda_type(DType dtype) {
   switch (dtype) {
-    case DType::f16: return CUDA_R_16F;
-    case DType::bf16: return CUDA_R_16BF;
-    default: return CUDA_R_32F;
+    case DType::f16:
+      return CUDA_R_16F;
+    case DType::bf16:
+      return CUDA_R_16BF;
+    default:
+      return CUDA_R_32F;
   }
 }
 
@@ -30,7 +35,8 @@ uint32_t alignment_of(const void* p) {
 
 // Plain ReLU (no cap, threshold or slope): what cuBLASLt's RELU epilogue computes.
 bool plain_relu(const ActParams& a) {
-  return a.kind == ActivationKind::relu && a.max_value < 0.f && a.threshold == 0.f && a.negative_slope == 0.f;
+  return a.kind == ActivationKind::relu && a.max_value < 0.f && a.threshold == 0.f &&
+         a.negative_slope == 0.f;
 }
 
 }  // namespace
@@ -46,9 +52,9 @@ ActParams act_params(const Activation& a) {
 }
 
 struct Gemm::Plan {
-  bool use_lt = false;       // cuBLASLt; else our tiled GEMM (which applies bias and activation)
+  bool use_lt = false;  // cuBLASLt; else our tiled GEMM (which applies bias and activation)
   bool bias_in_epilogue = false;
-  bool act_after = false;    // our epilogue kernel applies the activation (and bias if not fused)
+  bool act_after = false;  // our epilogue kernel applies the activation (and bias if not fused)
   cublasLtMatmulDesc_t desc = nullptr;
   cublasLtMatrixLayout_t a = nullptr, b = nullptr, d = nullptr;
   cublasLtMatmulAlgo_t algo{};
@@ -64,8 +70,12 @@ struct Gemm::Plan {
   }
 };
 
-Gemm::Gemm(const Tensor& kernel, const Tensor* bias, const Activation& act, const CompileOptions& options)
-    : K_(kernel.dim(0)), N_(kernel.dim(1)), act_(act_params(act)), dtype_(storage_of(options.precision)),
+Gemm::Gemm(const Tensor& kernel, const Tensor* bias, const Activation& act,
+           const CompileOptions& options)
+    : K_(kernel.dim(0)),
+      N_(kernel.dim(1)),
+      act_(act_params(act)),
+      dtype_(storage_of(options.precision)),
       precision_(options.precision) {
   const int device = options.device.index;
   w_ = upload_as(kernel, dtype_, device);
@@ -76,13 +86,21 @@ Gemm::Gemm(const Tensor& kernel, const Tensor* bias, const Activation& act, cons
 }
 
 Gemm::Gemm(int64_t K, int64_t N, std::shared_ptr<void> w, std::shared_ptr<void> bias_f32,
-           std::shared_ptr<void> bias_storage, const Activation& act, DType dtype, Precision precision)
-    : K_(K), N_(N), w_(std::move(w)), bias_f32_(std::move(bias_f32)), bias_storage_(std::move(bias_storage)),
-      act_(act_params(act)), dtype_(dtype), precision_(precision) {}
+           std::shared_ptr<void> bias_storage, const Activation& act, DType dtype,
+           Precision precision)
+    : K_(K),
+      N_(N),
+      w_(std::move(w)),
+      bias_f32_(std::move(bias_f32)),
+      bias_storage_(std::move(bias_storage)),
+      act_(act_params(act)),
+      dtype_(dtype),
+      precision_(precision) {}
 
 Gemm::~Gemm() = default;
 
-const Gemm::Plan& Gemm::plan_for(CudaRunContext& context, int64_t rows, const void* x, void* y) const {
+const Gemm::Plan& Gemm::plan_for(CudaRunContext& context, int64_t rows, const void* x,
+                                 void* y) const {
   const uint32_t ax = alignment_of(x), ay = alignment_of(y);
   const auto key = std::make_tuple(rows, static_cast<int>(ax), static_cast<int>(ay));
   std::lock_guard<std::mutex> lock(mutex_);
@@ -92,52 +110,67 @@ const Gemm::Plan& Gemm::plan_for(CudaRunContext& context, int64_t rows, const vo
   auto plan = std::make_unique<Plan>();
   const cublasComputeType_t compute =
       precision_ == Precision::tf32 ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F;
-  check_cublas(cublasLtMatmulDescCreate(&plan->desc, compute, CUDA_R_32F), "cublasLtMatmulDescCreate");
+  check_cublas(cublasLtMatmulDescCreate(&plan->desc, compute, CUDA_R_32F),
+               "cublasLtMatmulDescCreate");
   const cublasOperation_t op_n = CUBLAS_OP_N;
-  check_cublas(cublasLtMatmulDescSetAttribute(plan->desc, CUBLASLT_MATMUL_DESC_TRANSA, &op_n, sizeof(op_n)),
-               "cublasLtMatmulDescSetAttribute (transa)");
-  check_cublas(cublasLtMatmulDescSetAttribute(plan->desc, CUBLASLT_MATMUL_DESC_TRANSB, &op_n, sizeof(op_n)),
-               "cublasLtMatmulDescSetAttribute (transb)");
+  check_cublas(
+      cublasLtMatmulDescSetAttribute(plan->desc, CUBLASLT_MATMUL_DESC_TRANSA, &op_n, sizeof(op_n)),
+      "cublasLtMatmulDescSetAttribute (transa)");
+  check_cublas(
+      cublasLtMatmulDescSetAttribute(plan->desc, CUBLASLT_MATMUL_DESC_TRANSB, &op_n, sizeof(op_n)),
+      "cublasLtMatmulDescSetAttribute (transb)");
   const bool has_bias = bias_storage_ != nullptr;
   const bool relu = plain_relu(act_);
   cublasLtEpilogue_t epilogue = CUBLASLT_EPILOGUE_DEFAULT;
-  if (has_bias) epilogue = relu ? CUBLASLT_EPILOGUE_RELU_BIAS : CUBLASLT_EPILOGUE_BIAS;
-  else if (relu) epilogue = CUBLASLT_EPILOGUE_RELU;
+  if (has_bias)
+    epilogue = relu ? CUBLASLT_EPILOGUE_RELU_BIAS : CUBLASLT_EPILOGUE_BIAS;
+  else if (relu)
+    epilogue = CUBLASLT_EPILOGUE_RELU;
   plan->bias_in_epilogue = has_bias;
   plan->act_after = !relu && act_.kind != ActivationKind::linear;
-  check_cublas(cublasLtMatmulDescSetAttribute(plan->desc, CUBLASLT_MATMUL_DESC_EPILOGUE, &epilogue, sizeof(epilogue)),
+  check_cublas(cublasLtMatmulDescSetAttribute(plan->desc, CUBLASLT_MATMUL_DESC_EPILOGUE, &epilogue,
+                                              sizeof(epilogue)),
                "cublasLtMatmulDescSetAttribute (epilogue)");
   if (has_bias) {
     const void* bias = bias_storage_.get();
-    check_cublas(cublasLtMatmulDescSetAttribute(plan->desc, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &bias, sizeof(bias)),
+    check_cublas(cublasLtMatmulDescSetAttribute(plan->desc, CUBLASLT_MATMUL_DESC_BIAS_POINTER,
+                                                &bias, sizeof(bias)),
                  "cublasLtMatmulDescSetAttribute (bias)");
   }
   // Row-major y = x @ w is column-major y^T (N, rows) = w^T (N, K) @ x^T (K, rows).
   const cudaDataType_t t = cuda_type(dtype_);
-  const auto K = static_cast<uint64_t>(K_), N = static_cast<uint64_t>(N_), M = static_cast<uint64_t>(rows);
-  check_cublas(cublasLtMatrixLayoutCreate(&plan->a, t, N, K, static_cast<int64_t>(N)), "cublasLtMatrixLayoutCreate");
-  check_cublas(cublasLtMatrixLayoutCreate(&plan->b, t, K, M, static_cast<int64_t>(K)), "cublasLtMatrixLayoutCreate");
-  check_cublas(cublasLtMatrixLayoutCreate(&plan->d, t, N, M, static_cast<int64_t>(N)), "cublasLtMatrixLayoutCreate");
+  const auto K = static_cast<uint64_t>(K_), N = static_cast<uint64_t>(N_),
+             M = static_cast<uint64_t>(rows);
+  check_cublas(cublasLtMatrixLayoutCreate(&plan->a, t, N, K, static_cast<int64_t>(N)),
+               "cublasLtMatrixLayoutCreate");
+  check_cublas(cublasLtMatrixLayoutCreate(&plan->b, t, K, M, static_cast<int64_t>(K)),
+               "cublasLtMatrixLayoutCreate");
+  check_cublas(cublasLtMatrixLayoutCreate(&plan->d, t, N, M, static_cast<int64_t>(N)),
+               "cublasLtMatrixLayoutCreate");
 
   cublasLtMatmulPreference_t pref = nullptr;
   check_cublas(cublasLtMatmulPreferenceCreate(&pref), "cublasLtMatmulPreferenceCreate");
   const uint64_t workspace = kGemmWorkspaceBytes;
   const uint32_t aw = alignment_of(w_.get());
-  cublasStatus_t status =
-      cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &workspace, sizeof(workspace));
+  cublasStatus_t status = cublasLtMatmulPreferenceSetAttribute(
+      pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &workspace, sizeof(workspace));
   if (status == CUBLAS_STATUS_SUCCESS)
-    status = cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES, &aw, sizeof(aw));
+    status = cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES,
+                                                  &aw, sizeof(aw));
   if (status == CUBLAS_STATUS_SUCCESS)
-    status = cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES, &ax, sizeof(ax));
+    status = cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES,
+                                                  &ax, sizeof(ax));
   if (status == CUBLAS_STATUS_SUCCESS)
-    status = cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES, &ay, sizeof(ay));
+    status = cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES,
+                                                  &ay, sizeof(ay));
   if (status == CUBLAS_STATUS_SUCCESS)
-    status = cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES, &ay, sizeof(ay));
+    status = cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES,
+                                                  &ay, sizeof(ay));
   cublasLtMatmulHeuristicResult_t result{};
   int count = 0;
   if (status == CUBLAS_STATUS_SUCCESS)
-    status = cublasLtMatmulAlgoGetHeuristic(context.cublaslt(), plan->desc, plan->a, plan->b, plan->d, plan->d, pref, 1,
-                                            &result, &count);
+    status = cublasLtMatmulAlgoGetHeuristic(context.cublaslt(), plan->desc, plan->a, plan->b,
+                                            plan->d, plan->d, pref, 1, &result, &count);
   cublasLtMatmulPreferenceDestroy(pref);
   if (status == CUBLAS_STATUS_SUCCESS && count > 0 && result.state == CUBLAS_STATUS_SUCCESS) {
     plan->use_lt = true;
@@ -161,11 +194,13 @@ void Gemm::run(CudaRunContext& context, const void* x, void* y, int64_t rows) co
     return;
   }
   const float alpha = 1.f, beta = 0.f;
-  check_cublas(cublasLtMatmul(context.cublaslt(), plan.desc, &alpha, w_.get(), plan.a, x, plan.b, &beta, y, plan.d, y,
-                              plan.d, &plan.algo, context.workspace(), kGemmWorkspaceBytes, context.stream()),
+  check_cublas(cublasLtMatmul(context.cublaslt(), plan.desc, &alpha, w_.get(), plan.a, x, plan.b,
+                              &beta, y, plan.d, y, plan.d, &plan.algo, context.workspace(),
+                              kGemmWorkspaceBytes, context.stream()),
                "cublasLtMatmul");
   if (plan.act_after)
-    launch_bias_act(y, plan.bias_in_epilogue ? nullptr : bias, rows, N_, act_, dtype_, context.stream());
+    launch_bias_act(y, plan.bias_in_epilogue ? nullptr : bias, rows, N_, act_, dtype_,
+                    context.stream());
 }
 
 }  // namespace krt::cuda

@@ -25,7 +25,8 @@ ActParams act_params(const Activation& a);
 class Gemm {
  public:
   // `kernel` is the host (K, N) f32 matrix; `bias` a host (N) f32 vector or null.
-  Gemm(const Tensor& kernel, const Tensor* bias, const Activation& act, const CompileOptions& options);
+  Gemm(const Tensor& kernel, const Tensor* bias, const Activation& act,
+       const CompileOptions& options);
   // The same, with weights already on the device in `dtype` (w) and f32 (bias_f32), bias in
   // `dtype` for the cuBLASLt epilogue (bias_storage); the Gemm keeps them alive.
   Gemm(int64_t K, int64_t N, std::shared_ptr<void> w, std::shared_ptr<void> bias_f32,

@@ -30,8 +30,8 @@ std::vector<int64_t> row_major_strides(const Shape& shape) {
 // Pooling and resize read their input in the output's dtype (both are the storage dtype).
 void expect_same_dtype(const Tensor& x, const Tensor& y, const char* op) {
   if (x.dtype() != y.dtype())
-    fail(ErrorCode::internal, "CUDA ", op, ": input dtype ", dtype_name(x.dtype()), " differs from output dtype ",
-         dtype_name(y.dtype()));
+    fail(ErrorCode::internal, "CUDA ", op, ": input dtype ", dtype_name(x.dtype()),
+         " differs from output dtype ", dtype_name(y.dtype()));
 }
 
 // reshape and identity: the memory plan makes the output a view of the input's bytes, so
@@ -39,7 +39,8 @@ void expect_same_dtype(const Tensor& x, const Tensor& y, const char* op) {
 // the reference's run_copy does), converted if the dtypes differ.
 class ViewKernel : public CudaKernel {
  public:
-  void run_cuda(CudaRunContext& context, std::span<const Tensor> inputs, std::span<Tensor> outputs) const override {
+  void run_cuda(CudaRunContext& context, std::span<const Tensor> inputs,
+                std::span<Tensor> outputs) const override {
     const Tensor& x = inputs[0];
     Tensor& y = outputs[0];
     if (x.data() == y.data() || x.size() == 0) return;
@@ -53,7 +54,8 @@ class GatherKernel : public CudaKernel {
  public:
   explicit GatherKernel(const Node& node) : kind_(node.kind), params_(node.params) {}
 
-  void run_cuda(CudaRunContext& context, std::span<const Tensor> inputs, std::span<Tensor> outputs) const override {
+  void run_cuda(CudaRunContext& context, std::span<const Tensor> inputs,
+                std::span<Tensor> outputs) const override {
     const Tensor& x = inputs[0];
     Tensor& y = outputs[0];
     const int rank = x.rank();
@@ -70,7 +72,8 @@ class GatherKernel : public CudaKernel {
     switch (kind_) {
       case OpKind::transpose: {
         const auto& perm = std::get<TransposeParams>(params_).perm;
-        for (int a = 0; a < rank; ++a) map.in_stride[a] = xs[perm[a]];  // y axis a is x axis perm[a]
+        for (int a = 0; a < rank; ++a)
+          map.in_stride[a] = xs[perm[a]];  // y axis a is x axis perm[a]
         break;
       }
       case OpKind::pad: {
@@ -90,7 +93,8 @@ class GatherKernel : public CudaKernel {
         for (int a = 1; a + 1 < rank; ++a) map.div[a] = f[a - 1];
         break;
       }
-      default: fail(ErrorCode::internal, "CUDA gather kernel for op ", op_name(kind_));
+      default:
+        fail(ErrorCode::internal, "CUDA gather kernel for op ", op_name(kind_));
     }
     launch_gather(map, x.data(), x.dtype(), y.data(), y.dtype(), y.size(), context.stream());
   }
@@ -107,7 +111,8 @@ class ConcatKernel : public CudaKernel {
  public:
   explicit ConcatKernel(const Node& node) : axis_(node.get<ConcatParams>().axis) {}
 
-  void run_cuda(CudaRunContext& context, std::span<const Tensor> inputs, std::span<Tensor> outputs) const override {
+  void run_cuda(CudaRunContext& context, std::span<const Tensor> inputs,
+                std::span<Tensor> outputs) const override {
     Tensor& y = outputs[0];
     int64_t outer = 1;
     for (int64_t a = 0; a < axis_; ++a) outer *= y.shape()[a];
@@ -116,7 +121,8 @@ class ConcatKernel : public CudaKernel {
     int64_t at = 0;
     for (const Tensor& t : inputs) {
       const int64_t block = t.size() / outer;
-      launch_concat_part(t.data(), t.dtype(), y.data(), y.dtype(), outer, block, out_block, at, context.stream());
+      launch_concat_part(t.data(), t.dtype(), y.data(), y.dtype(), outer, block, out_block, at,
+                         context.stream());
       at += block;
     }
   }
@@ -130,7 +136,8 @@ class PoolKernel : public CudaKernel {
  public:
   explicit PoolKernel(const Node& node) : p_(node.get<PoolParams>()) {}
 
-  void run_cuda(CudaRunContext& context, std::span<const Tensor> inputs, std::span<Tensor> outputs) const override {
+  void run_cuda(CudaRunContext& context, std::span<const Tensor> inputs,
+                std::span<Tensor> outputs) const override {
     const Tensor& x = inputs[0];
     Tensor& y = outputs[0];
     PoolGeometry g;
@@ -140,7 +147,8 @@ class PoolKernel : public CudaKernel {
       g.in[a] = x.shape()[a + 1];
       g.out[a] = y.shape()[a + 1];
       g.window[a] = p_.pool_size[a];
-      g.stride[a] = a < p_.strides.size() ? p_.strides[a] : p_.pool_size[a];  // Keras's default: the pool size
+      g.stride[a] = a < p_.strides.size() ? p_.strides[a]
+                                          : p_.pool_size[a];  // Keras's default: the pool size
       g.pad[a] = conv_pad_before(g.in[a], g.window[a], g.stride[a], 1, p_.padding);
     }
     g.average = p_.kind == PoolKind::average;
@@ -157,7 +165,8 @@ class PoolKernel : public CudaKernel {
 // as there, per spatial axis and shape.
 double resize_kernel_value(ResizeMethod method, double x) {
   switch (method) {
-    case ResizeMethod::linear: return std::max(0.0, 1.0 - x);
+    case ResizeMethod::linear:
+      return std::max(0.0, 1.0 - x);
     case ResizeMethod::cubic: {  // Keys cubic, a = -0.5
       if (x >= 2.0) return 0.0;
       if (x >= 1.0) return ((-0.5 * x + 2.5) * x - 4.0) * x + 2.0;
@@ -171,7 +180,8 @@ double resize_kernel_value(ResizeMethod method, double x) {
       const double pi = std::numbers::pi;
       return radius * std::sin(pi * x) * std::sin(pi * x / radius) / (pi * pi * x * x);
     }
-    case ResizeMethod::nearest: break;
+    case ResizeMethod::nearest:
+      break;
   }
   return 0.0;
 }
@@ -198,8 +208,10 @@ HostTaps resize_taps(ResizeMethod method, int64_t in, int64_t out, bool antialia
   } else if (method == ResizeMethod::nearest) {
     for (int64_t j = 0; j < out; ++j) {
       // jax computes (j + 0.5) * in / out in float32 and floors it.
-      const float pos = (static_cast<float>(j) + 0.5f) * static_cast<float>(in) / static_cast<float>(out);
-      taps.first[j] = static_cast<int>(std::min<int64_t>(static_cast<int64_t>(std::floor(pos)), in - 1));
+      const float pos =
+          (static_cast<float>(j) + 0.5f) * static_cast<float>(in) / static_cast<float>(out);
+      taps.first[j] =
+          static_cast<int>(std::min<int64_t>(static_cast<int64_t>(std::floor(pos)), in - 1));
       w_of[j] = {1.f};
     }
   } else {
@@ -211,11 +223,13 @@ HostTaps resize_taps(ResizeMethod method, int64_t in, int64_t out, bool antialia
       const double sample = (static_cast<double>(j) + 0.5) * inv_scale - 0.5;
       double total = 0.0;
       for (int64_t k = 0; k < in; ++k) {
-        w[k] = resize_kernel_value(method, std::abs(sample - static_cast<double>(k)) / kernel_scale);
+        w[k] =
+            resize_kernel_value(method, std::abs(sample - static_cast<double>(k)) / kernel_scale);
         total += w[k];
       }
       const bool inside = sample >= -0.5 && sample <= static_cast<double>(in) - 0.5;
-      if (!inside || std::abs(total) <= 1000.0 * 1.1920928955078125e-07) continue;  // all zero, as jax
+      if (!inside || std::abs(total) <= 1000.0 * 1.1920928955078125e-07)
+        continue;  // all zero, as jax
       int64_t lo = 0, hi = in - 1;
       while (lo < hi && w[lo] == 0.0) ++lo;
       while (hi > lo && w[hi] == 0.0) --hi;
@@ -228,7 +242,8 @@ HostTaps resize_taps(ResizeMethod method, int64_t in, int64_t out, bool antialia
     taps.max_taps = std::max(taps.max_taps, taps.count[j]);
   }
   taps.weights.assign(static_cast<size_t>(out * taps.max_taps), 0.f);
-  for (int64_t j = 0; j < out; ++j) std::copy(w_of[j].begin(), w_of[j].end(), taps.weights.begin() + j * taps.max_taps);
+  for (int64_t j = 0; j < out; ++j)
+    std::copy(w_of[j].begin(), w_of[j].end(), taps.weights.begin() + j * taps.max_taps);
   return taps;
 }
 
@@ -236,7 +251,8 @@ class ResizeKernel : public CudaKernel {
  public:
   explicit ResizeKernel(const Node& node) : p_(node.get<ResizeParams>()) {}
 
-  void run_cuda(CudaRunContext& context, std::span<const Tensor> inputs, std::span<Tensor> outputs) const override {
+  void run_cuda(CudaRunContext& context, std::span<const Tensor> inputs,
+                std::span<Tensor> outputs) const override {
     const Tensor& x = inputs[0];
     Tensor& y = outputs[0];
     ResizeGeometry g;
@@ -286,16 +302,20 @@ class ResizeKernel : public CudaKernel {
     char* base = static_cast<char*>(t.memory.get());
     for (int a = 0; a < g.spatial; ++a) {
       const size_t* off = &offsets[static_cast<size_t>(a) * 3];
-      std::copy_n(reinterpret_cast<const char*>(taps[a].first.data()), taps[a].first.size() * sizeof(int), &host[off[0]]);
-      std::copy_n(reinterpret_cast<const char*>(taps[a].count.data()), taps[a].count.size() * sizeof(int), &host[off[1]]);
-      std::copy_n(reinterpret_cast<const char*>(taps[a].weights.data()), taps[a].weights.size() * sizeof(float),
-                  &host[off[2]]);
+      std::copy_n(reinterpret_cast<const char*>(taps[a].first.data()),
+                  taps[a].first.size() * sizeof(int), &host[off[0]]);
+      std::copy_n(reinterpret_cast<const char*>(taps[a].count.data()),
+                  taps[a].count.size() * sizeof(int), &host[off[1]]);
+      std::copy_n(reinterpret_cast<const char*>(taps[a].weights.data()),
+                  taps[a].weights.size() * sizeof(float), &host[off[2]]);
       t.axis[a].first = reinterpret_cast<const int*>(base + off[0]);
       t.axis[a].count = reinterpret_cast<const int*>(base + off[1]);
       t.axis[a].weight = reinterpret_cast<const float*>(base + off[2]);
       t.axis[a].max_taps = taps[a].max_taps;
     }
-    if (bytes) check_cuda(cudaMemcpy(t.memory.get(), host.data(), bytes, cudaMemcpyHostToDevice), "cudaMemcpy (resize taps)");
+    if (bytes)
+      check_cuda(cudaMemcpy(t.memory.get(), host.data(), bytes, cudaMemcpyHostToDevice),
+                 "cudaMemcpy (resize taps)");
     return tables_.emplace(key, std::move(t)).first->second;
   }
 
@@ -307,22 +327,28 @@ class ResizeKernel : public CudaKernel {
 class EmbeddingKernel : public CudaKernel {
  public:
   EmbeddingKernel(const Node& node, const CompileOptions& options)
-      : rows_(node.weights[0].shape()[0]), dim_(node.weights[0].shape()[1]), dtype_(storage_dtype(options.precision)) {
+      : rows_(node.weights[0].shape()[0]),
+        dim_(node.weights[0].shape()[1]),
+        dtype_(storage_dtype(options.precision)) {
     table_ = upload_as(node.weights[0], dtype_, options.device.index);
   }
 
-  void run_cuda(CudaRunContext& context, std::span<const Tensor> inputs, std::span<Tensor> outputs) const override {
+  void run_cuda(CudaRunContext& context, std::span<const Tensor> inputs,
+                std::span<Tensor> outputs) const override {
     const Tensor& ids = inputs[0];
     Tensor& y = outputs[0];
     if (y.dtype() != dtype_)
-      fail(ErrorCode::internal, "CUDA embedding: output dtype ", dtype_name(y.dtype()), ", table uploaded as ",
-           dtype_name(dtype_));
-    launch_embedding(ids.data(), ids.dtype(), table_.get(), rows_, dim_, y.data(), y.dtype(), ids.size(), context.stream());
+      fail(ErrorCode::internal, "CUDA embedding: output dtype ", dtype_name(y.dtype()),
+           ", table uploaded as ", dtype_name(dtype_));
+    launch_embedding(ids.data(), ids.dtype(), table_.get(), rows_, dim_, y.data(), y.dtype(),
+                     ids.size(), context.stream());
   }
   std::string describe() const override { return "cuda embedding"; }
 
   static DType storage_dtype(Precision precision) {
-    return precision == Precision::fp16 ? DType::f16 : precision == Precision::bf16 ? DType::bf16 : DType::f32;
+    return precision == Precision::fp16   ? DType::f16
+           : precision == Precision::bf16 ? DType::bf16
+                                          : DType::f32;
   }
 
  private:
@@ -334,12 +360,13 @@ class EmbeddingKernel : public CudaKernel {
 Support rank_at_most(const Node& node, const Graph& graph, size_t rank) {
   for (ValueId v : node.inputs)
     if (graph.values[v].shape.size() > rank)
-      return Support::no(str_cat(op_name(node.kind), " of rank ", graph.values[v].shape.size(), " (the CUDA kernel takes up to ",
-                                 rank, ")"));
+      return Support::no(str_cat(op_name(node.kind), " of rank ", graph.values[v].shape.size(),
+                                 " (the CUDA kernel takes up to ", rank, ")"));
   for (ValueId v : node.outputs)
     if (graph.values[v].shape.size() > rank)
-      return Support::no(str_cat(op_name(node.kind), " output of rank ", graph.values[v].shape.size(),
-                                 " (the CUDA kernel takes up to ", rank, ")"));
+      return Support::no(str_cat(op_name(node.kind), " output of rank ",
+                                 graph.values[v].shape.size(), " (the CUDA kernel takes up to ",
+                                 rank, ")"));
   return Support::yes();
 }
 
@@ -351,8 +378,10 @@ bool moves_data(OpKind kind) {
     case OpKind::pad:
     case OpKind::slice:
     case OpKind::upsample:
-    case OpKind::concat: return true;
-    default: return false;
+    case OpKind::concat:
+      return true;
+    default:
+      return false;
   }
 }
 
@@ -377,22 +406,26 @@ bool feeds_embedding_ids(const Graph& graph, ValueId v, int depth = 0) {
 }  // namespace
 
 Support layout_support(const Node& node, const Graph& graph, const CompileOptions& options) {
-  if (moves_data(node.kind) && (options.precision == Precision::fp16 || options.precision == Precision::bf16))
+  if (moves_data(node.kind) &&
+      (options.precision == Precision::fp16 || options.precision == Precision::bf16))
     for (ValueId out : node.outputs)
       if (feeds_embedding_ids(graph, out))
-        return Support::no(str_cat(op_name(node.kind), " carries Embedding ids, which must stay float32 (",
-                                   precision_name(options.precision), " would round ids above 2048)"));
+        return Support::no(
+            str_cat(op_name(node.kind), " carries Embedding ids, which must stay float32 (",
+                    precision_name(options.precision), " would round ids above 2048)"));
   if (node.kind != OpKind::concat && node.kind != OpKind::recurrent && node.inputs.size() != 1)
     return Support::no(str_cat(op_name(node.kind), " with ", node.inputs.size(), " inputs"));
   if (node.kind != OpKind::recurrent && node.outputs.size() != 1)
     return Support::no(str_cat(op_name(node.kind), " with ", node.outputs.size(), " outputs"));
   switch (node.kind) {
     case OpKind::reshape:
-    case OpKind::identity: return Support::yes();
+    case OpKind::identity:
+      return Support::yes();
     case OpKind::transpose:
     case OpKind::pad:
     case OpKind::slice:
-    case OpKind::upsample: return rank_at_most(node, graph, kMaxLayoutRank);
+    case OpKind::upsample:
+      return rank_at_most(node, graph, kMaxLayoutRank);
     case OpKind::concat:
       if (node.inputs.empty()) return Support::no("concat of no inputs");
       return Support::yes();
@@ -404,32 +437,46 @@ Support layout_support(const Node& node, const Graph& graph, const CompileOption
     }
     case OpKind::resize: {
       const size_t rank = graph.values[node.inputs[0]].shape.size();
-      if (rank < 3 || rank > 5) return Support::no(str_cat("resize of rank ", rank, " (the CUDA kernel takes 1-3 spatial axes)"));
+      if (rank < 3 || rank > 5)
+        return Support::no(
+            str_cat("resize of rank ", rank, " (the CUDA kernel takes 1-3 spatial axes)"));
       return Support::yes();
     }
     case OpKind::embedding:
-      if (node.weights.empty() || node.weights[0].rank() != 2) return Support::no("embedding table is not 2-D");
+      if (node.weights.empty() || node.weights[0].rank() != 2)
+        return Support::no("embedding table is not 2-D");
       return Support::yes();
-    case OpKind::recurrent: return recurrent_support(node, graph, options);
-    default: break;
+    case OpKind::recurrent:
+      return recurrent_support(node, graph, options);
+    default:
+      break;
   }
   return Support::no(str_cat("op ", op_name(node.kind), " is not in the layout family"));
 }
 
-std::unique_ptr<NodeKernel> make_layout_kernel(const Node& node, const Graph& graph, const CompileOptions& options) {
+std::unique_ptr<NodeKernel> make_layout_kernel(const Node& node, const Graph& graph,
+                                               const CompileOptions& options) {
   switch (node.kind) {
     case OpKind::reshape:
-    case OpKind::identity: return std::make_unique<ViewKernel>();
+    case OpKind::identity:
+      return std::make_unique<ViewKernel>();
     case OpKind::transpose:
     case OpKind::pad:
     case OpKind::slice:
-    case OpKind::upsample: return std::make_unique<GatherKernel>(node);
-    case OpKind::concat: return std::make_unique<ConcatKernel>(node);
-    case OpKind::pool: return std::make_unique<PoolKernel>(node);
-    case OpKind::resize: return std::make_unique<ResizeKernel>(node);
-    case OpKind::embedding: return std::make_unique<EmbeddingKernel>(node, options);
-    case OpKind::recurrent: return make_recurrent_kernel(node, graph, options);
-    default: break;
+    case OpKind::upsample:
+      return std::make_unique<GatherKernel>(node);
+    case OpKind::concat:
+      return std::make_unique<ConcatKernel>(node);
+    case OpKind::pool:
+      return std::make_unique<PoolKernel>(node);
+    case OpKind::resize:
+      return std::make_unique<ResizeKernel>(node);
+    case OpKind::embedding:
+      return std::make_unique<EmbeddingKernel>(node, options);
+    case OpKind::recurrent:
+      return make_recurrent_kernel(node, graph, options);
+    default:
+      break;
   }
   fail(ErrorCode::internal, node.label(), ": no CUDA kernel for op ", op_name(node.kind));
 }

@@ -18,15 +18,24 @@ namespace krt::cuda {
 __host__ __device__ __forceinline__ float hd_to_f32(float v) { return v; }
 __host__ __device__ __forceinline__ float hd_to_f32(__half v) { return __half2float(v); }
 __host__ __device__ __forceinline__ float hd_to_f32(__nv_bfloat16 v) { return __bfloat162float(v); }
-template <class T> __host__ __device__ __forceinline__ T hd_from_f32(float v);
-template <> __host__ __device__ __forceinline__ float hd_from_f32<float>(float v) { return v; }
-template <> __host__ __device__ __forceinline__ __half hd_from_f32<__half>(float v) { return __float2half_rn(v); }
-template <> __host__ __device__ __forceinline__ __nv_bfloat16 hd_from_f32<__nv_bfloat16>(float v) {
+template <class T>
+__host__ __device__ __forceinline__ T hd_from_f32(float v);
+template <>
+__host__ __device__ __forceinline__ float hd_from_f32<float>(float v) {
+  return v;
+}
+template <>
+__host__ __device__ __forceinline__ __half hd_from_f32<__half>(float v) {
+  return __float2half_rn(v);
+}
+template <>
+__host__ __device__ __forceinline__ __nv_bfloat16 hd_from_f32<__nv_bfloat16>(float v) {
   return __float2bfloat16_rn(v);
 }
 
 template <class In, class Out>
-__host__ __device__ __forceinline__ void gather_element(const GatherMap& map, const In* x, Out* y, int64_t i) {
+__host__ __device__ __forceinline__ void gather_element(const GatherMap& map, const In* x, Out* y,
+                                                        int64_t i) {
   int64_t rest = i, off = 0;
   bool inside = true;
   for (int a = map.rank - 1; a >= 0; --a) {  // row-major: the last axis varies fastest
@@ -40,14 +49,15 @@ __host__ __device__ __forceinline__ void gather_element(const GatherMap& map, co
 }
 
 template <class In, class Out>
-__host__ __device__ __forceinline__ void concat_element(const In* x, Out* y, int64_t block, int64_t out_block,
-                                                        int64_t at, int64_t i) {
+__host__ __device__ __forceinline__ void concat_element(const In* x, Out* y, int64_t block,
+                                                        int64_t out_block, int64_t at, int64_t i) {
   const int64_t o = i / block, k = i - o * block;
   y[o * out_block + at + k] = hd_from_f32<Out>(hd_to_f32(x[i]));
 }
 
 template <class T>
-__host__ __device__ __forceinline__ void pool_element(const PoolGeometry& g, const T* x, T* y, int64_t i) {
+__host__ __device__ __forceinline__ void pool_element(const PoolGeometry& g, const T* x, T* y,
+                                                      int64_t i) {
   // i = (((b * out0 + o0) * out1 + o1) * out2 + o2) * channels + ch
   int64_t rest = i;
   const int64_t ch = rest % g.channels;
@@ -71,7 +81,8 @@ __host__ __device__ __forceinline__ void pool_element(const PoolGeometry& g, con
       for (int64_t w2 = 0; w2 < g.window[2]; ++w2) {
         const int64_t s2 = o[2] * g.stride[2] + w2 - g.pad[2];
         if (s2 < 0 || s2 >= g.in[2]) continue;
-        const float v = hd_to_f32(x[(((b * g.in[0] + s0) * g.in[1] + s1) * g.in[2] + s2) * g.channels + ch]);
+        const float v =
+            hd_to_f32(x[(((b * g.in[0] + s0) * g.in[1] + s1) * g.in[2] + s2) * g.channels + ch]);
         sum += v;
         mx = mx < v ? v : mx;  // std::max(mx, v) as the reference: a NaN input is skipped
         ++count;
@@ -82,7 +93,8 @@ __host__ __device__ __forceinline__ void pool_element(const PoolGeometry& g, con
 }
 
 template <class T>
-__host__ __device__ __forceinline__ void resize_element(const ResizeGeometry& g, const T* x, T* y, int64_t i) {
+__host__ __device__ __forceinline__ void resize_element(const ResizeGeometry& g, const T* x, T* y,
+                                                        int64_t i) {
   int64_t rest = i;
   const int64_t ch = rest % g.channels;
   rest /= g.channels;
@@ -110,7 +122,9 @@ __host__ __device__ __forceinline__ void resize_element(const ResizeGeometry& g,
       float acc0 = 0.f;
       for (int64_t k0 = 0; k0 < count[0]; ++k0) {
         const int64_t s0 = first[0] + k0;
-        acc0 += w[0][k0] * hd_to_f32(x[(((b * g.in[0] + s0) * g.in[1] + s1) * g.in[2] + s2) * g.channels + ch]);
+        acc0 +=
+            w[0][k0] *
+            hd_to_f32(x[(((b * g.in[0] + s0) * g.in[1] + s1) * g.in[2] + s2) * g.channels + ch]);
       }
       acc1 += (g.spatial > 1 ? w[1][k1] : 1.f) * acc0;
     }
@@ -120,8 +134,9 @@ __host__ __device__ __forceinline__ void resize_element(const ResizeGeometry& g,
 }
 
 template <class Id, class T>
-__host__ __device__ __forceinline__ void embedding_element(const Id* ids, const T* table, int64_t rows, int64_t dim,
-                                                           T* y, int64_t i) {
+__host__ __device__ __forceinline__ void embedding_element(const Id* ids, const T* table,
+                                                           int64_t rows, int64_t dim, T* y,
+                                                           int64_t i) {
   const int64_t k = i / dim, d = i - k * dim;
   const float f = hd_to_f32(ids[k]);
   // Keras truncates float ids toward zero, so (-1, rows) are the valid ones. The reference

@@ -31,13 +31,13 @@ struct GatherMap {
   bool check_bounds = false;
   float fill = 0.f;
 };
-void launch_gather(const GatherMap& map, const void* x, DType x_dtype, void* y, DType y_dtype, int64_t y_size,
-                   cudaStream_t stream);
+void launch_gather(const GatherMap& map, const void* x, DType x_dtype, void* y, DType y_dtype,
+                   int64_t y_size, cudaStream_t stream);
 
 // One concat input: y[o, at + i] = x[o, i] for o < outer, i < block (elements), the output rows
 // being out_block elements long.
-void launch_concat_part(const void* x, DType x_dtype, void* y, DType y_dtype, int64_t outer, int64_t block,
-                        int64_t out_block, int64_t at, cudaStream_t stream);
+void launch_concat_part(const void* x, DType x_dtype, void* y, DType y_dtype, int64_t outer,
+                        int64_t block, int64_t out_block, int64_t at, cudaStream_t stream);
 
 // Max or average pooling over 1-3 spatial axes of (n, spatial..., c); unused axes have size 1.
 // Padded positions never take part (a 'same' average divides by the real inputs it saw).
@@ -69,11 +69,12 @@ struct ResizeGeometry {
   int64_t out[3] = {1, 1, 1};
   ResizeAxis axis[3];
 };
-void launch_resize(const ResizeGeometry& g, const void* x, void* y, DType dtype, cudaStream_t stream);
+void launch_resize(const ResizeGeometry& g, const void* x, void* y, DType dtype,
+                   cudaStream_t stream);
 
 // y[i, :] = table[int(ids[i]), :] for `count` ids; an id outside (-1, rows) gives a row of zeros
 // (the reference throws; a kernel cannot, and must not read out of bounds).
-void launch_embedding(const void* ids, DType ids_dtype, const void* table, int64_t rows, int64_t dim, void* y,
-                      DType dtype, int64_t count, cudaStream_t stream);
+void launch_embedding(const void* ids, DType ids_dtype, const void* table, int64_t rows,
+                      int64_t dim, void* y, DType dtype, int64_t count, cudaStream_t stream);
 
 }  // namespace krt::cuda

@@ -21,7 +21,8 @@ class DenseKernel : public CudaKernel {
       : gemm_(node.weights[0], node.get<DenseParams>().has_bias ? &node.weights[1] : nullptr,
               node.get<DenseParams>().activation, options) {}
 
-  void run_cuda(CudaRunContext& context, std::span<const Tensor> inputs, std::span<Tensor> outputs) const override {
+  void run_cuda(CudaRunContext& context, std::span<const Tensor> inputs,
+                std::span<Tensor> outputs) const override {
     const Tensor& x = inputs[0];
     gemm_.run(context, x.data(), outputs[0].data(), x.size() / gemm_.K());
   }
@@ -32,7 +33,9 @@ class DenseKernel : public CudaKernel {
 };
 
 DType storage_of(Precision precision) {
-  return precision == Precision::fp16 ? DType::f16 : precision == Precision::bf16 ? DType::bf16 : DType::f32;
+  return precision == Precision::fp16   ? DType::f16
+         : precision == Precision::bf16 ? DType::bf16
+                                        : DType::f32;
 }
 
 bool has_weight_operand(const Node& node) {
@@ -72,7 +75,8 @@ bool einsum_is_gemm(const Node& node, const Graph& graph) {
   const Shape& xs = graph.values[node.inputs[0]].shape;
   const Shape& ws = node.weights[0].shape();
   for (size_t j = 0; j < k_count; ++j)
-    if (xs[x.size() - k_count + j] != ws[j]) return false;  // dynamic (-1) or broadcast: general kernel
+    if (xs[x.size() - k_count + j] != ws[j])
+      return false;  // dynamic (-1) or broadcast: general kernel
   if (p.has_bias) {
     const Shape& b = node.weights.back().shape();
     if (b.size() != n_labels.size()) return false;
@@ -87,7 +91,8 @@ class EinsumGemmKernel : public CudaKernel {
   EinsumGemmKernel(const Node& node, const CompileOptions& options)
       : gemm_(make_gemm(node, options)) {}
 
-  void run_cuda(CudaRunContext& context, std::span<const Tensor> inputs, std::span<Tensor> outputs) const override {
+  void run_cuda(CudaRunContext& context, std::span<const Tensor> inputs,
+                std::span<Tensor> outputs) const override {
     gemm_->run(context, inputs[0].data(), outputs[0].data(), inputs[0].size() / gemm_->K());
   }
   std::string describe() const override { return "cuda einsum as gemm (gemv / cublaslt)"; }
@@ -123,14 +128,16 @@ std::vector<int64_t> strides_of_shape(const Shape& shape) {
 class EinsumKernel : public CudaKernel {
  public:
   EinsumKernel(const Node& node, const CompileOptions& options)
-      : node_(node), dtype_(storage_of(options.precision)),
+      : node_(node),
+        dtype_(storage_of(options.precision)),
         act_(act_params(node.get<EinsumParams>().activation)) {
     const auto& p = node.get<EinsumParams>();
     if (has_weight_operand(node)) w_ = upload_as(node.weights[0], dtype_, options.device.index);
     if (p.has_bias) bias_ = upload_as(node.weights.back(), DType::f32, options.device.index);
   }
 
-  void run_cuda(CudaRunContext& context, std::span<const Tensor> inputs, std::span<Tensor> outputs) const override {
+  void run_cuda(CudaRunContext& context, std::span<const Tensor> inputs,
+                std::span<Tensor> outputs) const override {
     const auto& p = node_.get<EinsumParams>();
     std::vector<Shape> shapes;
     EinsumOperands ops;
@@ -177,8 +184,8 @@ class EinsumKernel : public CudaKernel {
       for (size_t k = 0; k < b.size(); ++k)
         if (b[k] != 1) g.bias_stride[lead + k] = bst[k];
     }
-    launch_einsum(ops, static_cast<const float*>(bias_.get()), outputs[0].data(), outputs[0].size(), g, act_, dtype_,
-                  context.stream());
+    launch_einsum(ops, static_cast<const float*>(bias_.get()), outputs[0].data(), outputs[0].size(),
+                  g, act_, dtype_, context.stream());
   }
   std::string describe() const override { return "cuda einsum (general kernel)"; }
 
@@ -194,19 +201,22 @@ class EinsumKernel : public CudaKernel {
 Support matmul_support(const Node& node, const Graph&, const CompileOptions&) {
   switch (node.kind) {
     case OpKind::dense:
-      if (node.weights.empty() || node.weights[0].shape().size() != 2) return Support::no("dense kernel is not 2-D");
+      if (node.weights.empty() || node.weights[0].shape().size() != 2)
+        return Support::no("dense kernel is not 2-D");
       return Support::yes();
     case OpKind::einsum:
       if (!einsum_fits_general_kernel(node.get<EinsumParams>()))
-        return Support::no(str_cat("einsum with more than ", kEinsumMaxOperands, " operands or ", kEinsumMaxLabels,
-                                   " output or summed labels"));
+        return Support::no(str_cat("einsum with more than ", kEinsumMaxOperands, " operands or ",
+                                   kEinsumMaxLabels, " output or summed labels"));
       return Support::yes();
-    default: break;
+    default:
+      break;
   }
   return Support::no(str_cat("op ", op_name(node.kind), " is not a matmul"));
 }
 
-std::unique_ptr<NodeKernel> make_matmul_kernel(const Node& node, const Graph& graph, const CompileOptions& options) {
+std::unique_ptr<NodeKernel> make_matmul_kernel(const Node& node, const Graph& graph,
+                                               const CompileOptions& options) {
   if (node.kind == OpKind::dense) return std::make_unique<DenseKernel>(node, options);
   if (node.kind == OpKind::einsum) {
     if (einsum_is_gemm(node, graph)) return std::make_unique<EinsumGemmKernel>(node, options);

@@ -76,8 +76,8 @@ __global__ void __launch_bounds__(kGemvLanes* kGemvSlices)
 }
 
 template <class T, int V>
-void gemv_rows(const T* x, const T* w, const float* bias, T* y, int64_t rows, int64_t K, int64_t N, ActParams act,
-               cudaStream_t stream) {
+void gemv_rows(const T* x, const T* w, const float* bias, T* y, int64_t rows, int64_t K, int64_t N,
+               ActParams act, cudaStream_t stream) {
   const dim3 block(kGemvLanes, kGemvSlices);
   const unsigned blocks_x = static_cast<unsigned>((N + kGemvLanes * V - 1) / (kGemvLanes * V));
   if (rows == 1) {
@@ -86,7 +86,8 @@ void gemv_rows(const T* x, const T* w, const float* bias, T* y, int64_t rows, in
     gemv_kernel<T, V, 2><<<dim3(blocks_x, 1), block, 0, stream>>>(x, w, bias, y, rows, K, N, act);
   } else {
     const unsigned blocks_y = static_cast<unsigned>((rows + 3) / 4);
-    gemv_kernel<T, V, 4><<<dim3(blocks_x, blocks_y), block, 0, stream>>>(x, w, bias, y, rows, K, N, act);
+    gemv_kernel<T, V, 4>
+        <<<dim3(blocks_x, blocks_y), block, 0, stream>>>(x, w, bias, y, rows, K, N, act);
   }
   check_launch("gemv_kernel");
 }
@@ -95,8 +96,9 @@ constexpr int kTile = 16;
 
 // A plain shared-memory tiled GEMM, one output per thread (where cuBLASLt has no algorithm).
 template <class T>
-__global__ void gemm_kernel(const T* __restrict__ x, const T* __restrict__ w, const float* __restrict__ bias,
-                            T* __restrict__ y, int64_t row_begin, int64_t rows, int64_t K, int64_t N, ActParams act) {
+__global__ void gemm_kernel(const T* __restrict__ x, const T* __restrict__ w,
+                            const float* __restrict__ bias, T* __restrict__ y, int64_t row_begin,
+                            int64_t rows, int64_t K, int64_t N, ActParams act) {
   __shared__ float xs[kTile][kTile + 1];
   __shared__ float ws[kTile][kTile + 1];
   const int tx = threadIdx.x, ty = threadIdx.y;
@@ -118,8 +120,10 @@ __global__ void gemm_kernel(const T* __restrict__ x, const T* __restrict__ w, co
 }
 
 template <class T>
-__global__ void bias_act_kernel(T* y, const float* __restrict__ bias, int64_t n, int64_t N, ActParams act) {
-  for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < n; i += int64_t{gridDim.x} * blockDim.x) {
+__global__ void bias_act_kernel(T* y, const float* __restrict__ bias, int64_t n, int64_t N,
+                                ActParams act) {
+  for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < n;
+       i += int64_t{gridDim.x} * blockDim.x) {
     float v = to_f32(y[i]);
     if (bias) v += bias[i % N];
     y[i] = from_f32<T>(apply_activation(act, v));
@@ -127,11 +131,12 @@ __global__ void bias_act_kernel(T* y, const float* __restrict__ bias, int64_t n,
 }
 
 template <class T>
-__global__ void einsum_kernel(EinsumOperands ops, const float* __restrict__ bias, T* __restrict__ y, int64_t n,
-                              EinsumGeom g, ActParams act) {
+__global__ void einsum_kernel(EinsumOperands ops, const float* __restrict__ bias, T* __restrict__ y,
+                              int64_t n, EinsumGeom g, ActParams act) {
   int64_t sum_count = 1;
   for (int k = 0; k < g.sum_rank; ++k) sum_count *= g.sum_shape[k];
-  for (int64_t o = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; o < n; o += int64_t{gridDim.x} * blockDim.x) {
+  for (int64_t o = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; o < n;
+       o += int64_t{gridDim.x} * blockDim.x) {
     int64_t base[kEinsumMaxOperands] = {};
     int64_t bias_offset = 0;
     int64_t rest = o;
@@ -152,7 +157,8 @@ __global__ void einsum_kernel(EinsumOperands ops, const float* __restrict__ bias
         for (int i = 0; i < g.operands; ++i) off[i] += c * g.sum_stride[i][k];
       }
       float prod = 1.f;
-      for (int i = 0; i < g.operands; ++i) prod *= to_f32(static_cast<const T*>(ops.data[i])[off[i]]);
+      for (int i = 0; i < g.operands; ++i)
+        prod *= to_f32(static_cast<const T*>(ops.data[i])[off[i]]);
       acc += prod;
     }
     float v = acc * g.scale;
@@ -167,8 +173,8 @@ void unsupported(DType dtype, const char* what) {
 
 }  // namespace
 
-void launch_gemv_bias_act(const void* x, const void* w, const float* bias, void* y, int64_t rows, int64_t K,
-                          int64_t N, ActParams act, DType dtype, cudaStream_t stream) {
+void launch_gemv_bias_act(const void* x, const void* w, const float* bias, void* y, int64_t rows,
+                          int64_t K, int64_t N, ActParams act, DType dtype, cudaStream_t stream) {
   if (rows <= 0 || N <= 0) return;
   const bool ok = dispatch_float(dtype, [&](auto tag) {
     using T = decltype(tag);
@@ -189,8 +195,8 @@ void launch_gemv_bias_act(const void* x, const void* w, const float* bias, void*
   if (!ok) unsupported(dtype, "gemv");
 }
 
-void launch_gemm_bias_act(const void* x, const void* w, const float* bias, void* y, int64_t rows, int64_t K,
-                          int64_t N, ActParams act, DType dtype, cudaStream_t stream) {
+void launch_gemm_bias_act(const void* x, const void* w, const float* bias, void* y, int64_t rows,
+                          int64_t K, int64_t N, ActParams act, DType dtype, cudaStream_t stream) {
   if (rows <= 0 || N <= 0) return;
   const bool ok = dispatch_float(dtype, [&](auto tag) {
     using T = decltype(tag);
@@ -201,15 +207,16 @@ void launch_gemm_bias_act(const void* x, const void* w, const float* bias, void*
       const int64_t r = rows - r0 < kRowsPerLaunch ? rows - r0 : kRowsPerLaunch;
       const unsigned blocks_y = static_cast<unsigned>((r + kTile - 1) / kTile);
       gemm_kernel<T><<<dim3(blocks_x, blocks_y), block, 0, stream>>>(
-          static_cast<const T*>(x), static_cast<const T*>(w), bias, static_cast<T*>(y), r0, rows, K, N, act);
+          static_cast<const T*>(x), static_cast<const T*>(w), bias, static_cast<T*>(y), r0, rows, K,
+          N, act);
       check_launch("gemm_kernel");
     }
   });
   if (!ok) unsupported(dtype, "gemm");
 }
 
-void launch_bias_act(void* y, const float* bias, int64_t rows, int64_t N, ActParams act, DType dtype,
-                     cudaStream_t stream) {
+void launch_bias_act(void* y, const float* bias, int64_t rows, int64_t N, ActParams act,
+                     DType dtype, cudaStream_t stream) {
   const int64_t n = rows * N;
   if (n <= 0 || (!bias && act.kind == ActivationKind::linear)) return;
   const bool ok = dispatch_float(dtype, [&](auto tag) {
@@ -225,8 +232,8 @@ void launch_einsum(const EinsumOperands& operands, const float* bias, void* y, i
   if (out_elements <= 0) return;
   const bool ok = dispatch_float(dtype, [&](auto tag) {
     using T = decltype(tag);
-    einsum_kernel<T><<<grid_for(out_elements), 256, 0, stream>>>(operands, bias, static_cast<T*>(y), out_elements, g,
-                                                                  act);
+    einsum_kernel<T><<<grid_for(out_elements), 256, 0, stream>>>(operands, bias, static_cast<T*>(y),
+                                                                 out_elements, g, act);
     check_launch("einsum_kernel");
   });
   if (!ok) unsupported(dtype, "einsum");

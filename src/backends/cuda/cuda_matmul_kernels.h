@@ -18,15 +18,15 @@ namespace krt::cuda {
 // The most rows the GEMV handles (more go to a GEMM).
 constexpr int64_t kGemvMaxRows = 4;
 
-void launch_gemv_bias_act(const void* x, const void* w, const float* bias, void* y, int64_t rows, int64_t K,
-                          int64_t N, ActParams act, DType dtype, cudaStream_t stream);
+void launch_gemv_bias_act(const void* x, const void* w, const float* bias, void* y, int64_t rows,
+                          int64_t K, int64_t N, ActParams act, DType dtype, cudaStream_t stream);
 
-void launch_gemm_bias_act(const void* x, const void* w, const float* bias, void* y, int64_t rows, int64_t K,
-                          int64_t N, ActParams act, DType dtype, cudaStream_t stream);
+void launch_gemm_bias_act(const void* x, const void* w, const float* bias, void* y, int64_t rows,
+                          int64_t K, int64_t N, ActParams act, DType dtype, cudaStream_t stream);
 
 // In place over y (rows, N): y = act(y + bias) (bias may be null).
-void launch_bias_act(void* y, const float* bias, int64_t rows, int64_t N, ActParams act, DType dtype,
-                     cudaStream_t stream);
+void launch_bias_act(void* y, const float* bias, int64_t rows, int64_t N, ActParams act,
+                     DType dtype, cudaStream_t stream);
 
 // A general einsum of up to kEinsumMaxOperands operands, as the reference computes it: every
 // output element sums, over the summed labels, the product of the operands' elements; each

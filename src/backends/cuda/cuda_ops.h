@@ -19,28 +19,34 @@ namespace krt::cuda {
 
 // The dispatch over families (cuda_ops.cpp).
 Support supports_node(const Node& node, const Graph& graph, const CompileOptions& options);
-std::unique_ptr<NodeKernel> make_node_kernel(const Node& node, const Graph& graph, const CompileOptions& options);
+std::unique_ptr<NodeKernel> make_node_kernel(const Node& node, const Graph& graph,
+                                             const CompileOptions& options);
 
 // dense, einsum: cuBLASLt with bias and activation in the epilogue (cuda_matmul.cpp).
 Support matmul_support(const Node& node, const Graph& graph, const CompileOptions& options);
-std::unique_ptr<NodeKernel> make_matmul_kernel(const Node& node, const Graph& graph, const CompileOptions& options);
+std::unique_ptr<NodeKernel> make_matmul_kernel(const Node& node, const Graph& graph,
+                                               const CompileOptions& options);
 
 // conv, depthwise_conv, conv_transpose: cuBLASLt GEMMs and our own kernels, NHWC (cuda_conv.cpp).
 Support conv_support(const Node& node, const Graph& graph, const CompileOptions& options);
-std::unique_ptr<NodeKernel> make_conv_kernel(const Node& node, const Graph& graph, const CompileOptions& options);
+std::unique_ptr<NodeKernel> make_conv_kernel(const Node& node, const Graph& graph,
+                                             const CompileOptions& options);
 
 // activation, scale_shift, prelu, elementwise (broadcasting merges), compare (cuda_pointwise.cpp).
 Support pointwise_support(const Node& node, const Graph& graph, const CompileOptions& options);
-std::unique_ptr<NodeKernel> make_pointwise_kernel(const Node& node, const Graph& graph, const CompileOptions& options);
+std::unique_ptr<NodeKernel> make_pointwise_kernel(const Node& node, const Graph& graph,
+                                                  const CompileOptions& options);
 
 // reduce, axis_activation, masked_softmax, l2_normalize, normalize, global_pool,
 // additive_score (cuda_reduction.cpp).
 Support reduction_support(const Node& node, const Graph& graph, const CompileOptions& options);
-std::unique_ptr<NodeKernel> make_reduction_kernel(const Node& node, const Graph& graph, const CompileOptions& options);
+std::unique_ptr<NodeKernel> make_reduction_kernel(const Node& node, const Graph& graph,
+                                                  const CompileOptions& options);
 
 // reshape, identity, transpose, pad, slice, upsample, concat, pool, resize, embedding,
 // recurrent (cuda_layout.cpp, cuda_sequence.cpp).
 Support layout_support(const Node& node, const Graph& graph, const CompileOptions& options);
-std::unique_ptr<NodeKernel> make_layout_kernel(const Node& node, const Graph& graph, const CompileOptions& options);
+std::unique_ptr<NodeKernel> make_layout_kernel(const Node& node, const Graph& graph,
+                                               const CompileOptions& options);
 
 }  // namespace krt::cuda

@@ -44,8 +44,8 @@ ChannelIndex channel_index(const Shape& shape, const std::vector<int64_t>& axes)
 
 void expect_same_dtype(const Tensor& x, const Tensor& y, const char* op) {
   if (x.dtype() != y.dtype())
-    fail(ErrorCode::internal, "CUDA ", op, ": input dtype ", dtype_name(x.dtype()), " differs from output dtype ",
-         dtype_name(y.dtype()));
+    fail(ErrorCode::internal, "CUDA ", op, ": input dtype ", dtype_name(x.dtype()),
+         " differs from output dtype ", dtype_name(y.dtype()));
 }
 
 class ActivationKernel : public CudaKernel {
@@ -57,9 +57,11 @@ class ActivationKernel : public CudaKernel {
     args_.threshold = a.threshold;
     args_.negative_slope = a.negative_slope;
   }
-  void run_cuda(CudaRunContext& context, std::span<const Tensor> inputs, std::span<Tensor> outputs) const override {
+  void run_cuda(CudaRunContext& context, std::span<const Tensor> inputs,
+                std::span<Tensor> outputs) const override {
     expect_same_dtype(inputs[0], outputs[0], "activation");
-    launch_activation(inputs[0].data(), outputs[0].data(), inputs[0].size(), args_, inputs[0].dtype(), context.stream());
+    launch_activation(inputs[0].data(), outputs[0].data(), inputs[0].size(), args_,
+                      inputs[0].dtype(), context.stream());
   }
   std::string describe() const override { return "cuda activation (" + name_ + ")"; }
 
@@ -78,15 +80,17 @@ class ScaleShiftKernel : public CudaKernel {
     scale_step_ = node.weights[0].size() == 1 ? 0 : 1;
     shift_step_ = node.weights[1].size() == 1 ? 0 : 1;
   }
-  void run_cuda(CudaRunContext& context, std::span<const Tensor> inputs, std::span<Tensor> outputs) const override {
+  void run_cuda(CudaRunContext& context, std::span<const Tensor> inputs,
+                std::span<Tensor> outputs) const override {
     const Tensor& x = inputs[0];
     expect_same_dtype(x, outputs[0], "scale_shift");
     std::vector<int64_t> axes = axes_;
     for (int64_t& a : axes)
       if (a < 0) a += x.rank();
-    launch_scale_shift(x.data(), outputs[0].data(), x.size(), static_cast<const float*>(scale_.get()),
-                       static_cast<const float*>(shift_.get()), scale_step_, shift_step_, channel_index(x.shape(), axes),
-                       x.dtype(), context.stream());
+    launch_scale_shift(x.data(), outputs[0].data(), x.size(),
+                       static_cast<const float*>(scale_.get()),
+                       static_cast<const float*>(shift_.get()), scale_step_, shift_step_,
+                       channel_index(x.shape(), axes), x.dtype(), context.stream());
   }
   std::string describe() const override { return "cuda scale_shift"; }
 
@@ -107,8 +111,10 @@ std::vector<int64_t> prelu_axes(const Tensor& alpha) {
 class PreluKernel : public CudaKernel {
  public:
   PreluKernel(const Node& node, int device)
-      : axes_(prelu_axes(node.weights[0])), alpha_(upload_as(node.weights[0], DType::f32, device)) {}
-  void run_cuda(CudaRunContext& context, std::span<const Tensor> inputs, std::span<Tensor> outputs) const override {
+      : axes_(prelu_axes(node.weights[0])),
+        alpha_(upload_as(node.weights[0], DType::f32, device)) {}
+  void run_cuda(CudaRunContext& context, std::span<const Tensor> inputs,
+                std::span<Tensor> outputs) const override {
     const Tensor& x = inputs[0];
     expect_same_dtype(x, outputs[0], "prelu");
     launch_prelu(x.data(), outputs[0].data(), x.size(), static_cast<const float*>(alpha_.get()),
@@ -124,11 +130,16 @@ class PreluKernel : public CudaKernel {
 MergeOp merge_op(ElementwiseKind kind) {
   switch (kind) {
     case ElementwiseKind::add:
-    case ElementwiseKind::average: return MergeOp::add;
-    case ElementwiseKind::subtract: return MergeOp::subtract;
-    case ElementwiseKind::multiply: return MergeOp::multiply;
-    case ElementwiseKind::maximum: return MergeOp::maximum;
-    case ElementwiseKind::minimum: return MergeOp::minimum;
+    case ElementwiseKind::average:
+      return MergeOp::add;
+    case ElementwiseKind::subtract:
+      return MergeOp::subtract;
+    case ElementwiseKind::multiply:
+      return MergeOp::multiply;
+    case ElementwiseKind::maximum:
+      return MergeOp::maximum;
+    case ElementwiseKind::minimum:
+      return MergeOp::minimum;
   }
   return MergeOp::add;
 }
@@ -145,12 +156,13 @@ void describe_broadcast(const Shape& out, const std::vector<Shape>& shapes, Merg
     for (size_t a = 0; a < s.size(); ++a) b[lead + a] = s[a] == 1 ? 0 : st[a];
     strides.push_back(std::move(b));
   }
-  std::vector<int64_t> dims;                     // merged output dims, outermost first
+  std::vector<int64_t> dims;  // merged output dims, outermost first
   std::vector<std::vector<int64_t>> merged(shapes.size());
   for (size_t a = 0; a < rank; ++a) {
     if (out[a] == 1) continue;
     bool join = !dims.empty();
-    for (size_t k = 0; join && k < shapes.size(); ++k) join = merged[k].back() == strides[k][a] * out[a];
+    for (size_t k = 0; join && k < shapes.size(); ++k)
+      join = merged[k].back() == strides[k][a] * out[a];
     if (join) {
       dims.back() *= out[a];
       for (size_t k = 0; k < shapes.size(); ++k) merged[k].back() = strides[k][a];
@@ -160,7 +172,8 @@ void describe_broadcast(const Shape& out, const std::vector<Shape>& shapes, Merg
     }
   }
   if (dims.size() > static_cast<size_t>(kPointwiseMaxDims))
-    fail(ErrorCode::internal, "CUDA elementwise: ", dims.size(), " broadcast axes (at most ", kPointwiseMaxDims, ")");
+    fail(ErrorCode::internal, "CUDA elementwise: ", dims.size(), " broadcast axes (at most ",
+         kPointwiseMaxDims, ")");
   args.rank = static_cast<int>(dims.size());
   for (size_t d = 0; d < dims.size(); ++d) {
     args.shape[d] = dims[d];
@@ -171,7 +184,8 @@ void describe_broadcast(const Shape& out, const std::vector<Shape>& shapes, Merg
 class ElementwiseKernel : public CudaKernel {
  public:
   explicit ElementwiseKernel(ElementwiseKind kind) : kind_(kind) {}
-  void run_cuda(CudaRunContext& context, std::span<const Tensor> inputs, std::span<Tensor> outputs) const override {
+  void run_cuda(CudaRunContext& context, std::span<const Tensor> inputs,
+                std::span<Tensor> outputs) const override {
     Tensor& y = outputs[0];
     bool same = true;
     for (const Tensor& t : inputs) {
@@ -212,12 +226,18 @@ class ElementwiseKernel : public CudaKernel {
 
 CompareOp compare_op(CompareKind kind) {
   switch (kind) {
-    case CompareKind::equal: return CompareOp::equal;
-    case CompareKind::not_equal: return CompareOp::not_equal;
-    case CompareKind::less: return CompareOp::less;
-    case CompareKind::less_equal: return CompareOp::less_equal;
-    case CompareKind::greater: return CompareOp::greater;
-    case CompareKind::greater_equal: return CompareOp::greater_equal;
+    case CompareKind::equal:
+      return CompareOp::equal;
+    case CompareKind::not_equal:
+      return CompareOp::not_equal;
+    case CompareKind::less:
+      return CompareOp::less;
+    case CompareKind::less_equal:
+      return CompareOp::less_equal;
+    case CompareKind::greater:
+      return CompareOp::greater;
+    case CompareKind::greater_equal:
+      return CompareOp::greater_equal;
   }
   return CompareOp::equal;
 }
@@ -225,9 +245,11 @@ CompareOp compare_op(CompareKind kind) {
 class CompareKernel : public CudaKernel {
  public:
   explicit CompareKernel(const CompareParams& p) : op_(compare_op(p.kind)), value_(p.value) {}
-  void run_cuda(CudaRunContext& context, std::span<const Tensor> inputs, std::span<Tensor> outputs) const override {
+  void run_cuda(CudaRunContext& context, std::span<const Tensor> inputs,
+                std::span<Tensor> outputs) const override {
     expect_same_dtype(inputs[0], outputs[0], "compare");
-    launch_compare(inputs[0].data(), outputs[0].data(), inputs[0].size(), op_, value_, inputs[0].dtype(), context.stream());
+    launch_compare(inputs[0].data(), outputs[0].data(), inputs[0].size(), op_, value_,
+                   inputs[0].dtype(), context.stream());
   }
   std::string describe() const override { return "cuda compare"; }
 
@@ -241,40 +263,53 @@ class CompareKernel : public CudaKernel {
 Support pointwise_support(const Node& node, const Graph& graph, const CompileOptions&) {
   switch (node.kind) {
     case OpKind::activation:
-    case OpKind::compare: return Support::yes();
+    case OpKind::compare:
+      return Support::yes();
     case OpKind::scale_shift: {
       const auto& p = node.get<ScaleShiftParams>();
-      if (node.weights.size() < 2) return Support::no("scale_shift without scale and shift weights");
+      if (node.weights.size() < 2)
+        return Support::no("scale_shift without scale and shift weights");
       if (p.axes.size() > static_cast<size_t>(kPointwiseMaxDims))
-        return Support::no(str_cat("scale_shift over ", p.axes.size(), " axes (at most ", kPointwiseMaxDims, ")"));
+        return Support::no(
+            str_cat("scale_shift over ", p.axes.size(), " axes (at most ", kPointwiseMaxDims, ")"));
       return Support::yes();
     }
     case OpKind::prelu:
       if (node.weights.empty()) return Support::no("prelu without alpha");
       if (prelu_axes(node.weights[0]).size() > static_cast<size_t>(kPointwiseMaxDims))
-        return Support::no(str_cat("prelu alpha varies over more than ", kPointwiseMaxDims, " axes"));
+        return Support::no(
+            str_cat("prelu alpha varies over more than ", kPointwiseMaxDims, " axes"));
       return Support::yes();
     case OpKind::elementwise: {
       size_t rank = 0;
       for (ValueId v : node.inputs) rank = std::max(rank, graph.values[v].shape.size());
       if (rank > static_cast<size_t>(kPointwiseMaxDims))
-        return Support::no(str_cat("elementwise of rank ", rank, " (at most ", kPointwiseMaxDims, ")"));
+        return Support::no(
+            str_cat("elementwise of rank ", rank, " (at most ", kPointwiseMaxDims, ")"));
       return Support::yes();
     }
-    default: break;
+    default:
+      break;
   }
   return Support::no(str_cat("op ", op_name(node.kind), " is not a pointwise op"));
 }
 
-std::unique_ptr<NodeKernel> make_pointwise_kernel(const Node& node, const Graph&, const CompileOptions& options) {
+std::unique_ptr<NodeKernel> make_pointwise_kernel(const Node& node, const Graph&,
+                                                  const CompileOptions& options) {
   const int device = options.device.index;
   switch (node.kind) {
-    case OpKind::activation: return std::make_unique<ActivationKernel>(node.get<ActivationParams>().activation);
-    case OpKind::scale_shift: return std::make_unique<ScaleShiftKernel>(node, device);
-    case OpKind::prelu: return std::make_unique<PreluKernel>(node, device);
-    case OpKind::elementwise: return std::make_unique<ElementwiseKernel>(node.get<ElementwiseParams>().kind);
-    case OpKind::compare: return std::make_unique<CompareKernel>(node.get<CompareParams>());
-    default: break;
+    case OpKind::activation:
+      return std::make_unique<ActivationKernel>(node.get<ActivationParams>().activation);
+    case OpKind::scale_shift:
+      return std::make_unique<ScaleShiftKernel>(node, device);
+    case OpKind::prelu:
+      return std::make_unique<PreluKernel>(node, device);
+    case OpKind::elementwise:
+      return std::make_unique<ElementwiseKernel>(node.get<ElementwiseParams>().kind);
+    case OpKind::compare:
+      return std::make_unique<CompareKernel>(node.get<CompareParams>());
+    default:
+      break;
   }
   fail(ErrorCode::internal, node.label(), ": no CUDA pointwise kernel for op ", op_name(node.kind));
 }

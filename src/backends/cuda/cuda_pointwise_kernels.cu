@@ -15,11 +15,13 @@ namespace {
 
 constexpr int kBlock = 256;
 
-template <class T> struct alignas(4 * sizeof(T)) Pack4 {
+template <class T>
+struct alignas(4 * sizeof(T)) Pack4 {
   T v[4];
 };
 
-template <class T> bool aligned_for_pack(const void* p) {
+template <class T>
+bool aligned_for_pack(const void* p) {
   return reinterpret_cast<uintptr_t>(p) % (4 * sizeof(T)) == 0;
 }
 
@@ -51,7 +53,8 @@ __global__ void map_kernel(const T* __restrict__ x, T* __restrict__ y, I n, F f)
 // Launches map_kernel for `dtype`, vectorized where aligned; 32-bit indices when kWide32 and
 // n allows (functors that divide indices are much cheaper so).
 template <bool kWide32, class F>
-void launch_map(const char* name, const void* x, void* y, int64_t n, DType dtype, cudaStream_t stream, const F& f) {
+void launch_map(const char* name, const void* x, void* y, int64_t n, DType dtype,
+                cudaStream_t stream, const F& f) {
   if (n <= 0) return;
   const bool done = dispatch_float(dtype, [&](auto tag) {
     using T = decltype(tag);
@@ -62,20 +65,25 @@ void launch_map(const char* name, const void* x, void* y, int64_t n, DType dtype
     if constexpr (kWide32) {
       if (fits_u32(n)) {
         const uint32_t n32 = static_cast<uint32_t>(n);
-        if (vec) map_kernel<T, uint32_t, true><<<grid, kBlock, 0, stream>>>(xp, yp, n32, f);
-        else map_kernel<T, uint32_t, false><<<grid, kBlock, 0, stream>>>(xp, yp, n32, f);
+        if (vec)
+          map_kernel<T, uint32_t, true><<<grid, kBlock, 0, stream>>>(xp, yp, n32, f);
+        else
+          map_kernel<T, uint32_t, false><<<grid, kBlock, 0, stream>>>(xp, yp, n32, f);
         check_launch(name);
         return;
       }
     }
-    if (vec) map_kernel<T, int64_t, true><<<grid, kBlock, 0, stream>>>(xp, yp, n, f);
-    else map_kernel<T, int64_t, false><<<grid, kBlock, 0, stream>>>(xp, yp, n, f);
+    if (vec)
+      map_kernel<T, int64_t, true><<<grid, kBlock, 0, stream>>>(xp, yp, n, f);
+    else
+      map_kernel<T, int64_t, false><<<grid, kBlock, 0, stream>>>(xp, yp, n, f);
     check_launch(name);
   });
   if (!done) fail(ErrorCode::internal, name, ": unsupported dtype ", dtype_name(dtype));
 }
 
-template <class I> __device__ __forceinline__ I channel_of(const ChannelIndex& c, I i) {
+template <class I>
+__device__ __forceinline__ I channel_of(const ChannelIndex& c, I i) {
   if (c.axes == 0) {
     const I q = c.inner == 1 ? i : i / static_cast<I>(c.inner);
     return c.channels == 1 ? I{0} : q % static_cast<I>(c.channels);
@@ -83,13 +91,17 @@ template <class I> __device__ __forceinline__ I channel_of(const ChannelIndex& c
   I ch = 0;
 #pragma unroll
   for (int k = 0; k < kPointwiseMaxDims; ++k)
-    if (k < c.axes) ch += (i / static_cast<I>(c.div[k])) % static_cast<I>(c.mod[k]) * static_cast<I>(c.mul[k]);
+    if (k < c.axes)
+      ch += (i / static_cast<I>(c.div[k])) % static_cast<I>(c.mod[k]) * static_cast<I>(c.mul[k]);
   return ch;
 }
 
 struct ActivationFn {
   ActivationArgs act;
-  template <class I> __device__ float operator()(I, float x) const { return apply_activation_f32(act, x); }
+  template <class I>
+  __device__ float operator()(I, float x) const {
+    return apply_activation_f32(act, x);
+  }
 };
 
 struct ScaleShiftFn {
@@ -97,7 +109,8 @@ struct ScaleShiftFn {
   const float* shift;
   int scale_step, shift_step;
   ChannelIndex channel;
-  template <class I> __device__ float operator()(I i, float x) const {
+  template <class I>
+  __device__ float operator()(I i, float x) const {
     const I c = channel_of(channel, i);
     return x * scale[c * scale_step] + shift[c * shift_step];
   }
@@ -106,21 +119,37 @@ struct ScaleShiftFn {
 struct PreluFn {
   const float* alpha;
   ChannelIndex channel;
-  template <class I> __device__ float operator()(I i, float x) const { return x > 0.f ? x : alpha[channel_of(channel, i)] * x; }
+  template <class I>
+  __device__ float operator()(I i, float x) const {
+    return x > 0.f ? x : alpha[channel_of(channel, i)] * x;
+  }
 };
 
 struct CompareFn {
   CompareOp op;
   float value;
-  template <class I> __device__ float operator()(I, float a) const {
+  template <class I>
+  __device__ float operator()(I, float a) const {
     bool r = false;
     switch (op) {
-      case CompareOp::equal: r = a == value; break;
-      case CompareOp::not_equal: r = a != value; break;
-      case CompareOp::less: r = a < value; break;
-      case CompareOp::less_equal: r = a <= value; break;
-      case CompareOp::greater: r = a > value; break;
-      case CompareOp::greater_equal: r = a >= value; break;
+      case CompareOp::equal:
+        r = a == value;
+        break;
+      case CompareOp::not_equal:
+        r = a != value;
+        break;
+      case CompareOp::less:
+        r = a < value;
+        break;
+      case CompareOp::less_equal:
+        r = a <= value;
+        break;
+      case CompareOp::greater:
+        r = a > value;
+        break;
+      case CompareOp::greater_equal:
+        r = a >= value;
+        break;
     }
     return r ? 1.f : 0.f;
   }
@@ -129,11 +158,16 @@ struct CompareFn {
 // One step of the left fold, with std::max/std::min's semantics.
 __device__ __forceinline__ float merge(MergeOp op, float acc, float v) {
   switch (op) {
-    case MergeOp::add: return acc + v;
-    case MergeOp::subtract: return acc - v;
-    case MergeOp::multiply: return acc * v;
-    case MergeOp::maximum: return acc < v ? v : acc;
-    case MergeOp::minimum: return v < acc ? v : acc;
+    case MergeOp::add:
+      return acc + v;
+    case MergeOp::subtract:
+      return acc - v;
+    case MergeOp::multiply:
+      return acc * v;
+    case MergeOp::maximum:
+      return acc < v ? v : acc;
+    case MergeOp::minimum:
+      return v < acc ? v : acc;
   }
   return acc;
 }
@@ -160,7 +194,8 @@ __global__ void merge_flat_kernel(MergeArgs a, T* y, int64_t n) {
       }
       Pack4<T> out;
 #pragma unroll
-      for (int k = 0; k < 4; ++k) out.v[k] = from_f32<T>(a.divisor > 0.f ? acc[k] / a.divisor : acc[k]);
+      for (int k = 0; k < 4; ++k)
+        out.v[k] = from_f32<T>(a.divisor > 0.f ? acc[k] / a.divisor : acc[k]);
       reinterpret_cast<Pack4<T>*>(y)[p] = out;
     }
     tail = packs * 4;
@@ -204,45 +239,56 @@ __global__ void merge_broadcast_kernel(MergeArgs a, T* y, I n) {
 
 }  // namespace
 
-void launch_activation(const void* x, void* y, int64_t n, const ActivationArgs& act, DType dtype, cudaStream_t stream) {
+void launch_activation(const void* x, void* y, int64_t n, const ActivationArgs& act, DType dtype,
+                       cudaStream_t stream) {
   launch_map<false>("activation_kernel", x, y, n, dtype, stream, ActivationFn{act});
 }
 
-void launch_scale_shift(const void* x, void* y, int64_t n, const float* scale, const float* shift, int scale_step,
-                        int shift_step, const ChannelIndex& channel, DType dtype, cudaStream_t stream) {
-  launch_map<true>("scale_shift_kernel", x, y, n, dtype, stream, ScaleShiftFn{scale, shift, scale_step, shift_step, channel});
+void launch_scale_shift(const void* x, void* y, int64_t n, const float* scale, const float* shift,
+                        int scale_step, int shift_step, const ChannelIndex& channel, DType dtype,
+                        cudaStream_t stream) {
+  launch_map<true>("scale_shift_kernel", x, y, n, dtype, stream,
+                   ScaleShiftFn{scale, shift, scale_step, shift_step, channel});
 }
 
-void launch_prelu(const void* x, void* y, int64_t n, const float* alpha, const ChannelIndex& channel, DType dtype,
-                  cudaStream_t stream) {
+void launch_prelu(const void* x, void* y, int64_t n, const float* alpha,
+                  const ChannelIndex& channel, DType dtype, cudaStream_t stream) {
   launch_map<true>("prelu_kernel", x, y, n, dtype, stream, PreluFn{alpha, channel});
 }
 
-void launch_compare(const void* x, void* y, int64_t n, CompareOp op, float value, DType dtype, cudaStream_t stream) {
+void launch_compare(const void* x, void* y, int64_t n, CompareOp op, float value, DType dtype,
+                    cudaStream_t stream) {
   launch_map<false>("compare_kernel", x, y, n, dtype, stream, CompareFn{op, value});
 }
 
-void launch_merge_same_shape(const MergeArgs& args, void* y, int64_t n, DType dtype, cudaStream_t stream) {
+void launch_merge_same_shape(const MergeArgs& args, void* y, int64_t n, DType dtype,
+                             cudaStream_t stream) {
   if (n <= 0) return;
   const bool done = dispatch_float(dtype, [&](auto tag) {
     using T = decltype(tag);
     bool vec = n >= 4 && aligned_for_pack<T>(y);
     for (int k = 0; k < args.count; ++k) vec = vec && aligned_for_pack<T>(args.inputs[k]);
     const unsigned grid = grid_for(vec ? n / 4 : n, kBlock);
-    if (vec) merge_flat_kernel<T, true><<<grid, kBlock, 0, stream>>>(args, static_cast<T*>(y), n);
-    else merge_flat_kernel<T, false><<<grid, kBlock, 0, stream>>>(args, static_cast<T*>(y), n);
+    if (vec)
+      merge_flat_kernel<T, true><<<grid, kBlock, 0, stream>>>(args, static_cast<T*>(y), n);
+    else
+      merge_flat_kernel<T, false><<<grid, kBlock, 0, stream>>>(args, static_cast<T*>(y), n);
     check_launch("merge_flat_kernel");
   });
   if (!done) fail(ErrorCode::internal, "elementwise: unsupported dtype ", dtype_name(dtype));
 }
 
-void launch_merge_broadcast(const MergeArgs& args, void* y, int64_t n, DType dtype, cudaStream_t stream) {
+void launch_merge_broadcast(const MergeArgs& args, void* y, int64_t n, DType dtype,
+                            cudaStream_t stream) {
   if (n <= 0) return;
   const bool done = dispatch_float(dtype, [&](auto tag) {
     using T = decltype(tag);
     const unsigned grid = grid_for(n, kBlock);
-    if (fits_u32(n)) merge_broadcast_kernel<T, uint32_t><<<grid, kBlock, 0, stream>>>(args, static_cast<T*>(y), static_cast<uint32_t>(n));
-    else merge_broadcast_kernel<T, int64_t><<<grid, kBlock, 0, stream>>>(args, static_cast<T*>(y), n);
+    if (fits_u32(n))
+      merge_broadcast_kernel<T, uint32_t>
+          <<<grid, kBlock, 0, stream>>>(args, static_cast<T*>(y), static_cast<uint32_t>(n));
+    else
+      merge_broadcast_kernel<T, int64_t><<<grid, kBlock, 0, stream>>>(args, static_cast<T*>(y), n);
     check_launch("merge_broadcast_kernel");
   });
   if (!done) fail(ErrorCode::internal, "elementwise: unsupported dtype ", dtype_name(dtype));

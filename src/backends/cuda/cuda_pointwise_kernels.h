@@ -40,15 +40,17 @@ struct ChannelIndex {
 };
 
 // y = act(x), n elements.
-void launch_activation(const void* x, void* y, int64_t n, const ActivationArgs& act, DType dtype, cudaStream_t stream);
+void launch_activation(const void* x, void* y, int64_t n, const ActivationArgs& act, DType dtype,
+                       cudaStream_t stream);
 
 // y = x * scale[c * scale_step] + shift[c * shift_step] (step 0: one value for all), f32 weights.
-void launch_scale_shift(const void* x, void* y, int64_t n, const float* scale, const float* shift, int scale_step,
-                        int shift_step, const ChannelIndex& channel, DType dtype, cudaStream_t stream);
+void launch_scale_shift(const void* x, void* y, int64_t n, const float* scale, const float* shift,
+                        int scale_step, int shift_step, const ChannelIndex& channel, DType dtype,
+                        cudaStream_t stream);
 
 // y = x > 0 ? x : alpha[c] * x, f32 alpha.
-void launch_prelu(const void* x, void* y, int64_t n, const float* alpha, const ChannelIndex& channel, DType dtype,
-                  cudaStream_t stream);
+void launch_prelu(const void* x, void* y, int64_t n, const float* alpha,
+                  const ChannelIndex& channel, DType dtype, cudaStream_t stream);
 
 enum class MergeOp { add, subtract, multiply, maximum, minimum };
 
@@ -66,12 +68,15 @@ struct MergeArgs {
 };
 
 // Every input has the output's shape (residual adds): a flat, vectorized fold.
-void launch_merge_same_shape(const MergeArgs& args, void* y, int64_t n, DType dtype, cudaStream_t stream);
+void launch_merge_same_shape(const MergeArgs& args, void* y, int64_t n, DType dtype,
+                             cudaStream_t stream);
 // General numpy broadcasting through args.shape and args.strides.
-void launch_merge_broadcast(const MergeArgs& args, void* y, int64_t n, DType dtype, cudaStream_t stream);
+void launch_merge_broadcast(const MergeArgs& args, void* y, int64_t n, DType dtype,
+                            cudaStream_t stream);
 
 enum class CompareOp { equal, not_equal, less, less_equal, greater, greater_equal };
 // y = (x OP value) ? 1 : 0.
-void launch_compare(const void* x, void* y, int64_t n, CompareOp op, float value, DType dtype, cudaStream_t stream);
+void launch_compare(const void* x, void* y, int64_t n, CompareOp op, float value, DType dtype,
+                    cudaStream_t stream);
 
 }  // namespace krt::cuda

@@ -46,7 +46,8 @@ GroupMap group_map(const std::vector<WalkDim>& walk) {
     // Row-major over a class's axes: the previous one merges with this one where every operand
     // steps over both as over one axis.
     bool join = !list.empty();
-    for (int k = 0; join && k < kGroupOperands; ++k) join = list.back().stride[k] == d.stride[k] * d.size;
+    for (int k = 0; join && k < kGroupOperands; ++k)
+      join = list.back().stride[k] == d.stride[k] * d.size;
     if (join) {
       list.back().size *= d.size;
       for (int k = 0; k < kGroupOperands; ++k) list.back().stride[k] = d.stride[k];
@@ -54,9 +55,10 @@ GroupMap group_map(const std::vector<WalkDim>& walk) {
       list.push_back(d);
     }
   }
-  if (kept.size() > static_cast<size_t>(kGroupMaxDims) || red.size() > static_cast<size_t>(kGroupMaxDims))
-    fail(ErrorCode::internal, "CUDA reduction: ", kept.size(), " kept and ", red.size(), " reduced axes (at most ",
-         kGroupMaxDims, " each)");
+  if (kept.size() > static_cast<size_t>(kGroupMaxDims) ||
+      red.size() > static_cast<size_t>(kGroupMaxDims))
+    fail(ErrorCode::internal, "CUDA reduction: ", kept.size(), " kept and ", red.size(),
+         " reduced axes (at most ", kGroupMaxDims, " each)");
   GroupMap m;
   m.kept_rank = static_cast<int>(kept.size());
   m.red_rank = static_cast<int>(red.size());
@@ -80,7 +82,8 @@ bool has_axis(const std::vector<int64_t>& axes, size_t a, size_t rank) {
 }
 
 // x (dense) reduced over `axes`; operand 1 walks `aux` strides when given (a broadcast mask).
-GroupMap axes_map(const Shape& shape, const std::vector<int64_t>& axes, const std::vector<int64_t>* aux = nullptr) {
+GroupMap axes_map(const Shape& shape, const std::vector<int64_t>& axes,
+                  const std::vector<int64_t>* aux = nullptr) {
   const auto xs = dense_strides(shape);
   std::vector<WalkDim> walk;
   for (size_t a = 0; a < shape.size(); ++a) {
@@ -96,20 +99,28 @@ GroupMap axes_map(const Shape& shape, const std::vector<int64_t>& axes, const st
 
 void expect_dtype(const Tensor& t, DType dtype, const char* op) {
   if (t.dtype() != dtype)
-    fail(ErrorCode::internal, "CUDA ", op, ": tensor dtype ", dtype_name(t.dtype()), " differs from ", dtype_name(dtype));
+    fail(ErrorCode::internal, "CUDA ", op, ": tensor dtype ", dtype_name(t.dtype()),
+         " differs from ", dtype_name(dtype));
 }
 
 ReduceOp reduce_op(ReduceKind kind) {
   switch (kind) {
-    case ReduceKind::any: return ReduceOp::any;
-    case ReduceKind::all: return ReduceOp::all;
-    case ReduceKind::sum: return ReduceOp::sum;
-    case ReduceKind::mean: return ReduceOp::mean;
-    case ReduceKind::max: return ReduceOp::max;
-    case ReduceKind::min: return ReduceOp::min;
+    case ReduceKind::any:
+      return ReduceOp::any;
+    case ReduceKind::all:
+      return ReduceOp::all;
+    case ReduceKind::sum:
+      return ReduceOp::sum;
+    case ReduceKind::mean:
+      return ReduceOp::mean;
+    case ReduceKind::max:
+      return ReduceOp::max;
+    case ReduceKind::min:
+      return ReduceOp::min;
     case ReduceKind::prod:
     case ReduceKind::argmax:
-    case ReduceKind::argmin: break;  // declined by reduction_support
+    case ReduceKind::argmin:
+      break;  // declined by reduction_support
   }
   fail(ErrorCode::internal, "CUDA reduce: no kernel for this reduction");
 }
@@ -117,10 +128,12 @@ ReduceOp reduce_op(ReduceKind kind) {
 class ReduceKernel : public CudaKernel {
  public:
   explicit ReduceKernel(const ReduceParams& p) : op_(reduce_op(p.kind)), axes_(p.axes) {}
-  void run_cuda(CudaRunContext& context, std::span<const Tensor> inputs, std::span<Tensor> outputs) const override {
+  void run_cuda(CudaRunContext& context, std::span<const Tensor> inputs,
+                std::span<Tensor> outputs) const override {
     const Tensor& x = inputs[0];
     expect_dtype(outputs[0], x.dtype(), "reduce");
-    launch_reduce(x.data(), outputs[0].data(), axes_map(x.shape(), axes_), op_, x.dtype(), context.stream());
+    launch_reduce(x.data(), outputs[0].data(), axes_map(x.shape(), axes_), op_, x.dtype(),
+                  context.stream());
   }
   std::string describe() const override { return "cuda reduce"; }
 
@@ -132,7 +145,8 @@ class ReduceKernel : public CudaKernel {
 class AxisActivationKernel : public CudaKernel {
  public:
   explicit AxisActivationKernel(const AxisActivationParams& p) : p_(p) {}
-  void run_cuda(CudaRunContext& context, std::span<const Tensor> inputs, std::span<Tensor> outputs) const override {
+  void run_cuda(CudaRunContext& context, std::span<const Tensor> inputs,
+                std::span<Tensor> outputs) const override {
     const Tensor& x = inputs[0];
     Tensor& y = outputs[0];
     expect_dtype(y, x.dtype(), "axis activation");
@@ -142,17 +156,20 @@ class AxisActivationKernel : public CudaKernel {
         int64_t outer = 1, inner = 1;
         for (int64_t a = 0; a < axis; ++a) outer *= x.shape()[a];
         for (int64_t a = axis + 1; a < x.rank(); ++a) inner *= x.shape()[a];
-        launch_glu(x.data(), y.data(), outer, x.shape()[axis] / 2 * inner, x.dtype(), context.stream());
+        launch_glu(x.data(), y.data(), outer, x.shape()[axis] / 2 * inner, x.dtype(),
+                   context.stream());
         return;
       }
       case AxisActivationKind::sparsemax:
-        launch_sparsemax(x.data(), y.data(), axes_map(x.shape(), p_.axes), x.dtype(), context.stream());
+        launch_sparsemax(x.data(), y.data(), axes_map(x.shape(), p_.axes), x.dtype(),
+                         context.stream());
         return;
       case AxisActivationKind::softmax:
       case AxisActivationKind::log_softmax: {
         SoftmaxArgs args;
         args.log = p_.kind == AxisActivationKind::log_softmax;
-        launch_softmax(x.data(), nullptr, y.data(), axes_map(x.shape(), p_.axes), args, x.dtype(), context.stream());
+        launch_softmax(x.data(), nullptr, y.data(), axes_map(x.shape(), p_.axes), args, x.dtype(),
+                       context.stream());
         return;
       }
     }
@@ -166,7 +183,8 @@ class AxisActivationKernel : public CudaKernel {
 class MaskedSoftmaxKernel : public CudaKernel {
  public:
   explicit MaskedSoftmaxKernel(const MaskedSoftmaxParams& p) : p_(p) {}
-  void run_cuda(CudaRunContext& context, std::span<const Tensor> inputs, std::span<Tensor> outputs) const override {
+  void run_cuda(CudaRunContext& context, std::span<const Tensor> inputs,
+                std::span<Tensor> outputs) const override {
     const Tensor& x = inputs[0];
     expect_dtype(outputs[0], x.dtype(), "masked softmax");
     SoftmaxArgs args;
@@ -196,11 +214,12 @@ class MaskedSoftmaxKernel : public CudaKernel {
 class L2NormalizeKernel : public CudaKernel {
  public:
   explicit L2NormalizeKernel(const L2NormalizeParams& p) : axes_(p.axes) {}
-  void run_cuda(CudaRunContext& context, std::span<const Tensor> inputs, std::span<Tensor> outputs) const override {
+  void run_cuda(CudaRunContext& context, std::span<const Tensor> inputs,
+                std::span<Tensor> outputs) const override {
     const Tensor& x = inputs[0];
     expect_dtype(outputs[0], x.dtype(), "l2_normalize");
-    launch_normalize(x.data(), outputs[0].data(), nullptr, nullptr, axes_map(x.shape(), axes_), NormMode::l2_unit, 0.f,
-                     x.dtype(), context.stream());
+    launch_normalize(x.data(), outputs[0].data(), nullptr, nullptr, axes_map(x.shape(), axes_),
+                     NormMode::l2_unit, 0.f, x.dtype(), context.stream());
   }
   std::string describe() const override { return "cuda l2_normalize"; }
 
@@ -210,10 +229,14 @@ class L2NormalizeKernel : public CudaKernel {
 
 NormMode norm_mode(NormalizeKind kind) {
   switch (kind) {
-    case NormalizeKind::moments: return NormMode::moments;
-    case NormalizeKind::centered_rms: return NormMode::centered_rms;
-    case NormalizeKind::rms: return NormMode::rms;
-    case NormalizeKind::l2: return NormMode::l2;
+    case NormalizeKind::moments:
+      return NormMode::moments;
+    case NormalizeKind::centered_rms:
+      return NormMode::centered_rms;
+    case NormalizeKind::rms:
+      return NormMode::rms;
+    case NormalizeKind::l2:
+      return NormMode::l2;
   }
   return NormMode::moments;
 }
@@ -231,13 +254,16 @@ class NormalizeKernel : public CudaKernel {
       shift_ = upload_as(node.weights[w++], DType::f32, device);
     }
   }
-  void run_cuda(CudaRunContext& context, std::span<const Tensor> inputs, std::span<Tensor> outputs) const override {
+  void run_cuda(CudaRunContext& context, std::span<const Tensor> inputs,
+                std::span<Tensor> outputs) const override {
     const Tensor& x = inputs[0];
     expect_dtype(outputs[0], x.dtype(), "normalize");
     const Shape& shape = x.shape();
     const auto xs = dense_strides(shape);
-    const auto ss = scale_ ? broadcast_strides(scale_shape_) : std::vector<int64_t>(shape.size(), 0);
-    const auto ts = shift_ ? broadcast_strides(shift_shape_) : std::vector<int64_t>(shape.size(), 0);
+    const auto ss =
+        scale_ ? broadcast_strides(scale_shape_) : std::vector<int64_t>(shape.size(), 0);
+    const auto ts =
+        shift_ ? broadcast_strides(shift_shape_) : std::vector<int64_t>(shape.size(), 0);
     std::vector<WalkDim> walk;
     for (size_t a = 0; a < shape.size(); ++a) {
       if (static_cast<int64_t>(a) == p_.group_axis) {
@@ -250,8 +276,8 @@ class NormalizeKernel : public CudaKernel {
       }
     }
     launch_normalize(x.data(), outputs[0].data(), static_cast<const float*>(scale_.get()),
-                     static_cast<const float*>(shift_.get()), group_map(walk), norm_mode(p_.kind), p_.epsilon, x.dtype(),
-                     context.stream());
+                     static_cast<const float*>(shift_.get()), group_map(walk), norm_mode(p_.kind),
+                     p_.epsilon, x.dtype(), context.stream());
   }
   std::string describe() const override { return "cuda normalize"; }
 
@@ -264,12 +290,14 @@ class NormalizeKernel : public CudaKernel {
 class GlobalPoolKernel : public CudaKernel {
  public:
   explicit GlobalPoolKernel(const GlobalPoolParams& p) : max_(p.kind == PoolKind::max) {}
-  void run_cuda(CudaRunContext& context, std::span<const Tensor> inputs, std::span<Tensor> outputs) const override {
+  void run_cuda(CudaRunContext& context, std::span<const Tensor> inputs,
+                std::span<Tensor> outputs) const override {
     const Tensor& x = inputs[0];
     expect_dtype(outputs[0], x.dtype(), "global_pool");
     const int64_t batch = x.dim(0), channels = x.dim(-1);
     const int64_t positions = batch * channels > 0 ? x.size() / (batch * channels) : 0;
-    launch_global_pool(x.data(), outputs[0].data(), batch, positions, channels, max_, x.dtype(), context.stream());
+    launch_global_pool(x.data(), outputs[0].data(), batch, positions, channels, max_, x.dtype(),
+                       context.stream());
   }
   std::string describe() const override { return "cuda global_pool"; }
 
@@ -282,7 +310,8 @@ class AdditiveScoreKernel : public CudaKernel {
   AdditiveScoreKernel(const Node& node, int device) : p_(node.get<AdditiveScoreParams>()) {
     if (p_.has_weight) w_ = upload_as(node.weights[0], DType::f32, device);
   }
-  void run_cuda(CudaRunContext& context, std::span<const Tensor> inputs, std::span<Tensor> outputs) const override {
+  void run_cuda(CudaRunContext& context, std::span<const Tensor> inputs,
+                std::span<Tensor> outputs) const override {
     const Tensor& q = inputs[0];
     const Tensor& k = inputs[1];
     expect_dtype(k, q.dtype(), "additive_score");
@@ -290,8 +319,9 @@ class AdditiveScoreKernel : public CudaKernel {
     const int r = q.rank();
     const int64_t tq = q.shape()[r - 2], tv = k.shape()[r - 2], d = q.shape()[r - 1];
     const int64_t batch = q.size() / std::max<int64_t>(tq * d, 1);
-    launch_additive_score(q.data(), k.data(), outputs[0].data(), static_cast<const float*>(w_.get()), batch, tq, tv, d,
-                          p_.inner_scale, p_.outer_scale, q.dtype(), context.stream());
+    launch_additive_score(q.data(), k.data(), outputs[0].data(),
+                          static_cast<const float*>(w_.get()), batch, tq, tv, d, p_.inner_scale,
+                          p_.outer_scale, q.dtype(), context.stream());
   }
   std::string describe() const override { return "cuda additive_score"; }
 
@@ -302,7 +332,8 @@ class AdditiveScoreKernel : public CudaKernel {
 
 Support rank_at_most(const Node& node, const Shape& shape, size_t most) {
   if (shape.size() > most)
-    return Support::no(str_cat(op_name(node.kind), " of rank ", shape.size(), " (at most ", most, ")"));
+    return Support::no(
+        str_cat(op_name(node.kind), " of rank ", shape.size(), " (at most ", most, ")"));
   return Support::yes();
 }
 
@@ -320,17 +351,20 @@ Support reduction_support(const Node& node, const Graph& graph, const CompileOpt
       return rank_at_most(node, in, most);
     }
     case OpKind::l2_normalize:
-    case OpKind::masked_softmax: return rank_at_most(node, in, most);
+    case OpKind::masked_softmax:
+      return rank_at_most(node, in, most);
     case OpKind::axis_activation: {
       const auto& p = node.get<AxisActivationParams>();
       if (p.kind == AxisActivationKind::glu) return Support::yes();
       if (p.kind == AxisActivationKind::sparsemax) {
         int64_t members = 1;
         for (size_t a = 0; a < in.size(); ++a)
-          if (has_axis(p.axes, a, in.size())) members = in[a] < 0 ? -1 : (members < 0 ? -1 : members * in[a]);
+          if (has_axis(p.axes, a, in.size()))
+            members = in[a] < 0 ? -1 : (members < 0 ? -1 : members * in[a]);
         if (members < 0) return Support::no("sparsemax over an axis of unknown size");
         if (members > kSparsemaxMaxMembers)
-          return Support::no(str_cat("sparsemax over ", members, " values (the CUDA kernel takes at most ",
+          return Support::no(str_cat("sparsemax over ", members,
+                                     " values (the CUDA kernel takes at most ",
                                      kSparsemaxMaxMembers, ")"));
       }
       return rank_at_most(node, in, most);
@@ -342,28 +376,40 @@ Support reduction_support(const Node& node, const Graph& graph, const CompileOpt
       if (p.group_axis >= 0 && p.groups <= 0) return Support::no("normalize with no groups");
       return rank_at_most(node, in, p.group_axis >= 0 ? most - 1 : most);
     }
-    case OpKind::global_pool: return Support::yes();
+    case OpKind::global_pool:
+      return Support::yes();
     case OpKind::additive_score: {
       if (node.inputs.size() != 2) return Support::no("additive_score without query and key");
-      if (node.get<AdditiveScoreParams>().has_weight && node.weights.empty()) return Support::no("additive_score without its scale");
+      if (node.get<AdditiveScoreParams>().has_weight && node.weights.empty())
+        return Support::no("additive_score without its scale");
       return Support::yes();
     }
-    default: break;
+    default:
+      break;
   }
   return Support::no(str_cat("op ", op_name(node.kind), " is not a reduction op"));
 }
 
-std::unique_ptr<NodeKernel> make_reduction_kernel(const Node& node, const Graph&, const CompileOptions& options) {
+std::unique_ptr<NodeKernel> make_reduction_kernel(const Node& node, const Graph&,
+                                                  const CompileOptions& options) {
   const int device = options.device.index;
   switch (node.kind) {
-    case OpKind::reduce: return std::make_unique<ReduceKernel>(node.get<ReduceParams>());
-    case OpKind::axis_activation: return std::make_unique<AxisActivationKernel>(node.get<AxisActivationParams>());
-    case OpKind::masked_softmax: return std::make_unique<MaskedSoftmaxKernel>(node.get<MaskedSoftmaxParams>());
-    case OpKind::l2_normalize: return std::make_unique<L2NormalizeKernel>(node.get<L2NormalizeParams>());
-    case OpKind::normalize: return std::make_unique<NormalizeKernel>(node, device);
-    case OpKind::global_pool: return std::make_unique<GlobalPoolKernel>(node.get<GlobalPoolParams>());
-    case OpKind::additive_score: return std::make_unique<AdditiveScoreKernel>(node, device);
-    default: break;
+    case OpKind::reduce:
+      return std::make_unique<ReduceKernel>(node.get<ReduceParams>());
+    case OpKind::axis_activation:
+      return std::make_unique<AxisActivationKernel>(node.get<AxisActivationParams>());
+    case OpKind::masked_softmax:
+      return std::make_unique<MaskedSoftmaxKernel>(node.get<MaskedSoftmaxParams>());
+    case OpKind::l2_normalize:
+      return std::make_unique<L2NormalizeKernel>(node.get<L2NormalizeParams>());
+    case OpKind::normalize:
+      return std::make_unique<NormalizeKernel>(node, device);
+    case OpKind::global_pool:
+      return std::make_unique<GlobalPoolKernel>(node.get<GlobalPoolParams>());
+    case OpKind::additive_score:
+      return std::make_unique<AdditiveScoreKernel>(node, device);
+    default:
+      break;
   }
   fail(ErrorCode::internal, node.label(), ": no CUDA reduction kernel for op ", op_name(node.kind));
 }

@@ -30,7 +30,8 @@ struct MinOp {
 
 // Combines v over the kTpg threads of a group (a warp, or the whole block); every thread of
 // the group gets the result. With kTpg == kBlock, all threads of the block must call it.
-template <int kTpg, class Op> __device__ float group_reduce(float v, Op op, float* smem) {
+template <int kTpg, class Op>
+__device__ float group_reduce(float v, Op op, float* smem) {
 #pragma unroll
   for (int o = 16; o > 0; o >>= 1) v = op(v, __shfl_xor_sync(0xffffffffu, v, o));
   if (kTpg == 32) return v;
@@ -44,7 +45,8 @@ template <int kTpg, class Op> __device__ float group_reduce(float v, Op op, floa
 }
 
 // Offsets of group g's first element in the first kOps operands.
-template <int kOps> __device__ __forceinline__ void kept_offsets(const GroupMap& m, int64_t g, int64_t (&off)[kOps]) {
+template <int kOps>
+__device__ __forceinline__ void kept_offsets(const GroupMap& m, int64_t g, int64_t (&off)[kOps]) {
 #pragma unroll
   for (int k = 0; k < kOps; ++k) off[k] = 0;
   if (m.kept_rank == 1) {
@@ -63,7 +65,8 @@ template <int kOps> __device__ __forceinline__ void kept_offsets(const GroupMap&
 }
 
 // Offsets of member r (relative to its group's first element) in the first kOps operands.
-template <int kOps> __device__ __forceinline__ void member_offsets(const GroupMap& m, int64_t r, int64_t (&off)[kOps]) {
+template <int kOps>
+__device__ __forceinline__ void member_offsets(const GroupMap& m, int64_t r, int64_t (&off)[kOps]) {
 #pragma unroll
   for (int k = 0; k < kOps; ++k) off[k] = 0;
   if (m.red_rank == 1) {
@@ -89,37 +92,64 @@ __device__ __forceinline__ int64_t member_offset(const GroupMap& m, int64_t r) {
 
 // The group loop: each group of kTpg threads takes groups g = first, first + step, ...
 // (uniform over a warp, or over the block when kTpg == kBlock).
-template <int kTpg> __device__ __forceinline__ int64_t first_group() {
+template <int kTpg>
+__device__ __forceinline__ int64_t first_group() {
   return static_cast<int64_t>(blockIdx.x) * (kBlock / kTpg) + threadIdx.x / kTpg;
 }
-template <int kTpg> __device__ __forceinline__ int64_t group_step() { return static_cast<int64_t>(gridDim.x) * (kBlock / kTpg); }
-template <int kTpg> __device__ __forceinline__ int lane() { return static_cast<int>(threadIdx.x % kTpg); }
+template <int kTpg>
+__device__ __forceinline__ int64_t group_step() {
+  return static_cast<int64_t>(gridDim.x) * (kBlock / kTpg);
+}
+template <int kTpg>
+__device__ __forceinline__ int lane() {
+  return static_cast<int>(threadIdx.x % kTpg);
+}
 
 template <class T, int kTpg>
-__global__ void __launch_bounds__(kBlock) reduce_kernel(const T* __restrict__ x, T* __restrict__ y, GroupMap m, ReduceOp op) {
+__global__ void __launch_bounds__(kBlock)
+    reduce_kernel(const T* __restrict__ x, T* __restrict__ y, GroupMap m, ReduceOp op) {
   __shared__ float smem[32];
   for (int64_t g = first_group<kTpg>(); g < m.groups; g += group_step<kTpg>()) {
     int64_t base[1];
     kept_offsets<1>(m, g, base);
-    float acc = op == ReduceOp::all ? 1.f : op == ReduceOp::max ? -INFINITY : op == ReduceOp::min ? INFINITY : 0.f;
+    float acc = op == ReduceOp::all   ? 1.f
+                : op == ReduceOp::max ? -INFINITY
+                : op == ReduceOp::min ? INFINITY
+                                      : 0.f;
     for (int64_t r = lane<kTpg>(); r < m.members; r += kTpg) {
       const float v = to_f32(x[base[0] + member_offset(m, r)]);
       switch (op) {
-        case ReduceOp::any: acc = (acc != 0.f || v != 0.f) ? 1.f : 0.f; break;
-        case ReduceOp::all: acc = (acc != 0.f && v != 0.f) ? 1.f : 0.f; break;
+        case ReduceOp::any:
+          acc = (acc != 0.f || v != 0.f) ? 1.f : 0.f;
+          break;
+        case ReduceOp::all:
+          acc = (acc != 0.f && v != 0.f) ? 1.f : 0.f;
+          break;
         case ReduceOp::sum:
-        case ReduceOp::mean: acc += v; break;
-        case ReduceOp::max: acc = MaxOp{}(acc, v); break;
-        case ReduceOp::min: acc = MinOp{}(acc, v); break;
+        case ReduceOp::mean:
+          acc += v;
+          break;
+        case ReduceOp::max:
+          acc = MaxOp{}(acc, v);
+          break;
+        case ReduceOp::min:
+          acc = MinOp{}(acc, v);
+          break;
       }
     }
     switch (op) {
       case ReduceOp::any:
-      case ReduceOp::max: acc = group_reduce<kTpg>(acc, MaxOp{}, smem); break;
+      case ReduceOp::max:
+        acc = group_reduce<kTpg>(acc, MaxOp{}, smem);
+        break;
       case ReduceOp::all:
-      case ReduceOp::min: acc = group_reduce<kTpg>(acc, MinOp{}, smem); break;
+      case ReduceOp::min:
+        acc = group_reduce<kTpg>(acc, MinOp{}, smem);
+        break;
       case ReduceOp::sum:
-      case ReduceOp::mean: acc = group_reduce<kTpg>(acc, SumOp{}, smem); break;
+      case ReduceOp::mean:
+        acc = group_reduce<kTpg>(acc, SumOp{}, smem);
+        break;
     }
     if (op == ReduceOp::mean) acc /= static_cast<float>(m.members);
     if (lane<kTpg>() == 0) y[g] = from_f32<T>(acc);
@@ -128,8 +158,8 @@ __global__ void __launch_bounds__(kBlock) reduce_kernel(const T* __restrict__ x,
 
 // The score softmax sees for element (x offset xoff): x itself, or its masked fill.
 template <class T, bool kMask>
-__device__ __forceinline__ float masked_score(const T* x, const T* mask, int64_t xoff, int64_t moff, const SoftmaxArgs& a,
-                                              bool& keep) {
+__device__ __forceinline__ float masked_score(const T* x, const T* mask, int64_t xoff, int64_t moff,
+                                              const SoftmaxArgs& a, bool& keep) {
   const float v = to_f32(x[xoff]);
   keep = true;
   if (kMask) keep = to_f32(mask[moff]) != 0.f;
@@ -146,7 +176,8 @@ __device__ __forceinline__ float masked_score(const T* x, const T* mask, int64_t
 
 template <class T, int kTpg, bool kMask>
 __global__ void __launch_bounds__(kBlock)
-    softmax_kernel(const T* __restrict__ x, const T* __restrict__ mask, T* __restrict__ y, GroupMap m, SoftmaxArgs a) {
+    softmax_kernel(const T* __restrict__ x, const T* __restrict__ mask, T* __restrict__ y,
+                   GroupMap m, SoftmaxArgs a) {
   __shared__ float smem[32];
   constexpr int kOps = kMask ? 2 : 1;
   for (int64_t g = first_group<kTpg>(); g < m.groups; g += group_step<kTpg>()) {
@@ -157,7 +188,8 @@ __global__ void __launch_bounds__(kBlock)
       int64_t off[kOps];
       member_offsets<kOps>(m, r, off);
       bool keep;
-      mx = MaxOp{}(mx, masked_score<T, kMask>(x, mask, base[0] + off[0], kMask ? base[kOps - 1] + off[kOps - 1] : 0, a, keep));
+      mx = MaxOp{}(mx, masked_score<T, kMask>(x, mask, base[0] + off[0],
+                                              kMask ? base[kOps - 1] + off[kOps - 1] : 0, a, keep));
     }
     mx = group_reduce<kTpg>(mx, MaxOp{}, smem);
     float sum = 0.f;
@@ -165,7 +197,9 @@ __global__ void __launch_bounds__(kBlock)
       int64_t off[kOps];
       member_offsets<kOps>(m, r, off);
       bool keep;
-      sum += expf(masked_score<T, kMask>(x, mask, base[0] + off[0], kMask ? base[kOps - 1] + off[kOps - 1] : 0, a, keep) - mx);
+      sum += expf(masked_score<T, kMask>(x, mask, base[0] + off[0],
+                                         kMask ? base[kOps - 1] + off[kOps - 1] : 0, a, keep) -
+                  mx);
     }
     sum = group_reduce<kTpg>(sum, SumOp{}, smem);
     const float log_sum = a.log ? logf(sum) : 0.f;
@@ -173,8 +207,8 @@ __global__ void __launch_bounds__(kBlock)
       int64_t off[kOps];
       member_offsets<kOps>(m, r, off);
       bool keep;
-      const float z =
-          masked_score<T, kMask>(x, mask, base[0] + off[0], kMask ? base[kOps - 1] + off[kOps - 1] : 0, a, keep);
+      const float z = masked_score<T, kMask>(x, mask, base[0] + off[0],
+                                             kMask ? base[kOps - 1] + off[kOps - 1] : 0, a, keep);
       float v = a.log ? z - mx - log_sum : expf(z - mx) / sum;
       if (a.zero_masked && !keep) v = 0.f;
       y[base[0] + off[0]] = from_f32<T>(v);
@@ -186,7 +220,8 @@ __global__ void __launch_bounds__(kBlock)
 // number of members before it (greater, or equal with a lower index), and the cumulative sum
 // there is the sum of those members plus itself.
 template <class T>
-__global__ void __launch_bounds__(kBlock) sparsemax_kernel(const T* __restrict__ x, T* __restrict__ y, GroupMap m) {
+__global__ void __launch_bounds__(kBlock)
+    sparsemax_kernel(const T* __restrict__ x, T* __restrict__ y, GroupMap m) {
   __shared__ float smem[32];
   for (int64_t g = blockIdx.x; g < m.groups; g += gridDim.x) {
     int64_t base[1];
@@ -221,8 +256,9 @@ __global__ void __launch_bounds__(kBlock) sparsemax_kernel(const T* __restrict__
 }
 
 template <class T, int kTpg>
-__global__ void __launch_bounds__(kBlock) normalize_kernel(const T* __restrict__ x, T* __restrict__ y, const float* scale,
-                                                           const float* shift, GroupMap m, NormMode mode, float eps) {
+__global__ void __launch_bounds__(kBlock)
+    normalize_kernel(const T* __restrict__ x, T* __restrict__ y, const float* scale,
+                     const float* shift, GroupMap m, NormMode mode, float eps) {
   __shared__ float smem[32];
   const float count = static_cast<float>(m.members);
   for (int64_t g = first_group<kTpg>(); g < m.groups; g += group_step<kTpg>()) {
@@ -232,7 +268,8 @@ __global__ void __launch_bounds__(kBlock) normalize_kernel(const T* __restrict__
     float mean = 0.f;
     if (centered) {
       float s = 0.f;
-      for (int64_t r = lane<kTpg>(); r < m.members; r += kTpg) s += to_f32(x[base[0] + member_offset(m, r)]);
+      for (int64_t r = lane<kTpg>(); r < m.members; r += kTpg)
+        s += to_f32(x[base[0] + member_offset(m, r)]);
       mean = group_reduce<kTpg>(s, SumOp{}, smem) / count;
     }
     float second = 0.f;  // sum of squares, around the mean when centered
@@ -245,9 +282,15 @@ __global__ void __launch_bounds__(kBlock) normalize_kernel(const T* __restrict__
     switch (mode) {
       case NormMode::moments:
       case NormMode::centered_rms:
-      case NormMode::rms: inv = 1.f / sqrtf(second / count + eps); break;
-      case NormMode::l2: inv = 1.f / sqrtf(MaxOp{}(second, eps)); break;
-      case NormMode::l2_unit: norm = second == 0.f ? 1.f : sqrtf(second); break;
+      case NormMode::rms:
+        inv = 1.f / sqrtf(second / count + eps);
+        break;
+      case NormMode::l2:
+        inv = 1.f / sqrtf(MaxOp{}(second, eps));
+        break;
+      case NormMode::l2_unit:
+        norm = second == 0.f ? 1.f : sqrtf(second);
+        break;
     }
     const float centre = mode == NormMode::moments ? mean : 0.f;
     for (int64_t r = lane<kTpg>(); r < m.members; r += kTpg) {
@@ -263,7 +306,8 @@ __global__ void __launch_bounds__(kBlock) normalize_kernel(const T* __restrict__
 }
 
 template <class T>
-__global__ void glu_kernel(const T* __restrict__ x, T* __restrict__ y, int64_t outer, int64_t half_inner) {
+__global__ void glu_kernel(const T* __restrict__ x, T* __restrict__ y, int64_t outer,
+                           int64_t half_inner) {
   const int64_t n = outer * half_inner;
   const int64_t step = static_cast<int64_t>(gridDim.x) * blockDim.x;
   for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += step) {
@@ -278,8 +322,8 @@ __global__ void glu_kernel(const T* __restrict__ x, T* __restrict__ y, int64_t o
 // the positions and meet in shared memory.
 constexpr int kPoolChannels = 32, kPoolLanes = 8;
 template <class T>
-__global__ void global_pool_kernel(const T* __restrict__ x, T* __restrict__ y, int64_t batch, int64_t positions,
-                                   int64_t channels, bool max) {
+__global__ void global_pool_kernel(const T* __restrict__ x, T* __restrict__ y, int64_t batch,
+                                   int64_t positions, int64_t channels, bool max) {
   __shared__ float part[kPoolLanes][kPoolChannels];
   const int64_t ch = static_cast<int64_t>(blockIdx.x) * kPoolChannels + threadIdx.x;
   for (int64_t n = blockIdx.y; n < batch; n += gridDim.y) {
@@ -292,7 +336,8 @@ __global__ void global_pool_kernel(const T* __restrict__ x, T* __restrict__ y, i
     part[threadIdx.y][threadIdx.x] = acc;
     __syncthreads();
     if (threadIdx.y == 0 && ch < channels) {
-      for (int l = 1; l < kPoolLanes; ++l) acc = max ? MaxOp{}(acc, part[l][threadIdx.x]) : acc + part[l][threadIdx.x];
+      for (int l = 1; l < kPoolLanes; ++l)
+        acc = max ? MaxOp{}(acc, part[l][threadIdx.x]) : acc + part[l][threadIdx.x];
       y[n * channels + ch] = from_f32<T>(max ? acc : acc / static_cast<float>(positions));
     }
     __syncthreads();
@@ -300,9 +345,9 @@ __global__ void global_pool_kernel(const T* __restrict__ x, T* __restrict__ y, i
 }
 
 template <class T>
-__global__ void additive_score_kernel(const T* __restrict__ q, const T* __restrict__ k, T* __restrict__ y,
-                                      const float* __restrict__ w, int64_t batch, int64_t tq, int64_t tv, int64_t d,
-                                      float inner, float outer) {
+__global__ void additive_score_kernel(const T* __restrict__ q, const T* __restrict__ k,
+                                      T* __restrict__ y, const float* __restrict__ w, int64_t batch,
+                                      int64_t tq, int64_t tv, int64_t d, float inner, float outer) {
   const int64_t n = batch * tq * tv;
   const int64_t step = static_cast<int64_t>(gridDim.x) * blockDim.x;
   for (int64_t o = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; o < n; o += step) {
@@ -322,9 +367,12 @@ unsigned group_grid(int64_t groups, int tpg) { return grid_for(groups * tpg, kBl
 
 // Calls body(std::integral_constant<int, kTpg>) with a warp per group for short groups and a
 // block per group for long ones.
-template <class Body> void dispatch_tpg(int64_t members, Body&& body) {
-  if (members >= 512) body(std::integral_constant<int, kBlock>{});
-  else body(std::integral_constant<int, 32>{});
+template <class Body>
+void dispatch_tpg(int64_t members, Body&& body) {
+  if (members >= 512)
+    body(std::integral_constant<int, kBlock>{});
+  else
+    body(std::integral_constant<int, 32>{});
 }
 
 [[noreturn]] void bad_dtype(const char* op, DType dtype) {
@@ -333,22 +381,23 @@ template <class Body> void dispatch_tpg(int64_t members, Body&& body) {
 
 }  // namespace
 
-void launch_reduce(const void* x, void* y, const GroupMap& map, ReduceOp op, DType dtype, cudaStream_t stream) {
+void launch_reduce(const void* x, void* y, const GroupMap& map, ReduceOp op, DType dtype,
+                   cudaStream_t stream) {
   if (map.groups <= 0) return;
   const bool done = dispatch_float(dtype, [&](auto tag) {
     using T = decltype(tag);
     dispatch_tpg(map.members, [&](auto tpg) {
       constexpr int kTpg = decltype(tpg)::value;
-      reduce_kernel<T, kTpg><<<group_grid(map.groups, kTpg), kBlock, 0, stream>>>(static_cast<const T*>(x), static_cast<T*>(y),
-                                                                                 map, op);
+      reduce_kernel<T, kTpg><<<group_grid(map.groups, kTpg), kBlock, 0, stream>>>(
+          static_cast<const T*>(x), static_cast<T*>(y), map, op);
     });
     check_launch("reduce_kernel");
   });
   if (!done) bad_dtype("reduce", dtype);
 }
 
-void launch_softmax(const void* x, const void* mask, void* y, const GroupMap& map, const SoftmaxArgs& args, DType dtype,
-                    cudaStream_t stream) {
+void launch_softmax(const void* x, const void* mask, void* y, const GroupMap& map,
+                    const SoftmaxArgs& args, DType dtype, cudaStream_t stream) {
   if (map.groups <= 0 || map.members <= 0) return;
   const bool done = dispatch_float(dtype, [&](auto tag) {
     using T = decltype(tag);
@@ -356,29 +405,32 @@ void launch_softmax(const void* x, const void* mask, void* y, const GroupMap& ma
       constexpr int kTpg = decltype(tpg)::value;
       const unsigned grid = group_grid(map.groups, kTpg);
       if (mask)
-        softmax_kernel<T, kTpg, true><<<grid, kBlock, 0, stream>>>(static_cast<const T*>(x), static_cast<const T*>(mask),
-                                                                    static_cast<T*>(y), map, args);
+        softmax_kernel<T, kTpg, true><<<grid, kBlock, 0, stream>>>(
+            static_cast<const T*>(x), static_cast<const T*>(mask), static_cast<T*>(y), map, args);
       else
-        softmax_kernel<T, kTpg, false><<<grid, kBlock, 0, stream>>>(static_cast<const T*>(x), nullptr, static_cast<T*>(y),
-                                                                     map, args);
+        softmax_kernel<T, kTpg, false><<<grid, kBlock, 0, stream>>>(
+            static_cast<const T*>(x), nullptr, static_cast<T*>(y), map, args);
     });
     check_launch("softmax_kernel");
   });
   if (!done) bad_dtype("softmax", dtype);
 }
 
-void launch_sparsemax(const void* x, void* y, const GroupMap& map, DType dtype, cudaStream_t stream) {
+void launch_sparsemax(const void* x, void* y, const GroupMap& map, DType dtype,
+                      cudaStream_t stream) {
   if (map.groups <= 0 || map.members <= 0) return;
   const bool done = dispatch_float(dtype, [&](auto tag) {
     using T = decltype(tag);
-    sparsemax_kernel<T><<<group_grid(map.groups, kBlock), kBlock, 0, stream>>>(static_cast<const T*>(x), static_cast<T*>(y), map);
+    sparsemax_kernel<T><<<group_grid(map.groups, kBlock), kBlock, 0, stream>>>(
+        static_cast<const T*>(x), static_cast<T*>(y), map);
     check_launch("sparsemax_kernel");
   });
   if (!done) bad_dtype("sparsemax", dtype);
 }
 
-void launch_normalize(const void* x, void* y, const float* scale, const float* shift, const GroupMap& map, NormMode mode,
-                      float epsilon, DType dtype, cudaStream_t stream) {
+void launch_normalize(const void* x, void* y, const float* scale, const float* shift,
+                      const GroupMap& map, NormMode mode, float epsilon, DType dtype,
+                      cudaStream_t stream) {
   if (map.groups <= 0 || map.members <= 0) return;
   const bool done = dispatch_float(dtype, [&](auto tag) {
     using T = decltype(tag);
@@ -392,41 +444,43 @@ void launch_normalize(const void* x, void* y, const float* scale, const float* s
   if (!done) bad_dtype("normalize", dtype);
 }
 
-void launch_glu(const void* x, void* y, int64_t outer, int64_t half_inner, DType dtype, cudaStream_t stream) {
+void launch_glu(const void* x, void* y, int64_t outer, int64_t half_inner, DType dtype,
+                cudaStream_t stream) {
   if (outer * half_inner <= 0) return;
   const bool done = dispatch_float(dtype, [&](auto tag) {
     using T = decltype(tag);
-    glu_kernel<T><<<grid_for(outer * half_inner, kBlock), kBlock, 0, stream>>>(static_cast<const T*>(x), static_cast<T*>(y),
-                                                                             outer, half_inner);
+    glu_kernel<T><<<grid_for(outer * half_inner, kBlock), kBlock, 0, stream>>>(
+        static_cast<const T*>(x), static_cast<T*>(y), outer, half_inner);
     check_launch("glu_kernel");
   });
   if (!done) bad_dtype("glu", dtype);
 }
 
-void launch_global_pool(const void* x, void* y, int64_t batch, int64_t positions, int64_t channels, bool max, DType dtype,
-                        cudaStream_t stream) {
+void launch_global_pool(const void* x, void* y, int64_t batch, int64_t positions, int64_t channels,
+                        bool max, DType dtype, cudaStream_t stream) {
   if (batch <= 0 || channels <= 0) return;
   const bool done = dispatch_float(dtype, [&](auto tag) {
     using T = decltype(tag);
     const dim3 block(kPoolChannels, kPoolLanes);
     const dim3 grid(static_cast<unsigned>((channels + kPoolChannels - 1) / kPoolChannels),
                     static_cast<unsigned>(batch < 65535 ? batch : 65535));
-    global_pool_kernel<T><<<grid, block, 0, stream>>>(static_cast<const T*>(x), static_cast<T*>(y), batch, positions, channels,
-                                                      max);
+    global_pool_kernel<T><<<grid, block, 0, stream>>>(static_cast<const T*>(x), static_cast<T*>(y),
+                                                      batch, positions, channels, max);
     check_launch("global_pool_kernel");
   });
   if (!done) bad_dtype("global_pool", dtype);
 }
 
-void launch_additive_score(const void* q, const void* k, void* y, const float* w, int64_t batch, int64_t tq, int64_t tv,
-                           int64_t d, float inner_scale, float outer_scale, DType dtype, cudaStream_t stream) {
+void launch_additive_score(const void* q, const void* k, void* y, const float* w, int64_t batch,
+                           int64_t tq, int64_t tv, int64_t d, float inner_scale, float outer_scale,
+                           DType dtype, cudaStream_t stream) {
   const int64_t n = batch * tq * tv;
   if (n <= 0) return;
   const bool done = dispatch_float(dtype, [&](auto tag) {
     using T = decltype(tag);
-    additive_score_kernel<T><<<grid_for(n, kBlock), kBlock, 0, stream>>>(static_cast<const T*>(q), static_cast<const T*>(k),
-                                                                       static_cast<T*>(y), w, batch, tq, tv, d, inner_scale,
-                                                                       outer_scale);
+    additive_score_kernel<T><<<grid_for(n, kBlock), kBlock, 0, stream>>>(
+        static_cast<const T*>(q), static_cast<const T*>(k), static_cast<T*>(y), w, batch, tq, tv, d,
+        inner_scale, outer_scale);
     check_launch("additive_score_kernel");
   });
   if (!done) bad_dtype("additive_score", dtype);

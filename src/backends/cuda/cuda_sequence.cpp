@@ -40,20 +40,25 @@ int64_t aligned_bytes(int64_t floats) { return (floats * 4 + 255) / 256 * 256; }
 
 class RecurrentKernel : public CudaKernel {
  public:
-  RecurrentKernel(const Node& node, const CompileOptions& options) : p_(node.get<RecurrentParams>()) {
+  RecurrentKernel(const Node& node, const CompileOptions& options)
+      : p_(node.get<RecurrentParams>()) {
     const int device = options.device.index;
     kernel_ = upload_as(node.weights[0], DType::f32, device);
     recurrent_kernel_ = upload_as(node.weights[1], DType::f32, device);
     if (p_.has_bias) bias_ = upload_as(node.weights[2], DType::f32, device);
     gates_ = recurrent_gate_count(p_.kind);
-    if (p_.kind == RecurrentKind::simple) cell_ = CellKind::simple;
-    else if (p_.kind == RecurrentKind::lstm) cell_ = CellKind::lstm;
-    else cell_ = p_.reset_after ? CellKind::gru_reset_after : CellKind::gru_reset_before;
+    if (p_.kind == RecurrentKind::simple)
+      cell_ = CellKind::simple;
+    else if (p_.kind == RecurrentKind::lstm)
+      cell_ = CellKind::lstm;
+    else
+      cell_ = p_.reset_after ? CellKind::gru_reset_after : CellKind::gru_reset_before;
   }
 
   std::string describe() const override { return "cuda recurrent (per-step kernels)"; }
 
-  void run_cuda(CudaRunContext& context, std::span<const Tensor> inputs, std::span<Tensor> outputs) const override {
+  void run_cuda(CudaRunContext& context, std::span<const Tensor> inputs,
+                std::span<Tensor> outputs) const override {
     const Tensor& x = inputs[0];
     const int64_t batch = x.shape()[0], steps = x.shape()[1], features = x.shape()[2];
     if (batch == 0 || steps == 0) return;
@@ -65,7 +70,8 @@ class RecurrentKernel : public CudaKernel {
     // Workspace per chunk of nb samples: h, c, hw, xw (all steps or one), hr and cand, mask.
     auto need = [&](int64_t nb, bool all_steps) {
       return aligned_bytes(nb * u) * (lstm ? 2 : 1) + aligned_bytes(nb * g) +
-             aligned_bytes(all_steps ? nb * steps * g : nb * g) + (reset_before ? 2 * aligned_bytes(nb * u) : 0) +
+             aligned_bytes(all_steps ? nb * steps * g : nb * g) +
+             (reset_before ? 2 * aligned_bytes(nb * u) : 0) +
              (p_.has_mask ? aligned_bytes(nb * steps) : 0);
     };
     int64_t chunk = batch;
@@ -73,8 +79,8 @@ class RecurrentKernel : public CudaKernel {
     if (!all_steps)
       while (chunk > 1 && need(chunk, false) > workspace) chunk = (chunk + 1) / 2;
     if (need(chunk, all_steps) > workspace)
-      fail(ErrorCode::limit_exceeded, "CUDA recurrent layer: ", p_.units, " units need more than the ", workspace,
-           "-byte workspace for one sample");
+      fail(ErrorCode::limit_exceeded, "CUDA recurrent layer: ", p_.units,
+           " units need more than the ", workspace, "-byte workspace for one sample");
 
     char* at = static_cast<char*>(context.workspace());
     auto take = [&](int64_t floats) {
@@ -94,7 +100,8 @@ class RecurrentKernel : public CudaKernel {
     const float* kernel = static_cast<const float*>(kernel_.get());
     const float* rkernel = static_cast<const float*>(recurrent_kernel_.get());
     const float* input_bias = p_.has_bias ? static_cast<const float*>(bias_.get()) : nullptr;
-    const float* recurrent_bias = p_.has_bias && cell_ == CellKind::gru_reset_after ? input_bias + g : nullptr;
+    const float* recurrent_bias =
+        p_.has_bias && cell_ == CellKind::gru_reset_after ? input_bias + g : nullptr;
     const size_t first_state = p_.has_mask ? 2 : 1;
     Tensor& y = outputs[0];
 
@@ -102,21 +109,23 @@ class RecurrentKernel : public CudaKernel {
       const int64_t nb = std::min(chunk, batch - b0);
       if (p_.has_mask) {
         const Tensor& m = inputs[1];
-        convert_on_device(advance(m.data(), b0 * steps, m.dtype()), m.dtype(), mask, DType::f32, nb * steps, stream);
+        convert_on_device(advance(m.data(), b0 * steps, m.dtype()), m.dtype(), mask, DType::f32,
+                          nb * steps, stream);
       }
       for (int s = 0; s < (lstm ? 2 : 1); ++s) {
         float* state = s == 0 ? h : c;
         if (p_.has_initial_state) {
           const Tensor& init = inputs[first_state + s];
-          convert_on_device(advance(init.data(), b0 * u, init.dtype()), init.dtype(), state, DType::f32, nb * u, stream);
+          convert_on_device(advance(init.data(), b0 * u, init.dtype()), init.dtype(), state,
+                            DType::f32, nb * u, stream);
         } else {
           check_cuda(cudaMemsetAsync(state, 0, static_cast<size_t>(nb * u) * sizeof(float), stream),
                      "cudaMemsetAsync (recurrent state)");
         }
       }
       if (all_steps)  // xw[(b * steps + t) * g + col]
-        launch_rows_matmul(x.data(), x.dtype(), b0 * steps * features, features, nb * steps, features, kernel, g, g,
-                           input_bias, xw, g, stream);
+        launch_rows_matmul(x.data(), x.dtype(), b0 * steps * features, features, nb * steps,
+                           features, kernel, g, g, input_bias, xw, g, stream);
 
       CellStep step;
       step.kind = cell_;
@@ -137,17 +146,19 @@ class RecurrentKernel : public CudaKernel {
           step.xw = xw + t * g;
           step.xw_stride = steps * g;
         } else {
-          launch_rows_matmul(x.data(), x.dtype(), (b0 * steps + t) * features, steps * features, nb, features, kernel,
-                             g, g, input_bias, xw, g, stream);
+          launch_rows_matmul(x.data(), x.dtype(), (b0 * steps + t) * features, steps * features, nb,
+                             features, kernel, g, g, input_bias, xw, g, stream);
           step.xw = xw;
           step.xw_stride = g;
         }
         step.t = t;
-        launch_rows_matmul(h, DType::f32, 0, u, nb, u, rkernel, g, g, recurrent_bias, hw, g, stream);
+        launch_rows_matmul(h, DType::f32, 0, u, nb, u, rkernel, g, g, recurrent_bias, hw, g,
+                           stream);
         if (reset_before) {
           launch_gru_reset_before_gate(step, hr, stream);
           // (r * h) @ U_h, U_h being the recurrent kernel's last u columns.
-          launch_rows_matmul(hr, DType::f32, 0, u, nb, u, rkernel + 2 * u, g, u, nullptr, cand, u, stream);
+          launch_rows_matmul(hr, DType::f32, 0, u, nb, u, rkernel + 2 * u, g, u, nullptr, cand, u,
+                             stream);
         }
         if (p_.return_sequences) {
           const int64_t out_t = p_.sequence_in_input_order ? t : k;
@@ -164,8 +175,8 @@ class RecurrentKernel : public CudaKernel {
       if (p_.return_state)
         for (int s = 0; s < (lstm ? 2 : 1); ++s) {
           Tensor& out = outputs[1 + s];
-          convert_on_device(s == 0 ? h : c, DType::f32, advance(out.data(), b0 * u, out.dtype()), out.dtype(), nb * u,
-                            stream);
+          convert_on_device(s == 0 ? h : c, DType::f32, advance(out.data(), b0 * u, out.dtype()),
+                            out.dtype(), nb * u, stream);
         }
     }
   }
@@ -184,12 +195,15 @@ Support recurrent_support(const Node& node, const Graph& graph, const CompileOpt
   const size_t n_states = static_cast<size_t>(recurrent_state_count(p.kind));
   if (node.inputs.empty() || graph.values[node.inputs[0]].shape.size() != 3)
     return Support::no("recurrent input is not (batch, time, features)");
-  if (node.weights.size() < (p.has_bias ? 3u : 2u)) return Support::no("recurrent weights are missing");
-  if (node.outputs.size() != 1 + (p.return_state ? n_states : 0)) return Support::no("unexpected recurrent outputs");
+  if (node.weights.size() < (p.has_bias ? 3u : 2u))
+    return Support::no("recurrent weights are missing");
+  if (node.outputs.size() != 1 + (p.return_state ? n_states : 0))
+    return Support::no("unexpected recurrent outputs");
   return Support::yes();
 }
 
-std::unique_ptr<NodeKernel> make_recurrent_kernel(const Node& node, const Graph&, const CompileOptions& options) {
+std::unique_ptr<NodeKernel> make_recurrent_kernel(const Node& node, const Graph&,
+                                                  const CompileOptions& options) {
   return std::make_unique<RecurrentKernel>(node, options);
 }
 

@@ -9,6 +9,7 @@
 namespace krt::cuda {
 
 Support recurrent_support(const Node& node, const Graph& graph, const CompileOptions& options);
-std::unique_ptr<NodeKernel> make_recurrent_kernel(const Node& node, const Graph& graph, const CompileOptions& options);
+std::unique_ptr<NodeKernel> make_recurrent_kernel(const Node& node, const Graph& graph,
+                                                  const CompileOptions& options);
 
 }  // namespace krt::cuda

@@ -20,9 +20,11 @@ constexpr int kRowTile = 8;
 
 // Tile i: column i % cols of rows [(i / cols) * kRowTile, + kRowTile) of launch_rows_matmul.
 template <class In>
-__host__ __device__ __forceinline__ void rows_matmul_tile(const In* in, int64_t in_stride, int64_t rows, int64_t depth,
-                                                          const float* w, int64_t ldw, int64_t cols, const float* bias,
-                                                          float* out, int64_t ldo, int64_t i) {
+__host__ __device__ __forceinline__ void rows_matmul_tile(const In* in, int64_t in_stride,
+                                                          int64_t rows, int64_t depth,
+                                                          const float* w, int64_t ldw, int64_t cols,
+                                                          const float* bias, float* out,
+                                                          int64_t ldo, int64_t i) {
   const int64_t col = i % cols, r0 = (i / cols) * kRowTile;
   const int nr = static_cast<int>(rows - r0 < kRowTile ? rows - r0 : kRowTile);
   float acc[kRowTile];
@@ -45,11 +47,17 @@ __host__ __device__ __forceinline__ void cell_step_element(const CellStep& s, Ou
   const int64_t u = s.units;
   const int64_t b = i / u, j = i - b * u;
   const float* xs = s.xw + b * s.xw_stride;
-  const float* hs = s.hw + b * (s.kind == CellKind::lstm ? 4 : s.kind == CellKind::simple ? 1 : 3) * u;
+  const float* hs = s.hw + b *
+                               (s.kind == CellKind::lstm     ? 4
+                                : s.kind == CellKind::simple ? 1
+                                                             : 3) *
+                               u;
   const float h_prev = s.h[i];
   float new_h = 0.f, new_c = 0.f;
   switch (s.kind) {
-    case CellKind::simple: new_h = seq_activation(s.act, xs[j] + hs[j]); break;
+    case CellKind::simple:
+      new_h = seq_activation(s.act, xs[j] + hs[j]);
+      break;
     case CellKind::lstm: {
       const float ig = seq_activation(s.ract, xs[j] + hs[j]);
       const float fg = seq_activation(s.ract, xs[u + j] + hs[u + j]);
@@ -87,7 +95,8 @@ __host__ __device__ __forceinline__ void cell_step_element(const CellStep& s, Ou
   if (y) y[b * s.y_stride + j] = hd_from_f32<Out>(out);
 }
 
-__host__ __device__ __forceinline__ void gru_reset_before_gate_element(const CellStep& s, float* hr, int64_t i) {
+__host__ __device__ __forceinline__ void gru_reset_before_gate_element(const CellStep& s, float* hr,
+                                                                       int64_t i) {
   const int64_t u = s.units;
   const int64_t b = i / u, j = i - b * u;
   const float* xs = s.xw + b * s.xw_stride;

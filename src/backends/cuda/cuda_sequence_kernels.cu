@@ -9,16 +9,19 @@ namespace krt::cuda {
 namespace {
 
 constexpr int kBlock = 256;
-#define KRT_GRID_STRIDE_LOOP(i, n) \
-  for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < (n); i += int64_t{gridDim.x} * blockDim.x)
+#define KRT_GRID_STRIDE_LOOP(i, n)                                          \
+  for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < (n); \
+       i += int64_t{gridDim.x} * blockDim.x)
 
 // One thread per (tile of kRowTile rows, column); neighbouring threads take neighbouring
 // columns, so the weight reads are coalesced and the input reads are broadcasts.
 template <class In>
-__global__ void rows_matmul_kernel(const In* in, int64_t in_stride, int64_t rows, int64_t depth, const float* w,
-                                   int64_t ldw, int64_t cols, const float* bias, float* out, int64_t ldo) {
+__global__ void rows_matmul_kernel(const In* in, int64_t in_stride, int64_t rows, int64_t depth,
+                                   const float* w, int64_t ldw, int64_t cols, const float* bias,
+                                   float* out, int64_t ldo) {
   const int64_t tiles = (rows + kRowTile - 1) / kRowTile;
-  KRT_GRID_STRIDE_LOOP(i, tiles * cols) rows_matmul_tile(in, in_stride, rows, depth, w, ldw, cols, bias, out, ldo, i);
+  KRT_GRID_STRIDE_LOOP(i, tiles * cols)
+  rows_matmul_tile(in, in_stride, rows, depth, w, ldw, cols, bias, out, ldo, i);
 }
 
 template <class Out>
@@ -32,16 +35,16 @@ __global__ void gru_reset_before_gate_kernel(CellStep s, float* hr) {
 
 }  // namespace
 
-void launch_rows_matmul(const void* in, DType in_dtype, int64_t in_offset, int64_t in_stride, int64_t rows,
-                        int64_t depth, const float* w, int64_t ldw, int64_t cols, const float* bias, float* out,
-                        int64_t ldo, cudaStream_t stream) {
+void launch_rows_matmul(const void* in, DType in_dtype, int64_t in_offset, int64_t in_stride,
+                        int64_t rows, int64_t depth, const float* w, int64_t ldw, int64_t cols,
+                        const float* bias, float* out, int64_t ldo, cudaStream_t stream) {
   const int64_t n = (rows + kRowTile - 1) / kRowTile * cols;
   if (n <= 0) return;
   const bool ok = dispatch_float(in_dtype, [&](auto tag) {
     using In = decltype(tag);
-    rows_matmul_kernel<In><<<grid_for(n, kBlock), kBlock, 0, stream>>>(static_cast<const In*>(in) + in_offset,
-                                                                        in_stride, rows, depth, w, ldw, cols, bias,
-                                                                        out, ldo);
+    rows_matmul_kernel<In><<<grid_for(n, kBlock), kBlock, 0, stream>>>(
+        static_cast<const In*>(in) + in_offset, in_stride, rows, depth, w, ldw, cols, bias, out,
+        ldo);
     check_launch("rows_matmul_kernel");
   });
   if (!ok) fail(ErrorCode::internal, "CUDA rows_matmul: unsupported dtype ", dtype_name(in_dtype));
@@ -52,10 +55,12 @@ void launch_cell_step(const CellStep& step, DType y_dtype, cudaStream_t stream) 
   if (n <= 0) return;
   const bool ok = dispatch_float(y_dtype, [&](auto tag) {
     using Out = decltype(tag);
-    cell_step_kernel<Out><<<grid_for(n, kBlock), kBlock, 0, stream>>>(step, static_cast<Out*>(step.y));
+    cell_step_kernel<Out>
+        <<<grid_for(n, kBlock), kBlock, 0, stream>>>(step, static_cast<Out*>(step.y));
     check_launch("cell_step_kernel");
   });
-  if (!ok) fail(ErrorCode::internal, "CUDA recurrent cell: unsupported dtype ", dtype_name(y_dtype));
+  if (!ok)
+    fail(ErrorCode::internal, "CUDA recurrent cell: unsupported dtype ", dtype_name(y_dtype));
 }
 
 void launch_gru_reset_before_gate(const CellStep& step, float* hr, cudaStream_t stream) {

@@ -24,9 +24,9 @@ struct SeqActivation {
 
 // out[r * ldo + c] = bias[c] + sum_k in[in_offset + r * in_stride + k] * w[k * ldw + c]
 // for r < rows, c < cols, k < depth (bias may be null). `in` has dtype in_dtype, the rest f32.
-void launch_rows_matmul(const void* in, DType in_dtype, int64_t in_offset, int64_t in_stride, int64_t rows,
-                        int64_t depth, const float* w, int64_t ldw, int64_t cols, const float* bias, float* out,
-                        int64_t ldo, cudaStream_t stream);
+void launch_rows_matmul(const void* in, DType in_dtype, int64_t in_offset, int64_t in_stride,
+                        int64_t rows, int64_t depth, const float* w, int64_t ldw, int64_t cols,
+                        const float* bias, float* out, int64_t ldo, cudaStream_t stream);
 
 enum class CellKind { simple, lstm, gru_reset_after, gru_reset_before };
 

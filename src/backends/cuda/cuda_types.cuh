@@ -14,20 +14,38 @@ __device__ __forceinline__ float to_f32(float v) { return v; }
 __device__ __forceinline__ float to_f32(__half v) { return __half2float(v); }
 __device__ __forceinline__ float to_f32(__nv_bfloat16 v) { return __bfloat162float(v); }
 
-template <class T> __device__ __forceinline__ T from_f32(float v);
-template <> __device__ __forceinline__ float from_f32<float>(float v) { return v; }
-template <> __device__ __forceinline__ __half from_f32<__half>(float v) { return __float2half_rn(v); }
-template <> __device__ __forceinline__ __nv_bfloat16 from_f32<__nv_bfloat16>(float v) { return __float2bfloat16_rn(v); }
+template <class T>
+__device__ __forceinline__ T from_f32(float v);
+template <>
+__device__ __forceinline__ float from_f32<float>(float v) {
+  return v;
+}
+template <>
+__device__ __forceinline__ __half from_f32<__half>(float v) {
+  return __float2half_rn(v);
+}
+template <>
+__device__ __forceinline__ __nv_bfloat16 from_f32<__nv_bfloat16>(float v) {
+  return __float2bfloat16_rn(v);
+}
 
 // Calls body(T{}) with T the C++ type of `dtype` (f32, f16 or bf16), so a generic lambda
 // `[&](auto tag) { using T = decltype(tag); ... }` is instantiated per type; returns false for
 // other dtypes.
-template <class Body> bool dispatch_float(DType dtype, Body&& body) {
+template <class Body>
+bool dispatch_float(DType dtype, Body&& body) {
   switch (dtype) {
-    case DType::f32: body(float{}); return true;
-    case DType::f16: body(__half{}); return true;
-    case DType::bf16: body(__nv_bfloat16{}); return true;
-    default: return false;
+    case DType::f32:
+      body(float{});
+      return true;
+    case DType::f16:
+      body(__half{});
+      return true;
+    case DType::bf16:
+      body(__nv_bfloat16{});
+      return true;
+    default:
+      return false;
   }
 }
 

@@ -80,7 +80,8 @@ void run_einsum(const Node& node, std::span<const Tensor> inputs, Tensor& y) {
   for (int64_t s = 0; s < sum_count; ++s) {
     unravel(s, sum_shape, coords);
     for (size_t i = 0; i < ops.size(); ++i)
-      for (size_t k = 0; k < coords.size(); ++k) sum_offsets[s * ops.size() + i] += coords[k] * sum_st[i][k];
+      for (size_t k = 0; k < coords.size(); ++k)
+        sum_offsets[s * ops.size() + i] += coords[k] * sum_st[i][k];
   }
 
   const Tensor* bias = p.has_bias ? &node.weights.back() : nullptr;
@@ -106,7 +107,8 @@ void run_einsum(const Node& node, std::span<const Tensor> inputs, Tensor& y) {
     double acc = 0.0;
     for (int64_t s = 0; s < sum_count; ++s) {
       double prod = 1.0;
-      for (size_t i = 0; i < ops.size(); ++i) prod *= data[i][base[i] + sum_offsets[s * ops.size() + i]];
+      for (size_t i = 0; i < ops.size(); ++i)
+        prod *= data[i][base[i] + sum_offsets[s * ops.size() + i]];
       acc += prod;
     }
     float v = static_cast<float>(acc) * p.scale;
@@ -154,8 +156,10 @@ void run_masked_softmax(const Node& node, std::span<const Tensor> inputs, Tensor
   constexpr float kReplaceNegative = -0.7f * 3.38953e38f;
   std::vector<float> z(x.size());
   for (int64_t i = 0; i < x.size(); ++i) {
-    if (keep[i]) z[i] = xp[i];
-    else z[i] = p.fill == MaskFill::add_large_negative ? xp[i] + kAddNegative : kReplaceNegative;
+    if (keep[i])
+      z[i] = xp[i];
+    else
+      z[i] = p.fill == MaskFill::add_large_negative ? xp[i] + kAddNegative : kReplaceNegative;
   }
   const Groups g = groups_over(shape, p.axes);
   for (int64_t b : g.bases) {

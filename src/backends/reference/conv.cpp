@@ -38,7 +38,8 @@ namespace {
 // loop nest serves 1-D, 2-D and 3-D: appending unit axes keeps every row-major offset.
 struct Geometry {
   int64_t batch = 0, cin = 0, cout = 0;
-  std::array<int64_t, 3> in{1, 1, 1}, out{1, 1, 1}, k{1, 1, 1}, stride{1, 1, 1}, dil{1, 1, 1}, pad{0, 0, 0};
+  std::array<int64_t, 3> in{1, 1, 1}, out{1, 1, 1}, k{1, 1, 1}, stride{1, 1, 1}, dil{1, 1, 1},
+      pad{0, 0, 0};
 
   int64_t x_offset(int64_t n, const std::array<int64_t, 3>& s) const {
     return (((n * in[0] + s[0]) * in[1] + s[1]) * in[2] + s[2]) * cin;
@@ -46,7 +47,9 @@ struct Geometry {
   int64_t y_offset(int64_t n, const std::array<int64_t, 3>& s) const {
     return (((n * out[0] + s[0]) * out[1] + s[1]) * out[2] + s[2]) * cout;
   }
-  int64_t k_index(const std::array<int64_t, 3>& t) const { return (t[0] * k[1] + t[1]) * k[2] + t[2]; }
+  int64_t k_index(const std::array<int64_t, 3>& t) const {
+    return (t[0] * k[1] + t[1]) * k[2] + t[2];
+  }
 };
 
 Geometry make_geometry(const Node& node, const Tensor& x, const Tensor& y) {
@@ -83,8 +86,8 @@ void for_each_position(const std::array<int64_t, 3>& extent, Fn&& fn) {
 }
 
 // Input position read by output `o` through tap `t` of a forward convolution; false if padding.
-bool input_position(const Geometry& g, const std::array<int64_t, 3>& o, const std::array<int64_t, 3>& t,
-                    std::array<int64_t, 3>& i) {
+bool input_position(const Geometry& g, const std::array<int64_t, 3>& o,
+                    const std::array<int64_t, 3>& t, std::array<int64_t, 3>& i) {
   for (int a = 0; a < 3; ++a) {
     i[a] = o[a] * g.stride[a] + t[a] * g.dil[a] - g.pad[a];
     if (i[a] < 0 || i[a] >= g.in[a]) return false;
@@ -154,7 +157,8 @@ void run_depthwise_conv(const Node& node, const Tensor& x, Tensor& y) {
         if (!input_position(g, o, t, i)) return;
         const float* xv = xp + g.x_offset(n, i);
         const float* wt = w + g.k_index(t) * g.cout;  // (cin, mult) flattened = cout
-        for (int64_t co = 0; co < g.cout; ++co) acc[co] += static_cast<double>(xv[co / mult]) * wt[co];
+        for (int64_t co = 0; co < g.cout; ++co)
+          acc[co] += static_cast<double>(xv[co / mult]) * wt[co];
       });
       float* yv = yp + g.y_offset(n, o);
       for (int64_t co = 0; co < g.cout; ++co) yv[co] = static_cast<float>(acc[co]);
@@ -185,7 +189,8 @@ void run_conv_transpose(const Node& node, const Tensor& x, Tensor& y) {
         const float* xv = xp + g.x_offset(n, i);
         const float* wt = w + g.k_index(t) * g.cout * g.cin;
         for (int64_t co = 0; co < g.cout; ++co)
-          for (int64_t ci = 0; ci < g.cin; ++ci) acc[co] += static_cast<double>(xv[ci]) * wt[co * g.cin + ci];
+          for (int64_t ci = 0; ci < g.cin; ++ci)
+            acc[co] += static_cast<double>(xv[ci]) * wt[co * g.cin + ci];
       });
       float* yv = yp + g.y_offset(n, o);
       for (int64_t co = 0; co < g.cout; ++co) yv[co] = static_cast<float>(acc[co]);

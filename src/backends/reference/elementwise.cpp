@@ -107,8 +107,10 @@ void run_axis_activation(const Node& node, const Tensor& x, Tensor& y) {
   const float* xp = x.data_as<float>();
   float* yp = y.data_as<float>();
   for (int64_t base : g.bases) {
-    if (p.kind == AxisActivationKind::sparsemax) sparsemax_group(xp + base, yp + base, g.members);
-    else softmax_group(xp + base, yp + base, g.members, p.kind == AxisActivationKind::log_softmax);
+    if (p.kind == AxisActivationKind::sparsemax)
+      sparsemax_group(xp + base, yp + base, g.members);
+    else
+      softmax_group(xp + base, yp + base, g.members, p.kind == AxisActivationKind::log_softmax);
   }
 }
 
@@ -145,7 +147,8 @@ void run_scale_shift(const Node& node, const Tensor& x, Tensor& y) {
   float* yp = y.data_as<float>();
   for (int64_t i = 0; i < x.size(); ++i) {
     int64_t c = 0;
-    for (int64_t a : axes) c = c * x.dim(static_cast<int>(a)) + (i / xstrides[a]) % x.dim(static_cast<int>(a));
+    for (int64_t a : axes)
+      c = c * x.dim(static_cast<int>(a)) + (i / xstrides[a]) % x.dim(static_cast<int>(a));
     yp[i] = xp[i] * scale[scalar_scale ? 0 : c] + shift[scalar_shift ? 0 : c];
   }
 }
@@ -177,11 +180,21 @@ void run_elementwise(const Node& node, std::span<const Tensor> inputs, Tensor& y
       const float v = value(k);
       switch (kind) {
         case ElementwiseKind::add:
-        case ElementwiseKind::average: acc += v; break;
-        case ElementwiseKind::subtract: acc -= v; break;
-        case ElementwiseKind::multiply: acc *= v; break;
-        case ElementwiseKind::maximum: acc = std::max(acc, v); break;
-        case ElementwiseKind::minimum: acc = std::min(acc, v); break;
+        case ElementwiseKind::average:
+          acc += v;
+          break;
+        case ElementwiseKind::subtract:
+          acc -= v;
+          break;
+        case ElementwiseKind::multiply:
+          acc *= v;
+          break;
+        case ElementwiseKind::maximum:
+          acc = std::max(acc, v);
+          break;
+        case ElementwiseKind::minimum:
+          acc = std::min(acc, v);
+          break;
       }
     }
     if (kind == ElementwiseKind::average) acc /= static_cast<float>(inputs.size());

@@ -77,7 +77,8 @@ void run_upsample(const Node& node, const Tensor& x, Tensor& y) {
   });
 }
 
-// Row-major concat: for every index of the axes before `axis`, the inputs' blocks follow each other.
+// Row-major concat: for every index of the axes before `axis`, the inputs' blocks follow each
+// other.
 void run_concat(const Node& node, std::span<const Tensor> inputs, Tensor& y) {
   const int64_t axis = node.get<ConcatParams>().axis;
   int64_t outer = 1;

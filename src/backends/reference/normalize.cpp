@@ -19,7 +19,10 @@ struct Odometer {
   std::vector<int64_t> offsets;
 
   Odometer(Shape s, std::vector<std::vector<int64_t>> st)
-      : shape(std::move(s)), coords(shape.size(), 0), strides(std::move(st)), offsets(strides.size(), 0) {}
+      : shape(std::move(s)),
+        coords(shape.size(), 0),
+        strides(std::move(st)),
+        offsets(strides.size(), 0) {}
 
   void next() {
     for (int a = static_cast<int>(shape.size()) - 1; a >= 0; --a) {
@@ -49,8 +52,8 @@ void run_normalize(const Node& node, const Tensor& x, Tensor& y) {
   // Statistics slots: one per kept coordinate, one per group on the grouped axis, and a
   // single one along reduced axes. The grouped axis's slot is coord / group_size, which a
   // plain stride cannot express, so it is handled by expanding that axis into (groups, size).
-  Shape walk;          // the input shape with the grouped axis split in two
-  Shape stat_shape;    // same rank as `walk`, 1 on reduced axes
+  Shape walk;        // the input shape with the grouped axis split in two
+  Shape stat_shape;  // same rank as `walk`, 1 on reduced axes
   for (size_t a = 0; a < rank; ++a) {
     bool reduced = false;
     for (int64_t r : p.axes) reduced = reduced || r == static_cast<int64_t>(a);
@@ -121,8 +124,12 @@ void run_normalize(const Node& node, const Tensor& x, Tensor& y) {
     switch (p.kind) {
       case NormalizeKind::moments:
       case NormalizeKind::centered_rms:
-      case NormalizeKind::rms: inv[s] = 1.0 / std::sqrt(second[s] / count + p.epsilon); break;
-      case NormalizeKind::l2: inv[s] = 1.0 / std::sqrt(std::max(second[s], static_cast<double>(p.epsilon))); break;
+      case NormalizeKind::rms:
+        inv[s] = 1.0 / std::sqrt(second[s] / count + p.epsilon);
+        break;
+      case NormalizeKind::l2:
+        inv[s] = 1.0 / std::sqrt(std::max(second[s], static_cast<double>(p.epsilon)));
+        break;
     }
   }
   Odometer it(walk, st);

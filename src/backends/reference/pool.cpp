@@ -61,7 +61,8 @@ void run_global_pool(const Node& node, const Tensor& x, Tensor& y) {
         sum += v;
         mx = std::max(mx, v);
       }
-      yp[n * channels + ch] = p.kind == PoolKind::max ? mx : static_cast<float>(sum / static_cast<double>(positions));
+      yp[n * channels + ch] =
+          p.kind == PoolKind::max ? mx : static_cast<float>(sum / static_cast<double>(positions));
     }
   }
 }

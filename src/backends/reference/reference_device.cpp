@@ -22,19 +22,25 @@ class ReferenceKernel : public NodeKernel {
 class ReferenceBackend : public Backend {
  public:
   std::string name() const override { return "reference"; }
-  std::string description() const override { return "plain loops for every op, one Keras layer per kernel (the oracle)"; }
+  std::string description() const override {
+    return "plain loops for every op, one Keras layer per kernel (the oracle)";
+  }
   Support supports(const Node&, const Graph&, const CompileOptions& options) const override {
     if (options.precision != Precision::fp32)
-      return Support::no(str_cat("the reference device computes in fp32 only, not ", precision_name(options.precision)));
+      return Support::no(str_cat("the reference device computes in fp32 only, not ",
+                                 precision_name(options.precision)));
     return Support::yes();
   }
-  std::unique_ptr<NodeKernel> prepare(const Node& node, const Graph&, const CompileOptions&) const override {
+  std::unique_ptr<NodeKernel> prepare(const Node& node, const Graph&,
+                                      const CompileOptions&) const override {
     return std::make_unique<ReferenceKernel>(node);
   }
 };
 
 }  // namespace
 
-std::shared_ptr<const Backend> make_reference_backend() { return std::make_shared<ReferenceBackend>(); }
+std::shared_ptr<const Backend> make_reference_backend() {
+  return std::make_shared<ReferenceBackend>();
+}
 
 }  // namespace krt::reference

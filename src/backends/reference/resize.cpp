@@ -13,7 +13,8 @@ namespace {
 
 double kernel_value(ResizeMethod method, double x) {
   switch (method) {
-    case ResizeMethod::linear: return std::max(0.0, 1.0 - x);
+    case ResizeMethod::linear:
+      return std::max(0.0, 1.0 - x);
     case ResizeMethod::cubic: {  // Keys cubic, a = -0.5
       if (x >= 2.0) return 0.0;
       if (x >= 1.0) return ((-0.5 * x + 2.5) * x - 4.0) * x + 2.0;
@@ -27,7 +28,8 @@ double kernel_value(ResizeMethod method, double x) {
       const double pi = std::numbers::pi;
       return radius * std::sin(pi * x) * std::sin(pi * x / radius) / (pi * pi * x * x);
     }
-    case ResizeMethod::nearest: break;
+    case ResizeMethod::nearest:
+      break;
   }
   return 0.0;
 }
@@ -44,7 +46,8 @@ std::vector<Taps> weight_matrix(ResizeMethod method, int64_t in, int64_t out, bo
     for (int64_t j = 0; j < out; ++j) {
       // jax computes (j + 0.5) * in / out in float32 and floors it; do the same so that
       // ties round the same way.
-      const float pos = (static_cast<float>(j) + 0.5f) * static_cast<float>(in) / static_cast<float>(out);
+      const float pos =
+          (static_cast<float>(j) + 0.5f) * static_cast<float>(in) / static_cast<float>(out);
       taps[j].first = std::min<int64_t>(static_cast<int64_t>(std::floor(pos)), in - 1);
       taps[j].weights = {1.f};
     }
@@ -62,7 +65,8 @@ std::vector<Taps> weight_matrix(ResizeMethod method, int64_t in, int64_t out, bo
       total += w[k];
     }
     const bool inside = sample >= -0.5 && sample <= static_cast<double>(in) - 0.5;
-    if (!inside || std::abs(total) <= 1000.0 * 1.1920928955078125e-07) continue;  // all zero, as jax
+    if (!inside || std::abs(total) <= 1000.0 * 1.1920928955078125e-07)
+      continue;  // all zero, as jax
     int64_t lo = 0, hi = in - 1;
     while (lo < hi && w[lo] == 0.0) ++lo;
     while (hi > lo && w[hi] == 0.0) --hi;

@@ -18,7 +18,8 @@ void run_embedding(const Node& node, const Tensor& ids, Tensor& y) {
     // Keras casts float ids to int32 (truncation toward zero) before the lookup.
     const float f = ip[i];
     if (!(f > -1.f && f < static_cast<float>(rows)))
-      fail(ErrorCode::invalid_argument, node.label(), ": id ", f, " at flat index ", i, " is outside [0, ", rows, ")");
+      fail(ErrorCode::invalid_argument, node.label(), ": id ", f, " at flat index ", i,
+           " is outside [0, ", rows, ")");
     const int64_t row = static_cast<int64_t>(f);
     for (int64_t d = 0; d < dim; ++d) yp[i * dim + d] = tp[row * dim + d];
   }
@@ -27,7 +28,8 @@ void run_embedding(const Node& node, const Tensor& ids, Tensor& y) {
 namespace {
 
 // out[n, :] = bias + x[n, :] @ w, accumulated in double; w is (in, cols) row-major.
-void matmul_rows(const float* x, int64_t rows, int64_t in, const float* w, int64_t cols, const float* bias, float* out) {
+void matmul_rows(const float* x, int64_t rows, int64_t in, const float* w, int64_t cols,
+                 const float* bias, float* out) {
   std::vector<double> acc(cols);
   for (int64_t n = 0; n < rows; ++n) {
     for (int64_t c = 0; c < cols; ++c) acc[c] = bias ? bias[c] : 0.0;
@@ -53,7 +55,8 @@ void run_recurrent(const Node& node, std::span<const Tensor> inputs, std::span<T
   const float* kernel = node.weights[0].data_as<float>();
   const float* rkernel = node.weights[1].data_as<float>();
   const float* input_bias = p.has_bias ? node.weights[2].data_as<float>() : nullptr;
-  const float* recurrent_bias = p.has_bias && p.kind == RecurrentKind::gru && p.reset_after ? input_bias + g : nullptr;
+  const float* recurrent_bias =
+      p.has_bias && p.kind == RecurrentKind::gru && p.reset_after ? input_bias + g : nullptr;
 
   // The input projection of every step at once: xw[b, t, :] = x[b, t, :] @ kernel + input bias.
   std::vector<float> xw(batch * steps * g);
@@ -71,7 +74,8 @@ void run_recurrent(const Node& node, std::span<const Tensor> inputs, std::span<T
   float* seq_out = outputs[0].data_as<float>();  // (batch, steps, u) or (batch, u)
   const Activation& act = p.activation;
   const Activation& ract = p.recurrent_activation;
-  std::vector<float> hw(batch * g), hr(batch * u), cand(batch * u), new_h(batch * u), new_c(batch * u), out(batch * u);
+  std::vector<float> hw(batch * g), hr(batch * u), cand(batch * u), new_h(batch * u),
+      new_c(batch * u), out(batch * u);
 
   for (int64_t k = 0; k < steps; ++k) {
     const int64_t t = p.go_backwards ? steps - 1 - k : k;
@@ -92,7 +96,8 @@ void run_recurrent(const Node& node, std::span<const Tensor> inputs, std::span<T
           case RecurrentKind::lstm: {
             const float i = apply_activation(ract, xs[j] + hs[j]);
             const float f = apply_activation(ract, xs[u + j] + hs[u + j]);
-            const float c = f * states[1][b * u + j] + i * apply_activation(act, xs[2 * u + j] + hs[2 * u + j]);
+            const float c =
+                f * states[1][b * u + j] + i * apply_activation(act, xs[2 * u + j] + hs[2 * u + j]);
             const float o = apply_activation(ract, xs[3 * u + j] + hs[3 * u + j]);
             new_c[b * u + j] = c;
             new_h[b * u + j] = o * apply_activation(act, c);
@@ -100,8 +105,10 @@ void run_recurrent(const Node& node, std::span<const Tensor> inputs, std::span<T
           }
           case RecurrentKind::gru: {
             const float r = apply_activation(ract, xs[u + j] + hs[u + j]);
-            if (reset_before) hr[b * u + j] = r * hp[j];
-            else cand[b * u + j] = r * hs[2 * u + j];
+            if (reset_before)
+              hr[b * u + j] = r * hp[j];
+            else
+              cand[b * u + j] = r * hs[2 * u + j];
             break;
           }
         }
@@ -114,7 +121,8 @@ void run_recurrent(const Node& node, std::span<const Tensor> inputs, std::span<T
         for (int64_t b = 0; b < batch; ++b)
           for (int64_t j = 0; j < u; ++j) {
             double acc = 0.0;
-            for (int64_t m = 0; m < u; ++m) acc += static_cast<double>(hr[b * u + m]) * rkernel[m * g + 2 * u + j];
+            for (int64_t m = 0; m < u; ++m)
+              acc += static_cast<double>(hr[b * u + m]) * rkernel[m * g + 2 * u + j];
             cand[b * u + j] = static_cast<float>(acc);
           }
       for (int64_t b = 0; b < batch; ++b) {
@@ -144,13 +152,15 @@ void run_recurrent(const Node& node, std::span<const Tensor> inputs, std::span<T
     }
     if (p.return_sequences) {
       for (int64_t b = 0; b < batch; ++b)
-        for (int64_t j = 0; j < u; ++j) seq_out[(b * steps + (p.sequence_in_input_order ? t : k)) * u + j] = out[b * u + j];
+        for (int64_t j = 0; j < u; ++j)
+          seq_out[(b * steps + (p.sequence_in_input_order ? t : k)) * u + j] = out[b * u + j];
     } else if (k == steps - 1) {
       std::copy(out.begin(), out.end(), seq_out);
     }
   }
   if (p.return_state)
-    for (int s = 0; s < n_states; ++s) std::copy(states[s].begin(), states[s].end(), outputs[1 + s].data_as<float>());
+    for (int s = 0; s < n_states; ++s)
+      std::copy(states[s].begin(), states[s].end(), outputs[1 + s].data_as<float>());
 }
 
 void run_compare(const Node& node, const Tensor& x, Tensor& y) {
@@ -162,12 +172,24 @@ void run_compare(const Node& node, const Tensor& x, Tensor& y) {
     const float a = xp[i];
     bool r = false;
     switch (p.kind) {
-      case CompareKind::equal: r = a == v; break;
-      case CompareKind::not_equal: r = a != v; break;
-      case CompareKind::less: r = a < v; break;
-      case CompareKind::less_equal: r = a <= v; break;
-      case CompareKind::greater: r = a > v; break;
-      case CompareKind::greater_equal: r = a >= v; break;
+      case CompareKind::equal:
+        r = a == v;
+        break;
+      case CompareKind::not_equal:
+        r = a != v;
+        break;
+      case CompareKind::less:
+        r = a < v;
+        break;
+      case CompareKind::less_equal:
+        r = a <= v;
+        break;
+      case CompareKind::greater:
+        r = a > v;
+        break;
+      case CompareKind::greater_equal:
+        r = a >= v;
+        break;
     }
     yp[i] = r ? 1.f : 0.f;
   }
@@ -188,19 +210,27 @@ void run_reduce(const Node& node, const Tensor& x, Tensor& y) {
   double init = 0.0;
   switch (p.kind) {
     case ReduceKind::all:
-    case ReduceKind::prod: init = 1.0; break;
+    case ReduceKind::prod:
+      init = 1.0;
+      break;
     case ReduceKind::max:
-    case ReduceKind::argmax: init = -std::numeric_limits<double>::infinity(); break;
+    case ReduceKind::argmax:
+      init = -std::numeric_limits<double>::infinity();
+      break;
     case ReduceKind::min:
-    case ReduceKind::argmin: init = std::numeric_limits<double>::infinity(); break;
-    default: break;
+    case ReduceKind::argmin:
+      init = std::numeric_limits<double>::infinity();
+      break;
+    default:
+      break;
   }
   std::fill(acc.begin(), acc.end(), init);
   // argmax/argmin: the index along the (single) reduced axis of the best value so far; elements
   // come in increasing index along it, so a strict comparison keeps the first.
   std::vector<int64_t> best(n_out, 0);
   const size_t arg_axis = p.axes.empty() ? 0 : static_cast<size_t>(p.axes[0]);
-  std::vector<bool> seen(p.kind == ReduceKind::argmax || p.kind == ReduceKind::argmin ? n_out : 0, false);
+  std::vector<bool> seen(p.kind == ReduceKind::argmax || p.kind == ReduceKind::argmin ? n_out : 0,
+                         false);
   const float* xp = x.data_as<float>();
   std::vector<int64_t> c;
   for (int64_t i = 0; i < x.size(); ++i) {
@@ -210,13 +240,25 @@ void run_reduce(const Node& node, const Tensor& x, Tensor& y) {
       if (!reduced[a]) o += c[a] * ks[a];
     const double v = xp[i];
     switch (p.kind) {
-      case ReduceKind::any: acc[o] = (acc[o] != 0.0 || v != 0.0) ? 1.0 : 0.0; break;
-      case ReduceKind::all: acc[o] = (acc[o] != 0.0 && v != 0.0) ? 1.0 : 0.0; break;
+      case ReduceKind::any:
+        acc[o] = (acc[o] != 0.0 || v != 0.0) ? 1.0 : 0.0;
+        break;
+      case ReduceKind::all:
+        acc[o] = (acc[o] != 0.0 && v != 0.0) ? 1.0 : 0.0;
+        break;
       case ReduceKind::sum:
-      case ReduceKind::mean: acc[o] += v; break;
-      case ReduceKind::max: acc[o] = std::max(acc[o], v); break;
-      case ReduceKind::min: acc[o] = std::min(acc[o], v); break;
-      case ReduceKind::prod: acc[o] *= v; break;
+      case ReduceKind::mean:
+        acc[o] += v;
+        break;
+      case ReduceKind::max:
+        acc[o] = std::max(acc[o], v);
+        break;
+      case ReduceKind::min:
+        acc[o] = std::min(acc[o], v);
+        break;
+      case ReduceKind::prod:
+        acc[o] *= v;
+        break;
       case ReduceKind::argmax:
       case ReduceKind::argmin:
         if (!seen[o] || (p.kind == ReduceKind::argmax ? v > acc[o] : v < acc[o])) {
@@ -229,8 +271,11 @@ void run_reduce(const Node& node, const Tensor& x, Tensor& y) {
   }
   float* yp = y.data_as<float>();
   for (int64_t o = 0; o < n_out; ++o) {
-    if (p.kind == ReduceKind::argmax || p.kind == ReduceKind::argmin) yp[o] = static_cast<float>(best[o]);
-    else yp[o] = static_cast<float>(p.kind == ReduceKind::mean ? acc[o] / static_cast<double>(group) : acc[o]);
+    if (p.kind == ReduceKind::argmax || p.kind == ReduceKind::argmin)
+      yp[o] = static_cast<float>(best[o]);
+    else
+      yp[o] = static_cast<float>(p.kind == ReduceKind::mean ? acc[o] / static_cast<double>(group)
+                                                            : acc[o]);
   }
 }
 

@@ -14,76 +14,130 @@ float truth(bool b) { return b ? 1.f : 0.f; }
 
 float unary(const UnaryParams& p, float x) {
   switch (p.kind) {
-    case UnaryKind::abs: return std::fabs(x);
-    case UnaryKind::negative: return -x;
-    case UnaryKind::sqrt: return std::sqrt(x);
-    case UnaryKind::rsqrt: return 1.f / std::sqrt(x);
-    case UnaryKind::square: return x * x;
-    case UnaryKind::exp: return std::exp(x);
-    case UnaryKind::expm1: return std::expm1(x);
-    case UnaryKind::log: return std::log(x);
-    case UnaryKind::log1p: return std::log1p(x);
-    case UnaryKind::log2: return std::log2(x);
-    case UnaryKind::log10: return std::log10(x);
-    case UnaryKind::floor: return std::floor(x);
-    case UnaryKind::ceil: return std::ceil(x);
-    case UnaryKind::round: return std::nearbyint(x);  // the default rounding mode: halves to even
-    case UnaryKind::cast_int: return std::trunc(x);
-    case UnaryKind::sign: return x > 0.f ? 1.f : x < 0.f ? -1.f : x;  // keeps 0 and NaN
-    case UnaryKind::reciprocal: return 1.f / x;
-    case UnaryKind::sin: return std::sin(x);
-    case UnaryKind::cos: return std::cos(x);
-    case UnaryKind::tan: return std::tan(x);
-    case UnaryKind::asin: return std::asin(x);
-    case UnaryKind::acos: return std::acos(x);
-    case UnaryKind::atan: return std::atan(x);
-    case UnaryKind::sinh: return std::sinh(x);
-    case UnaryKind::cosh: return std::cosh(x);
-    case UnaryKind::asinh: return std::asinh(x);
-    case UnaryKind::acosh: return std::acosh(x);
-    case UnaryKind::atanh: return std::atanh(x);
-    case UnaryKind::erf: return std::erf(x);
-    case UnaryKind::logical_not: return truth(x == 0.f);
-    case UnaryKind::isnan: return truth(std::isnan(x));
-    case UnaryKind::isinf: return truth(std::isinf(x));
-    case UnaryKind::isfinite: return truth(std::isfinite(x));
-    case UnaryKind::clip: return std::min(std::max(x, p.a), p.b);  // numpy: max first, then min
+    case UnaryKind::abs:
+      return std::fabs(x);
+    case UnaryKind::negative:
+      return -x;
+    case UnaryKind::sqrt:
+      return std::sqrt(x);
+    case UnaryKind::rsqrt:
+      return 1.f / std::sqrt(x);
+    case UnaryKind::square:
+      return x * x;
+    case UnaryKind::exp:
+      return std::exp(x);
+    case UnaryKind::expm1:
+      return std::expm1(x);
+    case UnaryKind::log:
+      return std::log(x);
+    case UnaryKind::log1p:
+      return std::log1p(x);
+    case UnaryKind::log2:
+      return std::log2(x);
+    case UnaryKind::log10:
+      return std::log10(x);
+    case UnaryKind::floor:
+      return std::floor(x);
+    case UnaryKind::ceil:
+      return std::ceil(x);
+    case UnaryKind::round:
+      return std::nearbyint(x);  // the default rounding mode: halves to even
+    case UnaryKind::cast_int:
+      return std::trunc(x);
+    case UnaryKind::sign:
+      return x > 0.f ? 1.f : x < 0.f ? -1.f : x;  // keeps 0 and NaN
+    case UnaryKind::reciprocal:
+      return 1.f / x;
+    case UnaryKind::sin:
+      return std::sin(x);
+    case UnaryKind::cos:
+      return std::cos(x);
+    case UnaryKind::tan:
+      return std::tan(x);
+    case UnaryKind::asin:
+      return std::asin(x);
+    case UnaryKind::acos:
+      return std::acos(x);
+    case UnaryKind::atan:
+      return std::atan(x);
+    case UnaryKind::sinh:
+      return std::sinh(x);
+    case UnaryKind::cosh:
+      return std::cosh(x);
+    case UnaryKind::asinh:
+      return std::asinh(x);
+    case UnaryKind::acosh:
+      return std::acosh(x);
+    case UnaryKind::atanh:
+      return std::atanh(x);
+    case UnaryKind::erf:
+      return std::erf(x);
+    case UnaryKind::logical_not:
+      return truth(x == 0.f);
+    case UnaryKind::isnan:
+      return truth(std::isnan(x));
+    case UnaryKind::isinf:
+      return truth(std::isinf(x));
+    case UnaryKind::isfinite:
+      return truth(std::isfinite(x));
+    case UnaryKind::clip:
+      return std::min(std::max(x, p.a), p.b);  // numpy: max first, then min
   }
   return x;
 }
 
 float binary(BinaryKind kind, float a, float b) {
   switch (kind) {
-    case BinaryKind::add: return a + b;
-    case BinaryKind::subtract: return a - b;
-    case BinaryKind::multiply: return a * b;
-    case BinaryKind::divide: return a / b;
-    case BinaryKind::floor_divide: return std::floor(a / b);
+    case BinaryKind::add:
+      return a + b;
+    case BinaryKind::subtract:
+      return a - b;
+    case BinaryKind::multiply:
+      return a * b;
+    case BinaryKind::divide:
+      return a / b;
+    case BinaryKind::floor_divide:
+      return std::floor(a / b);
     case BinaryKind::mod: {
       // Python's %: the result has the divisor's sign.
       const float r = std::fmod(a, b);
       return r != 0.f && ((r < 0.f) != (b < 0.f)) ? r + b : r;
     }
-    case BinaryKind::power: return std::pow(a, b);
-    case BinaryKind::maximum: return std::isnan(a) || std::isnan(b) ? NAN : std::max(a, b);
-    case BinaryKind::minimum: return std::isnan(a) || std::isnan(b) ? NAN : std::min(a, b);
-    case BinaryKind::squared_difference: return (a - b) * (a - b);
-    case BinaryKind::equal: return truth(a == b);
-    case BinaryKind::not_equal: return truth(a != b);
-    case BinaryKind::less: return truth(a < b);
-    case BinaryKind::less_equal: return truth(a <= b);
-    case BinaryKind::greater: return truth(a > b);
-    case BinaryKind::greater_equal: return truth(a >= b);
-    case BinaryKind::logical_and: return truth(a != 0.f && b != 0.f);
-    case BinaryKind::logical_or: return truth(a != 0.f || b != 0.f);
-    case BinaryKind::logical_xor: return truth((a != 0.f) != (b != 0.f));
-    case BinaryKind::atan2: return std::atan2(a, b);
+    case BinaryKind::power:
+      return std::pow(a, b);
+    case BinaryKind::maximum:
+      return std::isnan(a) || std::isnan(b) ? NAN : std::max(a, b);
+    case BinaryKind::minimum:
+      return std::isnan(a) || std::isnan(b) ? NAN : std::min(a, b);
+    case BinaryKind::squared_difference:
+      return (a - b) * (a - b);
+    case BinaryKind::equal:
+      return truth(a == b);
+    case BinaryKind::not_equal:
+      return truth(a != b);
+    case BinaryKind::less:
+      return truth(a < b);
+    case BinaryKind::less_equal:
+      return truth(a <= b);
+    case BinaryKind::greater:
+      return truth(a > b);
+    case BinaryKind::greater_equal:
+      return truth(a >= b);
+    case BinaryKind::logical_and:
+      return truth(a != 0.f && b != 0.f);
+    case BinaryKind::logical_or:
+      return truth(a != 0.f || b != 0.f);
+    case BinaryKind::logical_xor:
+      return truth((a != 0.f) != (b != 0.f));
+    case BinaryKind::atan2:
+      return std::atan2(a, b);
   }
   return a;
 }
 
 // The operands of binary/where in order: inputs, with constants taken from the weights.
-std::vector<const Tensor*> operands(const Node& node, std::span<const Tensor> inputs, size_t n, uint32_t constants) {
+std::vector<const Tensor*> operands(const Node& node, std::span<const Tensor> inputs, size_t n,
+                                    uint32_t constants) {
   std::vector<const Tensor*> out;
   size_t next_input = 0, next_weight = 0;
   for (size_t i = 0; i < n; ++i)
@@ -108,7 +162,8 @@ void for_each_broadcast(const std::vector<const Tensor*>& ops, const Shape& out,
   const int64_t n = shape_elements(out);
   for (int64_t i = 0; i < n; ++i) {
     unravel(i, out, c);
-    for (size_t k = 0; k < ops.size(); ++k) off[k] = std::inner_product(c.begin(), c.end(), bstrides[k].begin(), int64_t{0});
+    for (size_t k = 0; k < ops.size(); ++k)
+      off[k] = std::inner_product(c.begin(), c.end(), bstrides[k].begin(), int64_t{0});
     f(i, off);
   }
 }
@@ -137,7 +192,9 @@ void run_binary(const Node& node, std::span<const Tensor> inputs, Tensor& y) {
     for (int64_t i = 0; i < n; ++i) yp[i] = binary(p.kind, a[a_full ? i : 0], b[b_full ? i : 0]);
     return;
   }
-  for_each_broadcast(ops, y.shape(), [&](int64_t i, const std::vector<int64_t>& o) { yp[i] = binary(p.kind, a[o[0]], b[o[1]]); });
+  for_each_broadcast(ops, y.shape(), [&](int64_t i, const std::vector<int64_t>& o) {
+    yp[i] = binary(p.kind, a[o[0]], b[o[1]]);
+  });
 }
 
 void run_where(const Node& node, std::span<const Tensor> inputs, Tensor& y) {
@@ -146,7 +203,9 @@ void run_where(const Node& node, std::span<const Tensor> inputs, Tensor& y) {
   const float* a = ops[1]->data_as<float>();
   const float* b = ops[2]->data_as<float>();
   float* yp = y.data_as<float>();
-  for_each_broadcast(ops, y.shape(), [&](int64_t i, const std::vector<int64_t>& o) { yp[i] = c[o[0]] != 0.f ? a[o[1]] : b[o[2]]; });
+  for_each_broadcast(ops, y.shape(), [&](int64_t i, const std::vector<int64_t>& o) {
+    yp[i] = c[o[0]] != 0.f ? a[o[1]] : b[o[2]];
+  });
 }
 
 void run_gather(const Node& node, std::span<const Tensor> inputs, Tensor& y) {
@@ -165,7 +224,8 @@ void run_gather(const Node& node, std::span<const Tensor> inputs, Tensor& y) {
     // Indices come from the data when they are an input: checked here, as Embedding does.
     const float v = ip[k];
     if (!(v >= static_cast<float>(-dim) && v < static_cast<float>(dim)) || v != std::floor(v))
-      fail(ErrorCode::invalid_argument, node.label(), ": index ", v, " is out of range for axis ", axis, " of size ", dim);
+      fail(ErrorCode::invalid_argument, node.label(), ": index ", v, " is out of range for axis ",
+           axis, " of size ", dim);
   }
   for (int64_t o = 0; o < outer; ++o)
     for (int64_t k = 0; k < n_idx; ++k) {
