@@ -23,6 +23,10 @@ py::dtype numpy_dtype(DType dtype) {
       return py::dtype::of<int64_t>();
     case DType::u8:
       return py::dtype::of<uint8_t>();
+    case DType::f16:
+      return py::dtype("float16");
+    case DType::bf16:
+      break;  // numpy has no bfloat16; run() returns float32 host outputs, so none reach here
   }
   throw Error(ErrorCode::internal, "tensor with an unknown dtype");
 }
