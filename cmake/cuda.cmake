@@ -34,6 +34,7 @@ if(KERASRT_WITH_CUDA)
   # the C++17-clean headers (cuda_types.cuh, cuda_check.h, their own *_kernels.h, kerasrt/tensor.h).
   set_target_properties(kerasrt PROPERTIES CUDA_ARCHITECTURES "${CMAKE_CUDA_ARCHITECTURES}" CUDA_STANDARD 17)
   target_compile_options(kerasrt PRIVATE $<$<COMPILE_LANGUAGE:CUDA>:--expt-relaxed-constexpr -Xcompiler=-Wall>)
+  set(KERASRT_PC_CUDA_LIBS "-L${CUDAToolkit_LIBRARY_DIR} -lcudart")  # for kerasrt.pc
   message(STATUS "kerasrt: CUDA backend ON (${CMAKE_CUDA_COMPILER}, archs ${CMAKE_CUDA_ARCHITECTURES})")
 else()
   message(STATUS "kerasrt: CUDA backend OFF")
