@@ -1,6 +1,10 @@
-// The element-wise activations on the device, computed exactly as src/ops/activation.cpp does
-// (same formulas, f32 math), for epilogues of Dense/Conv and any other kernel (.cu files only).
+// Every element-wise activation on the device, computed exactly as src/ops/activation.cpp does
+// (same formulas, same order of operations, same NaN behaviour of std::min/max/clamp), in f32
+// with CUDA's IEEE-accurate math functions (never the fast intrinsics). The one copy every
+// family uses: Dense/Conv epilogues, the activation op, the recurrent cells. .cu files only.
 #pragma once
+
+#include <cuda_runtime.h>
 
 #include "backends/cuda/cuda_activation.h"
 
@@ -8,32 +12,37 @@ namespace krt::cuda {
 
 namespace act_detail {
 
-__device__ __forceinline__ float softplus(float x) {
-  return fmaxf(x, 0.f) + log1pf(expf(-fabsf(x)));
+// std::max / std::min / std::clamp as the C++ library defines them (NaN handling included).
+__host__ __device__ __forceinline__ float std_max(float a, float b) { return a < b ? b : a; }
+__host__ __device__ __forceinline__ float std_min(float a, float b) { return b < a ? b : a; }
+__host__ __device__ __forceinline__ float std_clamp(float v, float lo, float hi) {
+  return v < lo ? lo : (hi < v ? hi : v);
 }
 
-__device__ __forceinline__ float sigmoid(float x) {
+__host__ __device__ __forceinline__ float softplus(float x) {
+  return std_max(x, 0.f) + log1pf(expf(-fabsf(x)));
+}
+
+__host__ __device__ __forceinline__ float sigmoid(float x) {
   if (x >= 0.f) return 1.f / (1.f + expf(-x));
   const float e = expf(x);
   return e / (1.f + e);
 }
 
-__device__ __forceinline__ float hard_sigmoid(float x) {
+__host__ __device__ __forceinline__ float hard_sigmoid(float x) {
   const float y = x / 6.f + 0.5f;
   return y <= 0.f ? 0.f : (y >= 1.f ? 1.f : y);
 }
 
-__device__ __forceinline__ float elu(float x, float alpha) {
+__host__ __device__ __forceinline__ float elu(float x, float alpha) {
   return x >= 0.f ? x : alpha * expm1f(x);
-}
-
-__device__ __forceinline__ float clampf(float x, float lo, float hi) {
-  return x < lo ? lo : (x > hi ? hi : x);
 }
 
 }  // namespace act_detail
 
-__device__ __forceinline__ float apply_activation(const ActParams& a, float x) {
+__host__ __device__ __forceinline__ float sigmoid_f32(float x) { return act_detail::sigmoid(x); }
+
+__host__ __device__ __forceinline__ float apply_activation(const ActParams& a, float x) {
   using namespace act_detail;
   switch (a.kind) {
     case ActivationKind::linear:
@@ -47,7 +56,7 @@ __device__ __forceinline__ float apply_activation(const ActParams& a, float x) {
     case ActivationKind::hard_sigmoid:
       return hard_sigmoid(x);
     case ActivationKind::hard_sigmoid_keras2:
-      return clampf(0.2f * x + 0.5f, 0.f, 1.f);
+      return std_clamp(0.2f * x + 0.5f, 0.f, 1.f);
     case ActivationKind::tanh:
       return tanhf(x);
     case ActivationKind::elu:
@@ -58,7 +67,7 @@ __device__ __forceinline__ float apply_activation(const ActParams& a, float x) {
       return kScale * elu(x, kAlpha);
     }
     case ActivationKind::celu:
-      return fmaxf(x, 0.f) + a.alpha * expm1f(fminf(x, 0.f) / a.alpha);
+      return std_max(x, 0.f) + a.alpha * expm1f(std_min(x, 0.f) / a.alpha);
     case ActivationKind::softplus:
       return softplus(x);
     case ActivationKind::softsign:
@@ -80,7 +89,7 @@ __device__ __forceinline__ float apply_activation(const ActParams& a, float x) {
     case ActivationKind::leaky_relu:
       return x >= 0.f ? x : a.alpha * x;
     case ActivationKind::relu6:
-      return fminf(fmaxf(x, 0.f), 6.f);
+      return std_min(std_max(x, 0.f), 6.f);
     case ActivationKind::mish:
       return x * tanhf(softplus(x));
     case ActivationKind::hard_shrink:
@@ -88,7 +97,7 @@ __device__ __forceinline__ float apply_activation(const ActParams& a, float x) {
     case ActivationKind::soft_shrink:
       return x > a.alpha ? x - a.alpha : (x < -a.alpha ? x + a.alpha : 0.f);
     case ActivationKind::hard_tanh:
-      return clampf(x, -1.f, 1.f);
+      return std_clamp(x, -1.f, 1.f);
     case ActivationKind::log_sigmoid:
       return -softplus(-x);
     case ActivationKind::sparse_plus:

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 
+#include "backends/cuda/cuda_activation.h"
 #include "kerasrt/op_types.h"
 #include "kerasrt/tensor.h"
 
@@ -19,13 +20,7 @@ constexpr int kPointwiseMaxDims = 8;
 constexpr int kElementwiseMaxInputs = 8;
 
 // krt::Activation as a POD for kernels (same fields, same meaning).
-struct ActivationArgs {
-  ActivationKind kind = ActivationKind::linear;
-  float alpha = 0.f;
-  float max_value = -1.f;
-  float threshold = 0.f;
-  float negative_slope = 0.f;
-};
+using ActivationArgs = ActParams;  // one activation description for every family
 
 // Where element i of a dense row-major tensor finds its per-channel weight:
 //   axes == 0: c = (i / inner) % channels          (the channel axes form one block of dims)

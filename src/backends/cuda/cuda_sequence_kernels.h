@@ -8,19 +8,14 @@
 
 #include <cstdint>
 
+#include "backends/cuda/cuda_activation.h"
 #include "kerasrt/op_types.h"
 #include "kerasrt/tensor.h"
 
 namespace krt::cuda {
 
 // ops/activation.h's Activation, as a POD the kernels take by value.
-struct SeqActivation {
-  ActivationKind kind = ActivationKind::linear;
-  float alpha = 0.f;
-  float max_value = -1.f;
-  float threshold = 0.f;
-  float negative_slope = 0.f;
-};
+using SeqActivation = ActParams;  // one activation description for every family
 
 // out[r * ldo + c] = bias[c] + sum_k in[in_offset + r * in_stride + k] * w[k * ldw + c]
 // for r < rows, c < cols, k < depth (bias may be null). `in` has dtype in_dtype, the rest f32.
