@@ -50,7 +50,7 @@ struct CompiledNodes {
 
 std::shared_ptr<CompiledNodes> compile_nodes(const std::vector<Node>& nodes,
                                              const std::vector<Shape>& input_shapes,
-                                             const CompileOptions& options) {
+                                             const CompileOptions& options, bool optimize) {
   Graph g;
   std::vector<TensorInfo> inputs, outputs;
   std::vector<ValueId> current;
@@ -75,7 +75,7 @@ std::shared_ptr<CompiledNodes> compile_nodes(const std::vector<Node>& nodes,
   for (size_t k = 0; k < current.size(); ++k)
     outputs.push_back({"output_" + std::to_string(k), shapes[k], DType::f32});
   auto compiled = std::make_shared<CompiledNodes>();
-  compiled->plan = compile_graph(g, inputs, outputs, options);
+  compiled->plan = compile_graph(g, inputs, outputs, options, optimize);
   return compiled;
 }
 

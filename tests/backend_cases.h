@@ -31,9 +31,10 @@ double reduced_precision_tolerance(Precision precision);
 struct CompiledNodes;
 // `nodes` chained (the first takes the graph inputs, each later one the previous output) and
 // compiled for `options`, as Model::compile would: for op conformance on every backend.
+// `optimize` false skips the inference passes (which would remove an identity node).
 std::shared_ptr<CompiledNodes> compile_nodes(const std::vector<Node>& nodes,
                                              const std::vector<Shape>& input_shapes,
-                                             const CompileOptions& options);
+                                             const CompileOptions& options, bool optimize = true);
 std::vector<Tensor> run_compiled(const CompiledNodes& compiled, const std::vector<Tensor>& inputs);
 const CompileReport& report_of(const CompiledNodes& compiled);
 

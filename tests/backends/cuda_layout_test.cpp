@@ -57,36 +57,6 @@ CompileOptions cuda_options(Precision precision = Precision::fp32) {
   return o;
 }
 
-// `nodes` chained as test::compile_nodes does, compiled without the inference passes (which
-// would drop an identity node).
-std::shared_ptr<ExecutionPlan> compile_unoptimized(const std::vector<Node>& nodes,
-                                                   const std::vector<Shape>& input_shapes,
-                                                   const CompileOptions& options) {
-  Graph g;
-  std::vector<TensorInfo> inputs, outputs;
-  std::vector<ValueId> current;
-  std::vector<Shape> shapes = input_shapes;
-  for (size_t i = 0; i < input_shapes.size(); ++i) {
-    current.push_back(g.add_value("input_" + std::to_string(i), input_shapes[i]));
-    g.inputs.push_back(current.back());
-    inputs.push_back({"input_" + std::to_string(i), input_shapes[i], DType::f32});
-  }
-  for (const Node& original : nodes) {
-    Node node = original;
-    node.inputs = current;
-    std::vector<Shape> out = infer_output_shapes(node, shapes);
-    current.clear();
-    for (size_t k = 0; k < out.size(); ++k)
-      current.push_back(g.add_value(node.name + ":" + std::to_string(k), out[k]));
-    node.outputs = current;
-    g.add_node(std::move(node));
-    shapes = out;
-  }
-  g.outputs = current;
-  for (size_t k = 0; k < current.size(); ++k)
-    outputs.push_back({"output_" + std::to_string(k), shapes[k], DType::f32});
-  return compile_graph(g, inputs, outputs, options, /*optimize=*/false);
-}
 
 // Runs `nodes` on `inputs` through the reference backend and the cuda backend (three times:
 // eager, recorded, replayed) and compares: |got - want| <= tol * (1 + |want|), plus, in a
@@ -167,14 +137,15 @@ TEST(CudaLayout, ReshapeAndIdentityAreViewsInAModel) {
   const std::vector<Node> nodes{make_node(OpKind::transpose, t),
                                 make_node(OpKind::identity, IdentityParams{}),
                                 make_node(OpKind::reshape, r)};
-  auto plan = compile_unoptimized(nodes, {x.shape()}, cuda_options());
-  EXPECT_EQ(plan->report.nodes_per_backend.at("cuda"), 3);
+  // Without the inference passes, which would drop the identity node.
+  auto plan = test::compile_nodes(nodes, {x.shape()}, cuda_options(), /*optimize=*/false);
+  EXPECT_EQ(test::report_of(*plan).nodes_per_backend.at("cuda"), 3);
   CompileOptions ref_options;
   ref_options.device = Device::reference();
-  auto ref = compile_unoptimized(nodes, {x.shape()}, ref_options);
-  const Tensor want = ref->run({x})[0];
+  auto ref = test::compile_nodes(nodes, {x.shape()}, ref_options, /*optimize=*/false);
+  const Tensor want = test::run_compiled(*ref, {x})[0];
   for (int run = 0; run < 3; ++run) {
-    const Tensor got = plan->run({x})[0];
+    const Tensor got = test::run_compiled(*plan, {x})[0];
     ASSERT_EQ(got.shape(), want.shape());
     for (int64_t i = 0; i < want.size(); ++i)
       ASSERT_EQ(got.data_as<float>()[i], want.data_as<float>()[i]) << i;
