@@ -1,5 +1,5 @@
 // The one list of ops. Each entry names the op and its parameter struct (ops/params.h);
-// the enum, the names, the params variant and the kernel tables are all generated from it.
+// the enum, the names and the params variant are generated from it.
 #pragma once
 
 // X(name, ParamsType, "what it computes")
