@@ -44,6 +44,22 @@ double reduced_precision_tolerance(Precision precision) {
   return 0;
 }
 
+Tensor random_tensor(const Shape& shape, std::mt19937& rng, float lo, float hi) {
+  Tensor t(DType::f32, shape);
+  std::uniform_real_distribution<float> dist(lo, hi);
+  for (int64_t i = 0; i < t.size(); ++i) t.data_as<float>()[i] = dist(rng);
+  return t;
+}
+
+Node make_node(OpKind kind, OpParams params, std::vector<Tensor> weights) {
+  Node n;
+  n.kind = kind;
+  n.name = op_name(kind);
+  n.params = std::move(params);
+  n.weights = std::move(weights);
+  return n;
+}
+
 struct CompiledNodes {
   std::shared_ptr<ExecutionPlan> plan;
 };

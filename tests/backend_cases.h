@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,12 @@ std::vector<std::string> unavailable_backends();
 // largest |expected| value (see docs/architecture.md, "Backends"): tf32 5e-3, fp16 2e-2,
 // bf16 8e-2. fp32 adds nothing.
 double reduced_precision_tolerance(Precision precision);
+
+// Uniform random float32 values in [lo, hi) (never zeros: they hide unwritten outputs).
+Tensor random_tensor(const Shape& shape, std::mt19937& rng, float lo = -1.f, float hi = 1.f);
+// A node named after its op, with these params and weights; inputs and outputs are set by
+// compile_nodes (or the caller).
+Node make_node(OpKind kind, OpParams params, std::vector<Tensor> weights = {});
 
 struct CompiledNodes;
 // `nodes` chained (the first takes the graph inputs, each later one the previous output) and

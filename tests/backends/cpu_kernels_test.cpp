@@ -4,6 +4,8 @@
 // without bias and activation. Each case also checks that the oneDNN path really ran.
 #include <gtest/gtest.h>
 
+#include "backend_cases.h"
+
 #include <cmath>
 #include <random>
 
@@ -15,12 +17,8 @@
 namespace krt::cpu {
 namespace {
 
-Tensor random_tensor(const Shape& shape, std::mt19937& rng) {
-  Tensor t(DType::f32, shape);
-  std::uniform_real_distribution<float> dist(-1.f, 1.f);
-  for (int64_t i = 0; i < t.size(); ++i) t.data_as<float>()[i] = dist(rng);
-  return t;
-}
+using test::make_node;
+using test::random_tensor;
 
 // Runs `node` on a random input through both backends; expects oneDNN to run it (unless
 // `expect_onednn` is false) and the outputs to agree to float accumulation error.
@@ -44,15 +42,6 @@ void expect_matches_reference(Node node, const Shape& input_shape, bool expect_o
   }
 }
 
-// A node named after its op; weight contents are filled in by the expect_* helpers.
-Node make_node(OpKind kind, OpParams params, std::vector<Tensor> weights = {}) {
-  Node n;
-  n.kind = kind;
-  n.name = op_name(kind);
-  n.params = std::move(params);
-  n.weights = std::move(weights);
-  return n;
-}
 
 Node conv_node(OpKind kind, ConvParams p, const Shape& kernel_shape, int64_t bias_size) {
   p.has_bias = bias_size > 0;

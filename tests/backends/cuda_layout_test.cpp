@@ -34,21 +34,9 @@ std::string cuda_unavailable() {
     if (!why.empty()) GTEST_SKIP() << why;      \
   } while (0)
 
-Tensor random_tensor(const Shape& shape, std::mt19937& rng, float lo = -1.f, float hi = 1.f) {
-  Tensor t(DType::f32, shape);
-  std::uniform_real_distribution<float> dist(lo, hi);
-  for (int64_t i = 0; i < t.size(); ++i) t.data_as<float>()[i] = dist(rng);
-  return t;
-}
+using test::make_node;
+using test::random_tensor;
 
-Node make_node(OpKind kind, OpParams params, std::vector<Tensor> weights = {}) {
-  Node n;
-  n.kind = kind;
-  n.name = op_name(kind);
-  n.params = std::move(params);
-  n.weights = std::move(weights);
-  return n;
-}
 
 CompileOptions cuda_options(Precision precision = Precision::fp32) {
   CompileOptions o;

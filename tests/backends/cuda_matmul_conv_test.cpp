@@ -31,21 +31,9 @@ std::string cuda_skip_reason() {
 #define REQUIRE_CUDA() \
   if (!cuda_available()) GTEST_SKIP() << cuda_skip_reason()
 
-Tensor random_tensor(const Shape& shape, std::mt19937& rng) {
-  Tensor t(DType::f32, shape);
-  std::uniform_real_distribution<float> dist(-1.f, 1.f);
-  for (int64_t i = 0; i < t.size(); ++i) t.data_as<float>()[i] = dist(rng);
-  return t;
-}
+using test::make_node;
+using test::random_tensor;
 
-Node make_node(OpKind kind, OpParams params, std::vector<Tensor> weights = {}) {
-  Node n;
-  n.kind = kind;
-  n.name = op_name(kind);
-  n.params = std::move(params);
-  n.weights = std::move(weights);
-  return n;
-}
 
 // Compiles `nodes` (chained) on the reference and on cuda:0 at `precision`, runs both on the
 // same random inputs (each of `batches` in turn when the first input's batch is dynamic; the

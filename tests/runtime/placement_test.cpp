@@ -67,12 +67,7 @@ struct RegisteredTestDevice {
   ~RegisteredTestDevice() { unregister_backend("test_device"); }
 };
 
-Tensor random_tensor(const Shape& shape, std::mt19937& rng) {
-  Tensor t(DType::f32, shape);
-  std::uniform_real_distribution<float> dist(-1.f, 1.f);
-  for (int64_t i = 0; i < t.size(); ++i) t.data_as<float>()[i] = dist(rng);
-  return t;
-}
+using test::random_tensor;
 
 // input -> Dense(16, relu) -> softmax (not on the device) -> Dense(4) -> output
 Model dense_softmax_dense(std::mt19937& rng) {
