@@ -38,6 +38,8 @@ class RunContext {
   // by `key` (which names the input shapes and arena addresses), is recorded once and replayed.
   // replay() returns true when it launched a recording for `key`; otherwise the runtime calls
   // begin_recording(key), runs the segment's steps, then end_recording(), which launches it.
+  // Whether it records at all: the runtime builds no keys for contexts that do not (host runs).
+  virtual bool records() const { return false; }
   virtual bool replay(const std::string& /*key*/) { return false; }
   virtual void begin_recording(const std::string& /*key*/) {}
   virtual void end_recording() {}

@@ -269,7 +269,8 @@ std::vector<Tensor> ExecutionPlan::run(const std::vector<Tensor>& given,
     if (end == i) {  // a copy node
       segments.push_back({i, i + 1, ""});
     } else {
-      segments.push_back({i, end, all_values ? "" : recording_key(i, shapes, *slot, inputs)});
+      const bool record = !all_values && slot->contexts[b]->records();
+      segments.push_back({i, end, record ? recording_key(i, shapes, *slot, inputs) : ""});
     }
     i = segments.back().end;
   }

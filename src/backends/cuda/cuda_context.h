@@ -28,6 +28,7 @@ class CudaRunContext : public RunContext {
 
   void begin_run() override;
   void synchronize() override;
+  bool records() const override { return true; }
   bool replay(const std::string& key) override;
   void begin_recording(const std::string& key) override;
   void end_recording() override;
