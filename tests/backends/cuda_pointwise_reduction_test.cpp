@@ -12,6 +12,7 @@
 #include <random>
 
 #include "backend_cases.h"
+#include "backends/cuda_checks.h"
 #include "graph/graph.h"
 #include "ops/params.h"
 #include "runtime/backend_registry.h"
@@ -19,35 +20,10 @@
 namespace krt {
 namespace {
 
-// "" when a CUDA device can run the tests, else why not.
-std::string cuda_unavailable() {
-  const Backend* b = find_backend("cuda");
-  if (!b) return "the cuda backend is not built (no CUDA toolkit or cuDNN found)";
-  if (b->unavailable_reason().empty()) return "";
-  std::string why;
-  for (const std::string& line : test::unavailable_backends())
-    why += (why.empty() ? "" : "; ") + line;
-  return why;
-}
-
-#define REQUIRE_CUDA()                           \
-  do {                                           \
-    const std::string why_ = cuda_unavailable(); \
-    if (!why_.empty()) GTEST_SKIP() << why_;     \
-  } while (0)
-
 Tensor random_tensor(const Shape& shape, std::mt19937& rng, float lo = -2.f, float hi = 2.f) {
   Tensor t(DType::f32, shape);
   std::uniform_real_distribution<float> dist(lo, hi);
   for (int64_t i = 0; i < t.size(); ++i) t.data_as<float>()[i] = dist(rng);
-  return t;
-}
-
-// Whole numbers in [lo, hi]: equality comparisons, any/all and masks hit both outcomes.
-Tensor integer_tensor(const Shape& shape, std::mt19937& rng, int lo, int hi) {
-  Tensor t(DType::f32, shape);
-  std::uniform_int_distribution<int> dist(lo, hi);
-  for (int64_t i = 0; i < t.size(); ++i) t.data_as<float>()[i] = static_cast<float>(dist(rng));
   return t;
 }
 
@@ -61,66 +37,10 @@ Node make_node(OpKind kind, OpParams params, std::vector<Shape> weight_shapes = 
   return n;
 }
 
-struct Check {
-  Precision precision = Precision::fp32;
-  double rtol = 1e-4;  // fp32: |got - want| <= rtol * (1 + |want|)
-};
-
-// Compiles `nodes` for the reference backend and for cuda, runs both on `inputs` (random when
-// empty) and compares; the cuda plan runs three times (eager, recorded, replayed).
-void expect_cuda_matches(const std::vector<Node>& nodes, const std::vector<Shape>& shapes,
-                         std::vector<Tensor> inputs = {}, Check check = {}) {
-  std::string what = nodes.front().name;
-  for (const Shape& s : shapes) what += " " + shape_to_string(s);
-  what += std::string(" ") + precision_name(check.precision);
-  SCOPED_TRACE(what);
-  std::mt19937 rng(1234);
-  if (inputs.empty())
-    for (const Shape& s : shapes) inputs.push_back(random_tensor(s, rng));
-
-  CompileOptions ref_options;
-  ref_options.device = Device::reference();
-  CompileOptions cuda_options;
-  cuda_options.device = Device::cuda();
-  cuda_options.precision = check.precision;
-  auto ref = test::compile_nodes(nodes, shapes, ref_options);
-  auto gpu = test::compile_nodes(nodes, shapes, cuda_options);
-  const CompileReport& report = test::report_of(*gpu);
-  ASSERT_EQ(report.nodes_per_backend.size(), 1u)
-      << "fallbacks: " << (report.fallbacks.empty() ? "" : report.fallbacks[0]);
-  ASSERT_EQ(report.nodes_per_backend.begin()->first, "cuda");
-  ASSERT_EQ(report.nodes_per_backend.begin()->second, static_cast<int>(nodes.size()));
-
-  const std::vector<Tensor> want = test::run_compiled(*ref, inputs);
-  for (int run = 0; run < 3; ++run) {
-    const std::vector<Tensor> got = test::run_compiled(*gpu, inputs);
-    ASSERT_EQ(got.size(), want.size());
-    for (size_t o = 0; o < want.size(); ++o) {
-      ASSERT_EQ(got[o].shape(), want[o].shape());
-      const float* g = got[o].data_as<float>();
-      const float* w = want[o].data_as<float>();
-      double scale = 0;
-      for (int64_t i = 0; i < want[o].size(); ++i)
-        scale = std::max(scale, std::fabs(static_cast<double>(w[i])));
-      const double extra =
-          test::reduced_precision_tolerance(check.precision) * std::max(scale, 1.0);
-      for (int64_t i = 0; i < want[o].size(); ++i) {
-        const double tol = check.rtol * (1 + std::fabs(w[i])) + extra;
-        if (std::isnan(w[i])) {
-          ASSERT_TRUE(std::isnan(g[i])) << "run " << run << " output " << o << " element " << i;
-          continue;
-        }
-        ASSERT_NEAR(g[i], w[i], tol)
-            << "run " << run << " output " << o << " element " << i << " of " << want[o].size();
-      }
-    }
-  }
-}
-
-void expect_cuda_matches(const Node& node, const std::vector<Shape>& shapes,
-                         std::vector<Tensor> inputs = {}, Check check = {}) {
-  expect_cuda_matches(std::vector<Node>{node}, shapes, std::move(inputs), check);
-}
+using test::CudaCheck;
+using test::expect_cuda_matches;
+using test::integer_tensor;
+using Check = CudaCheck;
 
 const std::vector<Precision> kReduced = {Precision::fp16, Precision::bf16};
 

@@ -87,7 +87,12 @@ TEST_P(GoldenTest, MatchesKeras) {
       tol.atol = std::max(tol.atol, extra);
       tol.atol_times_max_ref = true;
     }
-    std::vector<Tensor> outputs = model.compile(backend.options).run(inputs);
+    CompiledModel exe = model.compile(backend.options);
+    std::vector<Tensor> outputs = exe.run(inputs);
+    // A device backend runs every fixture whole: no node falls back to the cpu.
+    if (backend.options.device.backend != "cpu" && backend.options.device.backend != "reference")
+      for (const std::string& reason : exe.report().fallbacks)
+        ADD_FAILURE() << run.id << " on " << backend.label << ": fell back to the cpu: " << reason;
     if (expected.empty()) {
       // No trustworthy reference: the model must still run, give finite numbers, and give
       // the same numbers on every device.

@@ -6,7 +6,7 @@ namespace krt::cuda {
 
 namespace {
 
-enum class Family { matmul, conv, pointwise, reduction, layout, none };
+enum class Family { matmul, conv, pointwise, reduction, layout, tensor, none };
 
 // Every op has a family here (no default: a new op does not compile until it is placed).
 Family family_of(OpKind kind) {
@@ -44,12 +44,13 @@ Family family_of(OpKind kind) {
     case OpKind::embedding:
     case OpKind::recurrent:
       return Family::layout;
-    case OpKind::unary:  // the recorded tensor operations: no CUDA kernels yet, they run on the cpu
+    case OpKind::unary:
     case OpKind::binary:
     case OpKind::where:
     case OpKind::gather:
     case OpKind::strided_slice:
     case OpKind::shape_of:
+      return Family::tensor;
     case OpKind::custom:  // the user's C++ implementation runs on the host
     case OpKind::copy:
       return Family::none;
@@ -71,6 +72,8 @@ Support supports_node(const Node& node, const Graph& graph, const CompileOptions
       return reduction_support(node, graph, options);
     case Family::layout:
       return layout_support(node, graph, options);
+    case Family::tensor:
+      return tensor_op_support(node, graph, options);
     case Family::none:
       break;
   }
@@ -90,6 +93,8 @@ std::unique_ptr<NodeKernel> make_node_kernel(const Node& node, const Graph& grap
       return make_reduction_kernel(node, graph, options);
     case Family::layout:
       return make_layout_kernel(node, graph, options);
+    case Family::tensor:
+      return make_tensor_op_kernel(node, graph, options);
     case Family::none:
       break;
   }

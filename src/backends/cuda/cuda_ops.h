@@ -49,4 +49,10 @@ Support layout_support(const Node& node, const Graph& graph, const CompileOption
 std::unique_ptr<NodeKernel> make_layout_kernel(const Node& node, const Graph& graph,
                                                const CompileOptions& options);
 
+// unary, binary, where, gather, strided_slice, shape_of: the recorded tensor ops
+// (cuda_tensor_ops.cpp).
+Support tensor_op_support(const Node& node, const Graph& graph, const CompileOptions& options);
+std::unique_ptr<NodeKernel> make_tensor_op_kernel(const Node& node, const Graph& graph,
+                                                  const CompileOptions& options);
+
 }  // namespace krt::cuda
