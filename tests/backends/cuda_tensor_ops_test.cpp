@@ -153,6 +153,25 @@ TEST(CudaTensorOps, ShapeOfFeedsArithmetic) {
     expect_cuda_matches(nodes, {{2, 3, 40}}, {}, CudaCheck{p});
 }
 
+TEST(CudaTensorOps, ProdArgmaxArgminReductions) {
+  REQUIRE_CUDA();
+  std::mt19937 rng(9);
+  const Shape s{3, 7, 5};
+  // Values near 1 keep the product of 7 finite and well conditioned.
+  expect_cuda_matches(make_node(OpKind::reduce, ReduceParams{ReduceKind::prod, {1}, false}), {s},
+                      {test::random_tensor(s, rng, 0.7f, 1.3f)});
+  expect_cuda_matches(make_node(OpKind::reduce, ReduceParams{ReduceKind::prod, {0, 2}, true}), {s},
+                      {test::random_tensor(s, rng, 0.7f, 1.3f)});
+  // Whole numbers in [0, 3] give ties: the first best index wins, as in the reference.
+  for (ReduceKind kind : {ReduceKind::argmax, ReduceKind::argmin})
+    for (int64_t axis : {0, 1, 2}) {
+      expect_cuda_matches(make_node(OpKind::reduce, ReduceParams{kind, {axis}, false}), {s},
+                          {integer_tensor(s, rng, 0, 3)}, CudaCheck{Precision::fp32, 0});
+      expect_cuda_matches(make_node(OpKind::reduce, ReduceParams{kind, {axis}, true}), {s},
+                          {integer_tensor(s, rng, 0, 3)}, CudaCheck{Precision::fp16, 0});
+    }
+}
+
 TEST(CudaTensorOps, ReducedPrecisionChains) {
   REQUIRE_CUDA();
   // sqrt(|x|) + 1, then clipped: a chain of op nodes in f16 and bf16.

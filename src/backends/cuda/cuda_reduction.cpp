@@ -118,9 +118,11 @@ ReduceOp reduce_op(ReduceKind kind) {
     case ReduceKind::min:
       return ReduceOp::min;
     case ReduceKind::prod:
+      return ReduceOp::prod;
     case ReduceKind::argmax:
+      return ReduceOp::argmax;
     case ReduceKind::argmin:
-      break;  // declined by reduction_support
+      return ReduceOp::argmin;
   }
   fail(ErrorCode::internal, "CUDA reduce: no kernel for this reduction");
 }
@@ -339,15 +341,23 @@ Support rank_at_most(const Node& node, const Shape& shape, size_t most) {
 
 }  // namespace
 
-Support reduction_support(const Node& node, const Graph& graph, const CompileOptions&) {
+Support reduction_support(const Node& node, const Graph& graph, const CompileOptions& options) {
   if (node.inputs.empty()) return Support::no("no input");
   const Shape& in = graph.values[node.inputs[0]].shape;
   const size_t most = kGroupMaxDims;
   switch (node.kind) {
     case OpKind::reduce: {
-      const ReduceKind kind = node.get<ReduceParams>().kind;
-      if (kind == ReduceKind::prod || kind == ReduceKind::argmax || kind == ReduceKind::argmin)
-        return Support::no("no CUDA kernel for prod, argmax or argmin reductions yet");
+      const auto& p = node.get<ReduceParams>();
+      // An index above 2048 (256) is not exact in f16 (bf16): arg reductions stay f32 there.
+      if ((p.kind == ReduceKind::argmax || p.kind == ReduceKind::argmin) &&
+          (options.precision == Precision::fp16 || options.precision == Precision::bf16)) {
+        const int64_t limit = options.precision == Precision::fp16 ? 2048 : 256;
+        const int64_t axis = p.axes.empty() ? 0 : p.axes[0];
+        if (axis < 0 || static_cast<size_t>(axis) >= in.size() || in[axis] < 0 || in[axis] > limit)
+          return Support::no(str_cat("argmax/argmin over an axis of more than ", limit,
+                                     " entries: ", precision_name(options.precision),
+                                     " cannot hold every index exactly"));
+      }
       return rank_at_most(node, in, most);
     }
     case OpKind::l2_normalize:

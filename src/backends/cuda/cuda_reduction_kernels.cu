@@ -27,6 +27,9 @@ struct MaxOp {
 struct MinOp {
   __device__ float operator()(float a, float b) const { return b < a ? b : a; }
 };
+struct ProdOp {
+  __device__ float operator()(float a, float b) const { return a * b; }
+};
 
 // Combines v over the kTpg threads of a group (a warp, or the whole block); every thread of
 // the group gets the result. With kTpg == kBlock, all threads of the block must call it.
@@ -112,10 +115,10 @@ __global__ void __launch_bounds__(kBlock)
   for (int64_t g = first_group<kTpg>(); g < m.groups; g += group_step<kTpg>()) {
     int64_t base[1];
     kept_offsets<1>(m, g, base);
-    float acc = op == ReduceOp::all   ? 1.f
-                : op == ReduceOp::max ? -INFINITY
-                : op == ReduceOp::min ? INFINITY
-                                      : 0.f;
+    float acc = op == ReduceOp::all || op == ReduceOp::prod ? 1.f
+                : op == ReduceOp::max                       ? -INFINITY
+                : op == ReduceOp::min                       ? INFINITY
+                                                            : 0.f;
     for (int64_t r = lane<kTpg>(); r < m.members; r += kTpg) {
       const float v = to_f32(x[base[0] + member_offset(m, r)]);
       switch (op) {
@@ -135,6 +138,12 @@ __global__ void __launch_bounds__(kBlock)
         case ReduceOp::min:
           acc = MinOp{}(acc, v);
           break;
+        case ReduceOp::prod:
+          acc *= v;
+          break;
+        case ReduceOp::argmax:
+        case ReduceOp::argmin:
+          break;  // arg_reduce_kernel
       }
     }
     switch (op) {
@@ -149,6 +158,12 @@ __global__ void __launch_bounds__(kBlock)
       case ReduceOp::sum:
       case ReduceOp::mean:
         acc = group_reduce<kTpg>(acc, SumOp{}, smem);
+        break;
+      case ReduceOp::prod:
+        acc = group_reduce<kTpg>(acc, ProdOp{}, smem);
+        break;
+      case ReduceOp::argmax:
+      case ReduceOp::argmin:
         break;
     }
     if (op == ReduceOp::mean) acc /= static_cast<float>(m.members);
@@ -379,6 +394,28 @@ void dispatch_tpg(int64_t members, Body&& body) {
   fail(ErrorCode::internal, "CUDA ", op, ": unsupported dtype ", dtype_name(dtype));
 }
 
+// argmax/argmin: one thread per group walks the members in order, so a strict comparison
+// keeps the first best value (the reference's rule; a NaN first member stays the answer).
+template <class T>
+__global__ void arg_reduce_kernel(const T* __restrict__ x, T* __restrict__ y, GroupMap m,
+                                  bool largest) {
+  for (int64_t g = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; g < m.groups;
+       g += int64_t{gridDim.x} * blockDim.x) {
+    int64_t base[1];
+    kept_offsets<1>(m, g, base);
+    float best = to_f32(x[base[0]]);
+    int64_t at = 0;
+    for (int64_t r = 1; r < m.members; ++r) {
+      const float v = to_f32(x[base[0] + member_offset(m, r)]);
+      if (largest ? v > best : v < best) {
+        best = v;
+        at = r;
+      }
+    }
+    y[g] = from_f32<T>(static_cast<float>(at));
+  }
+}
+
 }  // namespace
 
 void launch_reduce(const void* x, void* y, const GroupMap& map, ReduceOp op, DType dtype,
@@ -386,6 +423,12 @@ void launch_reduce(const void* x, void* y, const GroupMap& map, ReduceOp op, DTy
   if (map.groups <= 0) return;
   const bool done = dispatch_float(dtype, [&](auto tag) {
     using T = decltype(tag);
+    if (op == ReduceOp::argmax || op == ReduceOp::argmin) {
+      arg_reduce_kernel<T><<<grid_for(map.groups, kBlock), kBlock, 0, stream>>>(
+          static_cast<const T*>(x), static_cast<T*>(y), map, op == ReduceOp::argmax);
+      check_launch("arg_reduce_kernel");
+      return;
+    }
     dispatch_tpg(map.members, [&](auto tpg) {
       constexpr int kTpg = decltype(tpg)::value;
       reduce_kernel<T, kTpg><<<group_grid(map.groups, kTpg), kBlock, 0, stream>>>(

@@ -30,8 +30,9 @@ struct GroupMap {
   int64_t red_stride[kGroupOperands][kGroupMaxDims] = {};
 };
 
-enum class ReduceOp { any, all, sum, mean, max, min };
+enum class ReduceOp { any, all, sum, mean, max, min, prod, argmax, argmin };
 // y[g] = op over the members of group g (y: one value per group, row-major over kept axes).
+// argmax/argmin give the member index (one reduced axis) of the first best value, as f32.
 void launch_reduce(const void* x, void* y, const GroupMap& map, ReduceOp op, DType dtype,
                    cudaStream_t stream);
 
