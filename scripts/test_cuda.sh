@@ -11,7 +11,9 @@
 # A GPU machine without the build's Debian packages (oneDNN, GoogleTest) gets a build made on a
 # developer machine (scripts/pack_cuda_build.sh) and the libraries it needs beside it; the test
 # binary looks for the project at the path it was built in, so link that path to this checkout
-# first (e.g. mkdir -p /work && ln -sfn "$PWD" /work/main).
+# first (e.g. mkdir -p /work && ln -sfn "$PWD" /work/main). SANITIZER_MODELS (fixture folders
+# under tests/data/fixtures) narrows the compute-sanitizer stage; BENCH_ARGS passes options to
+# scripts/bench_gpu.py.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 out=${OUT:-out/cuda}
@@ -63,7 +65,7 @@ fi
 if [ "$skip_tests" = 0 ] && [ "$skip_sanitizer" = 0 ]; then
   echo "== compute-sanitizer (memcheck, racecheck) on a few models"
   fx=tests/data/fixtures
-  for m in seed/seed_small_functional models/mobilenetv2_blocks models/transformer_encoder models/dcgan_generator; do
+  for m in ${SANITIZER_MODELS:-seed/seed_small_functional models/mobilenetv2_blocks models/transformer_encoder models/dcgan_generator}; do
     name=$(basename "$m")
     inputs=()
     for f in "$fx/$m"/input_*.npy; do inputs+=(-i "$f"); done
