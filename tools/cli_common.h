@@ -63,5 +63,7 @@ int cmd_dot(const std::vector<std::string>& args);
 int cmd_bench(const std::vector<std::string>& args);
 int cmd_peer_bench(const std::vector<std::string>& args);
 int cmd_devices(const std::vector<std::string>& args);
+// Execs kerasrt-serve (tools/serve/), built beside the kerasrt tool when KERASRT_SERVE is on.
+int cmd_serve(const std::vector<std::string>& args);
 
 }  // namespace krt::cli

@@ -28,6 +28,7 @@ int dispatch(const std::string& command, const std::vector<std::string>& rest) {
   if (command == "peer-bench") return cmd_peer_bench(rest);
   if (command == "layers") return cmd_layers(rest);
   if (command == "devices") return cmd_devices(rest);
+  if (command == "serve") return cmd_serve(rest);
   throw UsageError("unknown command '" + command + "'");
 }
 
