@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds kerasrt and runs the whole test suite: unit, op conformance, golden Keras fixtures,
-# error cases and the CLI; then the readers' and error cases' tests once more under
+# error cases and the CLI; `kerasrt serve` with real REST and gRPC clients, hostile clients and
+# a short load test; then the readers' and error cases' tests once more under
 # AddressSanitizer + UndefinedBehaviorSanitizer, the concurrent runs under ThreadSanitizer, and
 # each fuzzer for a bounded time.
 #

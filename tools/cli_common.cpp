@@ -6,6 +6,12 @@
 
 namespace krt::cli {
 
+std::string one_line(std::string s) {
+  for (char& c : s)
+    if (c == '\n' || c == '\r') c = ' ';
+  return s;
+}
+
 double parse_number(const std::string& flag, const std::string& text) {
   try {
     size_t used = 0;

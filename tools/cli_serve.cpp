@@ -26,8 +26,7 @@ int cmd_serve(const std::vector<std::string>& args) {
   for (std::string& s : argv_strings) argv.push_back(s.data());
   argv.push_back(nullptr);
   execv(argv[0], argv.data());
-  throw Error(ErrorCode::io_error,
-              "cannot run " + server.string() + ": " + std::strerror(errno));
+  throw Error(ErrorCode::io_error, "cannot run " + server.string() + ": " + std::strerror(errno));
 }
 
 }  // namespace krt::cli

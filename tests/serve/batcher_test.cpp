@@ -51,6 +51,19 @@ struct FakeModel {
   }
 };
 
+// Blocks the model's first run until open() (the gate starts closed).
+struct FirstRunGate {
+  std::mutex mutex;
+  std::atomic<int> runs{0};
+  explicit FirstRunGate(FakeModel& model) {
+    mutex.lock();
+    model.before_run = [this] {
+      if (runs++ == 0) std::lock_guard<std::mutex> wait(mutex);
+    };
+  }
+  void open() { mutex.unlock(); }
+};
+
 void expect_rows(const Tensor& out, float base, int64_t rows, int64_t cols = 3) {
   ASSERT_EQ(out.shape(), (Shape{rows, cols}));
   for (int64_t r = 0; r < rows; ++r)
@@ -62,8 +75,9 @@ TEST(Batcher, RequestsWithinTheDelayRunAsOneBatchAndSplitBack) {
   FakeModel model;
   std::vector<std::pair<int64_t, size_t>> seen;
   BatchOptions options{.max_batch = 8, .max_queue_delay_us = 200000};
-  Batcher batcher(1, model.fn(), options, true,
-                  [&](int64_t rows, size_t requests, double) { seen.push_back({rows, requests}); });
+  Batcher batcher(1, model.fn(), options, true, [&](int64_t rows, size_t requests, double) {
+    seen.push_back({rows, requests});
+  });
   std::vector<std::future<JobResult>> futures;
   for (int j = 0; j < 4; ++j) futures.push_back(batcher.submit({rows_of(100.f * j, 2)}));
   for (int j = 0; j < 4; ++j) {
@@ -78,19 +92,14 @@ TEST(Batcher, RequestsWithinTheDelayRunAsOneBatchAndSplitBack) {
 
 TEST(Batcher, BatchesFillInArrivalOrderUpToMaxBatch) {
   FakeModel model;
-  // Hold the single worker in its first run so that every request below is queued first.
-  std::mutex gate;
-  gate.lock();
-  std::atomic<int> runs{0};
-  model.before_run = [&] {
-    if (runs++ == 0) std::lock_guard<std::mutex> wait(gate);
-  };
+  // Hold the single worker in its first run so that the requests below queue up meanwhile.
+  FirstRunGate gate(model);
   Batcher batcher(1, model.fn(), {.max_batch = 4, .max_queue_delay_us = 0}, true);
   std::vector<std::future<JobResult>> futures;
   futures.push_back(batcher.submit({rows_of(0, 1)}));
   while (batcher.queued() != 0) std::this_thread::yield();  // the worker took it
   for (int j = 1; j <= 6; ++j) futures.push_back(batcher.submit({rows_of(float(j), 1)}));
-  gate.unlock();
+  gate.open();
   for (int j = 0; j <= 6; ++j) expect_rows(futures[j].get().outputs.at(0), float(j), 1);
   ASSERT_EQ(model.batches.size(), 3u);
   EXPECT_EQ(model.batches[1], (std::vector<float>{1, 2, 3, 4}));
@@ -113,12 +122,8 @@ TEST(Batcher, DifferentRowShapesAreNeverConcatenated) {
 
 TEST(Batcher, QueuedTooLongTimesOutAndAFullQueueRefuses) {
   FakeModel model;
-  std::mutex gate;
-  gate.lock();
-  std::atomic<int> runs{0};
-  model.before_run = [&] {
-    if (runs++ == 0) std::lock_guard<std::mutex> wait(gate);
-  };
+  // Hold the single worker in its first run so that the requests below queue up meanwhile.
+  FirstRunGate gate(model);
   Batcher batcher(1, model.fn(), {.max_batch = 0, .max_queue = 1, .timeout_ms = 50}, true);
   auto first = batcher.submit({rows_of(0, 1)});
   while (batcher.queued() != 0) std::this_thread::yield();
@@ -131,7 +136,7 @@ TEST(Batcher, QueuedTooLongTimesOutAndAFullQueueRefuses) {
     EXPECT_NE(std::string(e.what()).find("queue is full"), std::string::npos);
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(120));
-  gate.unlock();
+  gate.open();
   expect_rows(first.get().outputs.at(0), 0, 1);
   try {
     second.get();

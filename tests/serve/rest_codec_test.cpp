@@ -97,7 +97,8 @@ TEST(RestCodec, HostileBodiesGetNamedErrors) {
                    int64_t header = -1) {
     auto [k, message] = error_of(body, header);
     EXPECT_EQ(k, kind) << message;
-    EXPECT_NE(message.find(needle), std::string::npos) << "'" << message << "' lacks '" << needle << "'";
+    EXPECT_NE(message.find(needle), std::string::npos)
+        << "'" << message << "' lacks '" << needle << "'";
   };
   check("{\"inputs\": [", ErrorKind::bad_request, "invalid JSON");
   check("[1,2]", ErrorKind::bad_request, "JSON object");
@@ -120,7 +121,8 @@ TEST(RestCodec, HostileBodiesGetNamedErrors) {
         "not a number");
   check("{\"inputs\":[{" + x + ",\"shape\":[1]}]}", ErrorKind::bad_request, "neither");
   // The binary tensor data extension, lied about.
-  const std::string bin = "{\"inputs\":[{" + x + ",\"shape\":[2],\"parameters\":{\"binary_data_size\":";
+  const std::string bin =
+      "{\"inputs\":[{" + x + ",\"shape\":[2],\"parameters\":{\"binary_data_size\":";
   std::string claims_more = bin + "8}}]}";
   check(claims_more + "1234", ErrorKind::bad_request, "only 4 bytes",
         static_cast<int64_t>(claims_more.size()));

@@ -29,8 +29,7 @@ std::string utc_now() {
   auto now = std::chrono::system_clock::now();
   std::time_t t = std::chrono::system_clock::to_time_t(now);
   int ms = static_cast<int>(
-      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() %
-      1000);
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000);
   std::tm tm{};
   gmtime_r(&t, &tm);
   char buf[96];  // room for any int the format could print, so GCC sees no truncation
@@ -44,8 +43,9 @@ std::string utc_now() {
 void AccessLog::write(const AccessRecord& r) {
   if (!file_) return;
   std::string line = "{\"time\":\"" + utc_now() + "\",\"protocol\":\"" + r.protocol +
-                     "\",\"remote\":" + json_string(r.remote) + ",\"method\":" + json_string(r.method) +
-                     ",\"path\":" + json_string(r.path) + ",\"status\":" + std::to_string(r.status) +
+                     "\",\"remote\":" + json_string(r.remote) +
+                     ",\"method\":" + json_string(r.method) + ",\"path\":" + json_string(r.path) +
+                     ",\"status\":" + std::to_string(r.status) +
                      ",\"request_bytes\":" + std::to_string(r.request_bytes) +
                      ",\"response_bytes\":" + std::to_string(r.response_bytes);
   if (r.ms >= 0) {

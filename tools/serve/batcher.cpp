@@ -76,9 +76,9 @@ std::future<JobResult> Batcher::submit(std::vector<Tensor> inputs) {
     std::lock_guard<std::mutex> lock(mutex_);
     if (stopping_) throw ServeError(ErrorKind::unavailable, "the server is shutting down");
     if (static_cast<int64_t>(queue_.size()) >= options_.max_queue)
-      throw ServeError(ErrorKind::unavailable,
-                       "the queue is full (" + std::to_string(options_.max_queue) +
-                           " requests waiting); try again later");
+      throw ServeError(ErrorKind::unavailable, "the queue is full (" +
+                                                   std::to_string(options_.max_queue) +
+                                                   " requests waiting); try again later");
     job.enqueued = Clock::now();
     queue_.push_back(std::move(job));
   }
@@ -96,8 +96,8 @@ void Batcher::collect(std::vector<Job>& batch, int64_t& rows) {
   for (auto it = queue_.begin(); it != queue_.end() && rows < options_.max_batch;) {
     if (expired(*it, now)) {
       it->promise.set_exception(std::make_exception_ptr(ServeError(
-          ErrorKind::unavailable, "timed out after " + std::to_string(options_.timeout_ms) +
-                                      " ms in the queue")));
+          ErrorKind::unavailable,
+          "timed out after " + std::to_string(options_.timeout_ms) + " ms in the queue")));
       it = queue_.erase(it);
     } else if (it->signature == batch.front().signature && rows + it->rows <= options_.max_batch) {
       rows += it->rows;
@@ -112,15 +112,16 @@ void Batcher::collect(std::vector<Job>& batch, int64_t& rows) {
 void Batcher::worker(size_t instance) {
   std::unique_lock<std::mutex> lock(mutex_);
   for (;;) {
-    cv_.wait(lock, [&] { return (!collecting_ && !queue_.empty()) || (stopping_ && queue_.empty()); });
+    cv_.wait(lock,
+             [&] { return (!collecting_ && !queue_.empty()) || (stopping_ && queue_.empty()); });
     if (queue_.empty()) return;  // stopping, and everything queued has run
     std::vector<Job> batch;
     batch.push_back(std::move(queue_.front()));
     queue_.pop_front();
     if (expired(batch.front(), Clock::now())) {
       batch.front().promise.set_exception(std::make_exception_ptr(ServeError(
-          ErrorKind::unavailable, "timed out after " + std::to_string(options_.timeout_ms) +
-                                      " ms in the queue")));
+          ErrorKind::unavailable,
+          "timed out after " + std::to_string(options_.timeout_ms) + " ms in the queue")));
       continue;
     }
     if (batchable_ && batch.front().rows < options_.max_batch) {

@@ -58,11 +58,10 @@ void send_error(httplib::Response& res, const ServeError& e) {
 int64_t header_length(const httplib::Request& req) {
   if (!req.has_header("Inference-Header-Content-Length")) return -1;
   const std::string text = req.get_header_value("Inference-Header-Content-Length");
-  if (text.empty() || text.size() > 18 ||
-      text.find_first_not_of("0123456789") != std::string::npos)
-    throw ServeError(ErrorKind::bad_request,
-                     "Inference-Header-Content-Length must be a byte count, got '" +
-                         text.substr(0, 32) + "'");
+  if (text.empty() || text.size() > 18 || text.find_first_not_of("0123456789") != std::string::npos)
+    throw ServeError(
+        ErrorKind::bad_request,
+        "Inference-Header-Content-Length must be a byte count, got '" + text.substr(0, 32) + "'");
   return std::stoll(text);
 }
 
@@ -109,7 +108,8 @@ struct HttpServer::Impl {
     server.Get(model + "/ready", [this](const httplib::Request& req, httplib::Response& res) {
       guarded(res, [&] {
         const ServedModel& m = service.model(req.matches[1], req.matches[2]);
-        if (!service.ready()) throw ServeError(ErrorKind::unavailable, "the server is shutting down");
+        if (!service.ready())
+          throw ServeError(ErrorKind::unavailable, "the server is shutting down");
         send_json(res, 200, model_ready_json(m));
       });
     });
@@ -146,8 +146,8 @@ struct HttpServer::Impl {
       return httplib::Server::HandlerResponse::Unhandled;
     });
     // Every 4xx/5xx gets a JSON body that names the problem; ours already have one.
-    server.set_error_handler(httplib::Server::HandlerWithResponse(
-        [](const httplib::Request&, httplib::Response& res) {
+    server.set_error_handler(
+        httplib::Server::HandlerWithResponse([](const httplib::Request&, httplib::Response& res) {
           if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
           send_json(res, res.status, error_json(status_reason(res.status)));
           return httplib::Server::HandlerResponse::Handled;

@@ -13,9 +13,9 @@ class InferenceService;
 
 struct HttpOptions {
   std::string host = "0.0.0.0";
-  int port = 8080;            // 0: any free port (the bound one is port())
-  int threads = 64;           // connections served at once (keep-alive holds one each)
-  int read_timeout_s = 10;    // a client silent this long mid-request is dropped
+  int port = 8080;          // 0: any free port (the bound one is port())
+  int threads = 64;         // connections served at once (keep-alive holds one each)
+  int read_timeout_s = 10;  // a client silent this long mid-request is dropped
   int write_timeout_s = 10;
   int keep_alive_timeout_s = 5;
 };

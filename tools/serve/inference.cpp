@@ -23,7 +23,7 @@ int http_status(ErrorKind kind) {
 namespace {
 
 constexpr std::pair<const char*, DType> kDatatypes[] = {
-    {"FP32", DType::f32}, {"FP64", DType::f64},  {"FP16", DType::f16}, {"BF16", DType::bf16},
+    {"FP32", DType::f32},  {"FP64", DType::f64},  {"FP16", DType::f16}, {"BF16", DType::bf16},
     {"INT32", DType::i32}, {"INT64", DType::i64}, {"UINT8", DType::u8},
 };
 
@@ -58,9 +58,9 @@ std::string shape_text(const Shape& shape) {
 int64_t checked_elements(const Shape& shape, const std::string& tensor_name,
                          const RequestLimits& limits) {
   if (shape.size() > 16)
-    throw ServeError(ErrorKind::bad_request,
-                     "input '" + tensor_name + "' has " + std::to_string(shape.size()) +
-                         " dimensions; at most 16 are accepted");
+    throw ServeError(ErrorKind::bad_request, "input '" + tensor_name + "' has " +
+                                                 std::to_string(shape.size()) +
+                                                 " dimensions; at most 16 are accepted");
   int64_t n = 1;
   for (int64_t d : shape) {
     if (d < 0)
@@ -69,10 +69,10 @@ int64_t checked_elements(const Shape& shape, const std::string& tensor_name,
                                                    " with a negative dimension");
     // Compare before multiplying, so that no product can overflow.
     if (d != 0 && n > limits.max_tensor_elements / d)
-      throw ServeError(ErrorKind::too_large,
-                       "input '" + tensor_name + "' has shape " + shape_text(shape) +
-                           ", more than the limit of " +
-                           std::to_string(limits.max_tensor_elements) + " elements");
+      throw ServeError(ErrorKind::too_large, "input '" + tensor_name + "' has shape " +
+                                                 shape_text(shape) + ", more than the limit of " +
+                                                 std::to_string(limits.max_tensor_elements) +
+                                                 " elements");
     n *= d;
   }
   return n;

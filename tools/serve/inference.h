@@ -43,9 +43,9 @@ DType parse_datatype(const std::string& name, const std::string& tensor_name);
 
 // Limits on what one request may ask for; hostile clients must not size our allocations.
 struct RequestLimits {
-  int64_t max_body_bytes = 64ll << 20;     // whole HTTP body / gRPC message
-  int64_t max_tensor_elements = 16ll << 20; // per input tensor
-  int64_t max_json_values = 4ll << 20;      // numbers in one JSON body (a parsed value is ~16 B)
+  int64_t max_body_bytes = 64ll << 20;       // whole HTTP body / gRPC message
+  int64_t max_tensor_elements = 16ll << 20;  // per input tensor
+  int64_t max_json_values = 4ll << 20;       // numbers in one JSON body (a parsed value is ~16 B)
   int max_json_depth = 64;
 };
 

@@ -13,8 +13,8 @@ namespace krt::serve {
 class Metrics {
  public:
   // One finished inference request (`ok` false: it failed, for `reason`).
-  void request(const std::string& model, const std::string& version, const char* protocol,
-               bool ok, const char* reason = "");
+  void request(const std::string& model, const std::string& version, const char* protocol, bool ok,
+               const char* reason = "");
   // Where a successful request spent its time.
   void timing(const std::string& model, const std::string& version, double queue_us,
               double compute_us);

@@ -42,9 +42,8 @@ std::string model_file(const fs::path& dir) {
 }
 
 bool has_dynamic_batch(const std::vector<TensorInfo>& tensors) {
-  return std::all_of(tensors.begin(), tensors.end(), [](const TensorInfo& t) {
-    return !t.shape.empty() && t.shape[0] == dynamic;
-  });
+  return std::all_of(tensors.begin(), tensors.end(),
+                     [](const TensorInfo& t) { return !t.shape.empty() && t.shape[0] == dynamic; });
 }
 
 std::unique_ptr<ServedModel> load_model(const std::string& name, int64_t version,
@@ -146,8 +145,7 @@ ServedModel& ModelRepository::find(const std::string& name, const std::string& v
   int64_t number = 0;
   auto v = version_number(version, number) ? it->second.find(number) : it->second.end();
   if (v == it->second.end())
-    throw ServeError(ErrorKind::not_found,
-                     "model '" + name + "' has no version '" + version + "'");
+    throw ServeError(ErrorKind::not_found, "model '" + name + "' has no version '" + version + "'");
   return *v->second;
 }
 

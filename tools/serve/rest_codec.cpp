@@ -74,8 +74,7 @@ T integer_value(const json& v, const std::string& name, int64_t index) {
 double float_value(const json& v, const std::string& name, int64_t index) {
   if (!v.is_number())
     bad("input '" + name + "': element " + std::to_string(index) + " (" +
-        v.dump(-1, ' ', false, json::error_handler_t::replace).substr(0, 40) +
-        ") is not a number");
+        v.dump(-1, ' ', false, json::error_handler_t::replace).substr(0, 40) + ") is not a number");
   return v.get<double>();
 }
 
@@ -137,9 +136,9 @@ json parse_bounded(std::string_view text, const RequestLimits& limits) {
     if (depth > limits.max_json_depth)
       bad("the JSON nests deeper than " + std::to_string(limits.max_json_depth) + " levels");
     if (event == json::parse_event_t::value && ++values > limits.max_json_values)
-      throw ServeError(ErrorKind::too_large,
-                       "the JSON has more than " + std::to_string(limits.max_json_values) +
-                           " values; send large tensors as binary data");
+      throw ServeError(ErrorKind::too_large, "the JSON has more than " +
+                                                 std::to_string(limits.max_json_values) +
+                                                 " values; send large tensors as binary data");
     return true;
   };
   try {
@@ -304,8 +303,8 @@ std::string tensor_metadata(const std::vector<TensorInfo>& tensors) {
 EncodedResponse encode_infer_response(const InferResponse& response) {
   EncodedResponse encoded;
   std::string& out = encoded.body;
-  out = "{\"model_name\":" + json_string(response.model) + ",\"model_version\":" +
-        json_string(response.version);
+  out = "{\"model_name\":" + json_string(response.model) +
+        ",\"model_version\":" + json_string(response.version);
   if (!response.id.empty()) out += ",\"id\":" + json_string(response.id);
   out += ",\"outputs\":[";
   for (size_t i = 0; i < response.outputs.size(); ++i) {

@@ -126,12 +126,6 @@ int run_server(const ServeArgs& args) {
   return 0;
 }
 
-std::string one_line(std::string s) {
-  for (char& c : s)
-    if (c == '\n' || c == '\r') c = ' ';
-  return s;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -146,10 +140,10 @@ int main(int argc, char** argv) {
   try {
     return run_server(parse_args(args));
   } catch (const krt::cli::UsageError& e) {
-    std::cerr << "error: " << one_line(e.what()) << " (see kerasrt serve --help)\n";
+    std::cerr << "error: " << krt::cli::one_line(e.what()) << " (see kerasrt serve --help)\n";
     return 2;
   } catch (const std::exception& e) {
-    std::cerr << "error: " << one_line(e.what()) << "\n";
+    std::cerr << "error: " << krt::cli::one_line(e.what()) << "\n";
     return 1;
   }
 }

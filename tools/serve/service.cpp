@@ -32,7 +32,8 @@ std::vector<Tensor> model_inputs(const ServedModel& model, std::vector<InferInpu
     while (i < model.inputs.size() && model.inputs[i].name != in.name) ++i;
     if (i == model.inputs.size()) {
       std::string names;
-      for (const TensorInfo& t : model.inputs) names += (names.empty() ? "'" : ", '") + t.name + "'";
+      for (const TensorInfo& t : model.inputs)
+        names += (names.empty() ? "'" : ", '") + t.name + "'";
       throw ServeError(ErrorKind::bad_request, "model '" + model.name + "' has no input '" +
                                                    in.name + "' (its inputs: " + names + ")");
     }
@@ -74,7 +75,8 @@ InferResponse InferenceService::infer(InferRequest& request, const char* protoco
     return response;
   } catch (const ServeError& e) {
     // Unknown models get no metrics series: clients must not be able to create them.
-    if (model) metrics_.request(model->name, model->version, protocol, false, failure_reason(e.kind()));
+    if (model)
+      metrics_.request(model->name, model->version, protocol, false, failure_reason(e.kind()));
     throw;
   }
 }
@@ -84,7 +86,8 @@ InferResponse InferenceService::run(ServedModel& model, InferRequest& request) {
   std::vector<size_t> wanted;
   std::vector<bool> binary;
   if (request.outputs.empty()) {
-    for (size_t i = 0; i < model.outputs.size(); ++i) wanted.push_back(i), binary.push_back(request.binary_outputs);
+    for (size_t i = 0; i < model.outputs.size(); ++i)
+      wanted.push_back(i), binary.push_back(request.binary_outputs);
   }
   for (const RequestedOutput& o : request.outputs) {
     size_t i = 0;
@@ -103,7 +106,8 @@ InferResponse InferenceService::run(ServedModel& model, InferRequest& request) {
   response.version = model.version;
   response.id = request.id;
   for (size_t k = 0; k < wanted.size(); ++k)
-    response.outputs.push_back({model.outputs[wanted[k]].name, result.outputs[wanted[k]], binary[k]});
+    response.outputs.push_back(
+        {model.outputs[wanted[k]].name, result.outputs[wanted[k]], binary[k]});
   return response;
 }
 
