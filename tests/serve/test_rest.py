@@ -235,3 +235,23 @@ def test_metrics_and_access_log(server):
     infer_records = [r for r in records if r["path"] == "/v2/models/seed/versions/1/infer"]
     assert infer_records and infer_records[-1]["status"] == 200 and infer_records[-1]["ms"] >= 0
     assert {"time", "remote", "method", "request_bytes", "response_bytes"} <= set(infer_records[-1])
+
+
+def test_command_line_errors(tmp_path):
+    import subprocess
+    from conftest import CLI
+
+    def run(*args):
+        return subprocess.run([str(CLI), "serve", *args], capture_output=True, text=True, timeout=60)
+
+    r = run()
+    assert r.returncode == 2 and "serve needs --model-repository DIR" in r.stderr
+    r = run("--model-repository", str(tmp_path / "absent"))
+    assert r.returncode == 1 and "is not a directory" in r.stderr
+    (tmp_path / "only_broken" / "m").mkdir(parents=True)
+    (tmp_path / "only_broken" / "m" / "model.h5").write_bytes(b"\x89HDF\r\n\x1a\n truncated")
+    r = run("--model-repository", str(tmp_path / "only_broken"), "--http-port", "0")
+    assert r.returncode == 1 and "no model could be loaded" in r.stderr
+    assert "model 'm' version 1 not loaded" in r.stdout
+    r = run("--model-repository", str(tmp_path), "--max-batch", "x")
+    assert r.returncode == 2 and "--max-batch expects a whole number" in r.stderr
