@@ -91,12 +91,13 @@ def repository(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def start_server(repository, tmp_path_factory):
-    """start_server(*args) -> Server, stopped at the end of the session at the latest."""
+    """start_server(*args, repo=the test repository) -> Server, stopped at the end of the
+    session at the latest."""
     servers = []
     log_dir = tmp_path_factory.mktemp("logs")
 
-    def start(*args):
-        server = Server(repository, log_dir, *args)
+    def start(*args, repo=None):
+        server = Server(repo or repository, log_dir, *args)
         servers.append(server)
         return server
 
