@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds kerasrt and runs the whole test suite: unit, op conformance, golden Keras fixtures,
-# error cases and the CLI; then the readers' and error cases' tests once more under
+# error cases and the CLI; `kerasrt serve` with real REST and gRPC clients, hostile clients and
+# a short load test; then the readers' and error cases' tests once more under
 # AddressSanitizer + UndefinedBehaviorSanitizer, the concurrent runs under ThreadSanitizer, and
 # each fuzzer for a bounded time.
 #
@@ -25,13 +26,18 @@ gtest_ran() {
 }
 
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DKERASRT_WERROR=ON -DKERASRT_BUILD_TESTS=ON \
-  -DKERASRT_BUILD_PYTHON=ON -DPython_EXECUTABLE="$python" >/dev/null
+  -DKERASRT_BUILD_PYTHON=ON -DKERASRT_SERVE=ON -DPython_EXECUTABLE="$python" >/dev/null
 cmake --build build -j"$jobs"
 (cd build && ctest -j"$jobs" --output-on-failure --timeout 600 --no-tests=error)
 
 echo "== Python module: every golden fixture through kerasrt, input forms, batching, errors, threads"
 # pytest exits non-zero (5) when it collects no test.
 PYTHONPATH="$PWD/build/python" "$python" -m pytest -q -p no:cacheprovider python/tests
+
+echo "== kerasrt serve: REST and gRPC clients, hostile clients, batching, shutdown, load test (wrk, ~15 s)"
+KERASRT_BUILD_DIR="$PWD/build" KRT_LOAD_REPORT="$PWD/build/serve_load.json" \
+  "$python" -m pytest -q -p no:cacheprovider tests/serve
+yamllint -s deploy/
 
 echo "== Python package: the README's offline pip install into a venv of Debian's python3, and a wheel"
 ./scripts/check_python_install.sh build

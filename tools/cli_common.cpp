@@ -6,6 +6,12 @@
 
 namespace krt::cli {
 
+std::string one_line(std::string s) {
+  for (char& c : s)
+    if (c == '\n' || c == '\r') c = ' ';
+  return s;
+}
+
 double parse_number(const std::string& flag, const std::string& text) {
   try {
     size_t used = 0;
@@ -200,6 +206,31 @@ const std::map<std::string, std::string>& help_texts() {
        "    and the precisions each offers.\n"
        "  examples:\n"
        "    kerasrt devices\n"},
+      {"serve",
+       "kerasrt serve --model-repository DIR [--http-port 8080] [--grpc-port 8081] [--host H]\n"
+       "              [--device D] [--precision P] [--threads T] [--instances N]\n"
+       "              [--max-batch B --max-queue-delay-us U] [--max-queue Q]\n"
+       "              [--request-timeout-ms MS] [--max-body-bytes N] [--max-tensor-elements N]\n"
+       "              [--http-threads N] [--read-timeout-s S] [--access-log FILE|-|off]\n"
+       "              [--shutdown-grace-s S]\n"
+       "    Serve every model of DIR/<model>/[<version>/]model.keras|model.h5|model.json over\n"
+       "    the Open Inference Protocol (KServe V2): REST on --http-port (default 8080) and gRPC\n"
+       "    (inference.GRPCInferenceService) on --grpc-port (default 8081; -1: off); port 0 takes\n"
+       "    any free port (the ready line on stdout names it). A model that fails to load is\n"
+       "    reported and skipped. Each model is compiled N times (--instances, default 1) for\n"
+       "    device D (default cpu); T threads per run (default: the cores shared among\n"
+       "    instances). --max-batch B > 1 turns on dynamic batching: requests arriving within\n"
+       "    U microseconds (default 0: those already queued) run as one batch of up to B rows.\n"
+       "    Limits: Q queued requests (default 1024), MS in the queue (default 30000), N body\n"
+       "    bytes (default 64 MiB), N elements per input tensor (default 16Mi), S seconds a\n"
+       "    client may stay silent mid-request (default 10). GET /metrics gives Prometheus\n"
+       "    counters; one JSON access-log line per request goes to --access-log (default\n"
+       "    stderr). SIGTERM or SIGINT: not ready, finish requests in flight, exit 0.\n"
+       "    docs/serving.md has the protocol, KServe and Triton client examples.\n"
+       "  examples:\n"
+       "    kerasrt serve --model-repository models/\n"
+       "    kerasrt serve --model-repository /mnt/models --max-batch 32 --max-queue-delay-us 2000\n"
+       "    curl -s localhost:8080/v2/models/seed\n"},
       {"layers",
        "kerasrt layers\n"
        "    Print the supported Keras layer classes and options as a Markdown table.\n"
@@ -219,7 +250,7 @@ std::string command_help(const std::string& command) {
 std::string overview_help() {
   std::string out = "kerasrt: run trained Keras models natively.\n\ncommands:\n";
   for (const char* c :
-       {"summary", "run", "verify", "dot", "bench", "peer-bench", "devices", "layers"}) {
+       {"summary", "run", "verify", "dot", "bench", "peer-bench", "devices", "layers", "serve"}) {
     const std::string& text = help_texts().at(c);
     out += "  " + text.substr(0, text.find('\n')) + "\n";
   }

@@ -15,6 +15,9 @@ struct UsageError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// The error contract is one line: `s` with any newline folded into a space.
+std::string one_line(std::string s);
+
 // A finite number / a whole number in [lo, hi]; anything else is a UsageError naming `flag`.
 double parse_number(const std::string& flag, const std::string& text);
 int64_t parse_int(const std::string& flag, const std::string& text, int64_t lo, int64_t hi);
@@ -63,5 +66,7 @@ int cmd_dot(const std::vector<std::string>& args);
 int cmd_bench(const std::vector<std::string>& args);
 int cmd_peer_bench(const std::vector<std::string>& args);
 int cmd_devices(const std::vector<std::string>& args);
+// Execs kerasrt-serve (tools/serve/), built beside the kerasrt tool when KERASRT_SERVE is on.
+int cmd_serve(const std::vector<std::string>& args);
 
 }  // namespace krt::cli

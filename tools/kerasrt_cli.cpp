@@ -11,13 +11,6 @@
 
 namespace {
 
-// The error contract is one line: fold any newline a message may carry.
-std::string one_line(std::string s) {
-  for (char& c : s)
-    if (c == '\n' || c == '\r') c = ' ';
-  return s;
-}
-
 int dispatch(const std::string& command, const std::vector<std::string>& rest) {
   using namespace krt::cli;
   if (command == "summary") return cmd_summary(rest);
@@ -28,6 +21,7 @@ int dispatch(const std::string& command, const std::vector<std::string>& rest) {
   if (command == "peer-bench") return cmd_peer_bench(rest);
   if (command == "layers") return cmd_layers(rest);
   if (command == "devices") return cmd_devices(rest);
+  if (command == "serve") return cmd_serve(rest);
   throw UsageError("unknown command '" + command + "'");
 }
 
@@ -54,10 +48,10 @@ int main(int argc, char** argv) {
     }
     return dispatch(command, rest);
   } catch (const krt::cli::UsageError& e) {
-    std::cerr << "error: " << one_line(e.what()) << " (see kerasrt --help)\n";
+    std::cerr << "error: " << krt::cli::one_line(e.what()) << " (see kerasrt --help)\n";
     return 2;
   } catch (const std::exception& e) {
-    std::cerr << "error: " << one_line(e.what()) << "\n";
+    std::cerr << "error: " << krt::cli::one_line(e.what()) << "\n";
     return 1;
   }
 }

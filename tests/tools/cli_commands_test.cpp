@@ -39,7 +39,7 @@ fs::path temp_dir(const std::string& name) {
 }
 
 TEST(CliHelp, EveryCommandHasHelpWithExamples) {
-  for (const char* command : {"summary", "run", "verify", "dot", "bench", "peer-bench", "layers"}) {
+  for (const char* command : {"summary", "run", "verify", "dot", "bench", "peer-bench", "layers", "serve"}) {
     ProcessResult r = run_process(cli_path(), {command, "--help"});
     EXPECT_EQ(r.exit_code, 0) << command << ": " << r.err;
     EXPECT_EQ(r.out.rfind(std::string("usage: kerasrt ") + command, 0), 0u) << r.out;
@@ -50,7 +50,7 @@ TEST(CliHelp, EveryCommandHasHelpWithExamples) {
   }
   ProcessResult overview = run_process(cli_path(), {"--help"});
   EXPECT_EQ(overview.exit_code, 0);
-  for (const char* command : {"summary", "run", "verify", "dot", "bench", "peer-bench", "layers"})
+  for (const char* command : {"summary", "run", "verify", "dot", "bench", "peer-bench", "layers", "serve"})
     EXPECT_TRUE(contains(overview.out, std::string("  kerasrt ") + command)) << command;
 }
 
