@@ -294,6 +294,15 @@ NodeRunner::~NodeRunner() = default;
 
 bool NodeRunner::uses_onednn() const { return impl_->onednn; }
 
+std::string NodeRunner::kernel_name() const {
+  const OpKind kind = impl_->node.kind;
+  if (impl_->onednn) return "onednn";
+  if (kind == OpKind::reshape || kind == OpKind::identity) return "view";
+  if (kind == OpKind::activation || kind == OpKind::scale_shift || kind == OpKind::elementwise)
+    return "cpu loop";
+  return "reference";
+}
+
 bool NodeRunner::run_with_onednn(std::span<const Tensor> inputs, std::span<Tensor> outputs,
                                  std::vector<uint8_t>* scratch) const {
   const Node& node = impl_->node;
