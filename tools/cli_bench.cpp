@@ -13,6 +13,7 @@
 #include <random>
 
 #include "cli_common.h"
+#include "cli_profile.h"
 #include "io/json.h"
 
 namespace krt::cli {
@@ -192,7 +193,7 @@ int cmd_bench(const std::vector<std::string>& args) {
   std::string model_path, weights;
   std::vector<std::string> input_files;
   int64_t batch = 1, threads = 1, iters = 20, warmup = 3;
-  bool json = false, device_io = false;
+  bool json = false, device_io = false, profile = false;
   Device device = Device::cpu();
   Precision precision = Precision::fp32;
   ArgReader a(args);
@@ -213,6 +214,8 @@ int cmd_bench(const std::vector<std::string>& args) {
       json = true;
     else if (a.is("--device-io"))
       device_io = true;
+    else if (a.is("--profile"))
+      profile = true;
     else if (a.is("--device"))
       device = parse_device_flag(a.value());
     else if (a.is("--precision"))
@@ -232,6 +235,9 @@ int cmd_bench(const std::vector<std::string>& args) {
     batch = inputs[0].rank() > 0 ? inputs[0].dim(0) : 1;
   Timing t = time_calls(m.exe, inputs, warmup, iters, device_io);
   double rss = peak_rss_mb();
+  // Profiled runs come after the timed ones, so the timing above is an ordinary run's.
+  RunProfile prof;
+  if (profile) prof = profile_runs(m.exe, inputs, iters);
   if (json) {
     std::vector<std::pair<std::string, io::Json>> j = {
         {"engine", io::Json::string("kerasrt")},
@@ -249,6 +255,7 @@ int cmd_bench(const std::vector<std::string>& args) {
     j.emplace_back("load_ms", io::Json::number(round3(m.load_ms)));
     j.emplace_back("compile_ms", io::Json::number(round3(m.compile_ms)));
     j.emplace_back("peak_rss_mb", io::Json::number(std::round(rss * 10) / 10));
+    if (profile) j.emplace_back("profile", profile_json(prof));
     std::cout << io::Json::object(std::move(j)).dump() << "\n";
     return 0;
   }
@@ -275,6 +282,7 @@ int cmd_bench(const std::vector<std::string>& args) {
   std::cout << line;
   std::snprintf(line, sizeof line, "peak RSS:   %.1f MB\n", rss);
   std::cout << line;
+  if (profile) print_profile(std::cout, prof);
   return 0;
 }
 

@@ -172,7 +172,8 @@ const std::map<std::string, std::string>& help_texts() {
       {"bench",
        "kerasrt bench MODEL [--weights W.h5] [-i IN.npy ...] [--batch N] [--threads T] [--iters "
        "K]\n"
-       "              [--warmup W] [--device D] [--precision P] [--device-io] [--json]\n"
+       "              [--warmup W] [--device D] [--precision P] [--device-io] [--profile] "
+       "[--json]\n"
        "    Time the model: on the given inputs, or on random inputs of the model's shape at batch "
        "N\n"
        "    (default 1). W warm-up calls (default 3), then K timed calls (default 20). Prints "
@@ -187,9 +188,13 @@ const std::map<std::string, std::string>& help_texts() {
        "    clock. --device-io uploads the inputs to the device once, leaves the outputs there "
        "and\n"
        "    times each call on the device's clock (CUDA events on a GPU), as GPU frameworks time.\n"
+       "    --profile then makes K more calls that time every node (a device waits after each)\n"
+       "    and prints each node's and each op kind's median time and share of the total (in\n"
+       "    --json: a \"profile\" object with \"ops\" and \"nodes\").\n"
        "  examples:\n"
        "    kerasrt bench decoder.keras --batch 32 --iters 100\n"
-       "    kerasrt bench decoder.keras -i x.npy --json\n"},
+       "    kerasrt bench decoder.keras -i x.npy --json\n"
+       "    kerasrt bench mobile.keras --threads 2 --profile\n"},
       {"peer-bench",
        "kerasrt peer-bench MODEL INPUT.npy THREADS ITERS [--out OUT.npy] [--warmup N] [--name "
        "LABEL]\n"

@@ -107,6 +107,15 @@ struct CompileReport {
   int64_t naive_intermediate_bytes = 0;  // what one buffer per intermediate value would take
 };
 
+// One executed node of a profiled run (RunOptions::profile).
+struct NodeProfile {
+  std::string name;     // the node: its Keras layer's name, or a name derived from it
+  std::string op;       // its op kind ("conv", "depthwise_conv", "dense", "copy", ...)
+  std::string backend;  // the backend that ran it ("cpu", "cuda", "reference")
+  std::string kernel;   // how that backend ran it ("onednn", "reference", ...)
+  double ms = 0;        // its wall time; device backends are synchronized after each node
+};
+
 // How CompiledModel::run hands back its outputs.
 struct RunOptions {
   // Leave the outputs in the device's memory (GPU devices), as tensors that own it: no copy to
@@ -116,6 +125,10 @@ struct RunOptions {
   // around the run's work on a GPU; the wall clock on the host), without the copies of host
   // inputs and outputs.
   double* device_time_ms = nullptr;
+  // When set, receives one entry per node, in execution order, with the time each took. A
+  // profiled run waits for every node and records no CUDA Graphs, so it is a little slower than
+  // an ordinary run; runs without it pay nothing.
+  std::vector<NodeProfile>* profile = nullptr;
 };
 
 class CompiledModel;

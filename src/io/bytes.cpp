@@ -5,7 +5,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
 #include "core/check.h"
@@ -26,7 +28,41 @@ Bytes Bytes::slice(uint64_t offset, uint64_t length) const {
   if (offset > size_ || length > size_ - offset)
     fail(ErrorCode::invalid_file, "range [", offset, ", +", length, ") is outside the ", size_,
          "-byte buffer");
-  return Bytes(owner_, data_ + offset, static_cast<size_t>(length));
+  Bytes out(owner_, data_ + offset, static_cast<size_t>(length));
+  out.file_mapped_ = file_mapped_;
+  return out;
+}
+
+void Bytes::copy_and_release(void* dst) const {
+  if (!file_mapped_) {
+    if (size_) std::memcpy(dst, data_, size_);
+    return;
+  }
+  static const uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+  constexpr size_t kStep = size_t{1} << 20;
+  const uintptr_t begin = reinterpret_cast<uintptr_t>(data_), end = begin + size_;
+  uintptr_t released = (begin + page - 1) & ~(page - 1);  // the first page wholly inside
+  for (size_t done = 0; done < size_;) {
+    const size_t n = std::min(kStep, size_ - done);
+    std::memcpy(static_cast<uint8_t*>(dst) + done, data_ + done, n);
+    done += n;
+    // Whole pages copied so far; the last partial page stays (a neighbour may use it).
+    const uintptr_t upto = (begin + done == end ? end : begin + done) & ~(page - 1);
+    if (upto > released) {
+      madvise(reinterpret_cast<void*>(released), upto - released, MADV_DONTNEED);
+      released = upto;
+    }
+  }
+}
+
+std::shared_ptr<void> allocate_aligned(size_t bytes) {
+  constexpr size_t kHuge = size_t{2} << 20;
+  const size_t align = bytes >= kHuge ? kHuge : 64;
+  const size_t size = std::max<size_t>((bytes + align - 1) / align * align, align);
+  void* p = std::aligned_alloc(align, size);
+  if (!p) fail(ErrorCode::limit_exceeded, "cannot allocate ", bytes, " bytes");
+  if (align == kHuge) madvise(p, size, MADV_HUGEPAGE);
+  return std::shared_ptr<void>(p, [](void* q) { std::free(q); });
 }
 
 namespace {
@@ -65,7 +101,9 @@ Bytes map_file(const std::string& path) {
   }
   ::close(fd);
   auto data = static_cast<const uint8_t*>(mapping->address);
-  return Bytes(mapping, data, mapping->length);
+  Bytes out(mapping, data, mapping->length);
+  out.file_mapped_ = true;
+  return out;
 }
 
 }  // namespace krt::io

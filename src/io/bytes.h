@@ -23,14 +23,27 @@ class Bytes {
   Bytes slice(uint64_t offset, uint64_t length) const;
   std::string_view as_string_view() const { return {reinterpret_cast<const char*>(data_), size_}; }
   const std::shared_ptr<const void>& owner() const { return owner_; }
+  // Whether these bytes lie in a read-only memory map of a file (map_file and its slices).
+  bool file_mapped() const { return file_mapped_; }
+
+  // Copies the bytes to `dst` (size() bytes). When they lie in a file's map, the map's pages
+  // the range covers whole are handed back to the kernel as the copy goes, so the copy does not
+  // leave the file's bytes resident beside it; reading them again re-reads the file's pages.
+  void copy_and_release(void* dst) const;
 
  private:
+  friend Bytes map_file(const std::string& path);
   std::shared_ptr<const void> owner_;
   const uint8_t* data_ = nullptr;
   size_t size_ = 0;
+  bool file_mapped_ = false;
 };
 
 // Maps a whole file read-only. Throws krt::Error (io_error) naming the path on failure.
 Bytes map_file(const std::string& path);
+
+// `bytes` of uninitialized host memory, 64-byte aligned (large buffers on huge-page
+// boundaries, with transparent huge pages asked for: fewer page faults to fill them).
+std::shared_ptr<void> allocate_aligned(size_t bytes);
 
 }  // namespace krt::io

@@ -435,6 +435,14 @@ Tensor read_dataset(Scope& scope, const DatasetInfo& info) {
       auto owner = std::const_pointer_cast<void>(raw.owner());
       return Tensor::adopt(DType::f32, shape, owner, const_cast<uint8_t*>(raw.data()));
     }
+    // Otherwise (a .keras zip stores model.weights.h5 at whatever offset its member starts, so
+    // its floats are usually misaligned) one plain copy, with the file's pages released as it
+    // goes: the weights are not resident twice.
+    if (dtype == DType::f32 && t.size == 4 && !t.big_endian) {
+      std::shared_ptr<void> storage = io::allocate_aligned(file_bytes);
+      raw.copy_and_release(storage.get());
+      return Tensor::adopt(DType::f32, shape, storage, storage.get());
+    }
   } else {
     scope.check_alloc(file_bytes, "the chunked dataset");
     chunked.assign(file_bytes, 0);

@@ -2,6 +2,7 @@
 // into the dense or convolution that feeds it, and give that node the activation that follows
 // it. The reference device skips these: it stays the oracle, one Keras layer per kernel.
 #include <algorithm>
+#include <vector>
 
 #include "passes/passes.h"
 
@@ -33,17 +34,21 @@ int fusable_producer(const Graph& graph, const Node& node) {
   return uses(graph, node.inputs[0]) == 1 ? p : -1;
 }
 
-// Output channel of element i of a kernel in Keras's layout (the channel axis a
-// scale_shift on the producer's last axis scales).
-int64_t output_channel(const Node& producer, int64_t i) {
+// A kernel in Keras's layout as (outer, channels, inner) around the output channel axis a
+// scale_shift on the producer's last axis scales.
+struct ChannelAxis {
+  int64_t outer, channels, inner;
+};
+ChannelAxis channel_axis(const Node& producer) {
   const Shape& ks = producer.weights[0].shape();
+  const int64_t size = producer.weights[0].size();
   switch (producer.kind) {
-    case OpKind::conv_transpose:
-      return (i / ks.back()) % ks[ks.size() - 2];  // (k..., cout, cin)
-    case OpKind::depthwise_conv:
-      return i % (ks[ks.size() - 2] * ks.back());  // (k..., cin, mult)
-    default:
-      return i % ks.back();  // (..., cout)
+    case OpKind::conv_transpose:  // (k..., cout, cin)
+      return {size / (ks[ks.size() - 2] * ks.back()), ks[ks.size() - 2], ks.back()};
+    case OpKind::depthwise_conv:  // (k..., cin, mult): channel cin * mult + m
+      return {size / (ks[ks.size() - 2] * ks.back()), ks[ks.size() - 2] * ks.back(), 1};
+    default:  // (..., cout)
+      return {size / ks.back(), ks.back(), 1};
   }
 }
 
@@ -56,9 +61,16 @@ void fold(Node& producer, const Node& scale_shift, int64_t channels) {
   const Tensor& s = scale_shift.weights[0];
   const Tensor& t = scale_shift.weights[1];
   auto at = [&](const Tensor& w, int64_t c) { return w.data_as<float>()[w.size() == 1 ? 0 : c]; };
-  Tensor kernel = producer.weights[0].clone();
+  const Tensor& original = producer.weights[0];
+  Tensor kernel(DType::f32, original.shape());
+  const float* from = original.data_as<float>();
   float* k = kernel.data_as<float>();
-  for (int64_t i = 0; i < kernel.size(); ++i) k[i] *= at(s, output_channel(producer, i));
+  const ChannelAxis axis = channel_axis(producer);
+  std::vector<float> scale(static_cast<size_t>(axis.channels));
+  for (int64_t c = 0; c < axis.channels; ++c) scale[c] = at(s, c);
+  for (int64_t o = 0, i = 0; o < axis.outer; ++o)
+    for (int64_t c = 0; c < axis.channels; ++c)
+      for (int64_t j = 0; j < axis.inner; ++j, ++i) k[i] = from[i] * scale[c];
   Tensor bias(DType::f32, {channels});
   for (int64_t c = 0; c < channels; ++c) {
     const float b = has_bias(producer) ? producer.weights[1].data_as<float>()[c] : 0.f;

@@ -1,6 +1,9 @@
 #include "runtime/execution_plan.h"
 
+#include <chrono>
+
 #include "core/check.h"
+#include "ops/op.h"
 #include "passes/passes.h"
 #include "runtime/backend_registry.h"
 
@@ -269,7 +272,7 @@ std::vector<Tensor> ExecutionPlan::run(const std::vector<Tensor>& given,
     if (end == i) {  // a copy node
       segments.push_back({i, i + 1, ""});
     } else {
-      const bool record = !all_values && slot->contexts[b]->records();
+      const bool record = !all_values && !run_options.profile && slot->contexts[b]->records();
       segments.push_back({i, end, record ? recording_key(i, shapes, *slot, inputs) : ""});
     }
     i = segments.back().end;
@@ -305,12 +308,27 @@ std::vector<Tensor> ExecutionPlan::run(const std::vector<Tensor>& given,
     for (ValueId v : node.outputs) node_outputs.push_back(values[v]);
     kernels[i]->run(context, node_inputs, node_outputs);
   };
+  // Profiling times each node on the host's clock, the device waited for after each.
+  auto run_profiled = [&](size_t i) {
+    const int b = placement.node_backend[i];
+    RunContext& context = *slot->contexts[b];
+    const auto start = std::chrono::steady_clock::now();
+    run_node(i);
+    context.synchronize();
+    const Node& node = graph.nodes[i];
+    run_options.profile->push_back(
+        {node.name, op_name(node.kind), placement.backends[b]->name(),
+         kernels[i] ? kernels[i]->describe() : "copy",
+         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+             .count()});
+  };
+  if (run_options.profile) run_options.profile->clear();
   for (const Segment& s : segments) {
     const int b = placement.node_backend[s.begin];
     RunContext& context = *slot->contexts[b];
     if (s.key.empty() || !context.replay(s.key)) {
       if (!s.key.empty()) context.begin_recording(s.key);
-      for (size_t k = s.begin; k < s.end; ++k) run_node(k);
+      for (size_t k = s.begin; k < s.end; ++k) run_options.profile ? run_profiled(k) : run_node(k);
       if (!s.key.empty()) context.end_recording();
     }
     if (all_values)

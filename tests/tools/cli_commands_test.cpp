@@ -192,6 +192,44 @@ TEST(CliBench, ReadableReportOnGivenInputs) {
     EXPECT_TRUE(contains(r.out, part)) << part << "\n" << r.out;
 }
 
+TEST(CliBench, ProfileGivesEveryNodeAndOpKindWithShares) {
+  ProcessResult r = run_process(cli_path(), {"bench", seed("model.keras"), "--iters", "5",
+                                             "--warmup", "1", "--profile", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  io::Json j = one_json_line(r);
+  const io::Json* profile = j.find("profile");
+  ASSERT_NE(profile, nullptr) << r.out;
+  EXPECT_EQ(profile->find("runs")->as_int(), 5);
+  std::vector<std::string> names;
+  double node_share = 0, node_ms = 0;
+  for (const io::Json& n : profile->find("nodes")->items()) {
+    names.push_back(n.find("name")->as_string());
+    node_share += n.find("share")->as_number();
+    node_ms += n.find("ms")->as_number();
+    EXPECT_EQ(n.find("backend")->as_string(), "cpu");
+  }
+  EXPECT_EQ(names, (std::vector<std::string>{"conv", "flat", "fc1", "fc2", "unflat", "deconv"}));
+  EXPECT_NEAR(node_share, 1.0, 0.01);
+  EXPECT_NEAR(node_ms, profile->find("total_ms")->as_number(), 0.01);
+  // Per op kind: the two dense nodes in one row, the most time first.
+  double op_share = 0, last_ms = 1e30;
+  int dense_nodes = 0;
+  for (const io::Json& o : profile->find("ops")->items()) {
+    op_share += o.find("share")->as_number();
+    EXPECT_LE(o.find("ms")->as_number(), last_ms);
+    last_ms = o.find("ms")->as_number();
+    if (o.find("op")->as_string() == "dense") dense_nodes += o.find("nodes")->as_int();
+  }
+  EXPECT_NEAR(op_share, 1.0, 0.01);
+  EXPECT_EQ(dense_nodes, 2);
+
+  ProcessResult text = run_process(
+      cli_path(), {"bench", seed("model.keras"), "--iters", "2", "--warmup", "0", "--profile"});
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  for (const char* part : {"profile:    2 profiled runs", "conv_transpose", "fc2", "onednn", "%"})
+    EXPECT_TRUE(contains(text.out, part)) << part << "\n" << text.out;
+}
+
 TEST(CliPeerBench, PrintsTheOrtBenchLineAndWritesTheOutput) {
   fs::path dir = temp_dir("peer");
   std::string out = (dir / "y.npy").string();

@@ -6,6 +6,7 @@
 
 #include <memory>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "graph/graph.h"
@@ -34,6 +35,9 @@ class NodeRunner {
                        std::vector<uint8_t>* scratch = nullptr) const;
   // Whether oneDNN runs this node (decided at construction).
   bool uses_onednn() const;
+  // What runs it, for profiles: "onednn", "cpu loop" (ours), "view" (no work) or "reference"
+  // (for the shapes seen at compile time; merges that broadcast run the reference kernel).
+  std::string kernel_name() const;
   // Packed copies of the kernel held now (input shapes that want the same layout share one).
   size_t packed_weight_copies() const;
 

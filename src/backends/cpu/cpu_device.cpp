@@ -29,9 +29,7 @@ class CpuKernel : public NodeKernel {
            std::span<Tensor> outputs) const override {
     runner_.run(inputs, outputs, &static_cast<CpuRunContext&>(context).scratch());
   }
-  std::string describe() const override {
-    return runner_.uses_onednn() ? "onednn" : "cpu loops or reference";
-  }
+  std::string describe() const override { return runner_.kernel_name(); }
   const NodeRunner& runner() const { return runner_; }
 
  private:

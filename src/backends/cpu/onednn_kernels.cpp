@@ -11,6 +11,7 @@
 #include <unordered_map>
 
 #include "backends/cpu/cpu_backend.h"
+#include "backends/cpu/dense_kernels.h"
 #include "backends/cpu/elementwise_kernels.h"
 #include "backends/reference/reference_backend.h"
 #include "core/check.h"
@@ -243,6 +244,8 @@ struct NodeRunner::Impl {
   // express), which the reference kernel then runs.
   std::map<Shape, std::shared_ptr<const Prepared>> prepared;
   PackedWeights packed;
+  // Dense over a few rows on our own kernel (then oneDNN is prepared only for more rows).
+  std::unique_ptr<DenseGemv> own;
 
   std::shared_ptr<const Prepared> prepare(const Shape& x_shape, const Shape& y_shape) {
     Tensor x = Tensor::wrap(DType::f32, x_shape, nullptr);
@@ -273,6 +276,8 @@ NodeRunner::NodeRunner(const Node& node, const Shape& input_shape, const Shape& 
     : impl_(std::make_unique<Impl>(node)) {
   if (!has_onednn_kernel(node.kind)) return;
   impl_->onednn = true;
+  impl_->own = DenseGemv::for_node(node);
+  if (impl_->own) return;
   // Decided here, at compile time: build the primitive for the model's own shape (batch 1)
   // and fall back to the reference kernel only if oneDNN has no implementation for it.
   Shape x = input_shape, y = output_shape;
@@ -293,6 +298,16 @@ NodeRunner::NodeRunner(const Node& node, const Shape& input_shape, const Shape& 
 NodeRunner::~NodeRunner() = default;
 
 bool NodeRunner::uses_onednn() const { return impl_->onednn; }
+
+std::string NodeRunner::kernel_name() const {
+  const OpKind kind = impl_->node.kind;
+  if (impl_->own) return "gemv avx512 / onednn";
+  if (impl_->onednn) return "onednn";
+  if (kind == OpKind::reshape || kind == OpKind::identity) return "view";
+  if (kind == OpKind::activation || kind == OpKind::scale_shift || kind == OpKind::elementwise)
+    return "cpu loop";
+  return "reference";
+}
 
 bool NodeRunner::run_with_onednn(std::span<const Tensor> inputs, std::span<Tensor> outputs,
                                  std::vector<uint8_t>* scratch) const {
@@ -329,6 +344,9 @@ size_t NodeRunner::packed_weight_copies() const {
 
 void NodeRunner::run(std::span<const Tensor> inputs, std::span<Tensor> outputs,
                      std::vector<uint8_t>* scratch) const {
+  if (impl_->own && inputs.size() == 1 && outputs.size() == 1 &&
+      impl_->own->run(inputs[0], outputs[0]))
+    return;
   if (run_with_onednn(inputs, outputs, scratch)) return;
   if (inputs.size() == 1 && outputs.size() == 1 &&
       run_elementwise_fast(impl_->node, inputs[0], outputs[0]))
