@@ -34,7 +34,6 @@ std::string cuda_skip_reason() {
 using test::make_node;
 using test::random_tensor;
 
-
 // Compiles `nodes` (chained) on the reference and on cuda:0 at `precision`, runs both on the
 // same random inputs (each of `batches` in turn when the first input's batch is dynamic; the
 // CUDA plan three times per shape: eager, recorded, replayed), and compares. Expects at least
@@ -176,6 +175,21 @@ TEST(CudaMatmul, DecoderSizedDenseLayers) {
     expect_cuda_matches({dense_node(128, 1024, true, relu)}, {rows, 128});
     expect_cuda_matches({dense_node(1024, 8192, true, relu)}, {rows, 1024});
   }
+}
+
+TEST(CudaMatmul, GemvSplitsKWhenColumnsAreFew) {
+  REQUIRE_CUDA();
+  // Few output columns and a deep K: the GEMV splits K over blocks and the last block of each
+  // tile adds the parts; three runs (eager, recorded, replayed) check its tickets are reset.
+  Activation tanh_act;
+  tanh_act.kind = ActivationKind::tanh;
+  for (int64_t rows : {1, 2, 3, 4}) {
+    expect_cuda_matches({dense_node(1000, 37, true, tanh_act)}, {rows, 1000});    // scalar loads
+    expect_cuda_matches({dense_node(1024, 1000, true, tanh_act)}, {rows, 1024});  // MobileNet fc
+    expect_cuda_matches({dense_node(4096, 8, false, tanh_act)}, {rows, 4096});
+  }
+  for (Precision p : {Precision::fp16, Precision::bf16})
+    expect_cuda_matches({dense_node(1024, 1000, true, tanh_act)}, {2, 1024}, p);
 }
 
 TEST(CudaMatmul, DenseDynamicBatch) {
@@ -371,6 +385,13 @@ TEST(CudaConv, ConvTranspose) {
   ConvParams three_d = conv_params({2, 3, 2}, {2, 1, 2}, {1, 1, 1}, Padding::same, 3);
   expect_cuda_matches({conv_node(OpKind::conv_transpose, three_d, {2, 3, 2, 3, 2}, 3)},
                       {1, 3, 4, 2, 2});
+  // Channels in fours take the vectorized 2-D col2im: dilation, uneven strides, 'same'.
+  ConvParams dilated_vec = conv_params({3, 2}, {2, 3}, {2, 1}, Padding::valid, 8);
+  expect_cuda_matches({conv_node(OpKind::conv_transpose, dilated_vec, {3, 2, 8, 6}, 8)},
+                      {2, 5, 4, 6});
+  ConvParams wide_same = conv_params({4, 4}, {3, 3}, {1, 1}, Padding::same, 12);
+  expect_cuda_matches({conv_node(OpKind::conv_transpose, wide_same, {4, 4, 12, 5}, 0)},
+                      {1, 3, 5, 5});
   // The decoder's last layer (fewer channels): 3x3 stride 2 'same' from 4x4, batch 1 and 3.
   ConvParams decoder = conv_params({3, 3}, {2, 2}, {1, 1}, Padding::same, 32);
   for (int64_t batch : {1, 3})

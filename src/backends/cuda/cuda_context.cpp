@@ -15,6 +15,8 @@ CudaRunContext::CudaRunContext(int device) : device_(device) {
   check_cuda(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking), "cudaStreamCreate");
   check_cublas(cublasLtCreate(&cublaslt_), "cublasLtCreate");
   check_cuda(cudaMalloc(&workspace_, kWorkspaceBytes), "cudaMalloc (run workspace)");
+  check_cuda(cudaMalloc(&tickets_, kGemvTickets * sizeof(unsigned)), "cudaMalloc (tickets)");
+  check_cuda(cudaMemset(tickets_, 0, kGemvTickets * sizeof(unsigned)), "cudaMemset (tickets)");
   check_cuda(cudaEventCreate(&start_), "cudaEventCreate");
   check_cuda(cudaEventCreate(&end_), "cudaEventCreate");
 }
@@ -41,6 +43,7 @@ CudaRunContext::~CudaRunContext() {
   if (end_) cudaEventDestroy(end_);
   if (staging_) cudaFree(staging_);
   if (workspace_) cudaFree(workspace_);
+  if (tickets_) cudaFree(tickets_);
   if (cublaslt_) cublasLtDestroy(cublaslt_);
   if (stream_) cudaStreamDestroy(stream_);
 }

@@ -40,6 +40,10 @@ class CudaRunContext : public RunContext {
   cudaStream_t stream() const { return stream_; }
   cublasLtHandle_t cublaslt() const { return cublaslt_; }
   void* workspace() const { return workspace_; }
+  // Zeroed counters for kernels whose blocks take tickets (the split-K GEMV); each kernel
+  // leaves them 0, so they stay valid across runs and graph replays.
+  static constexpr int64_t kGemvTickets = 4096;
+  unsigned* gemv_tickets() const { return tickets_; }
   size_t workspace_bytes() const { return kWorkspaceBytes; }
   // Device memory of at least `bytes` for converting copies (grown outside recordings only:
   // copies are never recorded).
@@ -50,6 +54,7 @@ class CudaRunContext : public RunContext {
   cudaStream_t stream_ = nullptr;
   cublasLtHandle_t cublaslt_ = nullptr;
   void* workspace_ = nullptr;
+  unsigned* tickets_ = nullptr;
   cudaEvent_t start_ = nullptr, end_ = nullptr;
   void* staging_ = nullptr;
   size_t staging_bytes_ = 0;

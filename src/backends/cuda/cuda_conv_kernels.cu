@@ -189,8 +189,10 @@ __device__ __forceinline__ void store4(T* p, const float (&in)[4]) {
 }
 
 // depthwise2d_kernel for depth multiplier 1 and C % 4 == 0 (MobileNet): each thread computes
-// 4 consecutive channels with vector loads and stores (pointers aligned to 4 elements).
-template <class T>
+// 4 consecutive channels with vector loads and stores (pointers aligned to 4 elements). With
+// K > 0 the window is K x K at compile time: the taps unroll, so their loads are all in flight
+// at once (a small layer has too few threads to hide one load's latency after another).
+template <class T, int K>
 __global__ void depthwise2d_vec4_kernel(const T* __restrict__ x, const T* __restrict__ w,
                                         const float* __restrict__ bias, T* __restrict__ y,
                                         int total4, int H, int W, int C, int OH, int OW, int KH,
@@ -207,15 +209,18 @@ __global__ void depthwise2d_vec4_kernel(const T* __restrict__ x, const T* __rest
     const int n = p / OH;
     const T* xn = x + static_cast<size_t>(n) * H * W * C + c;
     float acc[4] = {0.f, 0.f, 0.f, 0.f};
-    for (int kh = 0; kh < KH; ++kh) {
+    const int kh_count = K > 0 ? K : KH, kw_count = K > 0 ? K : KW;
+#pragma unroll
+    for (int kh = 0; kh < kh_count; ++kh) {
       const int ih = oh * SH + kh * DH - PH;
       if (ih < 0 || ih >= H) continue;
-      for (int kw = 0; kw < KW; ++kw) {
+#pragma unroll
+      for (int kw = 0; kw < kw_count; ++kw) {
         const int iw = ow * SW + kw * DW - PW;
         if (iw < 0 || iw >= W) continue;
         float xv[4], wv[4];
         load4(xn + (ih * W + iw) * C, xv);
-        load4(w + (kh * KW + kw) * C + c, wv);
+        load4(w + (kh * kw_count + kw) * C + c, wv);
 #pragma unroll
         for (int v = 0; v < 4; ++v) acc[v] = fmaf(xv[v], wv[v], acc[v]);
       }
@@ -223,6 +228,44 @@ __global__ void depthwise2d_vec4_kernel(const T* __restrict__ x, const T* __rest
 #pragma unroll
     for (int v = 0; v < 4; ++v)
       acc[v] = apply_activation(act, bias ? acc[v] + bias[c + v] : acc[v]);
+    store4(y + static_cast<size_t>(idx) * 4, acc);
+  }
+}
+
+// col2im_kernel for at most two spatial axes, cout % 4 == 0 and 32-bit sizes (the decoder's
+// Conv2DTranspose): 4 channels per thread with vector loads; a tap is visited only when its
+// stride phase reaches the output. y points at the chunk's first batch item.
+template <class T>
+__global__ void col2im2d_vec4_kernel(const T* __restrict__ cols, T* __restrict__ y,
+                                     const float* __restrict__ bias, int total4, int IH, int IW,
+                                     int C, int OH, int OW, int KH, int KW, int SH, int SW, int DH,
+                                     int DW, int PH, int PW, ActParams act) {
+  const int C4 = C / 4, taps = KH * KW;
+  for (int idx = blockIdx.x * blockDim.x + threadIdx.x; idx < total4;
+       idx += gridDim.x * blockDim.x) {
+    const int c = (idx % C4) * 4;
+    int p = idx / C4;
+    const int ow = p % OW;
+    p /= OW;
+    const int oh = p % OH;
+    const int n = p / OH;
+    float acc[4] = {0.f, 0.f, 0.f, 0.f};
+    for (int kh = 0; kh < KH; ++kh) {
+      const int th = oh + PH - kh * DH;
+      if (th < 0 || th % SH != 0 || th / SH >= IH) continue;
+      const int row = (n * IH + th / SH) * IW;
+      for (int kw = 0; kw < KW; ++kw) {
+        const int tw = ow + PW - kw * DW;
+        if (tw < 0 || tw % SW != 0 || tw / SW >= IW) continue;
+        float v[4];
+        load4(cols + (static_cast<size_t>(row + tw / SW) * taps + kh * KW + kw) * C + c, v);
+#pragma unroll
+        for (int j = 0; j < 4; ++j) acc[j] += v[j];
+      }
+    }
+#pragma unroll
+    for (int j = 0; j < 4; ++j)
+      acc[j] = apply_activation(act, bias ? acc[j] + bias[c + j] : acc[j]);
     store4(y + static_cast<size_t>(idx) * 4, acc);
   }
 }
@@ -304,6 +347,24 @@ void launch_col2im_bias_act(const void* cols, void* y, const float* bias, const 
                             cudaStream_t stream) {
   const int64_t n = count * g.out_positions() * g.cout;
   if (n <= 0) return;
+  const int64_t limit = int64_t{1} << 30;
+  const size_t align = 4 * dtype_size(dtype);
+  if (g.in[2] == 1 && g.out[2] == 1 && g.k[2] == 1 && g.cout % 4 == 0 && n < limit &&
+      count * g.in_positions() * g.taps() * g.cout < limit &&
+      reinterpret_cast<uintptr_t>(cols) % align == 0 &&
+      reinterpret_cast<uintptr_t>(y) % align == 0) {
+    dispatch(dtype, "col2im", [&](auto tag) {
+      using T = decltype(tag);
+      const auto i = [](int64_t v) { return static_cast<int>(v); };
+      T* y_chunk = static_cast<T*>(y) + n_begin * g.out_positions() * g.cout;
+      col2im2d_vec4_kernel<T><<<grid_for(n / 4), 256, 0, stream>>>(
+          static_cast<const T*>(cols), y_chunk, bias, i(n / 4), i(g.in[0]), i(g.in[1]), i(g.cout),
+          i(g.out[0]), i(g.out[1]), i(g.k[0]), i(g.k[1]), i(g.stride[0]), i(g.stride[1]),
+          i(g.dil[0]), i(g.dil[1]), i(g.pad[0]), i(g.pad[1]), act);
+      check_launch("col2im2d_vec4_kernel");
+    });
+    return;
+  }
   dispatch(dtype, "col2im", [&](auto tag) {
     using T = decltype(tag);
     col2im_kernel<T><<<grid_for(n), 256, 0, stream>>>(
@@ -327,7 +388,9 @@ void launch_depthwise_conv(const void* x, const void* w, const float* bias, void
       dispatch(dtype, "depthwise_conv", [&](auto tag) {
         using T = decltype(tag);
         const auto i = [](int64_t v) { return static_cast<int>(v); };
-        depthwise2d_vec4_kernel<T><<<grid_for(n / 4), 256, 0, stream>>>(
+        const auto kernel = g.k[0] == 3 && g.k[1] == 3 ? depthwise2d_vec4_kernel<T, 3>
+                                                       : depthwise2d_vec4_kernel<T, 0>;
+        kernel<<<grid_for(n / 4), 256, 0, stream>>>(
             static_cast<const T*>(x), static_cast<const T*>(w), bias, static_cast<T*>(y), i(n / 4),
             i(g.in[0]), i(g.in[1]), i(g.cin), i(g.out[0]), i(g.out[1]), i(g.k[0]), i(g.k[1]),
             i(g.stride[0]), i(g.stride[1]), i(g.dil[0]), i(g.dil[1]), i(g.pad[0]), i(g.pad[1]),

@@ -185,7 +185,14 @@ void Gemm::run(CudaRunContext& context, const void* x, void* y, int64_t rows) co
   if (rows <= 0) return;
   const auto* bias = static_cast<const float*>(bias_f32_.get());
   if (rows <= kGemvMaxRows) {
-    launch_gemv_bias_act(x, w_.get(), bias, y, rows, K_, N_, act_, dtype_, context.stream());
+    // The parts go where cuBLASLt's workspace is: nothing else of this stream uses it now.
+    GemvScratch scratch;
+    scratch.partial = static_cast<float*>(context.workspace());
+    scratch.partial_bytes = kGemmWorkspaceBytes;
+    scratch.counters = context.gemv_tickets();
+    scratch.counter_count = CudaRunContext::kGemvTickets;
+    launch_gemv_bias_act(x, w_.get(), bias, y, rows, K_, N_, act_, dtype_, scratch,
+                         context.stream());
     return;
   }
   const Plan& plan = plan_for(context, rows, x, y);

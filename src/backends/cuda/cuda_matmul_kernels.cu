@@ -1,3 +1,5 @@
+#include <algorithm>
+
 #include "backends/cuda/cuda_activation.cuh"
 #include "backends/cuda/cuda_check.h"
 #include "backends/cuda/cuda_matmul_kernels.h"
@@ -28,15 +30,24 @@ constexpr int kGemvLanes = 8;    // threadIdx.x: groups of V columns
 constexpr int kGemvSlices = 32;  // threadIdx.y: slices of K, summed through shared memory
 
 // Block (8, 32) covers 8*V columns and R rows; each thread sums every 32nd k of its V columns
-// for R rows, then the block adds the 32 slices and applies bias and activation.
+// for R rows, then the block adds the 32 slices and applies bias and activation. With
+// gridDim.z = S > 1 (too few column blocks to fill the GPU) block z sums only the z-th part of
+// K into `partial` (S, rows, N); the last of the S blocks of a tile to finish (a ticket in
+// `counters`, reset to 0 by it for the next run or replay) adds the parts and finishes.
 template <class T, int V, int R>
 __global__ void __launch_bounds__(kGemvLanes* kGemvSlices)
     gemv_kernel(const T* __restrict__ x, const T* __restrict__ w, const float* __restrict__ bias,
-                T* __restrict__ y, int64_t rows, int64_t K, int64_t N, ActParams act) {
-  __shared__ float partial[kGemvSlices][kGemvLanes * V * R];
+                T* __restrict__ y, int64_t rows, int64_t K, int64_t N, ActParams act,
+                float* __restrict__ partial, unsigned* __restrict__ counters) {
+  __shared__ float sums[kGemvSlices][kGemvLanes * V * R];
+  __shared__ bool last;
   const int tx = threadIdx.x, ty = threadIdx.y;
   const int64_t col0 = (int64_t{blockIdx.x} * kGemvLanes + tx) * V;
   const int64_t row0 = int64_t{blockIdx.y} * R;
+  const int splits = static_cast<int>(gridDim.z);
+  const int64_t k_per = (K + splits - 1) / splits;
+  const int64_t k_begin = int64_t{blockIdx.z} * k_per;
+  const int64_t k_end = k_begin + k_per < K ? k_begin + k_per : K;
   float acc[R][V];
 #pragma unroll
   for (int r = 0; r < R; ++r)
@@ -44,8 +55,8 @@ __global__ void __launch_bounds__(kGemvLanes* kGemvSlices)
     for (int v = 0; v < V; ++v) acc[r][v] = 0.f;
   if (col0 < N) {
     const T* wp = w + col0;
-#pragma unroll 4
-    for (int64_t k = ty; k < K; k += kGemvSlices) {
+#pragma unroll 8  // eight weight loads in flight per thread: the GEMV streams from memory
+    for (int64_t k = k_begin + ty; k < k_end; k += kGemvSlices) {
       float wv[V];
       load_f32<T, V>(wp + k * N, wv);
 #pragma unroll
@@ -59,36 +70,72 @@ __global__ void __launch_bounds__(kGemvLanes* kGemvSlices)
 #pragma unroll
   for (int r = 0; r < R; ++r)
 #pragma unroll
-    for (int v = 0; v < V; ++v) partial[ty][(tx * R + r) * V + v] = acc[r][v];
+    for (int v = 0; v < V; ++v) sums[ty][(tx * R + r) * V + v] = acc[r][v];
   __syncthreads();
+  auto finish = [&](int64_t row, int64_t col, float s) {
+    if (bias) s += bias[col];
+    y[row * N + col] = from_f32<T>(apply_activation(act, s));
+  };
   for (int j = ty * kGemvLanes + tx; j < kGemvLanes * V * R; j += kGemvLanes * kGemvSlices) {
     float s = 0.f;
 #pragma unroll
-    for (int q = 0; q < kGemvSlices; ++q) s += partial[q][j];
+    for (int q = 0; q < kGemvSlices; ++q) s += sums[q][j];
     const int lane = j / (R * V), r = (j / V) % R, v = j % V;
     const int64_t col = (int64_t{blockIdx.x} * kGemvLanes + lane) * V + v;
     const int64_t row = row0 + r;
     if (col < N && row < rows) {
-      if (bias) s += bias[col];
-      y[row * N + col] = from_f32<T>(apply_activation(act, s));
+      if (splits == 1)
+        finish(row, col, s);
+      else
+        partial[(int64_t{blockIdx.z} * rows + row) * N + col] = s;
     }
   }
+  if (splits == 1) return;
+  __threadfence();  // this block's parts are visible before its ticket is
+  __syncthreads();
+  unsigned* ticket = counters + blockIdx.y * gridDim.x + blockIdx.x;
+  if (tx == 0 && ty == 0) last = atomicAdd(ticket, 1u) == static_cast<unsigned>(splits - 1);
+  __syncthreads();
+  if (!last) return;
+  __threadfence();
+  for (int j = ty * kGemvLanes + tx; j < kGemvLanes * V * R; j += kGemvLanes * kGemvSlices) {
+    const int lane = j / (R * V), r = (j / V) % R, v = j % V;
+    const int64_t col = (int64_t{blockIdx.x} * kGemvLanes + lane) * V + v;
+    const int64_t row = row0 + r;
+    if (col >= N || row >= rows) continue;
+    float s = 0.f;
+    for (int z = 0; z < splits; ++z) s += __ldcg(partial + (int64_t{z} * rows + row) * N + col);
+    finish(row, col, s);
+  }
+  if (tx == 0 && ty == 0) *ticket = 0u;
 }
 
 template <class T, int V>
 void gemv_rows(const T* x, const T* w, const float* bias, T* y, int64_t rows, int64_t K, int64_t N,
-               ActParams act, cudaStream_t stream) {
+               ActParams act, const GemvScratch& scratch, cudaStream_t stream) {
   const dim3 block(kGemvLanes, kGemvSlices);
   const unsigned blocks_x = static_cast<unsigned>((N + kGemvLanes * V - 1) / (kGemvLanes * V));
-  if (rows == 1) {
-    gemv_kernel<T, V, 1><<<dim3(blocks_x, 1), block, 0, stream>>>(x, w, bias, y, rows, K, N, act);
-  } else if (rows == 2) {
-    gemv_kernel<T, V, 2><<<dim3(blocks_x, 1), block, 0, stream>>>(x, w, bias, y, rows, K, N, act);
-  } else {
-    const unsigned blocks_y = static_cast<unsigned>((rows + 3) / 4);
-    gemv_kernel<T, V, 4>
-        <<<dim3(blocks_x, blocks_y), block, 0, stream>>>(x, w, bias, y, rows, K, N, act);
+  const int r_per_block = rows == 1 ? 1 : rows == 2 ? 2 : 4;
+  const unsigned blocks_y = static_cast<unsigned>((rows + r_per_block - 1) / r_per_block);
+  // Split K when the tiles alone would leave SMs idle: about two blocks per SM of an H100, each
+  // part at least 64 deep, and only as far as the scratch holds the parts and tickets.
+  const int64_t tiles = int64_t{blocks_x} * blocks_y;
+  int64_t splits = 1;
+  if (scratch.partial && tiles < 264 && tiles <= scratch.counter_count) {
+    splits = std::min<int64_t>((264 + tiles - 1) / tiles, K / 64);
+    const int64_t fit = static_cast<int64_t>(scratch.partial_bytes / sizeof(float)) / (rows * N);
+    splits = std::max<int64_t>(1, std::min(splits, fit));
   }
+  const dim3 grid(blocks_x, blocks_y, static_cast<unsigned>(splits));
+  if (r_per_block == 1)
+    gemv_kernel<T, V, 1><<<grid, block, 0, stream>>>(x, w, bias, y, rows, K, N, act,
+                                                     scratch.partial, scratch.counters);
+  else if (r_per_block == 2)
+    gemv_kernel<T, V, 2><<<grid, block, 0, stream>>>(x, w, bias, y, rows, K, N, act,
+                                                     scratch.partial, scratch.counters);
+  else
+    gemv_kernel<T, V, 4><<<grid, block, 0, stream>>>(x, w, bias, y, rows, K, N, act,
+                                                     scratch.partial, scratch.counters);
   check_launch("gemv_kernel");
 }
 
@@ -174,7 +221,8 @@ void unsupported(DType dtype, const char* what) {
 }  // namespace
 
 void launch_gemv_bias_act(const void* x, const void* w, const float* bias, void* y, int64_t rows,
-                          int64_t K, int64_t N, ActParams act, DType dtype, cudaStream_t stream) {
+                          int64_t K, int64_t N, ActParams act, DType dtype,
+                          const GemvScratch& scratch, cudaStream_t stream) {
   if (rows <= 0 || N <= 0) return;
   const bool ok = dispatch_float(dtype, [&](auto tag) {
     using T = decltype(tag);
@@ -187,9 +235,9 @@ void launch_gemv_bias_act(const void* x, const void* w, const float* bias, void*
     for (int64_t r0 = 0; r0 < rows; r0 += 4 * 65535) {  // grid.y limit
       const int64_t r = rows - r0 < 4 * 65535 ? rows - r0 : 4 * 65535;
       if (vector)
-        gemv_rows<T, V>(xp + r0 * K, wp, bias, yp + r0 * N, r, K, N, act, stream);
+        gemv_rows<T, V>(xp + r0 * K, wp, bias, yp + r0 * N, r, K, N, act, scratch, stream);
       else
-        gemv_rows<T, 1>(xp + r0 * K, wp, bias, yp + r0 * N, r, K, N, act, stream);
+        gemv_rows<T, 1>(xp + r0 * K, wp, bias, yp + r0 * N, r, K, N, act, scratch, stream);
     }
   });
   if (!ok) unsupported(dtype, "gemv");

@@ -18,8 +18,17 @@ namespace krt::cuda {
 // The most rows the GEMV handles (more go to a GEMM).
 constexpr int64_t kGemvMaxRows = 4;
 
+// Scratch of the run for a GEMV whose K is split over several blocks: room for the parts
+// (S, rows, N) f32 and per-tile tickets that are 0 between launches (null: never split).
+struct GemvScratch {
+  float* partial = nullptr;
+  size_t partial_bytes = 0;
+  unsigned* counters = nullptr;
+  int64_t counter_count = 0;
+};
 void launch_gemv_bias_act(const void* x, const void* w, const float* bias, void* y, int64_t rows,
-                          int64_t K, int64_t N, ActParams act, DType dtype, cudaStream_t stream);
+                          int64_t K, int64_t N, ActParams act, DType dtype,
+                          const GemvScratch& scratch, cudaStream_t stream);
 
 void launch_gemm_bias_act(const void* x, const void* w, const float* bias, void* y, int64_t rows,
                           int64_t K, int64_t N, ActParams act, DType dtype, cudaStream_t stream);
