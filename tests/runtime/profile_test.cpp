@@ -42,7 +42,9 @@ TEST(RunProfile, EveryNodeInOrderWithItsKernelAndSameOutputs) {
     EXPECT_EQ(ops[2], "dense");
     EXPECT_EQ(ops[5], "conv_transpose");
     if (device == Device::cpu()) {
-      EXPECT_EQ(profile[2].kernel, "onednn");
+      // oneDNN, or on an AVX-512 CPU our GEMV for these few rows (oneDNN for more).
+      EXPECT_TRUE(profile[2].kernel == "onednn" || profile[2].kernel == "gemv avx512 / onednn")
+          << profile[2].kernel;
     }
     // An ordinary run after a profiled one leaves the vector alone.
     exe.run({x});
