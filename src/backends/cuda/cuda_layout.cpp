@@ -308,19 +308,6 @@ class EmbeddingKernel : public CudaKernel {
   std::shared_ptr<void> table_;
 };
 
-Support rank_at_most(const Node& node, const Graph& graph, size_t rank) {
-  for (ValueId v : node.inputs)
-    if (graph.values[v].shape.size() > rank)
-      return Support::no(str_cat(op_name(node.kind), " of rank ", graph.values[v].shape.size(),
-                                 " (the CUDA kernel takes up to ", rank, ")"));
-  for (ValueId v : node.outputs)
-    if (graph.values[v].shape.size() > rank)
-      return Support::no(str_cat(op_name(node.kind), " output of rank ",
-                                 graph.values[v].shape.size(), " (the CUDA kernel takes up to ",
-                                 rank, ")"));
-  return Support::yes();
-}
-
 bool moves_data(OpKind kind) {
   switch (kind) {
     case OpKind::reshape:
@@ -355,6 +342,19 @@ bool feeds_embedding_ids(const Graph& graph, ValueId v, int depth = 0) {
 }
 
 }  // namespace
+
+Support rank_at_most(const Node& node, const Graph& graph, size_t rank) {
+  for (ValueId v : node.inputs)
+    if (graph.values[v].shape.size() > rank)
+      return Support::no(str_cat(op_name(node.kind), " of rank ", graph.values[v].shape.size(),
+                                 " (the CUDA kernel takes up to ", rank, ")"));
+  for (ValueId v : node.outputs)
+    if (graph.values[v].shape.size() > rank)
+      return Support::no(str_cat(op_name(node.kind), " output of rank ",
+                                 graph.values[v].shape.size(), " (the CUDA kernel takes up to ",
+                                 rank, ")"));
+  return Support::yes();
+}
 
 Support layout_support(const Node& node, const Graph& graph, const CompileOptions& options) {
   if (moves_data(node.kind) &&

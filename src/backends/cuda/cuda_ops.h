@@ -49,6 +49,9 @@ Support layout_support(const Node& node, const Graph& graph, const CompileOption
 std::unique_ptr<NodeKernel> make_layout_kernel(const Node& node, const Graph& graph,
                                                const CompileOptions& options);
 
+// Yes when no input or output of the node has more than `rank` axes (a kernel's fixed limit).
+Support rank_at_most(const Node& node, const Graph& graph, size_t rank);
+
 // unary, binary, where, gather, strided_slice, shape_of: the recorded tensor ops
 // (cuda_tensor_ops.cpp).
 Support tensor_op_support(const Node& node, const Graph& graph, const CompileOptions& options);

@@ -181,19 +181,6 @@ class ShapeOfKernel : public CudaKernel {
   std::string describe() const override { return "cuda shape_of"; }
 };
 
-Support rank_within(const Node& node, const Graph& graph, int limit) {
-  for (ValueId v : node.outputs)
-    if (static_cast<int>(graph.values[v].shape.size()) > limit)
-      return Support::no(str_cat(op_name(node.kind), " of rank ", graph.values[v].shape.size(),
-                                 " (the CUDA kernel takes up to ", limit, ")"));
-  for (ValueId v : node.inputs)
-    if (static_cast<int>(graph.values[v].shape.size()) > limit)
-      return Support::no(str_cat(op_name(node.kind), " input of rank ",
-                                 graph.values[v].shape.size(), " (the CUDA kernel takes up to ",
-                                 limit, ")"));
-  return Support::yes();
-}
-
 }  // namespace
 
 Support tensor_op_support(const Node& node, const Graph& graph, const CompileOptions& options) {
@@ -202,11 +189,11 @@ Support tensor_op_support(const Node& node, const Graph& graph, const CompileOpt
       return Support::yes();
     case OpKind::binary:
     case OpKind::where:
-      return rank_within(node, graph, kMaxBroadcastRank);
+      return rank_at_most(node, graph, kMaxBroadcastRank);
     case OpKind::strided_slice:
-      return rank_within(node, graph, kMaxLayoutRank);
+      return rank_at_most(node, graph, kMaxLayoutRank);
     case OpKind::shape_of:
-      return rank_within(node, graph, kMaxBroadcastRank);
+      return rank_at_most(node, graph, kMaxBroadcastRank);
     case OpKind::gather:
       // Indices computed in f16/bf16 would round above 2048 (256): in those precisions a
       // gather whose indices are data runs on the host, in f32, as Embedding ids stay f32.
