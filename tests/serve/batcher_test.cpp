@@ -4,6 +4,7 @@
 // results equal its results run alone.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <condition_variable>
@@ -198,9 +199,15 @@ TEST(Batcher, SeedModelBatchedEqualsRunAlone) {
   for (size_t j = 0; j < inputs.size(); ++j) {
     Tensor got = futures[j].get().outputs.at(0);
     ASSERT_EQ(got.shape(), alone[j].shape());
-    // Bit for bit: the CPU kernels compute each row independently of the batch size (if a
-    // backend ever blocks rows differently by batch size, this is where it shows).
-    EXPECT_EQ(std::memcmp(got.data(), alone[j].data(), got.nbytes()), 0) << "request " << j;
+    // The same numbers up to float rounding: a batch of many rows may take another kernel than
+    // one request alone (on AVX-512 CPUs our GEMV runs Dense for up to 4 rows, oneDNN beyond),
+    // which sums in another order. Rows are never mixed up or shifted: that would be far off.
+    const float* g = got.data_as<float>();
+    const float* a = alone[j].data_as<float>();
+    float scale = 0.f, worst = 0.f;
+    for (int64_t i = 0; i < got.size(); ++i) scale = std::max(scale, std::fabs(a[i]));
+    for (int64_t i = 0; i < got.size(); ++i) worst = std::max(worst, std::fabs(g[i] - a[i]));
+    EXPECT_LE(worst, 1e-5f * std::max(scale, 1.f)) << "request " << j;
   }
   EXPECT_EQ(batch_rows, (std::vector<int64_t>{24}));
 }

@@ -57,7 +57,9 @@ def test_batched_requests_equal_running_each_alone(start_server, tmp_path):
     assert batches < len(inputs), "no two requests were batched"
     for i, x in enumerate(inputs):
         (want,) = kerasrt_run(SEED / "model.keras", [x], tmp_path / str(i))
-        np.testing.assert_array_equal(results[i], want, err_msg=f"request {i}")
+        # Up to float rounding: a batch may take another kernel than one request alone.
+        np.testing.assert_allclose(results[i], want, rtol=0, atol=1e-5 * max(1.0, float(np.abs(want).max())),
+                                   err_msg=f"request {i}")
 
 
 def test_sigterm_finishes_the_request_in_flight(start_server):
