@@ -10,6 +10,7 @@
 #include <optional>
 #include <unordered_map>
 
+#include "backends/cpu/conv_transpose_gemm.h"
 #include "backends/cpu/cpu_backend.h"
 #include "backends/cpu/dense_kernels.h"
 #include "backends/cpu/elementwise_kernels.h"
@@ -246,6 +247,8 @@ struct NodeRunner::Impl {
   PackedWeights packed;
   // Dense over a few rows on our own kernel (then oneDNN is prepared only for more rows).
   std::unique_ptr<DenseGemv> own;
+  // ConvTranspose as a matmul and a gather (the deconvolution primitive only if it refuses).
+  std::unique_ptr<ConvTransposeGemm> deconv;
 
   std::shared_ptr<const Prepared> prepare(const Shape& x_shape, const Shape& y_shape) {
     Tensor x = Tensor::wrap(DType::f32, x_shape, nullptr);
@@ -278,6 +281,8 @@ NodeRunner::NodeRunner(const Node& node, const Shape& input_shape, const Shape& 
   impl_->onednn = true;
   impl_->own = DenseGemv::for_node(node);
   if (impl_->own) return;
+  impl_->deconv = ConvTransposeGemm::for_node(node, input_shape);
+  if (impl_->deconv) return;
   // Decided here, at compile time: build the primitive for the model's own shape (batch 1)
   // and fall back to the reference kernel only if oneDNN has no implementation for it.
   Shape x = input_shape, y = output_shape;
@@ -302,6 +307,7 @@ bool NodeRunner::uses_onednn() const { return impl_->onednn; }
 std::string NodeRunner::kernel_name() const {
   const OpKind kind = impl_->node.kind;
   if (impl_->own) return "gemv avx512 / onednn";
+  if (impl_->deconv) return "onednn matmul + gather";
   if (impl_->onednn) return "onednn";
   if (kind == OpKind::reshape || kind == OpKind::identity) return "view";
   if (kind == OpKind::activation || kind == OpKind::scale_shift || kind == OpKind::elementwise)
@@ -315,6 +321,7 @@ bool NodeRunner::run_with_onednn(std::span<const Tensor> inputs, std::span<Tenso
   if (!impl_->onednn || inputs.size() != 1 || outputs.size() != 1 ||
       inputs[0].dtype() != DType::f32)
     return false;
+  if (impl_->deconv && impl_->deconv->run(inputs[0], outputs[0], scratch)) return true;
   std::shared_ptr<const Prepared> r = impl_->prepared_for(inputs[0], outputs[0].shape());
   if (!r) return false;
   std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_SRC, memory_of(r->src, inputs[0])},
@@ -339,7 +346,7 @@ bool NodeRunner::run_with_onednn(std::span<const Tensor> inputs, std::span<Tenso
 
 size_t NodeRunner::packed_weight_copies() const {
   std::lock_guard<std::mutex> lock(impl_->mutex);
-  return impl_->packed.size();
+  return impl_->packed.size() + (impl_->deconv ? impl_->deconv->packed_weight_copies() : 0);
 }
 
 void NodeRunner::run(std::span<const Tensor> inputs, std::span<Tensor> outputs,
