@@ -133,7 +133,8 @@ TEST(CpuKernels, ConvTranspose) {
 
 // The matmul + gather kernel: batches split into column chunks with a remainder (large and
 // middling samples), channel counts off the 16-float vectors and past one register block,
-// relu applied in the gather, no bias, 2-D dilation, 3-D, valid padding with kernel < stride.
+// relu applied in the gather, no bias, 2-D dilation, 3-D, valid padding with kernel < stride;
+// batches of up to 64 input positions run gemm_nt_avx512, larger ones oneDNN's matmul.
 TEST(CpuKernels, ConvTransposeAsGemmChunksAndTails) {
   if (!own_kernels_enabled()) GTEST_SKIP() << "KERASRT_CPU_KERNELS=onednn: our kernels are off";
   ConvParams big = conv_params({3, 3}, {2, 2}, {1, 1}, Padding::same, 150);
@@ -154,6 +155,11 @@ TEST(CpuKernels, ConvTransposeAsGemmChunksAndTails) {
                            {2, 3, 4, 2, 3});
   ConvParams sparse = conv_params({2}, {3}, {1}, Padding::valid, 33);
   expect_matches_reference(conv_node(OpKind::conv_transpose, sparse, {2, 33, 4}, 33), {2, 5, 4});
+  // The small-batch kernel's tails: rows not a multiple of 4, cin past 16 and not a multiple of
+  // it, taps * cout not a multiple of 4.
+  ConvParams odd = conv_params({3}, {2}, {1}, Padding::same, 5);
+  expect_matches_reference(conv_node(OpKind::conv_transpose, odd, {3, 5, 37}, 5), {1, 3, 37});
+  expect_matches_reference(conv_node(OpKind::conv_transpose, odd, {3, 5, 37}, 5), {3, 7, 37});
 }
 
 // Element-wise kernels must equal the reference bit for bit: same formulas, other loops.

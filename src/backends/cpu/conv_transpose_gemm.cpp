@@ -10,6 +10,7 @@
 #include <unordered_map>
 
 #include "backends/cpu/elementwise_kernels.h"
+#include "backends/cpu/gemm_nt.h"
 #include "backends/cpu/gemv.h"
 #include "backends/cpu/parallel.h"
 #include "ops/shape_inference.h"
@@ -29,6 +30,9 @@ using dims = dnnl::memory::dims;
 // Columns of this many bytes or fewer per chunk of samples stay in L2 between the matmul that
 // writes them and the gather that reads them.
 constexpr int64_t kColumnBytes = 1 << 20;
+// Up to this many rows of x (batch * input positions), gemm_nt_avx512 reads Keras's kernel in
+// place: W streamed once per call, no packed copy. More rows go to oneDNN's packed matmul.
+constexpr int64_t kOwnRows = 64;
 
 dnnl::engine& engine() {
   static dnnl::engine e(dnnl::engine::kind::cpu, 0);
@@ -182,6 +186,23 @@ struct ConvTransposeGemm::Impl {
   }
 };
 
+namespace {
+
+void run_matmul(const ConvTransposeGemm::Impl::Matmul& mm, const float* x, float* cols,
+                uint8_t* pad) {
+  std::unordered_map<int, dnnl::memory> args{
+      {DNNL_ARG_SRC, dnnl::memory(mm.src, engine(), const_cast<float*>(x))},
+      {DNNL_ARG_WEIGHTS, mm.weights},
+      {DNNL_ARG_DST, dnnl::memory(mm.dst, engine(), cols)}};
+  if (mm.scratch.get_size())
+    args.emplace(DNNL_ARG_SCRATCHPAD, dnnl::memory(mm.scratch, engine(), pad));
+  dnnl::stream stream(engine());
+  mm.primitive.execute(stream, args);
+  stream.wait();
+}
+
+}  // namespace
+
 ConvTransposeGemm::ConvTransposeGemm(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 ConvTransposeGemm::~ConvTransposeGemm() = default;
 
@@ -205,7 +226,8 @@ std::unique_ptr<ConvTransposeGemm> ConvTransposeGemm::for_node(const Node& node,
     int64_t positions = 1;
     for (size_t i = 1; i <= spatial; ++i)
       positions = input_shape[i] < 0 ? -1 : positions * input_shape[i];
-    if (positions > 0 && !r->impl_->matmul_for(positions)) return nullptr;
+    const bool own = cpu_has_avx512() && positions <= kOwnRows;
+    if (positions > 0 && !own && !r->impl_->matmul_for(positions)) return nullptr;
   }
   return r;
 }
@@ -223,18 +245,23 @@ bool ConvTransposeGemm::run(const Tensor& x, Tensor& y, std::vector<uint8_t>* sc
   const Geometry g = geometry(node, x.shape(), y.shape());
   const int64_t ncols = g.taps() * g.cout;
   const int64_t sample_bytes = g.in_positions() * ncols * static_cast<int64_t>(sizeof(float));
+  const bool own = cpu_has_avx512() && g.batch * g.in_positions() <= kOwnRows;
   const int64_t chunk =
-      std::clamp<int64_t>(kColumnBytes / std::max<int64_t>(sample_bytes, 1), 1, g.batch);
-  std::shared_ptr<const Impl::Matmul> full = impl_->matmul_for(chunk * g.in_positions());
-  std::shared_ptr<const Impl::Matmul> rest;
-  if (g.batch % chunk) rest = impl_->matmul_for((g.batch % chunk) * g.in_positions());
-  if (!full || (g.batch % chunk && !rest)) return false;
+      own ? g.batch
+          : std::clamp<int64_t>(kColumnBytes / std::max<int64_t>(sample_bytes, 1), 1, g.batch);
+  std::shared_ptr<const Impl::Matmul> full, rest;
+  if (!own) {
+    full = impl_->matmul_for(chunk * g.in_positions());
+    if (g.batch % chunk) rest = impl_->matmul_for((g.batch % chunk) * g.in_positions());
+    if (!full || (g.batch % chunk && !rest)) return false;
+  }
 
   // Scratch: the columns (64-byte aligned), then oneDNN's scratchpad.
   const size_t col_bytes = static_cast<size_t>(chunk * sample_bytes);
-  const size_t pad_bytes = std::max(full->scratch.get_size(), rest ? rest->scratch.get_size() : 0);
-  std::vector<uint8_t> own;
-  if (!scratch) scratch = &own;
+  const size_t pad_bytes =
+      std::max(full ? full->scratch.get_size() : 0, rest ? rest->scratch.get_size() : 0);
+  std::vector<uint8_t> own_scratch;
+  if (!scratch) scratch = &own_scratch;
   if (scratch->size() < col_bytes + pad_bytes + 128) scratch->resize(col_bytes + pad_bytes + 128);
   auto* base = reinterpret_cast<uint8_t*>((reinterpret_cast<uintptr_t>(scratch->data()) + 63) &
                                           ~uintptr_t{63});
@@ -248,19 +275,15 @@ bool ConvTransposeGemm::run(const Tensor& x, Tensor& y, std::vector<uint8_t>* sc
   const bool avx512 = cpu_has_avx512();
   const float* xp = x.data_as<float>();
   float* yp = y.data_as<float>();
-  dnnl::stream stream(engine());
   for (int64_t n0 = 0; n0 < g.batch; n0 += chunk) {
     const int64_t samples = std::min(chunk, g.batch - n0);
-    const Impl::Matmul& mm = samples == chunk ? *full : *rest;
-    std::unordered_map<int, dnnl::memory> args{
-        {DNNL_ARG_SRC,
-         dnnl::memory(mm.src, engine(), const_cast<float*>(xp + n0 * g.in_positions() * g.cin))},
-        {DNNL_ARG_WEIGHTS, mm.weights},
-        {DNNL_ARG_DST, dnnl::memory(mm.dst, engine(), cols)}};
-    if (mm.scratch.get_size())
-      args.emplace(DNNL_ARG_SCRATCHPAD, dnnl::memory(mm.scratch, engine(), pad));
-    mm.primitive.execute(stream, args);
-    stream.wait();
+    const float* xn = xp + n0 * g.in_positions() * g.cin;
+    if (own) {
+      gemm_nt_avx512(samples * g.in_positions(), g.cin, ncols, xn, node.weights[0].data_as<float>(),
+                     cols);
+    } else {
+      run_matmul(samples == chunk ? *full : *rest, xn, cols, pad);
+    }
     parallel_for(
         samples * g.out_positions(),
         [&](int64_t begin, int64_t end) {
