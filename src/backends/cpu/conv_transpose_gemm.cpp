@@ -13,6 +13,7 @@
 #include "backends/cpu/gemm_nt.h"
 #include "backends/cpu/gemv.h"
 #include "backends/cpu/parallel.h"
+#include "core/weight_storage.h"
 #include "ops/shape_inference.h"
 
 #define KRT_AVX512 __attribute__((target("avx512f,fma")))
@@ -138,23 +139,25 @@ struct ConvTransposeGemm::Impl {
     dnnl::matmul primitive;
     dnnl::memory::desc src, dst, scratch;
     dnnl::memory weights;
+    std::shared_ptr<void> weights_owner;  // the packed bytes (allocate_weight_storage)
   };
-  std::map<int64_t, std::shared_ptr<const Matmul>> matmuls;  // by row count
-  std::vector<dnnl::memory> packed;
+  std::map<int64_t, std::shared_ptr<const Matmul>> matmuls;            // by row count
+  std::vector<std::pair<dnnl::memory, std::shared_ptr<void>>> packed;  // with their bytes
 
   explicit Impl(const Node& n) : node(n) {}
 
-  dnnl::memory packed_for(const dnnl::memory::desc& wanted) {
+  std::pair<dnnl::memory, std::shared_ptr<void>> packed_for(const dnnl::memory::desc& wanted) {
     dnnl::memory user(user_weights, engine(), const_cast<void*>(node.weights[0].data()));
-    if (wanted == user_weights) return user;
-    for (const dnnl::memory& m : packed)
-      if (m.get_desc() == wanted) return m;
-    dnnl::memory m(wanted, engine());
+    if (wanted == user_weights) return {user, nullptr};
+    for (const auto& p : packed)
+      if (p.first.get_desc() == wanted) return p;
+    std::shared_ptr<void> storage = allocate_weight_storage(wanted.get_size());
+    dnnl::memory m(wanted, engine(), storage.get());
     dnnl::stream stream(engine());
     dnnl::reorder(user, m).execute(stream, user, m);
     stream.wait();
-    packed.push_back(m);
-    return m;
+    packed.emplace_back(m, storage);
+    return packed.back();
   }
 
   // The matmul for `rows` rows of x, built (and W packed) on first use; null if oneDNN refuses.
@@ -177,8 +180,9 @@ struct ConvTransposeGemm::Impl {
           dnnl::matmul::desc(src, dnnl::memory::desc({cin, n}, f32, dnnl::memory::format_tag::any),
                              dst),
           attr, engine());
+      auto [weights, owner] = packed_for(pd.weights_desc());
       made = std::make_shared<Matmul>(
-          Matmul{dnnl::matmul(pd), src, dst, pd.scratchpad_desc(), packed_for(pd.weights_desc())});
+          Matmul{dnnl::matmul(pd), src, dst, pd.scratchpad_desc(), weights, owner});
     } catch (const dnnl::error&) {
       made = nullptr;
     }

@@ -16,6 +16,7 @@
 #include "backends/cpu/elementwise_kernels.h"
 #include "backends/reference/reference_backend.h"
 #include "core/check.h"
+#include "core/weight_storage.h"
 #include "ops/activation.h"
 #include "ops/shape_inference.h"
 
@@ -81,31 +82,37 @@ dnnl::primitive_attr attributes(const Activation& act) {
 struct Prepared {
   dnnl::primitive primitive;
   dnnl::memory::desc src, dst, scratch;
-  dnnl::memory weights, bias;  // own their packed bytes / view the node's bias
+  dnnl::memory weights, bias;           // view the packed bytes / the node's bias
+  std::shared_ptr<void> weights_owner;  // the packed bytes (null: the node's own kernel)
 };
 
 // The node's kernel packed into each layout a primitive asked for. Primitives for different
 // batch sizes usually want the same layout, so they share one packed copy.
 class PackedWeights {
  public:
-  dnnl::memory get(const dnnl::memory::desc& wanted, const dnnl::memory::desc& user_desc,
-                   const Tensor& user) {
+  struct Packed {
+    dnnl::memory memory;
+    std::shared_ptr<void> owner;  // from allocate_weight_storage; null for the user's kernel
+  };
+  Packed get(const dnnl::memory::desc& wanted, const dnnl::memory::desc& user_desc,
+             const Tensor& user) {
     dnnl::memory user_mem(user_desc, engine(), const_cast<void*>(user.data()));
-    if (wanted == user_desc) return user_mem;
-    for (const dnnl::memory& m : packed_)
-      if (m.get_desc() == wanted) return m;
-    dnnl::memory packed(wanted, engine());
+    if (wanted == user_desc) return {user_mem, nullptr};
+    for (const Packed& p : packed_)
+      if (p.memory.get_desc() == wanted) return p;
+    std::shared_ptr<void> storage = allocate_weight_storage(wanted.get_size());
+    dnnl::memory packed(wanted, engine(), storage.get());
     dnnl::stream stream(engine());
     dnnl::reorder(user_mem, packed).execute(stream, user_mem, packed);
     stream.wait();
-    packed_.push_back(packed);
-    return packed;
+    packed_.push_back({packed, storage});
+    return packed_.back();
   }
   void clear() { packed_.clear(); }
   size_t size() const { return packed_.size(); }
 
  private:
-  std::vector<dnnl::memory> packed_;
+  std::vector<Packed> packed_;
 };
 
 dnnl::memory::desc any_layout(const dnnl::memory::desc& d) {
@@ -120,12 +127,8 @@ Prepared make_prepared(const typename Primitive::desc& desc, const Node& node,
                        const dnnl::memory::desc& user_weights, const dnnl::memory::desc& bias,
                        PackedWeights& packed) {
   typename Primitive::primitive_desc pd(desc, attributes(*node.fused_activation()), engine());
-  Prepared r{Primitive(pd),
-             src,
-             dst,
-             pd.scratchpad_desc(),
-             packed.get(pd.weights_desc(), user_weights, node.weights[0]),
-             {}};
+  PackedWeights::Packed w = packed.get(pd.weights_desc(), user_weights, node.weights[0]);
+  Prepared r{Primitive(pd), src, dst, pd.scratchpad_desc(), w.memory, {}, w.owner};
   if (!bias.is_zero())
     r.bias = dnnl::memory(bias, engine(), const_cast<void*>(node.weights[1].data()));
   return r;
