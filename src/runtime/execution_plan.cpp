@@ -70,6 +70,8 @@ std::shared_ptr<ExecutionPlan> compile_graph(const Graph& graph,
   report.fallbacks = placement.fallbacks;
   report.device = options.device.to_string();
   report.precision = precision_name(options.precision);
+  plan->batch_separable = options.device == Device::cpu() && placement.spaces.size() == 1 &&
+                          is_batch_separable(plan->graph);
   return plan;
 }
 
@@ -206,6 +208,15 @@ std::string recording_key(size_t first_node, const std::vector<Shape>& shapes,
 std::vector<Tensor> ExecutionPlan::run(const std::vector<Tensor>& given,
                                        const RunOptions& run_options,
                                        std::vector<Tensor>* all_values) const {
+  if (!all_values && !run_options.outputs_on_device)
+    if (const int64_t rows = sub_batch_rows(given))
+      return run_in_sub_batches(given, rows, run_options);
+  return run_whole(given, run_options, all_values);
+}
+
+std::vector<Tensor> ExecutionPlan::run_whole(const std::vector<Tensor>& given,
+                                             const RunOptions& run_options,
+                                             std::vector<Tensor>* all_values) const {
   const MemoryLocation device_memory = placement.spaces.back();
   std::vector<Tensor> inputs = checked_inputs(this->inputs, given, device_memory);
   std::vector<Shape> shapes;
