@@ -216,14 +216,15 @@ std::vector<Tensor> ExecutionPlan::run(const std::vector<Tensor>& given,
 
 std::vector<Tensor> ExecutionPlan::run_whole(const std::vector<Tensor>& given,
                                              const RunOptions& run_options,
-                                             std::vector<Tensor>* all_values) const {
+                                             std::vector<Tensor>* all_values, int threads) const {
   const MemoryLocation device_memory = placement.spaces.back();
   std::vector<Tensor> inputs = checked_inputs(this->inputs, given, device_memory);
   std::vector<Shape> shapes;
   for (const Tensor& t : inputs) shapes.push_back(t.shape());
   std::shared_ptr<const MemoryPlan> memory = plan_for(shapes);
   std::unique_ptr<RunSlot> slot = take_slot(*memory);
-  for (auto& context : slot->contexts) context->begin_run();
+  for (auto& context : slot->contexts)
+    threads > 0 ? context->begin_run_on_threads(threads) : context->begin_run();
 
   std::vector<Tensor> values(graph.values.size());
   for (size_t i = 0; i < graph.inputs.size(); ++i) values[graph.inputs[i]] = inputs[i];

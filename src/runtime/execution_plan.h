@@ -46,8 +46,9 @@ struct ExecutionPlan {
   struct RunSlot;
 
  private:
+  // `threads` > 0: the host kernels of this run use that many threads.
   std::vector<Tensor> run_whole(const std::vector<Tensor>& inputs, const RunOptions& run_options,
-                                std::vector<Tensor>* all_values) const;
+                                std::vector<Tensor>* all_values, int threads = 0) const;
   // Rows per sub-batch for these inputs, or 0 to run them whole.
   int64_t sub_batch_rows(const std::vector<Tensor>& inputs) const;
   std::vector<Tensor> run_in_sub_batches(const std::vector<Tensor>& inputs, int64_t rows,
