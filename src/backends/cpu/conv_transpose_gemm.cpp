@@ -141,7 +141,8 @@ struct ConvTransposeGemm::Impl {
     dnnl::memory weights;
     std::shared_ptr<void> weights_owner;  // the packed bytes (allocate_weight_storage)
   };
-  std::map<int64_t, std::shared_ptr<const Matmul>> matmuls;            // by row count
+  // By row count and thread count (oneDNN splits the work for the count current at creation).
+  std::map<std::pair<int64_t, int>, std::shared_ptr<const Matmul>> matmuls;
   std::vector<std::pair<dnnl::memory, std::shared_ptr<void>>> packed;  // with their bytes
 
   explicit Impl(const Node& n) : node(n) {}
@@ -163,7 +164,8 @@ struct ConvTransposeGemm::Impl {
   // The matmul for `rows` rows of x, built (and W packed) on first use; null if oneDNN refuses.
   std::shared_ptr<const Matmul> matmul_for(int64_t rows) {
     std::lock_guard<std::mutex> lock(mutex);
-    auto it = matmuls.find(rows);
+    const std::pair<int64_t, int> key{rows, max_threads()};
+    auto it = matmuls.find(key);
     if (it != matmuls.end()) return it->second;
     if (matmuls.size() >= 16) {  // bounded for callers with ever-changing batch sizes
       matmuls.clear();
@@ -186,7 +188,7 @@ struct ConvTransposeGemm::Impl {
     } catch (const dnnl::error&) {
       made = nullptr;
     }
-    return matmuls.emplace(rows, made).first->second;
+    return matmuls.emplace(key, made).first->second;
   }
 };
 

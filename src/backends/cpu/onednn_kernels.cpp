@@ -14,6 +14,7 @@
 #include "backends/cpu/cpu_backend.h"
 #include "backends/cpu/dense_kernels.h"
 #include "backends/cpu/elementwise_kernels.h"
+#include "backends/cpu/parallel.h"
 #include "backends/reference/reference_backend.h"
 #include "core/check.h"
 #include "core/weight_storage.h"
@@ -246,7 +247,10 @@ struct NodeRunner::Impl {
   std::mutex mutex;
   // Per input shape; nullptr records that oneDNN cannot run this shape (padding it cannot
   // express), which the reference kernel then runs.
-  std::map<Shape, std::shared_ptr<const Prepared>> prepared;
+  // Keyed by the thread count too: oneDNN splits a primitive's work for the count current when
+  // it is built, and one built for two threads ran a MobileNet row about 1.3x slower on one
+  // (sub-batches side by side run one thread each).
+  std::map<std::pair<Shape, int>, std::shared_ptr<const Prepared>> prepared;
   PackedWeights packed;
   // Dense over a few rows on our own kernel (then oneDNN is prepared only for more rows).
   std::unique_ptr<DenseGemv> own;
@@ -263,14 +267,15 @@ struct NodeRunner::Impl {
 
   std::shared_ptr<const Prepared> prepared_for(const Tensor& x, const Shape& y_shape) {
     std::lock_guard<std::mutex> lock(mutex);
-    auto it = prepared.find(x.shape());
+    const std::pair<Shape, int> key{x.shape(), max_threads()};
+    auto it = prepared.find(key);
     if (it != prepared.end()) return it->second;
     if (prepared.size() >= 16) {  // bound it for callers with ever-changing shapes
       prepared.clear();           // (runs in flight keep theirs alive through shared_ptr)
       packed.clear();
     }
     try {
-      return prepared.emplace(x.shape(), prepare(x.shape(), y_shape)).first->second;
+      return prepared.emplace(key, prepare(x.shape(), y_shape)).first->second;
     } catch (const dnnl::error& e) {
       fail(ErrorCode::internal, node.label(), ": oneDNN refused input shape ",
            shape_to_string(x.shape()), " although it accepted the compiled shape: ", e.what());
@@ -296,7 +301,7 @@ NodeRunner::NodeRunner(const Node& node, const Shape& input_shape, const Shape& 
   for (size_t i = 1; i < y.size(); ++i)
     if (y[i] < 0) return;
   try {
-    impl_->prepared.emplace(x, impl_->prepare(x, y));
+    impl_->prepared.emplace(std::make_pair(x, max_threads()), impl_->prepare(x, y));
   } catch (const dnnl::error&) {
     impl_->onednn = false;
     impl_->prepared.clear();
