@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "core/check.h"
+#include "core/weight_storage.h"
 
 namespace krt::io {
 
@@ -55,15 +56,7 @@ void Bytes::copy_and_release(void* dst) const {
   }
 }
 
-std::shared_ptr<void> allocate_aligned(size_t bytes) {
-  constexpr size_t kHuge = size_t{2} << 20;
-  const size_t align = bytes >= kHuge ? kHuge : 64;
-  const size_t size = std::max<size_t>((bytes + align - 1) / align * align, align);
-  void* p = std::aligned_alloc(align, size);
-  if (!p) fail(ErrorCode::limit_exceeded, "cannot allocate ", bytes, " bytes");
-  if (align == kHuge) madvise(p, size, MADV_HUGEPAGE);
-  return std::shared_ptr<void>(p, [](void* q) { std::free(q); });
-}
+std::shared_ptr<void> allocate_aligned(size_t bytes) { return allocate_weight_storage(bytes); }
 
 namespace {
 struct Mapping {

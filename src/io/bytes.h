@@ -42,8 +42,8 @@ class Bytes {
 // Maps a whole file read-only. Throws krt::Error (io_error) naming the path on failure.
 Bytes map_file(const std::string& path);
 
-// `bytes` of uninitialized host memory, 64-byte aligned (large buffers on huge-page
-// boundaries, with transparent huge pages asked for: fewer page faults to fill them).
+// `bytes` of uninitialized host memory, 64-byte aligned, from allocate_weight_storage (chunks
+// on huge-page boundaries, with transparent huge pages asked for: fewer page faults to fill).
 std::shared_ptr<void> allocate_aligned(size_t bytes);
 
 }  // namespace krt::io

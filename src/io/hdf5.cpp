@@ -6,7 +6,9 @@
 
 #include <algorithm>
 #include <atomic>
+#include <mutex>
 #include <optional>
+#include <unordered_map>
 
 #include "io/hdf5_format.h"
 
@@ -20,6 +22,23 @@ struct Hdf5File::Impl {
   // share Limits::max_total_bytes, so many datasets naming the same stored bytes cannot add
   // up to more memory than the limit allows.
   mutable std::atomic<uint64_t> allocated{0};
+  // The links of each group resolved so far, by the group's object address: loading a Keras 3
+  // file resolves every weight path from the root, and re-reading the groups on the way (a
+  // B-tree and a heap each) was most of the HDF5 time of a MobileNet's load.
+  mutable std::mutex links_mutex;
+  mutable std::unordered_map<uint64_t, std::shared_ptr<const std::vector<Link>>> links;
+
+  std::shared_ptr<const std::vector<Link>> group_links_of(Scope& scope, uint64_t address,
+                                                          const ObjectHeader& h) const {
+    {
+      std::lock_guard<std::mutex> lock(links_mutex);
+      auto it = links.find(address);
+      if (it != links.end()) return it->second;
+    }
+    auto made = std::make_shared<const std::vector<Link>>(group_links(scope, h));
+    std::lock_guard<std::mutex> lock(links_mutex);
+    return links.emplace(address, std::move(made)).first->second;
+  }
 };
 
 namespace {
@@ -53,20 +72,23 @@ std::string display_path(std::string_view path) {
 
 // Follows `path` from the root group. Returns nullopt when a link is missing (or a non-group
 // is traversed) and `must_exist` is false; malformed structures always throw.
-std::optional<ObjectHeader> resolve(Scope& scope, std::string_view path, bool must_exist) {
+std::optional<ObjectHeader> resolve(const Hdf5File::Impl& file, Scope& scope, std::string_view path,
+                                    bool must_exist) {
   auto parts = split_path(path);
   if (parts.size() > static_cast<size_t>(scope.limits().max_h5_depth)) {
     scope.fail(ErrorCode::limit_exceeded, "path has ", parts.size(),
                " components, above the limit of ", scope.limits().max_h5_depth,
                " (Limits::max_h5_depth)");
   }
-  ObjectHeader h = read_object_header(scope, scope.file().root);
+  uint64_t address = scope.file().root;
+  ObjectHeader h = read_object_header(scope, address);
   for (size_t i = 0; i < parts.size(); ++i) {
     if (!h5::is_group(h)) {
       if (!must_exist) return std::nullopt;
       scope.invalid("'", join(parts, i), "' is not a group");
     }
-    std::vector<Link> links = group_links(scope, h);
+    std::shared_ptr<const std::vector<Link>> cached = file.group_links_of(scope, address, h);
+    const std::vector<Link>& links = *cached;
     auto it = std::lower_bound(links.begin(), links.end(), parts[i],
                                [](const Link& l, std::string_view name) { return l.name < name; });
     if (it == links.end() || it->name != parts[i]) {
@@ -75,7 +97,8 @@ std::optional<ObjectHeader> resolve(Scope& scope, std::string_view path, bool mu
     }
     if (it->soft)
       scope.unsupported("soft and external links are not followed ('", join(parts, i + 1), "')");
-    h = read_object_header(scope, it->address);
+    address = it->address;
+    h = read_object_header(scope, address);
   }
   return h;
 }
@@ -102,8 +125,9 @@ std::vector<Attribute> attributes(Scope& scope, const ObjectHeader& h) {
   return out;
 }
 
-Attribute find_attribute(Scope& scope, std::string_view path, std::string_view name) {
-  ObjectHeader h = *resolve(scope, path, true);
+Attribute find_attribute(const Hdf5File::Impl& file, Scope& scope, std::string_view path,
+                         std::string_view name) {
+  ObjectHeader h = *resolve(file, scope, path, true);
   for (Attribute& a : attributes(scope, h)) {
     if (a.name == name) return a;
   }
@@ -131,24 +155,24 @@ const std::string& Hdf5File::display_name() const { return impl_->info.name; }
 
 bool Hdf5File::exists(std::string_view path) const {
   Scope scope(impl_->info, "object '" + display_path(path) + "'");
-  return resolve(scope, path, false).has_value();
+  return resolve(*impl_, scope, path, false).has_value();
 }
 
 bool Hdf5File::is_group(std::string_view path) const {
   Scope scope(impl_->info, "object '" + display_path(path) + "'");
-  auto h = resolve(scope, path, false);
+  auto h = resolve(*impl_, scope, path, false);
   return h && h5::is_group(*h);
 }
 
 bool Hdf5File::is_dataset(std::string_view path) const {
   Scope scope(impl_->info, "object '" + display_path(path) + "'");
-  auto h = resolve(scope, path, false);
+  auto h = resolve(*impl_, scope, path, false);
   return h && h5::is_dataset(*h);
 }
 
 std::vector<std::string> Hdf5File::children(std::string_view group_path) const {
   Scope scope(impl_->info, "group '" + display_path(group_path) + "'");
-  ObjectHeader h = *resolve(scope, group_path, true);
+  ObjectHeader h = *resolve(*impl_, scope, group_path, true);
   if (!h5::is_group(h)) scope.invalid("not a group");
   std::vector<std::string> names;
   for (Link& l : group_links(scope, h)) names.push_back(std::move(l.name));
@@ -157,7 +181,7 @@ std::vector<std::string> Hdf5File::children(std::string_view group_path) const {
 
 std::vector<std::string> Hdf5File::attribute_names(std::string_view path) const {
   Scope scope(impl_->info, "object '" + display_path(path) + "'");
-  ObjectHeader h = *resolve(scope, path, true);
+  ObjectHeader h = *resolve(*impl_, scope, path, true);
   std::vector<std::string> names;
   for (Attribute& a : attributes(scope, h)) names.push_back(std::move(a.name));
   return names;
@@ -171,7 +195,7 @@ bool Hdf5File::has_attribute(std::string_view path, std::string_view name) const
 std::vector<std::string> Hdf5File::string_attribute(std::string_view path,
                                                     std::string_view name) const {
   Scope scope(impl_->info, str_cat("attribute '", name, "' of '", display_path(path), "'"));
-  Attribute a = find_attribute(scope, path, name);
+  Attribute a = find_attribute(*impl_, scope, path, name);
   // Keras writes an empty name list as an empty float64 array: no strings, whatever the type.
   if (a.space.null || a.space.elements == 0) return {};
   return decode_strings(scope, a.type, a.data, a.space.elements);
@@ -180,14 +204,14 @@ std::vector<std::string> Hdf5File::string_attribute(std::string_view path,
 std::vector<double> Hdf5File::numeric_attribute(std::string_view path,
                                                 std::string_view name) const {
   Scope scope(impl_->info, str_cat("attribute '", name, "' of '", display_path(path), "'"));
-  Attribute a = find_attribute(scope, path, name);
+  Attribute a = find_attribute(*impl_, scope, path, name);
   if (a.space.null) return {};
   return decode_numbers(scope, a.type, a.data, a.space.elements);
 }
 
 Shape Hdf5File::dataset_shape(std::string_view path) const {
   Scope scope(impl_->info, "dataset '" + display_path(path) + "'");
-  ObjectHeader h = *resolve(scope, path, true);
+  ObjectHeader h = *resolve(*impl_, scope, path, true);
   if (!h5::is_dataset(h)) scope.fail(ErrorCode::invalid_file, "not a dataset");
   const Message* m = h.find(kDataspace);
   if (!m) scope.invalid("dataset lacks a dataspace message");
@@ -198,7 +222,7 @@ Shape Hdf5File::dataset_shape(std::string_view path) const {
 
 Tensor Hdf5File::read_dataset(std::string_view path) const {
   Scope scope(impl_->info, "dataset '" + display_path(path) + "'");
-  ObjectHeader h = *resolve(scope, path, true);
+  ObjectHeader h = *resolve(*impl_, scope, path, true);
   if (!h5::is_dataset(h)) scope.invalid("not a dataset");
   Tensor t = h5::read_dataset(scope, dataset_info(scope, h));
   auto at = reinterpret_cast<uintptr_t>(t.data()),

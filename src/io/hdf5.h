@@ -54,8 +54,9 @@ class Hdf5File {
   // as a view of the mapped file (no copy) when suitably aligned.
   Tensor read_dataset(std::string_view path) const;
 
+  struct Impl;  // the parsed file (opaque; public for the reader's own helpers)
+
  private:
-  struct Impl;
   std::unique_ptr<Impl> impl_;
 };
 

@@ -26,6 +26,9 @@ class RunContext {
   RunContext& operator=(const RunContext&) = delete;
   // Called at the start of every run on the calling thread (a CPU backend sets its threads).
   virtual void begin_run() {}
+  // begin_run, for a run whose host kernels use `threads` threads rather than the compiled
+  // count (sub-batches running side by side, one per thread). Device backends ignore it.
+  virtual void begin_run_on_threads(int /*threads*/) { begin_run(); }
   // Waits until everything enqueued in this context is done (device backends).
   virtual void synchronize() {}
   // The run's own clock: mark the start and the end of its work; elapsed_ms (after

@@ -70,6 +70,8 @@ std::shared_ptr<ExecutionPlan> compile_graph(const Graph& graph,
   report.fallbacks = placement.fallbacks;
   report.device = options.device.to_string();
   report.precision = precision_name(options.precision);
+  plan->batch_separable = options.device == Device::cpu() && placement.spaces.size() == 1 &&
+                          is_batch_separable(plan->graph);
   return plan;
 }
 
@@ -206,13 +208,23 @@ std::string recording_key(size_t first_node, const std::vector<Shape>& shapes,
 std::vector<Tensor> ExecutionPlan::run(const std::vector<Tensor>& given,
                                        const RunOptions& run_options,
                                        std::vector<Tensor>* all_values) const {
+  if (!all_values && !run_options.outputs_on_device)
+    if (const int64_t rows = sub_batch_rows(given))
+      return run_in_sub_batches(given, rows, run_options);
+  return run_whole(given, run_options, all_values);
+}
+
+std::vector<Tensor> ExecutionPlan::run_whole(const std::vector<Tensor>& given,
+                                             const RunOptions& run_options,
+                                             std::vector<Tensor>* all_values, int threads) const {
   const MemoryLocation device_memory = placement.spaces.back();
   std::vector<Tensor> inputs = checked_inputs(this->inputs, given, device_memory);
   std::vector<Shape> shapes;
   for (const Tensor& t : inputs) shapes.push_back(t.shape());
   std::shared_ptr<const MemoryPlan> memory = plan_for(shapes);
   std::unique_ptr<RunSlot> slot = take_slot(*memory);
-  for (auto& context : slot->contexts) context->begin_run();
+  for (auto& context : slot->contexts)
+    threads > 0 ? context->begin_run_on_threads(threads) : context->begin_run();
 
   std::vector<Tensor> values(graph.values.size());
   for (size_t i = 0; i < graph.inputs.size(); ++i) values[graph.inputs[i]] = inputs[i];

@@ -25,6 +25,9 @@ struct ExecutionPlan {
   Placement placement;
   std::vector<std::unique_ptr<NodeKernel>> kernels;  // per node; nullptr for copy nodes
   CompileReport report;
+  // Every node treats batch rows independently (cpu device only): a large batch may run as
+  // several smaller ones whose intermediates stay in cache (sub_batches.cpp).
+  bool batch_separable = false;
 
   // The memory plan for these input shapes (computed once, then cached).
   std::shared_ptr<const MemoryPlan> plan_for(const std::vector<Shape>& input_shapes) const;
@@ -43,6 +46,13 @@ struct ExecutionPlan {
   struct RunSlot;
 
  private:
+  // `threads` > 0: the host kernels of this run use that many threads.
+  std::vector<Tensor> run_whole(const std::vector<Tensor>& inputs, const RunOptions& run_options,
+                                std::vector<Tensor>* all_values, int threads = 0) const;
+  // Rows per sub-batch for these inputs, or 0 to run them whole.
+  int64_t sub_batch_rows(const std::vector<Tensor>& inputs) const;
+  std::vector<Tensor> run_in_sub_batches(const std::vector<Tensor>& inputs, int64_t rows,
+                                         const RunOptions& run_options) const;
   std::unique_ptr<RunSlot> take_slot(const MemoryPlan& memory) const;
   void return_slot(std::unique_ptr<RunSlot> slot) const;
 
@@ -50,6 +60,10 @@ struct ExecutionPlan {
   mutable std::map<std::vector<Shape>, std::shared_ptr<const MemoryPlan>> plans_;
   mutable std::vector<std::unique_ptr<RunSlot>> slots_;
 };
+
+// Whether every node of `graph` computes each batch row from the same rows of its inputs, and
+// every value has the batch axis first.
+bool is_batch_separable(const Graph& graph);
 
 // Runs the passes the device's backend wants, places every node (the device where it can, the
 // cpu backend elsewhere, copies between), and prepares the kernels. `optimize` false keeps the

@@ -11,6 +11,7 @@
 
 #include "backends/cpu/cpu_backend.h"
 #include "backends/cpu/elementwise_kernels.h"
+#include "backends/cpu/gemv.h"
 #include "backends/reference/reference_backend.h"
 #include "ops/shape_inference.h"
 
@@ -41,7 +42,6 @@ void expect_matches_reference(Node node, const Shape& input_shape, bool expect_o
         << node.name << " at element " << i << " of " << want.size();
   }
 }
-
 
 Node conv_node(OpKind kind, ConvParams p, const Shape& kernel_shape, int64_t bias_size) {
   p.has_bias = bias_size > 0;
@@ -129,6 +129,37 @@ TEST(CpuKernels, ConvTranspose) {
                            {1, 4, 5, 6});
   ConvParams dilated_1d = conv_params({3}, {1}, {2}, Padding::valid, 3);
   expect_matches_reference(conv_node(OpKind::conv_transpose, dilated_1d, {3, 3, 2}, 0), {2, 9, 2});
+}
+
+// The matmul + gather kernel: batches split into column chunks with a remainder (large and
+// middling samples), channel counts off the 16-float vectors and past one register block,
+// relu applied in the gather, no bias, 2-D dilation, 3-D, valid padding with kernel < stride;
+// batches of up to 64 input positions run gemm_nt_avx512, larger ones oneDNN's matmul.
+TEST(CpuKernels, ConvTransposeAsGemmChunksAndTails) {
+  if (!own_kernels_enabled()) GTEST_SKIP() << "KERASRT_CPU_KERNELS=onednn: our kernels are off";
+  ConvParams big = conv_params({3, 3}, {2, 2}, {1, 1}, Padding::same, 150);
+  big.activation.kind = ActivationKind::relu;
+  EXPECT_EQ(NodeRunner(conv_node(OpKind::conv_transpose, big, {3, 3, 150, 8}, 150)).kernel_name(),
+            "onednn matmul + gather");
+  expect_matches_reference(conv_node(OpKind::conv_transpose, big, {3, 3, 150, 8}, 150),
+                           {3, 16, 16, 8});
+  ConvParams middling = conv_params({3, 3}, {2, 2}, {1, 1}, Padding::valid, 170);
+  expect_matches_reference(conv_node(OpKind::conv_transpose, middling, {3, 3, 170, 5}, 0),
+                           {3, 8, 8, 5});
+  ConvParams dilated = conv_params({3, 2}, {1, 1}, {2, 3}, Padding::same, 9);
+  dilated.activation.kind = ActivationKind::sigmoid;
+  expect_matches_reference(conv_node(OpKind::conv_transpose, dilated, {3, 2, 9, 4}, 9),
+                           {2, 6, 7, 4});
+  ConvParams three_d = conv_params({2, 3, 2}, {2, 1, 3}, {1, 1, 1}, Padding::same, 6);
+  expect_matches_reference(conv_node(OpKind::conv_transpose, three_d, {2, 3, 2, 6, 3}, 6),
+                           {2, 3, 4, 2, 3});
+  ConvParams sparse = conv_params({2}, {3}, {1}, Padding::valid, 33);
+  expect_matches_reference(conv_node(OpKind::conv_transpose, sparse, {2, 33, 4}, 33), {2, 5, 4});
+  // The small-batch kernel's tails: rows not a multiple of 4, cin past 16 and not a multiple of
+  // it, taps * cout not a multiple of 4.
+  ConvParams odd = conv_params({3}, {2}, {1}, Padding::same, 5);
+  expect_matches_reference(conv_node(OpKind::conv_transpose, odd, {3, 5, 37}, 5), {1, 3, 37});
+  expect_matches_reference(conv_node(OpKind::conv_transpose, odd, {3, 5, 37}, 5), {3, 7, 37});
 }
 
 // Element-wise kernels must equal the reference bit for bit: same formulas, other loops.

@@ -13,6 +13,7 @@ class CpuRunContext : public RunContext {
  public:
   explicit CpuRunContext(int threads) : threads_(threads) {}
   void begin_run() override { use_threads_on_this_thread(threads_); }
+  void begin_run_on_threads(int threads) override { use_threads_on_this_thread(threads); }
   std::vector<uint8_t>& scratch() { return scratch_; }
 
  private:

@@ -97,10 +97,17 @@ KRT_AVX512 void gemv_slice(int64_t k, int64_t n, int64_t j0, int64_t j1, const f
 
 }  // namespace
 
-bool cpu_has_avx512() {
+bool own_kernels_enabled() {
   static const bool yes = [] {
     const char* env = std::getenv("KERASRT_CPU_KERNELS");
-    if (env && std::strcmp(env, "onednn") == 0) return false;
+    return !(env && std::strcmp(env, "onednn") == 0);
+  }();
+  return yes;
+}
+
+bool cpu_has_avx512() {
+  static const bool yes = [] {
+    if (!own_kernels_enabled()) return false;
     __builtin_cpu_init();
     return __builtin_cpu_supports("avx512f") != 0;
   }();

@@ -12,6 +12,8 @@ namespace krt::cpu {
 // Whether this CPU runs our AVX-512 kernels (checked once; KERASRT_CPU_KERNELS=onednn in the
 // environment turns them off, to compare).
 bool cpu_has_avx512();
+// False when KERASRT_CPU_KERNELS=onednn: oneDNN's own primitives then run everything they can.
+bool own_kernels_enabled();
 
 // Y (m x n) = X (m x k) @ W (k x n, row-major, read in place) + bias (may be null), then
 // max(., 0) when `relu`. Threads: the calling thread's OpenMP count.

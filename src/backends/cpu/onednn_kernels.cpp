@@ -10,11 +10,14 @@
 #include <optional>
 #include <unordered_map>
 
+#include "backends/cpu/conv_transpose_gemm.h"
 #include "backends/cpu/cpu_backend.h"
 #include "backends/cpu/dense_kernels.h"
 #include "backends/cpu/elementwise_kernels.h"
+#include "backends/cpu/parallel.h"
 #include "backends/reference/reference_backend.h"
 #include "core/check.h"
+#include "core/weight_storage.h"
 #include "ops/activation.h"
 #include "ops/shape_inference.h"
 
@@ -80,31 +83,37 @@ dnnl::primitive_attr attributes(const Activation& act) {
 struct Prepared {
   dnnl::primitive primitive;
   dnnl::memory::desc src, dst, scratch;
-  dnnl::memory weights, bias;  // own their packed bytes / view the node's bias
+  dnnl::memory weights, bias;           // view the packed bytes / the node's bias
+  std::shared_ptr<void> weights_owner;  // the packed bytes (null: the node's own kernel)
 };
 
 // The node's kernel packed into each layout a primitive asked for. Primitives for different
 // batch sizes usually want the same layout, so they share one packed copy.
 class PackedWeights {
  public:
-  dnnl::memory get(const dnnl::memory::desc& wanted, const dnnl::memory::desc& user_desc,
-                   const Tensor& user) {
+  struct Packed {
+    dnnl::memory memory;
+    std::shared_ptr<void> owner;  // from allocate_weight_storage; null for the user's kernel
+  };
+  Packed get(const dnnl::memory::desc& wanted, const dnnl::memory::desc& user_desc,
+             const Tensor& user) {
     dnnl::memory user_mem(user_desc, engine(), const_cast<void*>(user.data()));
-    if (wanted == user_desc) return user_mem;
-    for (const dnnl::memory& m : packed_)
-      if (m.get_desc() == wanted) return m;
-    dnnl::memory packed(wanted, engine());
+    if (wanted == user_desc) return {user_mem, nullptr};
+    for (const Packed& p : packed_)
+      if (p.memory.get_desc() == wanted) return p;
+    std::shared_ptr<void> storage = allocate_weight_storage(wanted.get_size());
+    dnnl::memory packed(wanted, engine(), storage.get());
     dnnl::stream stream(engine());
     dnnl::reorder(user_mem, packed).execute(stream, user_mem, packed);
     stream.wait();
-    packed_.push_back(packed);
-    return packed;
+    packed_.push_back({packed, storage});
+    return packed_.back();
   }
   void clear() { packed_.clear(); }
   size_t size() const { return packed_.size(); }
 
  private:
-  std::vector<dnnl::memory> packed_;
+  std::vector<Packed> packed_;
 };
 
 dnnl::memory::desc any_layout(const dnnl::memory::desc& d) {
@@ -119,12 +128,8 @@ Prepared make_prepared(const typename Primitive::desc& desc, const Node& node,
                        const dnnl::memory::desc& user_weights, const dnnl::memory::desc& bias,
                        PackedWeights& packed) {
   typename Primitive::primitive_desc pd(desc, attributes(*node.fused_activation()), engine());
-  Prepared r{Primitive(pd),
-             src,
-             dst,
-             pd.scratchpad_desc(),
-             packed.get(pd.weights_desc(), user_weights, node.weights[0]),
-             {}};
+  PackedWeights::Packed w = packed.get(pd.weights_desc(), user_weights, node.weights[0]);
+  Prepared r{Primitive(pd), src, dst, pd.scratchpad_desc(), w.memory, {}, w.owner};
   if (!bias.is_zero())
     r.bias = dnnl::memory(bias, engine(), const_cast<void*>(node.weights[1].data()));
   return r;
@@ -242,10 +247,15 @@ struct NodeRunner::Impl {
   std::mutex mutex;
   // Per input shape; nullptr records that oneDNN cannot run this shape (padding it cannot
   // express), which the reference kernel then runs.
-  std::map<Shape, std::shared_ptr<const Prepared>> prepared;
+  // Keyed by the thread count too: oneDNN splits a primitive's work for the count current when
+  // it is built, and one built for two threads ran a MobileNet row about 1.3x slower on one
+  // (sub-batches side by side run one thread each).
+  std::map<std::pair<Shape, int>, std::shared_ptr<const Prepared>> prepared;
   PackedWeights packed;
   // Dense over a few rows on our own kernel (then oneDNN is prepared only for more rows).
   std::unique_ptr<DenseGemv> own;
+  // ConvTranspose as a matmul and a gather (the deconvolution primitive only if it refuses).
+  std::unique_ptr<ConvTransposeGemm> deconv;
 
   std::shared_ptr<const Prepared> prepare(const Shape& x_shape, const Shape& y_shape) {
     Tensor x = Tensor::wrap(DType::f32, x_shape, nullptr);
@@ -257,14 +267,15 @@ struct NodeRunner::Impl {
 
   std::shared_ptr<const Prepared> prepared_for(const Tensor& x, const Shape& y_shape) {
     std::lock_guard<std::mutex> lock(mutex);
-    auto it = prepared.find(x.shape());
+    const std::pair<Shape, int> key{x.shape(), max_threads()};
+    auto it = prepared.find(key);
     if (it != prepared.end()) return it->second;
     if (prepared.size() >= 16) {  // bound it for callers with ever-changing shapes
       prepared.clear();           // (runs in flight keep theirs alive through shared_ptr)
       packed.clear();
     }
     try {
-      return prepared.emplace(x.shape(), prepare(x.shape(), y_shape)).first->second;
+      return prepared.emplace(key, prepare(x.shape(), y_shape)).first->second;
     } catch (const dnnl::error& e) {
       fail(ErrorCode::internal, node.label(), ": oneDNN refused input shape ",
            shape_to_string(x.shape()), " although it accepted the compiled shape: ", e.what());
@@ -278,6 +289,8 @@ NodeRunner::NodeRunner(const Node& node, const Shape& input_shape, const Shape& 
   impl_->onednn = true;
   impl_->own = DenseGemv::for_node(node);
   if (impl_->own) return;
+  impl_->deconv = ConvTransposeGemm::for_node(node, input_shape);
+  if (impl_->deconv) return;
   // Decided here, at compile time: build the primitive for the model's own shape (batch 1)
   // and fall back to the reference kernel only if oneDNN has no implementation for it.
   Shape x = input_shape, y = output_shape;
@@ -288,7 +301,7 @@ NodeRunner::NodeRunner(const Node& node, const Shape& input_shape, const Shape& 
   for (size_t i = 1; i < y.size(); ++i)
     if (y[i] < 0) return;
   try {
-    impl_->prepared.emplace(x, impl_->prepare(x, y));
+    impl_->prepared.emplace(std::make_pair(x, max_threads()), impl_->prepare(x, y));
   } catch (const dnnl::error&) {
     impl_->onednn = false;
     impl_->prepared.clear();
@@ -302,6 +315,7 @@ bool NodeRunner::uses_onednn() const { return impl_->onednn; }
 std::string NodeRunner::kernel_name() const {
   const OpKind kind = impl_->node.kind;
   if (impl_->own) return "gemv avx512 / onednn";
+  if (impl_->deconv) return "onednn matmul + gather";
   if (impl_->onednn) return "onednn";
   if (kind == OpKind::reshape || kind == OpKind::identity) return "view";
   if (kind == OpKind::activation || kind == OpKind::scale_shift || kind == OpKind::elementwise)
@@ -315,6 +329,7 @@ bool NodeRunner::run_with_onednn(std::span<const Tensor> inputs, std::span<Tenso
   if (!impl_->onednn || inputs.size() != 1 || outputs.size() != 1 ||
       inputs[0].dtype() != DType::f32)
     return false;
+  if (impl_->deconv && impl_->deconv->run(inputs[0], outputs[0], scratch)) return true;
   std::shared_ptr<const Prepared> r = impl_->prepared_for(inputs[0], outputs[0].shape());
   if (!r) return false;
   std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_SRC, memory_of(r->src, inputs[0])},
@@ -339,7 +354,7 @@ bool NodeRunner::run_with_onednn(std::span<const Tensor> inputs, std::span<Tenso
 
 size_t NodeRunner::packed_weight_copies() const {
   std::lock_guard<std::mutex> lock(impl_->mutex);
-  return impl_->packed.size();
+  return impl_->packed.size() + (impl_->deconv ? impl_->deconv->packed_weight_copies() : 0);
 }
 
 void NodeRunner::run(std::span<const Tensor> inputs, std::span<Tensor> outputs,

@@ -1,0 +1,15 @@
+// C = A @ W^T over a few rows of A, with W (n, k) row-major read in place: each C element is a
+// dot product of two contiguous rows. Keras stores a transposed convolution's kernel as
+// (taps * cout, cin), so at small batches this runs it with no packed copy of the kernel, and W
+// is read once per call, as one stream split over the run's threads. AVX-512 only.
+#pragma once
+
+#include <cstdint>
+
+namespace krt::cpu {
+
+// C (m x n, row-major) = A (m x k, row-major) @ W^T (W: n x k, row-major). Call only when
+// cpu_has_avx512(). Threads: the calling thread's OpenMP count.
+void gemm_nt_avx512(int64_t m, int64_t k, int64_t n, const float* a, const float* w, float* c);
+
+}  // namespace krt::cpu
