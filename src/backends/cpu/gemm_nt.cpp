@@ -6,11 +6,7 @@
 
 #include "backends/cpu/parallel.h"
 
-#define KRT_AVX512 __attribute__((target("avx512f,fma")))
-#if defined(__GNUC__) && !defined(__clang__)
-// GCC 12's shuffle intrinsics pass an undefined vector as their unused merge source.
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
+#include "backends/cpu/avx512.h"
 
 namespace krt::cpu {
 
