@@ -22,12 +22,6 @@ namespace krt::cuda {
 
 namespace {
 
-std::vector<int64_t> row_major_strides(const Shape& shape) {
-  std::vector<int64_t> s(shape.size(), 1);
-  for (size_t a = shape.size(); a-- > 1;) s[a - 1] = s[a] * shape[a];
-  return s;
-}
-
 // Pooling and resize read their input in the output's dtype (both are the storage dtype).
 void expect_same_dtype(const Tensor& x, const Tensor& y, const char* op) {
   if (x.dtype() != y.dtype())
@@ -342,6 +336,12 @@ bool feeds_embedding_ids(const Graph& graph, ValueId v, int depth = 0) {
 }
 
 }  // namespace
+
+std::vector<int64_t> row_major_strides(const Shape& shape) {
+  std::vector<int64_t> s(shape.size(), 1);
+  for (size_t a = shape.size(); a-- > 1;) s[a - 1] = s[a] * shape[a];
+  return s;
+}
 
 Support rank_at_most(const Node& node, const Graph& graph, size_t rank) {
   for (ValueId v : node.inputs)

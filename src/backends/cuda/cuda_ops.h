@@ -49,6 +49,9 @@ Support layout_support(const Node& node, const Graph& graph, const CompileOption
 std::unique_ptr<NodeKernel> make_layout_kernel(const Node& node, const Graph& graph,
                                                const CompileOptions& options);
 
+// Element strides of a dense row-major tensor of this shape.
+std::vector<int64_t> row_major_strides(const Shape& shape);
+
 // Yes when no input or output of the node has more than `rank` axes (a kernel's fixed limit).
 Support rank_at_most(const Node& node, const Graph& graph, size_t rank);
 

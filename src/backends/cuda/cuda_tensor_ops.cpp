@@ -2,8 +2,6 @@
 // binary operators and where, gather (numpy.take), Python slicing, and tf.shape. Each computes
 // what its reference kernel computes (reference/tensor_ops.cpp) from the concrete shapes of
 // each run. Constant operands written in the file are uploaded once, as f32.
-#include <algorithm>
-#include <cmath>
 
 #include "backends/cuda/cuda_context.h"
 #include "backends/cuda/cuda_layout_kernels.h"
@@ -14,12 +12,6 @@
 namespace krt::cuda {
 
 namespace {
-
-std::vector<int64_t> row_major_strides(const Shape& shape) {
-  std::vector<int64_t> s(shape.size(), 1);
-  for (size_t a = shape.size(); a-- > 1;) s[a - 1] = s[a] * shape[a];
-  return s;
-}
 
 class UnaryKernel : public CudaKernel {
  public:
@@ -97,20 +89,12 @@ class BroadcastKernel : public CudaKernel {
 
 class TakeKernel : public CudaKernel {
  public:
-  // `dim`: the gathered axis's size, or -1 when it is dynamic.
-  TakeKernel(const Node& node, int64_t dim, const CompileOptions& options)
+  // Constant indices were checked against the axis at load (shape inference).
+  TakeKernel(const Node& node, const CompileOptions& options)
       : axis_(node.get<GatherParams>().axis) {
-    if (node.inputs.size() == 1) {  // indices written in the file: checked once, here
-      const Tensor& idx = node.weights[0];
-      for (int64_t k = 0; k < idx.size(); ++k) {
-        const float v = idx.data_as<float>()[k];
-        if (dim >= 0 &&
-            (!(v >= static_cast<float>(-dim) && v < static_cast<float>(dim)) || v != std::floor(v)))
-          fail(ErrorCode::invalid_argument, node.label(), ": index ", v,
-               " is out of range for axis ", axis_, " of size ", dim);
-      }
-      indices_ = upload_as(idx, DType::f32, options.device.index);
-      count_ = idx.size();
+    if (node.inputs.size() == 1) {
+      indices_ = upload_as(node.weights[0], DType::f32, options.device.index);
+      count_ = node.weights[0].size();
     }
   }
 
@@ -208,7 +192,7 @@ Support tensor_op_support(const Node& node, const Graph& graph, const CompileOpt
   return Support::no(str_cat("op ", op_name(node.kind), " is not a tensor op"));
 }
 
-std::unique_ptr<NodeKernel> make_tensor_op_kernel(const Node& node, const Graph& graph,
+std::unique_ptr<NodeKernel> make_tensor_op_kernel(const Node& node, const Graph&,
                                                   const CompileOptions& options) {
   switch (node.kind) {
     case OpKind::unary:
@@ -217,8 +201,7 @@ std::unique_ptr<NodeKernel> make_tensor_op_kernel(const Node& node, const Graph&
     case OpKind::where:
       return std::make_unique<BroadcastKernel>(node, options);
     case OpKind::gather:
-      return std::make_unique<TakeKernel>(
-          node, graph.values[node.inputs[0]].shape[node.get<GatherParams>().axis], options);
+      return std::make_unique<TakeKernel>(node, options);
     case OpKind::strided_slice:
       return std::make_unique<StridedSliceKernel>(node);
     case OpKind::shape_of:
