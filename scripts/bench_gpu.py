@@ -14,7 +14,7 @@
 Writes OUT/torch.jsonl, OUT/kerasrt.jsonl and OUT/results.md, and prints the table.
 Needs numpy and h5py (as the kit does) and PyTorch with CUDA.
 """
-import argparse, json, os, subprocess, sys
+import argparse, csv, json, os, subprocess, sys
 
 import numpy as np
 
@@ -46,6 +46,33 @@ def run(cmd, log):
     return p
 
 
+def profile(a, mdir, work, log, model, prec, batch):
+    """Per-kernel GPU time of one bench call under ncu (each kernel node of the replayed graph)."""
+    iters = 5
+    p = run(["ncu", "--metrics", "gpu__time_duration.sum", "--csv", "--print-units", "base", a.kerasrt, "bench",
+             os.path.join(mdir, f"{model}.keras"), "-i", tiled_input(a.kit, model, int(batch), work), "--device",
+             "cuda", "--precision", prec, "--device-io", "--iters", str(iters), "--warmup", "1"], log)
+    per = {}
+    for row in csv.reader(l for l in p.stdout.splitlines() if l.startswith('"')):
+        if len(row) < 15 or row[-3] != "gpu__time_duration.sum":
+            continue
+        name = row[4].split("(")[0].split("<")[0][:60]
+        per.setdefault(name, []).append(float(row[-1].replace(",", "")) / 1e3)
+    # Calls: the commonest launch count (weight conversions at compile time run once, not per call).
+    counts = [len(ts) for ts in per.values()]
+    runs = max(set(counts), key=counts.count) if counts else 1
+    lines = [f"ncu, {model} {prec} batch {batch}: us per call by kernel (mean over {runs} calls)",
+             "", "| kernel | launches per call | us per call |", "|---|---|---|"]
+    total = 0.0
+    for name, ts in sorted(per.items(), key=lambda kv: -sum(kv[1])):
+        if len(ts) < runs:
+            continue  # once at compile time
+        total += sum(ts) / runs
+        lines.append(f"| {name} | {len(ts) / runs:.1f} | {sum(ts) / runs:.1f} |")
+    lines.append(f"| total | | {total:.1f} |")
+    return "\n".join(lines) if per else f"ncu {model} {prec} {batch}: no kernels ({p.stderr[-300:]})"
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--kerasrt", required=True)
@@ -57,6 +84,7 @@ def main():
     ap.add_argument("--no-torch", action="store_true")
     ap.add_argument("--torch-modes", default="eager,graph", help="torch_baseline.py --modes")
     ap.add_argument("--torch-compile", action="store_true", help="also torch.compile (minutes per model)")
+    ap.add_argument("--profile", default="", help="MODEL:PRECISION:BATCH,...: per-kernel times under ncu")
     a = ap.parse_args()
     models, batches = a.models.split(","), [int(b) for b in a.batches.split(",")]
     work = os.environ.get("TMPDIR", "/tmp") + "/kerasrt_bench"  # models and outputs; OUT gets the results
@@ -129,6 +157,8 @@ def main():
     md += ["", "| model | precision | batch | max abs err / max abs (vs PyTorch fp32) | result |", "|---|---|---|---|---|"]
     for m, prec, b, err, res in checks:
         md.append(f"| {m} | {prec} | {b} | {'-' if err is None else f'{err:.3g}'} | {res} |")
+    for spec in filter(None, a.profile.split(",")):
+        md += ["", profile(a, mdir, work, log, *spec.split(":"))]
     text = "\n".join(md) + "\n"
     with open(os.path.join(a.out, "results.md"), "w") as f:
         f.write(text)

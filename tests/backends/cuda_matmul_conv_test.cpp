@@ -285,6 +285,16 @@ TEST(CudaConv, Conv2dPaddingsStridesDilations) {
       {conv_node(OpKind::conv, conv_params({2, 3}, {1, 1}, {3, 1}, Padding::same, 5), {2, 3, 4, 5},
                  5)},
       {1, 8, 9, 4});
+  // Windows of more than kSmallConvWindow values go through im2col: 4 channels per copy
+  // (cin 16) and one (cin 5).
+  expect_cuda_matches(
+      {conv_node(OpKind::conv, conv_params({3, 3}, {2, 2}, {1, 1}, Padding::same, 12),
+                 {3, 3, 16, 12}, 12)},
+      {2, 9, 8, 16});
+  expect_cuda_matches(
+      {conv_node(OpKind::conv, conv_params({3, 3}, {1, 1}, {1, 1}, Padding::valid, 6),
+                 {3, 3, 5, 6}, 6)},
+      {3, 7, 6, 5});
 }
 
 TEST(CudaConv, PointwiseAndWholeWindowConvolutionsAsGemms) {

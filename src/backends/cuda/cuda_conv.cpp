@@ -2,8 +2,9 @@
 // (ops/shape_inference.h): every case is computed exactly, none is declined.
 // - conv, groups 1: a GEMM through Gemm (cuda_gemm.h: cuBLASLt with fused bias/ReLU, or our
 //   GEMV for a few rows). A 1x1 stride-1 convolution, and one whose window covers the whole
-//   unpadded input (one output position), read the input as the GEMM's rows directly; others
-//   build im2col columns in the run workspace, in chunks of output rows.
+//   unpadded input (one output position), read the input as the GEMM's rows directly; one whose
+//   window holds few values (an image stem's 3x3x3) runs our direct kernel; others build im2col
+//   columns in the run workspace, in chunks of output rows.
 // - conv, groups > 1: our direct kernel.
 // - depthwise_conv: our direct NHWC kernel (cuDNN is slow at depthwise).
 // - conv_transpose: a GEMM x (positions, cin) @ w (cin, taps * cout) into the workspace, then a
@@ -103,6 +104,9 @@ class ConvGemmKernel : public CudaKernel {
       gemm_.run(context, x.data(), y.data(), rows);
       return;
     }
+    if (launch_small_conv2d(x.data(), gemm_.weights(), gemm_.bias_f32(), y.data(), g,
+                            gemm_.activation(), gemm_.dtype(), context.stream()))
+      return;
     const int64_t K = g.taps() * g.cin;
     const size_t esize = dtype_size(gemm_.dtype());
     const int64_t chunk = std::min<int64_t>(

@@ -155,39 +155,6 @@ __global__ void depthwise2d_kernel(const T* __restrict__ x, const T* __restrict_
   }
 }
 
-// 4 consecutive elements of T, loaded and stored at once (16 bytes for f32, 8 for f16/bf16).
-template <class T>
-struct Vec4;
-template <>
-struct Vec4<float> {
-  using type = float4;
-};
-template <>
-struct Vec4<__half> {
-  using type = uint2;
-};
-template <>
-struct Vec4<__nv_bfloat16> {
-  using type = uint2;
-};
-
-template <class T>
-__device__ __forceinline__ void load4(const T* p, float (&out)[4]) {
-  const typename Vec4<T>::type raw = *reinterpret_cast<const typename Vec4<T>::type*>(p);
-  const T* e = reinterpret_cast<const T*>(&raw);
-#pragma unroll
-  for (int v = 0; v < 4; ++v) out[v] = to_f32(e[v]);
-}
-
-template <class T>
-__device__ __forceinline__ void store4(T* p, const float (&in)[4]) {
-  typename Vec4<T>::type raw;
-  T* e = reinterpret_cast<T*>(&raw);
-#pragma unroll
-  for (int v = 0; v < 4; ++v) e[v] = from_f32<T>(in[v]);
-  *reinterpret_cast<typename Vec4<T>::type*>(p) = raw;
-}
-
 // depthwise2d_kernel for depth multiplier 1 and C % 4 == 0 (MobileNet): each thread computes
 // 4 consecutive channels with vector loads and stores (pointers aligned to 4 elements). With
 // K > 0 the window is K x K at compile time: the taps unroll, so their loads are all in flight
@@ -333,7 +300,7 @@ void dispatch(DType dtype, const char* what, Body&& body) {
 void launch_im2col(const void* x, void* cols, const ConvGeom& g, int64_t row_begin, int64_t rows,
                    DType dtype, cudaStream_t stream) {
   const int64_t n = rows * g.taps() * g.cin;
-  if (n <= 0) return;
+  if (n <= 0 || launch_im2col2d(x, cols, g, row_begin, rows, dtype, stream)) return;
   dispatch(dtype, "im2col", [&](auto tag) {
     using T = decltype(tag);
     im2col_kernel<T><<<grid_for(n), 256, 0, stream>>>(static_cast<const T*>(x),

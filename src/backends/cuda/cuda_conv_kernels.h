@@ -30,6 +30,17 @@ struct ConvGeom {
 void launch_im2col(const void* x, void* cols, const ConvGeom& g, int64_t row_begin, int64_t rows,
                    DType dtype, cudaStream_t stream);
 
+// The fast paths for at most two spatial axes and 32-bit sizes (cuda_conv2d_kernels.cu); each
+// returns false, launching nothing, where it does not apply.
+// - A forward convolution, groups 1, whose window holds at most kSmallConvWindow values
+//   (taps * cin) and cout % 4 == 0, computed directly from the (taps * cin, cout) kernel.
+constexpr int64_t kSmallConvWindow = 32;
+bool launch_small_conv2d(const void* x, const void* w, const float* bias, void* y,
+                         const ConvGeom& g, ActParams act, DType dtype, cudaStream_t stream);
+// - launch_im2col.
+bool launch_im2col2d(const void* x, void* cols, const ConvGeom& g, int64_t row_begin,
+                     int64_t rows, DType dtype, cudaStream_t stream);
+
 // Transposed convolution from cols (count * in_positions, taps * cout) = x @ w^T for batch items
 // [n_begin, n_begin + count): y[n][o][co] = act(bias + sum over taps t reaching o of
 // cols[n - n_begin][i][t][co]).

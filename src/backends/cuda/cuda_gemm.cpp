@@ -26,6 +26,8 @@ cudaDataType_t cuda_type(DType dtype) {
 }
 
 // The largest power of two (up to 256) dividing the address: cuBLASLt must know it.
+constexpr int kAlgoCandidates = 8;  // cuBLASLt suggestions timed on a row count's first run
+
 uint32_t alignment_of(const void* p) {
   const auto a = reinterpret_cast<uintptr_t>(p);
   uint32_t align = 256;
@@ -166,19 +168,62 @@ const Gemm::Plan& Gemm::plan_for(CudaRunContext& context, int64_t rows, const vo
   if (status == CUBLAS_STATUS_SUCCESS)
     status = cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES,
                                                   &ay, sizeof(ay));
-  cublasLtMatmulHeuristicResult_t result{};
+  cublasLtMatmulHeuristicResult_t results[kAlgoCandidates]{};
   int count = 0;
   if (status == CUBLAS_STATUS_SUCCESS)
     status = cublasLtMatmulAlgoGetHeuristic(context.cublaslt(), plan->desc, plan->a, plan->b,
-                                            plan->d, plan->d, pref, 1, &result, &count);
+                                            plan->d, plan->d, pref, kAlgoCandidates, results,
+                                            &count);
   cublasLtMatmulPreferenceDestroy(pref);
-  if (status == CUBLAS_STATUS_SUCCESS && count > 0 && result.state == CUBLAS_STATUS_SUCCESS) {
+  std::vector<cublasLtMatmulAlgo_t> algos;
+  for (int i = 0; status == CUBLAS_STATUS_SUCCESS && i < count; ++i)
+    if (results[i].state == CUBLAS_STATUS_SUCCESS) algos.push_back(results[i].algo);
+  if (!algos.empty()) {
     plan->use_lt = true;
-    plan->algo = result.algo;
+    plan->algo = fastest(context, *plan, algos, x, y);
   }
   const Plan& out = *plan;
   plans_.emplace(key, std::move(plan));
   return out;
+}
+
+cublasStatus_t Gemm::matmul(CudaRunContext& context, const Plan& plan,
+                            const cublasLtMatmulAlgo_t& algo, const void* x, void* y) const {
+  const float alpha = 1.f, beta = 0.f;
+  return cublasLtMatmul(context.cublaslt(), plan.desc, &alpha, w_.get(), plan.a, x, plan.b, &beta,
+                        y, plan.d, y, plan.d, &algo, context.workspace(), kGemmWorkspaceBytes,
+                        context.stream());
+}
+
+// cuBLASLt's first suggestion is often not its fastest on the skinny and half-precision shapes
+// of small models, so the first (eager) run of a row count times each suggestion on its own
+// buffers, three calls each after one warm-up, and keeps the fastest. Inside a CUDA Graph
+// capture nothing can be timed: the first suggestion stands.
+cublasLtMatmulAlgo_t Gemm::fastest(CudaRunContext& context, const Plan& plan,
+                                   const std::vector<cublasLtMatmulAlgo_t>& algos, const void* x,
+                                   void* y) const {
+  cudaStreamCaptureStatus capture = cudaStreamCaptureStatusNone;
+  if (algos.size() == 1 || cudaStreamIsCapturing(context.stream(), &capture) != cudaSuccess ||
+      capture != cudaStreamCaptureStatusNone)
+    return algos[0];
+  cudaEvent_t start = nullptr, stop = nullptr;
+  check_cuda(cudaEventCreate(&start), "cudaEventCreate");
+  check_cuda(cudaEventCreate(&stop), "cudaEventCreate");
+  size_t best = 0;
+  float best_ms = -1.f;
+  for (size_t i = 0; i < algos.size(); ++i) {
+    if (matmul(context, plan, algos[i], x, y) != CUBLAS_STATUS_SUCCESS) continue;
+    check_cuda(cudaEventRecord(start, context.stream()), "cudaEventRecord");
+    for (int r = 0; r < 3; ++r) matmul(context, plan, algos[i], x, y);
+    check_cuda(cudaEventRecord(stop, context.stream()), "cudaEventRecord");
+    check_cuda(cudaEventSynchronize(stop), "timing cuBLASLt algorithms");
+    float ms = 0.f;
+    check_cuda(cudaEventElapsedTime(&ms, start, stop), "cudaEventElapsedTime");
+    if (best_ms < 0.f || ms < best_ms) best_ms = ms, best = i;
+  }
+  cudaEventDestroy(start);
+  cudaEventDestroy(stop);
+  return algos[best];
 }
 
 void Gemm::run(CudaRunContext& context, const void* x, void* y, int64_t rows) const {
@@ -200,11 +245,7 @@ void Gemm::run(CudaRunContext& context, const void* x, void* y, int64_t rows) co
     launch_gemm_bias_act(x, w_.get(), bias, y, rows, K_, N_, act_, dtype_, context.stream());
     return;
   }
-  const float alpha = 1.f, beta = 0.f;
-  check_cublas(cublasLtMatmul(context.cublaslt(), plan.desc, &alpha, w_.get(), plan.a, x, plan.b,
-                              &beta, y, plan.d, y, plan.d, &plan.algo, context.workspace(),
-                              kGemmWorkspaceBytes, context.stream()),
-               "cublasLtMatmul");
+  check_cublas(matmul(context, plan, plan.algo, x, y), "cublasLtMatmul");
   if (plan.act_after)
     launch_bias_act(y, plan.bias_in_epilogue ? nullptr : bias, rows, N_, act_, dtype_,
                     context.stream());

@@ -29,6 +29,39 @@ __device__ __forceinline__ __nv_bfloat16 from_f32<__nv_bfloat16>(float v) {
   return __float2bfloat16_rn(v);
 }
 
+// 4 consecutive elements of T, loaded and stored at once (16 bytes for f32, 8 for f16/bf16).
+template <class T>
+struct Vec4;
+template <>
+struct Vec4<float> {
+  using type = float4;
+};
+template <>
+struct Vec4<__half> {
+  using type = uint2;
+};
+template <>
+struct Vec4<__nv_bfloat16> {
+  using type = uint2;
+};
+
+template <class T>
+__device__ __forceinline__ void load4(const T* p, float (&out)[4]) {
+  const typename Vec4<T>::type raw = *reinterpret_cast<const typename Vec4<T>::type*>(p);
+  const T* e = reinterpret_cast<const T*>(&raw);
+#pragma unroll
+  for (int v = 0; v < 4; ++v) out[v] = to_f32(e[v]);
+}
+
+template <class T>
+__device__ __forceinline__ void store4(T* p, const float (&in)[4]) {
+  typename Vec4<T>::type raw;
+  T* e = reinterpret_cast<T*>(&raw);
+#pragma unroll
+  for (int v = 0; v < 4; ++v) e[v] = from_f32<T>(in[v]);
+  *reinterpret_cast<typename Vec4<T>::type*>(p) = raw;
+}
+
 // Calls body(T{}) with T the C++ type of `dtype` (f32, f16 or bf16), so a generic lambda
 // `[&](auto tag) { using T = decltype(tag); ... }` is instantiated per type; returns false for
 // other dtypes.
