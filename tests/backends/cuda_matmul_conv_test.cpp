@@ -418,6 +418,12 @@ TEST(CudaConv, ReducedPrecisions) {
                    conv_params({3, 3}, {2, 2}, {1, 1}, Padding::same, 16, ActivationKind::relu),
                    {3, 3, 8, 16}, 16)},
         {2, 9, 9, 8}, p);
+    // An image stem (a window of 27 values): the direct kernel, 8 channels a thread in 16 bits.
+    expect_cuda_matches(
+        {conv_node(OpKind::conv,
+                   conv_params({3, 3}, {2, 2}, {1, 1}, Padding::same, 16, ActivationKind::relu6),
+                   {3, 3, 3, 16}, 16)},
+        {2, 11, 10, 3}, p);
     expect_cuda_matches(
         {conv_node(OpKind::conv, conv_params({1, 1}, {1, 1}, {1, 1}, Padding::same, 24),
                    {1, 1, 16, 24}, 24)},

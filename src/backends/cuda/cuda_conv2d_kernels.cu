@@ -1,6 +1,8 @@
 // Fast paths of the convolution family for the common 2-D case (one and two spatial axes) with
 // 32-bit sizes: the general kernels of cuda_conv_kernels.cu split every flattened index with
 // 64-bit divisions, which cost more than the copy itself on large batches.
+#include <algorithm>
+
 #include "backends/cuda/cuda_activation.cuh"
 #include "backends/cuda/cuda_check.h"
 #include "backends/cuda/cuda_conv_kernels.h"
@@ -17,29 +19,27 @@ bool fits_2d(const ConvGeom& g, int64_t elements) {
          g.batch * g.in_positions() * g.cin < limit && g.batch * g.out_positions() * g.cout < limit;
 }
 
-bool aligned(const void* p, size_t bytes) { return reinterpret_cast<uintptr_t>(p) % bytes == 0; }
-
 // A forward convolution whose window holds few values (an image model's stem: 3x3 taps of 3
 // channels), where im2col would write a narrow row of columns per output position and the GEMM
-// would run on a short, unaligned K: each thread computes 4 output channels of one position,
-// loading 4 weights at once; the threads of a position read the same inputs from cache.
-template <class T>
-__global__ void conv2d_small_vec4_kernel(const T* __restrict__ x, const T* __restrict__ w,
+// would run on a short, unaligned K: each thread computes V output channels of one position,
+// loading V weights at once; the threads of a position read the same inputs from cache.
+template <class T, int V>
+__global__ void conv2d_small_vec_kernel(const T* __restrict__ x, const T* __restrict__ w,
                                          const float* __restrict__ bias, T* __restrict__ y,
-                                         int total4, int H, int W, int Cin, int Cout, int OH,
+                                         int total_v, int H, int W, int Cin, int Cout, int OH,
                                          int OW, int KH, int KW, int SH, int SW, int DH, int DW,
                                          int PH, int PW, ActParams act) {
-  const int C4 = Cout / 4;
-  for (int idx = blockIdx.x * blockDim.x + threadIdx.x; idx < total4;
+  const int CV = Cout / V;
+  for (int idx = blockIdx.x * blockDim.x + threadIdx.x; idx < total_v;
        idx += gridDim.x * blockDim.x) {
-    const int c = (idx % C4) * 4;
-    int p = idx / C4;
+    const int c = (idx % CV) * V;
+    int p = idx / CV;
     const int ow = p % OW;
     p /= OW;
     const int oh = p % OH;
     const int n = p / OH;
     const T* xn = x + static_cast<size_t>(n) * H * W * Cin;
-    float acc[4] = {0.f, 0.f, 0.f, 0.f};
+    float acc[V] = {};
     for (int kh = 0; kh < KH; ++kh) {
       const int ih = oh * SH + kh * DH - PH;
       if (ih < 0 || ih >= H) continue;
@@ -50,22 +50,22 @@ __global__ void conv2d_small_vec4_kernel(const T* __restrict__ x, const T* __res
         const T* wp = w + (kh * KW + kw) * Cin * Cout + c;
         for (int ci = 0; ci < Cin; ++ci) {
           const float xv = to_f32(xp[ci]);
-          float wv[4];
-          load4(wp + ci * Cout, wv);
+          float wv[V];
+          loadv<V>(wp + ci * Cout, wv);
 #pragma unroll
-          for (int v = 0; v < 4; ++v) acc[v] = fmaf(xv, wv[v], acc[v]);
+          for (int v = 0; v < V; ++v) acc[v] = fmaf(xv, wv[v], acc[v]);
         }
       }
     }
 #pragma unroll
-    for (int v = 0; v < 4; ++v)
+    for (int v = 0; v < V; ++v)
       acc[v] = apply_activation(act, bias ? acc[v] + bias[c + v] : acc[v]);
-    store4(y + static_cast<size_t>(idx) * 4, acc);
+    storev<V>(y + static_cast<size_t>(idx) * V, acc);
   }
 }
 
-// im2col_kernel in 32-bit arithmetic for at most two spatial axes, V channels per thread (V = 4
-// copies 4 elements at once where cin % 4 == 0 and the pointers allow).
+// im2col_kernel in 32-bit arithmetic for at most two spatial axes, V channels per thread (one
+// vector copy where cin and the pointers allow, else V = 1).
 template <class T, int V>
 __global__ void im2col2d_kernel(const T* __restrict__ x, T* __restrict__ cols, int total,
                                 int row_begin, int H, int W, int Cin, int OH, int OW, int KH,
@@ -86,10 +86,10 @@ __global__ void im2col2d_kernel(const T* __restrict__ x, T* __restrict__ cols, i
     const bool inside = ih >= 0 && ih < H && iw >= 0 && iw < W;
     const size_t src = inside ? (static_cast<size_t>(n) * H * W + ih * W + iw) * Cin + ci : 0;
     T* dst = cols + static_cast<size_t>(idx) * V;
-    if constexpr (V == 4) {
-      float v[4] = {0.f, 0.f, 0.f, 0.f};
-      if (inside) load4(x + src, v);
-      store4(dst, v);
+    if constexpr (V > 1) {
+      float v[V] = {};
+      if (inside) loadv<V>(x + src, v);
+      storev<V>(dst, v);
     } else {
       *dst = inside ? x[src] : from_f32<T>(0.f);
     }
@@ -101,19 +101,22 @@ __global__ void im2col2d_kernel(const T* __restrict__ x, T* __restrict__ cols, i
 bool launch_small_conv2d(const void* x, const void* w, const float* bias, void* y,
                          const ConvGeom& g, ActParams act, DType dtype, cudaStream_t stream) {
   const int64_t n = g.batch * g.out_positions() * g.cout;
-  const size_t align = 4 * dtype_size(dtype);
-  if (n <= 0 || g.groups != 1 || g.cout % 4 != 0 || g.taps() * g.cin > kSmallConvWindow ||
-      !fits_2d(g, n) || !aligned(w, align) || !aligned(y, align))
+  if (n <= 0 || g.groups != 1 || g.taps() * g.cin > kSmallConvWindow || !fits_2d(g, n))
     return false;
-  bool launched = dispatch_float(dtype, [&](auto tag) {
+  bool launched = false;
+  dispatch_float(dtype, [&](auto tag) {
     using T = decltype(tag);
-    const auto i = [](int64_t v) { return static_cast<int>(v); };
-    conv2d_small_vec4_kernel<T><<<grid_for(n / 4), 256, 0, stream>>>(
-        static_cast<const T*>(x), static_cast<const T*>(w), bias, static_cast<T*>(y), i(n / 4),
+    const int v = vector_width<T>(g.cout, {w, y});
+    if (v == 0) return;
+    const auto i = [](int64_t e) { return static_cast<int>(e); };
+    const auto kernel = v == 8 ? conv2d_small_vec_kernel<T, 8> : conv2d_small_vec_kernel<T, 4>;
+    kernel<<<grid_for(n / v), 256, 0, stream>>>(
+        static_cast<const T*>(x), static_cast<const T*>(w), bias, static_cast<T*>(y), i(n / v),
         i(g.in[0]), i(g.in[1]), i(g.cin), i(g.cout), i(g.out[0]), i(g.out[1]), i(g.k[0]),
         i(g.k[1]), i(g.stride[0]), i(g.stride[1]), i(g.dil[0]), i(g.dil[1]), i(g.pad[0]),
         i(g.pad[1]), act);
-    check_launch("conv2d_small_vec4_kernel");
+    check_launch("conv2d_small_vec_kernel");
+    launched = true;
   });
   return launched;
 }
@@ -122,15 +125,15 @@ bool launch_im2col2d(const void* x, void* cols, const ConvGeom& g, int64_t row_b
                      int64_t rows, DType dtype, cudaStream_t stream) {
   const int64_t n = rows * g.taps() * g.cin;
   if (n <= 0 || !fits_2d(g, n) || row_begin + rows > int64_t{1} << 30) return false;
-  const size_t align = 4 * dtype_size(dtype);
-  const bool vec4 = g.cin % 4 == 0 && aligned(x, align) && aligned(cols, align);
   return dispatch_float(dtype, [&](auto tag) {
     using T = decltype(tag);
-    const auto i = [](int64_t v) { return static_cast<int>(v); };
-    const auto kernel = vec4 ? im2col2d_kernel<T, 4> : im2col2d_kernel<T, 1>;
-    const int64_t threads = vec4 ? n / 4 : n;
-    kernel<<<grid_for(threads), 256, 0, stream>>>(
-        static_cast<const T*>(x), static_cast<T*>(cols), i(threads), i(row_begin), i(g.in[0]),
+    const int v = std::max(vector_width<T>(g.cin, {x, cols}), 1);
+    const auto i = [](int64_t e) { return static_cast<int>(e); };
+    const auto kernel = v == 8   ? im2col2d_kernel<T, 8>
+                        : v == 4 ? im2col2d_kernel<T, 4>
+                                 : im2col2d_kernel<T, 1>;
+    kernel<<<grid_for(n / v), 256, 0, stream>>>(
+        static_cast<const T*>(x), static_cast<T*>(cols), i(n / v), i(row_begin), i(g.in[0]),
         i(g.in[1]), i(g.cin), i(g.out[0]), i(g.out[1]), i(g.k[0]), i(g.k[1]), i(g.stride[0]),
         i(g.stride[1]), i(g.dil[0]), i(g.dil[1]), i(g.pad[0]), i(g.pad[1]));
     check_launch("im2col2d_kernel");

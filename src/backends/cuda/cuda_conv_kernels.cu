@@ -155,27 +155,28 @@ __global__ void depthwise2d_kernel(const T* __restrict__ x, const T* __restrict_
   }
 }
 
-// depthwise2d_kernel for depth multiplier 1 and C % 4 == 0 (MobileNet): each thread computes
-// 4 consecutive channels with vector loads and stores (pointers aligned to 4 elements). With
+// depthwise2d_kernel for depth multiplier 1 and C % V == 0 (MobileNet): each thread computes
+// V consecutive channels with vector loads and stores (pointers aligned to V elements; V = 8
+// for 16-bit types makes every access 16 bytes). With
 // K > 0 the window is K x K at compile time: the taps unroll, so their loads are all in flight
 // at once (a small layer has too few threads to hide one load's latency after another).
-template <class T, int K>
-__global__ void depthwise2d_vec4_kernel(const T* __restrict__ x, const T* __restrict__ w,
+template <class T, int K, int V>
+__global__ void depthwise2d_vec_kernel(const T* __restrict__ x, const T* __restrict__ w,
                                         const float* __restrict__ bias, T* __restrict__ y,
-                                        int total4, int H, int W, int C, int OH, int OW, int KH,
+                                        int total_v, int H, int W, int C, int OH, int OW, int KH,
                                         int KW, int SH, int SW, int DH, int DW, int PH, int PW,
                                         ActParams act) {
-  const int C4 = C / 4;
-  for (int idx = blockIdx.x * blockDim.x + threadIdx.x; idx < total4;
+  const int CV = C / V;
+  for (int idx = blockIdx.x * blockDim.x + threadIdx.x; idx < total_v;
        idx += gridDim.x * blockDim.x) {
-    const int c = (idx % C4) * 4;
-    int p = idx / C4;
+    const int c = (idx % CV) * V;
+    int p = idx / CV;
     const int ow = p % OW;
     p /= OW;
     const int oh = p % OH;
     const int n = p / OH;
     const T* xn = x + static_cast<size_t>(n) * H * W * C + c;
-    float acc[4] = {0.f, 0.f, 0.f, 0.f};
+    float acc[V] = {};
     const int kh_count = K > 0 ? K : KH, kw_count = K > 0 ? K : KW;
 #pragma unroll
     for (int kh = 0; kh < kh_count; ++kh) {
@@ -185,38 +186,38 @@ __global__ void depthwise2d_vec4_kernel(const T* __restrict__ x, const T* __rest
       for (int kw = 0; kw < kw_count; ++kw) {
         const int iw = ow * SW + kw * DW - PW;
         if (iw < 0 || iw >= W) continue;
-        float xv[4], wv[4];
-        load4(xn + (ih * W + iw) * C, xv);
-        load4(w + (kh * kw_count + kw) * C + c, wv);
+        float xv[V], wv[V];
+        loadv<V>(xn + (ih * W + iw) * C, xv);
+        loadv<V>(w + (kh * kw_count + kw) * C + c, wv);
 #pragma unroll
-        for (int v = 0; v < 4; ++v) acc[v] = fmaf(xv[v], wv[v], acc[v]);
+        for (int v = 0; v < V; ++v) acc[v] = fmaf(xv[v], wv[v], acc[v]);
       }
     }
 #pragma unroll
-    for (int v = 0; v < 4; ++v)
+    for (int v = 0; v < V; ++v)
       acc[v] = apply_activation(act, bias ? acc[v] + bias[c + v] : acc[v]);
-    store4(y + static_cast<size_t>(idx) * 4, acc);
+    storev<V>(y + static_cast<size_t>(idx) * V, acc);
   }
 }
 
-// col2im_kernel for at most two spatial axes, cout % 4 == 0 and 32-bit sizes (the decoder's
-// Conv2DTranspose): 4 channels per thread with vector loads; a tap is visited only when its
+// col2im_kernel for at most two spatial axes, cout % V == 0 and 32-bit sizes (the decoder's
+// Conv2DTranspose): V channels per thread with vector loads; a tap is visited only when its
 // stride phase reaches the output. y points at the chunk's first batch item.
-template <class T>
-__global__ void col2im2d_vec4_kernel(const T* __restrict__ cols, T* __restrict__ y,
-                                     const float* __restrict__ bias, int total4, int IH, int IW,
+template <class T, int V>
+__global__ void col2im2d_vec_kernel(const T* __restrict__ cols, T* __restrict__ y,
+                                     const float* __restrict__ bias, int total_v, int IH, int IW,
                                      int C, int OH, int OW, int KH, int KW, int SH, int SW, int DH,
                                      int DW, int PH, int PW, ActParams act) {
-  const int C4 = C / 4, taps = KH * KW;
-  for (int idx = blockIdx.x * blockDim.x + threadIdx.x; idx < total4;
+  const int CV = C / V, taps = KH * KW;
+  for (int idx = blockIdx.x * blockDim.x + threadIdx.x; idx < total_v;
        idx += gridDim.x * blockDim.x) {
-    const int c = (idx % C4) * 4;
-    int p = idx / C4;
+    const int c = (idx % CV) * V;
+    int p = idx / CV;
     const int ow = p % OW;
     p /= OW;
     const int oh = p % OH;
     const int n = p / OH;
-    float acc[4] = {0.f, 0.f, 0.f, 0.f};
+    float acc[V] = {};
     for (int kh = 0; kh < KH; ++kh) {
       const int th = oh + PH - kh * DH;
       if (th < 0 || th % SH != 0 || th / SH >= IH) continue;
@@ -224,16 +225,16 @@ __global__ void col2im2d_vec4_kernel(const T* __restrict__ cols, T* __restrict__
       for (int kw = 0; kw < KW; ++kw) {
         const int tw = ow + PW - kw * DW;
         if (tw < 0 || tw % SW != 0 || tw / SW >= IW) continue;
-        float v[4];
-        load4(cols + (static_cast<size_t>(row + tw / SW) * taps + kh * KW + kw) * C + c, v);
+        float v[V];
+        loadv<V>(cols + (static_cast<size_t>(row + tw / SW) * taps + kh * KW + kw) * C + c, v);
 #pragma unroll
-        for (int j = 0; j < 4; ++j) acc[j] += v[j];
+        for (int j = 0; j < V; ++j) acc[j] += v[j];
       }
     }
 #pragma unroll
-    for (int j = 0; j < 4; ++j)
+    for (int j = 0; j < V; ++j)
       acc[j] = apply_activation(act, bias ? acc[j] + bias[c + j] : acc[j]);
-    store4(y + static_cast<size_t>(idx) * 4, acc);
+    storev<V>(y + static_cast<size_t>(idx) * V, acc);
   }
 }
 
@@ -315,22 +316,24 @@ void launch_col2im_bias_act(const void* cols, void* y, const float* bias, const 
   const int64_t n = count * g.out_positions() * g.cout;
   if (n <= 0) return;
   const int64_t limit = int64_t{1} << 30;
-  const size_t align = 4 * dtype_size(dtype);
-  if (g.in[2] == 1 && g.out[2] == 1 && g.k[2] == 1 && g.cout % 4 == 0 && n < limit &&
-      count * g.in_positions() * g.taps() * g.cout < limit &&
-      reinterpret_cast<uintptr_t>(cols) % align == 0 &&
-      reinterpret_cast<uintptr_t>(y) % align == 0) {
+  if (g.in[2] == 1 && g.out[2] == 1 && g.k[2] == 1 && n < limit &&
+      count * g.in_positions() * g.taps() * g.cout < limit) {
+    bool launched = false;
     dispatch(dtype, "col2im", [&](auto tag) {
       using T = decltype(tag);
       const auto i = [](int64_t v) { return static_cast<int>(v); };
       T* y_chunk = static_cast<T*>(y) + n_begin * g.out_positions() * g.cout;
-      col2im2d_vec4_kernel<T><<<grid_for(n / 4), 256, 0, stream>>>(
-          static_cast<const T*>(cols), y_chunk, bias, i(n / 4), i(g.in[0]), i(g.in[1]), i(g.cout),
+      const int v = vector_width<T>(g.cout, {cols, y_chunk});
+      if (v == 0) return;
+      const auto kernel = v == 8 ? col2im2d_vec_kernel<T, 8> : col2im2d_vec_kernel<T, 4>;
+      kernel<<<grid_for(n / v), 256, 0, stream>>>(
+          static_cast<const T*>(cols), y_chunk, bias, i(n / v), i(g.in[0]), i(g.in[1]), i(g.cout),
           i(g.out[0]), i(g.out[1]), i(g.k[0]), i(g.k[1]), i(g.stride[0]), i(g.stride[1]),
           i(g.dil[0]), i(g.dil[1]), i(g.pad[0]), i(g.pad[1]), act);
-      check_launch("col2im2d_vec4_kernel");
+      check_launch("col2im2d_vec_kernel");
+      launched = true;
     });
-    return;
+    if (launched) return;
   }
   dispatch(dtype, "col2im", [&](auto tag) {
     using T = decltype(tag);
@@ -347,25 +350,25 @@ void launch_depthwise_conv(const void* x, const void* w, const float* bias, void
   const int64_t in_elems = g.batch * g.in_positions() * g.cin;
   const int64_t limit = int64_t{1} << 30;
   if (g.in[2] == 1 && g.out[2] == 1 && g.k[2] == 1 && n < limit && in_elems < limit) {
-    const size_t align = 4 * dtype_size(dtype);
-    const bool vec4 =
-        g.cout == g.cin && g.cin % 4 == 0 && reinterpret_cast<uintptr_t>(x) % align == 0 &&
-        reinterpret_cast<uintptr_t>(w) % align == 0 && reinterpret_cast<uintptr_t>(y) % align == 0;
-    if (vec4) {
-      dispatch(dtype, "depthwise_conv", [&](auto tag) {
-        using T = decltype(tag);
-        const auto i = [](int64_t v) { return static_cast<int>(v); };
-        const auto kernel = g.k[0] == 3 && g.k[1] == 3 ? depthwise2d_vec4_kernel<T, 3>
-                                                       : depthwise2d_vec4_kernel<T, 0>;
-        kernel<<<grid_for(n / 4), 256, 0, stream>>>(
-            static_cast<const T*>(x), static_cast<const T*>(w), bias, static_cast<T*>(y), i(n / 4),
-            i(g.in[0]), i(g.in[1]), i(g.cin), i(g.out[0]), i(g.out[1]), i(g.k[0]), i(g.k[1]),
-            i(g.stride[0]), i(g.stride[1]), i(g.dil[0]), i(g.dil[1]), i(g.pad[0]), i(g.pad[1]),
-            act);
-        check_launch("depthwise2d_vec4_kernel");
-      });
-      return;
-    }
+    bool launched = false;
+    dispatch(dtype, "depthwise_conv", [&](auto tag) {
+      using T = decltype(tag);
+      const int v = g.cout == g.cin ? vector_width<T>(g.cin, {x, w, y}) : 0;
+      if (v == 0) return;
+      const bool k3 = g.k[0] == 3 && g.k[1] == 3;
+      const auto kernel = v == 8 ? (k3 ? depthwise2d_vec_kernel<T, 3, 8>
+                                       : depthwise2d_vec_kernel<T, 0, 8>)
+                                 : (k3 ? depthwise2d_vec_kernel<T, 3, 4>
+                                       : depthwise2d_vec_kernel<T, 0, 4>);
+      const auto i = [](int64_t e) { return static_cast<int>(e); };
+      kernel<<<grid_for(n / v), 256, 0, stream>>>(
+          static_cast<const T*>(x), static_cast<const T*>(w), bias, static_cast<T*>(y), i(n / v),
+          i(g.in[0]), i(g.in[1]), i(g.cin), i(g.out[0]), i(g.out[1]), i(g.k[0]), i(g.k[1]),
+          i(g.stride[0]), i(g.stride[1]), i(g.dil[0]), i(g.dil[1]), i(g.pad[0]), i(g.pad[1]), act);
+      check_launch("depthwise2d_vec_kernel");
+      launched = true;
+    });
+    if (launched) return;
     dispatch(dtype, "depthwise_conv", [&](auto tag) {
       using T = decltype(tag);
       const auto i = [](int64_t v) { return static_cast<int>(v); };

@@ -6,6 +6,8 @@
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
+#include <initializer_list>
+
 #include "kerasrt/tensor.h"
 
 namespace krt::cuda {
@@ -29,37 +31,47 @@ __device__ __forceinline__ __nv_bfloat16 from_f32<__nv_bfloat16>(float v) {
   return __float2bfloat16_rn(v);
 }
 
-// 4 consecutive elements of T, loaded and stored at once (16 bytes for f32, 8 for f16/bf16).
-template <class T>
-struct Vec4;
-template <>
-struct Vec4<float> {
-  using type = float4;
+// V consecutive elements of T, loaded and stored at once (V * sizeof(T) bytes: 16 at most).
+template <class T, int V>
+struct alignas(V * sizeof(T)) Pack {
+  T e[V];
 };
-template <>
-struct Vec4<__half> {
-  using type = uint2;
-};
-template <>
-struct Vec4<__nv_bfloat16> {
-  using type = uint2;
-};
+
+template <int V, class T>
+__device__ __forceinline__ void loadv(const T* p, float (&out)[V]) {
+  const Pack<T, V> raw = *reinterpret_cast<const Pack<T, V>*>(p);
+#pragma unroll
+  for (int v = 0; v < V; ++v) out[v] = to_f32(raw.e[v]);
+}
+
+template <int V, class T>
+__device__ __forceinline__ void storev(T* p, const float (&in)[V]) {
+  Pack<T, V> raw;
+#pragma unroll
+  for (int v = 0; v < V; ++v) raw.e[v] = from_f32<T>(in[v]);
+  *reinterpret_cast<Pack<T, V>*>(p) = raw;
+}
 
 template <class T>
 __device__ __forceinline__ void load4(const T* p, float (&out)[4]) {
-  const typename Vec4<T>::type raw = *reinterpret_cast<const typename Vec4<T>::type*>(p);
-  const T* e = reinterpret_cast<const T*>(&raw);
-#pragma unroll
-  for (int v = 0; v < 4; ++v) out[v] = to_f32(e[v]);
+  loadv<4>(p, out);
 }
 
 template <class T>
 __device__ __forceinline__ void store4(T* p, const float (&in)[4]) {
-  typename Vec4<T>::type raw;
-  T* e = reinterpret_cast<T*>(&raw);
-#pragma unroll
-  for (int v = 0; v < 4; ++v) e[v] = from_f32<T>(in[v]);
-  *reinterpret_cast<typename Vec4<T>::type*>(p) = raw;
+  storev<4>(p, in);
+}
+
+// Elements per vector access for channel-vectorized kernels: 8 for 16-bit types (16 bytes),
+// else 4, where `channels` and the pointers allow; 0 where even 4 do not.
+template <class T>
+int vector_width(int64_t channels, std::initializer_list<const void*> pointers) {
+  for (int v : {int(16 / sizeof(T)), 4}) {
+    bool ok = channels % v == 0;
+    for (const void* p : pointers) ok = ok && reinterpret_cast<uintptr_t>(p) % (v * sizeof(T)) == 0;
+    if (ok) return v;
+  }
+  return 0;
 }
 
 // Calls body(T{}) with T the C++ type of `dtype` (f32, f16 or bf16), so a generic lambda
