@@ -14,4 +14,8 @@ namespace krt {
 // from it does; only the unused tail of the newest chunk is wasted.
 std::shared_ptr<void> allocate_weight_storage(size_t bytes);
 
+// Whether [p, p + bytes) lies in a live chunk of this storage: memory of ours, writable, unlike
+// a file's read-only map that a zero-copy weight may view.
+bool in_weight_storage(const void* p, size_t bytes);
+
 }  // namespace krt

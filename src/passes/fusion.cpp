@@ -2,6 +2,8 @@
 // into the dense or convolution that feeds it, and give that node the activation that follows
 // it. The reference device skips these: it stays the oracle, one Keras layer per kernel.
 #include <algorithm>
+#include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "core/weight_storage.h"
@@ -57,17 +59,20 @@ bool& has_bias(Node& n) {
   return n.kind == OpKind::dense ? n.get<DenseParams>().has_bias : n.get<ConvParams>().has_bias;
 }
 
-// W' = W * s, b' = b * s + t, on copies: the model's own weights stay untouched. The copies
-// come from allocate_weight_storage (huge-page chunks, not zeroed: a MobileNet's folding was
-// a third of its start-up's page faults with one zeroed allocation per kernel).
-void fold(Node& producer, const Node& scale_shift, int64_t channels) {
+// W' = W * s, b' = b * s + t. On copies, so the model's own weights stay untouched, from
+// allocate_weight_storage (huge-page chunks, not zeroed); or, `in_place`, in the kernel's own
+// memory, when the graph alone holds it (a MobileNet: 8.6 MB less to allocate and fill).
+void fold(Node& producer, const Node& scale_shift, int64_t channels, bool in_place) {
   const Tensor& s = scale_shift.weights[0];
   const Tensor& t = scale_shift.weights[1];
   auto at = [&](const Tensor& w, int64_t c) { return w.data_as<float>()[w.size() == 1 ? 0 : c]; };
-  const Tensor& original = producer.weights[0];
-  std::shared_ptr<void> storage = allocate_weight_storage(original.nbytes());
-  Tensor kernel = Tensor::adopt(DType::f32, original.shape(), storage, storage.get());
-  const float* from = original.data_as<float>();
+  Tensor& original = producer.weights[0];
+  Tensor kernel = original;
+  if (!in_place) {
+    std::shared_ptr<void> storage = allocate_weight_storage(original.nbytes());
+    kernel = Tensor::adopt(DType::f32, original.shape(), storage, storage.get());
+  }
+  const float* from = std::as_const(original).data_as<float>();
   float* k = kernel.data_as<float>();
   const ChannelAxis axis = channel_axis(producer);
   std::vector<float> scale(static_cast<size_t>(axis.channels));
@@ -94,9 +99,25 @@ void fold(Node& producer, const Node& scale_shift, int64_t channels) {
   has_bias(producer) = true;
 }
 
+// Whether `kernel` (the weight of one node) may be scaled in its own memory: memory of ours
+// (not a file's read-only map) that no other weight of the graph shares or overlaps (a
+// Keras layer called twice gives two nodes one kernel).
+bool foldable_in_place(const Graph& graph, const Tensor& kernel) {
+  const auto* begin = static_cast<const uint8_t*>(kernel.data());
+  const auto* end = begin + kernel.nbytes();
+  if (!in_weight_storage(begin, kernel.nbytes())) return false;
+  int readers = 0;
+  for (const Node& n : graph.nodes)
+    for (const Tensor& w : n.weights) {
+      const auto* b = static_cast<const uint8_t*>(w.data());
+      if (b && b < end && begin < b + w.nbytes()) ++readers;
+    }
+  return readers == 1;
+}
+
 }  // namespace
 
-int fold_scale_shifts(Graph& graph) {
+int fold_scale_shifts(Graph& graph, bool graph_owns_weights) {
   int folded = 0;
   for (Node& n : graph.nodes) {
     if (n.kind != OpKind::scale_shift) continue;
@@ -110,7 +131,9 @@ int fold_scale_shifts(Graph& graph) {
     if ((n.weights[0].size() != 1 && n.weights[0].size() != channels) ||
         (n.weights[1].size() != 1 && n.weights[1].size() != channels))
       continue;
-    fold(graph.nodes[producer], n, channels);
+    Node& target = graph.nodes[producer];
+    fold(target, n, channels,
+         graph_owns_weights && foldable_in_place(graph, target.weights[0]));
     graph.nodes[producer].name += "+" + n.name;
     replace_uses(graph, n.outputs[0], n.inputs[0]);
     ++folded;

@@ -87,12 +87,12 @@ void remove_dead_nodes(Graph& graph) {
   graph.nodes = std::move(nodes);
 }
 
-PassStats run_inference_passes(Graph& graph, bool fuse) {
+PassStats run_inference_passes(Graph& graph, bool fuse, bool graph_owns_weights) {
   PassStats stats;
   stats.identities_removed = remove_identities(graph);
   stats.transposes_cancelled = cancel_inverse_transposes(graph);
   if (fuse) {
-    stats.scale_shifts_folded = fold_scale_shifts(graph);
+    stats.scale_shifts_folded = fold_scale_shifts(graph, graph_owns_weights);
     stats.activations_fused = fuse_activations(graph);
   }
   verify_graph(graph);

@@ -24,12 +24,14 @@ void remove_dead_nodes(Graph& graph);
 
 // Folds a channels-last scale_shift (inference BatchNormalization) into the dense or
 // convolution before it, when that node has no activation and nothing else reads its output.
-int fold_scale_shifts(Graph& graph);
+// `graph_owns_weights`: nothing outside the graph reads its weights (the caller let go of the
+// model), so a kernel that no other node shares is scaled in place instead of copied.
+int fold_scale_shifts(Graph& graph, bool graph_owns_weights = false);
 // Moves an activation node into the dense or convolution before it, on the same conditions.
 int fuse_activations(Graph& graph);
 
 // The standard pipeline for inference; `fuse` adds the two fusions (the CPU device's: the
 // reference device keeps one Keras layer per kernel).
-PassStats run_inference_passes(Graph& graph, bool fuse = false);
+PassStats run_inference_passes(Graph& graph, bool fuse = false, bool graph_owns_weights = false);
 
 }  // namespace krt

@@ -1,6 +1,8 @@
 // The backend registry, device and precision names, and the host defaults of Backend.
 #include "runtime/backend_registry.h"
 
+#include <sys/mman.h>
+
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -51,6 +53,17 @@ std::unique_ptr<RunContext> Backend::open_run(const CompileOptions&) const {
 }
 
 std::shared_ptr<void> allocate_host(size_t bytes) {
+  // An arena of a few MB (a MobileNet's at batch 1: 4.8 MB) on transparent huge pages: its
+  // first run took ~1,200 page faults on 4 KiB pages, 0.9 ms of a 6.2 ms first run. Below
+  // kHugeArena, rounding up to a whole huge page would waste more than it saves.
+  constexpr size_t kHuge = size_t{2} << 20, kHugeArena = size_t{2} << 20;
+  if (bytes >= kHugeArena) {
+    const size_t size = (bytes + 64 + kHuge - 1) / kHuge * kHuge;
+    void* p = std::aligned_alloc(kHuge, size);
+    if (!p) fail(ErrorCode::limit_exceeded, "cannot allocate ", bytes, " bytes of host memory");
+    madvise(p, size, MADV_HUGEPAGE);
+    return std::shared_ptr<void>(p, [](void* q) { std::free(q); });
+  }
   // 64-byte aligned, for vector loads; uninitialized, as an arena's first writer fills it.
   void* p = std::aligned_alloc(64, (bytes + 63) / 64 * 64 + 64);
   if (!p) fail(ErrorCode::limit_exceeded, "cannot allocate ", bytes, " bytes of host memory");

@@ -22,7 +22,8 @@ ExecutionPlan::~ExecutionPlan() = default;
 std::shared_ptr<ExecutionPlan> compile_graph(const Graph& graph,
                                              const std::vector<TensorInfo>& inputs,
                                              const std::vector<TensorInfo>& outputs,
-                                             const CompileOptions& options, bool optimize) {
+                                             const CompileOptions& options, bool optimize,
+                                             bool graph_owns_weights) {
   if (options.threads < 0)
     fail(ErrorCode::invalid_argument, "CompileOptions::threads must be 0 or more, got ",
          options.threads);
@@ -45,7 +46,8 @@ std::shared_ptr<ExecutionPlan> compile_graph(const Graph& graph,
   CompileReport& report = plan->report;
   report.nodes_before_passes = static_cast<int>(graph.nodes.size());
   PassStats stats =
-      optimize ? run_inference_passes(plan->graph, device.wants_fusion()) : PassStats{};
+      optimize ? run_inference_passes(plan->graph, device.wants_fusion(), graph_owns_weights)
+               : PassStats{};
   report.identities_removed = stats.identities_removed;
   report.scale_shifts_folded = stats.scale_shifts_folded;
   report.activations_fused = stats.activations_fused;

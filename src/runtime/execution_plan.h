@@ -67,10 +67,13 @@ bool is_batch_separable(const Graph& graph);
 
 // Runs the passes the device's backend wants, places every node (the device where it can, the
 // cpu backend elsewhere, copies between), and prepares the kernels. `optimize` false keeps the
-// graph as imported (for tracing every layer's output).
+// graph as imported (for tracing every layer's output). `graph_owns_weights`: the caller
+// guarantees nothing else will read the graph's weights (it let go of the model), so passes may
+// change them in place (fold_scale_shifts).
 std::shared_ptr<ExecutionPlan> compile_graph(const Graph& graph,
                                              const std::vector<TensorInfo>& inputs,
                                              const std::vector<TensorInfo>& outputs,
-                                             const CompileOptions& options, bool optimize = true);
+                                             const CompileOptions& options, bool optimize = true,
+                                             bool graph_owns_weights = false);
 
 }  // namespace krt

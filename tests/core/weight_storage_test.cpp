@@ -38,5 +38,17 @@ TEST(WeightStorage, AlignedDisjointBlocksThatOutliveTheirNeighbours) {
   }
 }
 
+// in_weight_storage: any part of a block is ours; heap memory, and a range that runs past
+// what has been handed out, are not.
+TEST(WeightStorage, KnowsItsOwnBlocks) {
+  std::shared_ptr<void> block = allocate_weight_storage(1000);
+  const auto* p = static_cast<const uint8_t*>(block.get());
+  EXPECT_TRUE(in_weight_storage(p, 1000));
+  EXPECT_TRUE(in_weight_storage(p + 100, 200));
+  std::vector<float> heap(256);
+  EXPECT_FALSE(in_weight_storage(heap.data(), heap.size() * sizeof(float)));
+  EXPECT_FALSE(in_weight_storage(p, size_t{64} << 20));  // beyond every chunk's blocks
+}
+
 }  // namespace
 }  // namespace krt

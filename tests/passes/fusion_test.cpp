@@ -5,10 +5,15 @@
 
 #include <cmath>
 #include <cstring>
+#include <map>
+#include <string>
 
+#include "core/weight_storage.h"
 #include "golden/fixture_case.h"
+#include "graph/model_data.h"
 #include "kerasrt/graph_builder.h"
 #include "kerasrt/kerasrt.h"
+#include "passes/passes.h"
 #include "test_paths.h"
 
 namespace krt::test {
@@ -86,6 +91,65 @@ TEST(Fusion, OnlyWhenNothingElseReadsTheUnfusedValue) {
     for (int64_t i = 0; i < a.size(); ++i)
       EXPECT_NEAR(a.data_as<float>()[i], b.data_as<float>()[i], 1e-6f);
   }
+}
+
+// A copy of `t` in weight storage: memory of ours, as the loader's aligned copies are.
+Tensor in_weight_storage_copy(const Tensor& t) {
+  std::shared_ptr<void> storage = allocate_weight_storage(t.nbytes());
+  std::memcpy(storage.get(), t.data(), t.nbytes());
+  return Tensor::adopt(DType::f32, t.shape(), storage, storage.get());
+}
+
+const Node& node_named(const Graph& g, const std::string& name) {
+  for (const Node& n : g.nodes)
+    if (n.name == name) return n;
+  ADD_FAILURE() << "no node " << name;
+  return g.nodes.front();
+}
+
+// A graph that alone holds its weights (`kerasrt run` lets go of the model) folds a kernel of
+// ours in its own memory, to the same bits as the copy; a kernel another node also reads, or
+// one that is not ours (a file's read-only map, a caller's tensor), is still copied.
+TEST(Fusion, InPlaceOnlyForAKernelOfOursThatNoOtherNodeShares) {
+  Model model = load(data_dir() + "/fixtures/models/mobilenetv2_blocks/model.keras");
+  Graph copied = model.data().graph, owned = model.data().graph;
+  ASSERT_EQ(fold_scale_shifts(copied), 9);
+  int shared_node = -1, foreign_node = -1;
+  for (size_t i = 0; i < owned.nodes.size(); ++i) {
+    Node& n = owned.nodes[i];
+    if (n.kind != OpKind::conv && n.kind != OpKind::depthwise_conv) continue;
+    if (shared_node < 0) {
+      shared_node = static_cast<int>(i);  // also read by the last node, below
+    } else if (foreign_node < 0) {
+      foreign_node = static_cast<int>(i);  // stays a plain heap tensor
+      n.weights[0] = n.weights[0].clone();
+      continue;
+    }
+    n.weights[0] = in_weight_storage_copy(n.weights[0]);
+  }
+  ASSERT_GE(foreign_node, 0);
+  const Tensor shared = owned.nodes[shared_node].weights[0], shared_before = shared.clone();
+  owned.nodes.back().weights.push_back(shared);
+  const std::string shared_name = owned.nodes[shared_node].name,
+                    foreign_name = owned.nodes[foreign_node].name;
+  std::map<std::string, const void*> before;
+  for (const Node& n : owned.nodes)
+    if (!n.weights.empty()) before[n.name] = n.weights[0].data();
+  ASSERT_EQ(fold_scale_shifts(owned, /*graph_owns_weights=*/true), 9);
+  int in_place = 0;
+  for (const Node& n : owned.nodes) {
+    const size_t plus = n.name.find('+');
+    if (plus == std::string::npos) continue;
+    const std::string base = n.name.substr(0, plus);
+    const Tensor& want = node_named(copied, n.name).weights[0];
+    ASSERT_EQ(n.weights[0].nbytes(), want.nbytes()) << n.name;
+    EXPECT_EQ(std::memcmp(n.weights[0].data(), want.data(), want.nbytes()), 0) << n.name;
+    const bool same_bytes = n.weights[0].data() == before.at(base);
+    EXPECT_EQ(same_bytes, base != shared_name && base != foreign_name) << n.name;
+    in_place += same_bytes;
+  }
+  EXPECT_EQ(in_place, 7);
+  EXPECT_EQ(std::memcmp(shared.data(), shared_before.data(), shared.nbytes()), 0);
 }
 
 }  // namespace
