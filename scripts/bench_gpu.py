@@ -48,19 +48,24 @@ def run(cmd, log):
 
 def profile(a, mdir, work, log, model, prec, batch):
     """Per-kernel GPU time of one bench call under ncu (each kernel node of the replayed graph)."""
-    iters = 5
-    p = run(["ncu", "--metrics", "gpu__time_duration.sum", "--csv", "--print-units", "base", a.kerasrt, "bench",
+    iters = 20
+    # Clocks and caches left as a timed run has them (ncu locks base clocks and flushes by default).
+    p = run(["ncu", "--metrics", "gpu__time_duration.sum", "--clock-control", "none", "--cache-control", "none",
+             "--csv", "--print-units", "base", a.kerasrt, "bench",
              os.path.join(mdir, f"{model}.keras"), "-i", tiled_input(a.kit, model, int(batch), work), "--device",
              "cuda", "--precision", prec, "--device-io", "--iters", str(iters), "--warmup", "1"], log)
     per = {}
     for row in csv.reader(l for l in p.stdout.splitlines() if l.startswith('"')):
         if len(row) < 15 or row[-3] != "gpu__time_duration.sum":
             continue
-        name = row[4].split("(")[0].split("<")[0][:60]
-        per.setdefault(name, []).append(float(row[-1].replace(",", "")) / 1e3)
-    # Calls: the commonest launch count (weight conversions at compile time run once, not per call).
-    counts = [len(ts) for ts in per.values()]
-    runs = max(set(counts), key=counts.count) if counts else 1
+        name = row[4].removeprefix("void ").replace("krt::cuda::", "").replace("(anonymous namespace)::", "")
+        per.setdefault(name.split("(")[0][:80], []).append(float(row[-1].replace(",", "")) / 1e3)
+    with open(os.path.join(a.out, f"ncu_{model}_{prec}_b{batch}.csv"), "w") as f:
+        f.write(p.stdout)
+    # Calls: every kernel of a call runs at least once per call; kernels seen fewer times ran once
+    # (weight conversion, cuBLASLt's candidates timed on the first run) and are left out.
+    counts = [len(ts) for ts in per.values() if len(ts) >= iters]
+    runs = min(counts) if counts else 1
     lines = [f"ncu, {model} {prec} batch {batch}: us per call by kernel (mean over {runs} calls)",
              "", "| kernel | launches per call | us per call |", "|---|---|---|"]
     total = 0.0
@@ -84,6 +89,8 @@ def main():
     ap.add_argument("--no-torch", action="store_true")
     ap.add_argument("--torch-modes", default="eager,graph", help="torch_baseline.py --modes")
     ap.add_argument("--torch-compile", action="store_true", help="also torch.compile (minutes per model)")
+    ap.add_argument("--compile-ro", default="", metavar="MODELS",
+                    help="also torch.compile reduce-overhead on these models at batch 32 and 256 (about 25 s a row)")
     ap.add_argument("--profile", default="", help="MODEL:PRECISION:BATCH,...: per-kernel times under ncu")
     a = ap.parse_args()
     models, batches = a.models.split(","), [int(b) for b in a.batches.split(",")]
@@ -105,6 +112,14 @@ def main():
         with open(os.path.join(a.out, "torch.jsonl"), "w") as f:
             f.write(p.stdout)
         torch_rows = [json.loads(l) for l in p.stdout.splitlines() if l.startswith("{")]
+    if a.compile_ro and not a.no_torch:
+        dtypes = ",".join(d for d in a.precisions.split(",") if d in ("fp32", "fp16"))
+        p = run([sys.executable, os.path.join(a.kit, "gpu", "torch_baseline.py"), "--models", a.compile_ro,
+                 "--batches", ",".join(str(b) for b in batches if b >= 32), "--modes", "compile-ro",
+                 "--dtypes", dtypes, "--variants", "bn-folded", "--models-dir", mdir, "--no-check"], log)
+        with open(os.path.join(a.out, "torch.jsonl"), "a") as f:
+            f.write(p.stdout)
+        torch_rows += [json.loads(l) for l in p.stdout.splitlines() if l.startswith("{")]
     best = {}
     for r in torch_rows:
         if "median_ms" not in r:
