@@ -99,7 +99,9 @@ TEST(CpuLayerKernels, GlobalPoolingIsIdenticalToTheReference) {
   }
   // NaN is skipped by the max (std::max keeps the running value) and poisons the average.
   Tensor x = random_tensor({2, 4, 4, 70}, rng);
+  // NaN first and last in a channel's positions (a NaN-keeping max would differ at the last).
   x.data_as<float>()[5] = std::numeric_limits<float>::quiet_NaN();
+  x.data_as<float>()[70 * 15 + 6] = std::numeric_limits<float>::quiet_NaN();
   x.data_as<float>()[70 * 3 + 69] = std::numeric_limits<float>::infinity();
   for (PoolKind kind : {PoolKind::average, PoolKind::max}) {
     GlobalPoolParams p;
@@ -137,7 +139,9 @@ TEST(CpuLayerKernels, PoolingIsIdenticalToTheReference) {
     }
   }
   Tensor x = random_tensor({1, 6, 6, 3}, rng);
+  // NaN first (channel 0) and last (channel 1, at (1, 1)) in the first 2x2 window.
   x.data_as<float>()[0] = std::numeric_limits<float>::quiet_NaN();
+  x.data_as<float>()[(1 * 6 + 1) * 3 + 1] = std::numeric_limits<float>::quiet_NaN();
   x.data_as<float>()[4] = -std::numeric_limits<float>::infinity();
   for (PoolKind kind : {PoolKind::max, PoolKind::average}) {
     PoolParams p;
