@@ -1,5 +1,6 @@
 // The fast CPU backend's node runner: oneDNN primitives for dense and the convolution family,
-// threads through oneDNN's OpenMP runtime, contiguous loops for activations and merges. Every
+// threads through oneDNN's OpenMP runtime, contiguous loops for activations, merges, pooling,
+// softmax and concat. Every
 // other op, and any case oneDNN cannot express, runs the reference kernel, so the CPU device
 // supports every op. The Backend itself is in cpu_device.cpp.
 #pragma once
@@ -35,8 +36,8 @@ class NodeRunner {
                        std::vector<uint8_t>* scratch = nullptr) const;
   // Whether oneDNN runs this node (decided at construction).
   bool uses_onednn() const;
-  // What runs it, for profiles: "onednn", "cpu loop" (ours), "view" (no work) or "reference"
-  // (for the shapes seen at compile time; merges that broadcast run the reference kernel).
+  // What runs it, for profiles: "onednn", "cpu loop" or "cpu <kernel>" (ours, e.g.
+  // "cpu pool_nhwc_f32"), "view" (no work) or "reference" (for the shapes seen at compile time).
   std::string kernel_name() const;
   // Packed copies of the kernel held now (input shapes that want the same layout share one).
   size_t packed_weight_copies() const;

@@ -18,8 +18,14 @@ void activate(const Activation& act, const float* x, float* y, int64_t n);
 // and for scale_shift over several channel axes (the reference kernel runs those).
 bool run_elementwise_fast(const Node& node, const Tensor& x, Tensor& y);
 
-// Runs an elementwise (merge) node whose inputs all have the output's shape, folding left in
-// input order as the reference does, and returns true; false when any input broadcasts.
+// Runs an elementwise (merge) node, folding left in input order as the reference does (same
+// bits), threaded over output rows, and returns true; false for other nodes or dtypes. Inputs
+// may broadcast (numpy rules); each input must be the output's shape along a row of trailing
+// axes or one value per row, which covers (N,H,W,C) with (C), (N,1,1,C), (N,H,W,1) or
+// (N,1,1,1); other patterns make short rows and run correctly, just slower.
+bool run_merge(const Node& node, std::span<const Tensor> inputs, Tensor& y);
+
+// run_merge when every input has the output's shape; false (nothing run) when one broadcasts.
 bool run_merge_same_shape(const Node& node, std::span<const Tensor> inputs, Tensor& y);
 
 }  // namespace krt::cpu

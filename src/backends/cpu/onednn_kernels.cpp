@@ -10,11 +10,14 @@
 #include <optional>
 #include <unordered_map>
 
+#include "backends/cpu/concat_kernels.h"
 #include "backends/cpu/conv_transpose_gemm.h"
 #include "backends/cpu/cpu_backend.h"
 #include "backends/cpu/dense_kernels.h"
 #include "backends/cpu/elementwise_kernels.h"
 #include "backends/cpu/parallel.h"
+#include "backends/cpu/pool_kernels.h"
+#include "backends/cpu/softmax_kernels.h"
 #include "backends/reference/reference_backend.h"
 #include "core/check.h"
 #include "core/weight_storage.h"
@@ -232,6 +235,24 @@ std::optional<Prepared> prepare_conv_family(const Node& node, const Tensor& x, c
       node, src, dst, w, bias, packed);
 }
 
+// Our threaded kernels for the ops oneDNN does not run; false leaves the node to the reference.
+bool run_fast(const Node& node, std::span<const Tensor> inputs, Tensor& y) {
+  switch (node.kind) {
+    case OpKind::elementwise:
+      return run_merge(node, inputs, y);
+    case OpKind::concat:
+      return run_concat_fast(node, inputs, y);
+    case OpKind::pool:
+      return inputs.size() == 1 && run_pool_fast(node, inputs[0], y);
+    case OpKind::global_pool:
+      return inputs.size() == 1 && run_global_pool_fast(node, inputs[0], y);
+    case OpKind::axis_activation:
+      return inputs.size() == 1 && run_softmax_fast(node, inputs[0], y);
+    default:
+      return false;
+  }
+}
+
 bool has_onednn_kernel(OpKind kind) {
   return kind == OpKind::dense || kind == OpKind::conv || kind == OpKind::depthwise_conv ||
          kind == OpKind::conv_transpose;
@@ -240,8 +261,11 @@ bool has_onednn_kernel(OpKind kind) {
 }  // namespace
 
 struct NodeRunner::Impl {
-  explicit Impl(const Node& n) : node(n) {}
+  explicit Impl(const Node& n, int rank) : node(n), input_rank(rank) {}
   const Node& node;
+  // The first input's rank at compile time (-1 when not given): says, for profiles, whether
+  // softmax runs our kernel (its axes must be the trailing ones).
+  int input_rank;
   // False when compile time showed oneDNN has no implementation for this node.
   bool onednn = false;
   std::mutex mutex;
@@ -284,7 +308,8 @@ struct NodeRunner::Impl {
 };
 
 NodeRunner::NodeRunner(const Node& node, const Shape& input_shape, const Shape& output_shape)
-    : impl_(std::make_unique<Impl>(node)) {
+    : impl_(std::make_unique<Impl>(
+          node, input_shape.empty() ? -1 : static_cast<int>(input_shape.size()))) {
   if (!has_onednn_kernel(node.kind)) return;
   impl_->onednn = true;
   impl_->own = DenseGemv::for_node(node);
@@ -318,8 +343,18 @@ std::string NodeRunner::kernel_name() const {
   if (impl_->deconv) return "onednn matmul + gather";
   if (impl_->onednn) return "onednn";
   if (kind == OpKind::reshape || kind == OpKind::identity) return "view";
-  if (kind == OpKind::activation || kind == OpKind::scale_shift || kind == OpKind::elementwise)
-    return "cpu loop";
+  if (kind == OpKind::activation || kind == OpKind::scale_shift) return "cpu loop";
+  // Our threaded kernels, named by what they compute (pooling of other ranks and softmax over
+  // other axes run the reference kernel).
+  if (kind == OpKind::elementwise) return "cpu merge_broadcast_f32";
+  if (kind == OpKind::concat) return "cpu concat_copy";
+  if (kind == OpKind::global_pool) return "cpu global_pool_nhwc_f32";
+  if (kind == OpKind::pool) {
+    const int rank = static_cast<int>(impl_->node.get<PoolParams>().pool_size.size()) + 2;
+    return pool_fast_applies(impl_->node, rank) ? "cpu pool_nhwc_f32" : "reference";
+  }
+  if (impl_->input_rank > 0 && softmax_fast_applies(impl_->node, impl_->input_rank))
+    return "cpu softmax_rows_f32";
   return "reference";
 }
 
@@ -366,7 +401,7 @@ void NodeRunner::run(std::span<const Tensor> inputs, std::span<Tensor> outputs,
   if (inputs.size() == 1 && outputs.size() == 1 &&
       run_elementwise_fast(impl_->node, inputs[0], outputs[0]))
     return;
-  if (outputs.size() == 1 && run_merge_same_shape(impl_->node, inputs, outputs[0])) return;
+  if (outputs.size() == 1 && run_fast(impl_->node, inputs, outputs[0])) return;
   reference::run_node(impl_->node, inputs, outputs);
 }
 
