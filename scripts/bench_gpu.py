@@ -38,9 +38,13 @@ def tiled_input(kit, model, batch, out):
     return path
 
 
-def run(cmd, log):
+def run(cmd, log, timeout=None):
     print("+", " ".join(cmd), flush=True)
-    p = subprocess.run(cmd, capture_output=True, text=True)
+    try:
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired as e:  # keep what it printed: the rows it finished
+        out = e.stdout.decode() if isinstance(e.stdout, bytes) else (e.stdout or "")
+        p = subprocess.CompletedProcess(cmd, 124, out, f"timed out after {timeout} s")
     with open(log, "a") as f:
         f.write("+ " + " ".join(cmd) + "\n" + p.stdout + p.stderr)
     return p
@@ -91,6 +95,7 @@ def main():
     ap.add_argument("--torch-compile", action="store_true", help="also torch.compile (minutes per model)")
     ap.add_argument("--compile-ro", default="", metavar="MODELS",
                     help="also torch.compile reduce-overhead on these models at batch 32 and 256 (about 25 s a row)")
+    ap.add_argument("--compile-timeout", type=float, default=None, help="seconds for the --compile-ro rows")
     ap.add_argument("--profile", default="", help="MODEL:PRECISION:BATCH,...: per-kernel times under ncu")
     a = ap.parse_args()
     models, batches = a.models.split(","), [int(b) for b in a.batches.split(",")]
@@ -116,7 +121,8 @@ def main():
         dtypes = ",".join(d for d in a.precisions.split(",") if d in ("fp32", "fp16"))
         p = run([sys.executable, os.path.join(a.kit, "gpu", "torch_baseline.py"), "--models", a.compile_ro,
                  "--batches", ",".join(str(b) for b in batches if b >= 32), "--modes", "compile-ro",
-                 "--dtypes", dtypes, "--variants", "bn-folded", "--models-dir", mdir, "--no-check"], log)
+                 "--dtypes", dtypes, "--variants", "bn-folded", "--models-dir", mdir, "--no-check"], log,
+                timeout=a.compile_timeout)
         with open(os.path.join(a.out, "torch.jsonl"), "a") as f:
             f.write(p.stdout)
         torch_rows += [json.loads(l) for l in p.stdout.splitlines() if l.startswith("{")]
