@@ -6,6 +6,7 @@
 #include "backends/cuda/cuda_activation.cuh"
 #include "backends/cuda/cuda_check.h"
 #include "backends/cuda/cuda_conv_kernels.h"
+#include "backends/cuda/cuda_conv_vec.cuh"
 #include "backends/cuda/cuda_types.cuh"
 
 namespace krt::cuda {
@@ -32,12 +33,7 @@ __global__ void conv2d_small_vec_kernel(const T* __restrict__ x, const T* __rest
   const int CV = Cout / V;
   for (int idx = blockIdx.x * blockDim.x + threadIdx.x; idx < total_v;
        idx += gridDim.x * blockDim.x) {
-    const int c = (idx % CV) * V;
-    int p = idx / CV;
-    const int ow = p % OW;
-    p /= OW;
-    const int oh = p % OH;
-    const int n = p / OH;
+    const auto [n, oh, ow, c] = nhwc_slot<V>(idx, CV, OH, OW);
     const T* xn = x + static_cast<size_t>(n) * H * W * Cin;
     float acc[V] = {};
     for (int kh = 0; kh < KH; ++kh) {
@@ -57,10 +53,7 @@ __global__ void conv2d_small_vec_kernel(const T* __restrict__ x, const T* __rest
         }
       }
     }
-#pragma unroll
-    for (int v = 0; v < V; ++v)
-      acc[v] = apply_activation(act, bias ? acc[v] + bias[c + v] : acc[v]);
-    storev<V>(y + static_cast<size_t>(idx) * V, acc);
+    store_bias_act<V>(y, idx, acc, bias, c, act);
   }
 }
 

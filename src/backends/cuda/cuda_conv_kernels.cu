@@ -1,6 +1,7 @@
 #include "backends/cuda/cuda_activation.cuh"
 #include "backends/cuda/cuda_check.h"
 #include "backends/cuda/cuda_conv_kernels.h"
+#include "backends/cuda/cuda_conv_vec.cuh"
 #include "backends/cuda/cuda_types.cuh"
 #include "core/check.h"
 
@@ -169,12 +170,7 @@ __global__ void depthwise2d_vec_kernel(const T* __restrict__ x, const T* __restr
   const int CV = C / V;
   for (int idx = blockIdx.x * blockDim.x + threadIdx.x; idx < total_v;
        idx += gridDim.x * blockDim.x) {
-    const int c = (idx % CV) * V;
-    int p = idx / CV;
-    const int ow = p % OW;
-    p /= OW;
-    const int oh = p % OH;
-    const int n = p / OH;
+    const auto [n, oh, ow, c] = nhwc_slot<V>(idx, CV, OH, OW);
     const T* xn = x + static_cast<size_t>(n) * H * W * C + c;
     float acc[V] = {};
     const int kh_count = K > 0 ? K : KH, kw_count = K > 0 ? K : KW;
@@ -193,10 +189,7 @@ __global__ void depthwise2d_vec_kernel(const T* __restrict__ x, const T* __restr
         for (int v = 0; v < V; ++v) acc[v] = fmaf(xv[v], wv[v], acc[v]);
       }
     }
-#pragma unroll
-    for (int v = 0; v < V; ++v)
-      acc[v] = apply_activation(act, bias ? acc[v] + bias[c + v] : acc[v]);
-    storev<V>(y + static_cast<size_t>(idx) * V, acc);
+    store_bias_act<V>(y, idx, acc, bias, c, act);
   }
 }
 
@@ -211,12 +204,7 @@ __global__ void col2im2d_vec_kernel(const T* __restrict__ cols, T* __restrict__ 
   const int CV = C / V, taps = KH * KW;
   for (int idx = blockIdx.x * blockDim.x + threadIdx.x; idx < total_v;
        idx += gridDim.x * blockDim.x) {
-    const int c = (idx % CV) * V;
-    int p = idx / CV;
-    const int ow = p % OW;
-    p /= OW;
-    const int oh = p % OH;
-    const int n = p / OH;
+    const auto [n, oh, ow, c] = nhwc_slot<V>(idx, CV, OH, OW);
     float acc[V] = {};
     for (int kh = 0; kh < KH; ++kh) {
       const int th = oh + PH - kh * DH;
@@ -231,10 +219,7 @@ __global__ void col2im2d_vec_kernel(const T* __restrict__ cols, T* __restrict__ 
         for (int j = 0; j < V; ++j) acc[j] += v[j];
       }
     }
-#pragma unroll
-    for (int j = 0; j < V; ++j)
-      acc[j] = apply_activation(act, bias ? acc[j] + bias[c + j] : acc[j]);
-    storev<V>(y + static_cast<size_t>(idx) * V, acc);
+    store_bias_act<V>(y, idx, acc, bias, c, act);
   }
 }
 

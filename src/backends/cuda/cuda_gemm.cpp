@@ -25,9 +25,9 @@ cudaDataType_t cuda_type(DType dtype) {
   }
 }
 
-// The largest power of two (up to 256) dividing the address: cuBLASLt must know it.
 constexpr int kAlgoCandidates = 8;  // cuBLASLt suggestions timed on a row count's first run
 
+// The largest power of two (up to 256) dividing the address: cuBLASLt must know it.
 uint32_t alignment_of(const void* p) {
   const auto a = reinterpret_cast<uintptr_t>(p);
   uint32_t align = 256;

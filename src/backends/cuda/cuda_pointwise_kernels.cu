@@ -16,11 +16,6 @@ namespace {
 constexpr int kBlock = 256;
 
 template <class T>
-struct alignas(4 * sizeof(T)) Pack4 {
-  T v[4];
-};
-
-template <class T>
 bool aligned_for_pack(const void* p) {
   return reinterpret_cast<uintptr_t>(p) % (4 * sizeof(T)) == 0;
 }
@@ -28,7 +23,7 @@ bool aligned_for_pack(const void* p) {
 // Indices fit 32 bits (cheaper division) when the grid-stride loop cannot overflow them.
 bool fits_u32(int64_t n) { return n < (int64_t{1} << 31); }
 
-// y[i] = f(i, x[i]) for i < n. With kVec, x and y are aligned for Pack4 loads.
+// y[i] = f(i, x[i]) for i < n. With kVec, x and y are aligned for Pack<T, 4> loads.
 template <class T, class I, bool kVec, class F>
 __global__ void map_kernel(const T* __restrict__ x, T* __restrict__ y, I n, F f) {
   const I step = static_cast<I>(gridDim.x) * blockDim.x;
@@ -36,13 +31,13 @@ __global__ void map_kernel(const T* __restrict__ x, T* __restrict__ y, I n, F f)
   I tail = 0;
   if (kVec) {
     const I packs = n / 4;
-    const Pack4<T>* xv = reinterpret_cast<const Pack4<T>*>(x);
-    Pack4<T>* yv = reinterpret_cast<Pack4<T>*>(y);
+    const Pack<T, 4>* xv = reinterpret_cast<const Pack<T, 4>*>(x);
+    Pack<T, 4>* yv = reinterpret_cast<Pack<T, 4>*>(y);
     for (I p = start; p < packs; p += step) {
-      const Pack4<T> in = xv[p];
-      Pack4<T> out;
+      const Pack<T, 4> in = xv[p];
+      Pack<T, 4> out;
 #pragma unroll
-      for (int k = 0; k < 4; ++k) out.v[k] = from_f32<T>(f(p * 4 + k, to_f32(in.v[k])));
+      for (int k = 0; k < 4; ++k) out.e[k] = from_f32<T>(f(p * 4 + k, to_f32(in.e[k])));
       yv[p] = out;
     }
     tail = packs * 4;
@@ -181,22 +176,22 @@ __global__ void merge_flat_kernel(MergeArgs a, T* y, int64_t n) {
   if (kVec) {
     const int64_t packs = n / 4;
     for (int64_t p = start; p < packs; p += step) {
-      const Pack4<T> first = static_cast<const Pack4<T>*>(a.inputs[0])[p];
+      const Pack<T, 4> first = static_cast<const Pack<T, 4>*>(a.inputs[0])[p];
       float acc[4];
 #pragma unroll
-      for (int k = 0; k < 4; ++k) acc[k] = to_f32(first.v[k]);
+      for (int k = 0; k < 4; ++k) acc[k] = to_f32(first.e[k]);
 #pragma unroll
       for (int in = 1; in < kElementwiseMaxInputs; ++in) {
         if (in >= a.count) break;
-        const Pack4<T> v = static_cast<const Pack4<T>*>(a.inputs[in])[p];
+        const Pack<T, 4> v = static_cast<const Pack<T, 4>*>(a.inputs[in])[p];
 #pragma unroll
-        for (int k = 0; k < 4; ++k) acc[k] = merge(a.op, acc[k], to_f32(v.v[k]));
+        for (int k = 0; k < 4; ++k) acc[k] = merge(a.op, acc[k], to_f32(v.e[k]));
       }
-      Pack4<T> out;
+      Pack<T, 4> out;
 #pragma unroll
       for (int k = 0; k < 4; ++k)
-        out.v[k] = from_f32<T>(a.divisor > 0.f ? acc[k] / a.divisor : acc[k]);
-      reinterpret_cast<Pack4<T>*>(y)[p] = out;
+        out.e[k] = from_f32<T>(a.divisor > 0.f ? acc[k] / a.divisor : acc[k]);
+      reinterpret_cast<Pack<T, 4>*>(y)[p] = out;
     }
     tail = packs * 4;
   }

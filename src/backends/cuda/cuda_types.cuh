@@ -52,16 +52,6 @@ __device__ __forceinline__ void storev(T* p, const float (&in)[V]) {
   *reinterpret_cast<Pack<T, V>*>(p) = raw;
 }
 
-template <class T>
-__device__ __forceinline__ void load4(const T* p, float (&out)[4]) {
-  loadv<4>(p, out);
-}
-
-template <class T>
-__device__ __forceinline__ void store4(T* p, const float (&in)[4]) {
-  storev<4>(p, in);
-}
-
 // Elements per vector access for channel-vectorized kernels: 8 for 16-bit types (16 bytes),
 // else 4, where `channels` and the pointers allow; 0 where even 4 do not.
 template <class T>
