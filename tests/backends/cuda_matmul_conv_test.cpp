@@ -292,8 +292,8 @@ TEST(CudaConv, Conv2dPaddingsStridesDilations) {
                  {3, 3, 16, 12}, 12)},
       {2, 9, 8, 16});
   expect_cuda_matches(
-      {conv_node(OpKind::conv, conv_params({3, 3}, {1, 1}, {1, 1}, Padding::valid, 6),
-                 {3, 3, 5, 6}, 6)},
+      {conv_node(OpKind::conv, conv_params({3, 3}, {1, 1}, {1, 1}, Padding::valid, 6), {3, 3, 5, 6},
+                 6)},
       {3, 7, 6, 5});
 }
 
@@ -407,6 +407,42 @@ TEST(CudaConv, ConvTranspose) {
   for (int64_t batch : {1, 3})
     expect_cuda_matches({conv_node(OpKind::conv_transpose, decoder, {3, 3, 32, 64}, 32)},
                         {batch, 4, 4, 64});
+}
+
+TEST(CudaConv, LargeDepthwiseLayersComputeSeveralColumnsAThread) {
+  REQUIRE_CUDA();
+  // 64 x 33 x 33 x 64 inputs give every case over kStripMinThreads threads, so the 3x3 strip
+  // kernel runs (4 columns of 4 channels a thread in f32, 2 of 8 in fp16); 33 columns leave a
+  // partial strip at the right edge.
+  for (Precision p : {Precision::fp32, Precision::fp16}) {
+    for (Padding pad : {Padding::valid, Padding::same}) {
+      for (int64_t s : {1, 2}) {
+        SCOPED_TRACE(precision_name(p));
+        ConvParams dw = conv_params({3, 3}, {s, s}, {1, 1}, pad, 0, ActivationKind::relu6);
+        expect_cuda_matches({conv_node(OpKind::depthwise_conv, dw, {3, 3, 64, 1}, 64)},
+                            {64, 33, 33, 64}, p);
+      }
+    }
+  }
+  // Unequal strides stay on the one-output kernel.
+  ConvParams uneven = conv_params({3, 3}, {1, 2}, {1, 1}, Padding::same, 0);
+  expect_cuda_matches({conv_node(OpKind::depthwise_conv, uneven, {3, 3, 64, 1}, 0)},
+                      {64, 33, 33, 64});
+}
+
+TEST(CudaConv, SmallWindowConvEveryChannelTile) {
+  REQUIRE_CUDA();
+  // The direct small-window kernel computes 32, 16, 8 or 4 output channels a thread (the
+  // largest that divides cout); 3x3x3 and 2x5x2 windows, strides and 'same' padding.
+  for (int64_t cout : {32, 48, 24, 12}) {
+    SCOPED_TRACE(cout);
+    ConvParams p = conv_params({3, 3}, {2, 2}, {1, 1}, Padding::same, cout, ActivationKind::relu);
+    expect_cuda_matches({conv_node(OpKind::conv, p, {3, 3, 3, cout}, cout)}, {3, 15, 14, 3});
+    expect_cuda_matches({conv_node(OpKind::conv, p, {3, 3, 3, cout}, cout)}, {3, 15, 14, 3},
+                        Precision::fp16);
+    ConvParams q = conv_params({2, 5}, {1, 3}, {2, 1}, Padding::valid, cout);
+    expect_cuda_matches({conv_node(OpKind::conv, q, {2, 5, 2, cout}, 0)}, {2, 9, 17, 2});
+  }
 }
 
 TEST(CudaConv, ReducedPrecisions) {

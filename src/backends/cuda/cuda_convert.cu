@@ -9,6 +9,7 @@ namespace {
 
 template <class From, class To>
 __global__ void convert_kernel(const From* src, To* dst, int64_t n) {
+  wait_for_producers();
   for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < n;
        i += int64_t{gridDim.x} * blockDim.x)
     dst[i] = from_f32<To>(to_f32(src[i]));
@@ -30,8 +31,8 @@ void convert_on_device(const void* src, DType src_dtype, void* dst, DType dst_dt
     using From = decltype(from_tag);
     dispatch_float(dst_dtype, [&](auto to_tag) {
       using To = decltype(to_tag);
-      convert_kernel<From, To><<<grid_for(n), 256, 0, stream>>>(static_cast<const From*>(src),
-                                                                static_cast<To*>(dst), n);
+      launch_kernel(convert_kernel<From, To>, grid_for(n), 256, 0, stream,
+                    static_cast<const From*>(src), static_cast<To*>(dst), n);
       check_launch("convert_kernel");
       done = true;
     });
