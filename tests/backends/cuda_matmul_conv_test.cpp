@@ -409,27 +409,6 @@ TEST(CudaConv, ConvTranspose) {
                         {batch, 4, 4, 64});
 }
 
-TEST(CudaConv, LargeDepthwiseLayersComputeSeveralColumnsAThread) {
-  REQUIRE_CUDA();
-  // 64 x 33 x 33 x 64 inputs give every case over kStripMinThreads threads, so the 3x3 strip
-  // kernel runs (4 columns of 4 channels a thread in f32, 2 of 8 in fp16); 33 columns leave a
-  // partial strip at the right edge.
-  for (Precision p : {Precision::fp32, Precision::fp16}) {
-    for (Padding pad : {Padding::valid, Padding::same}) {
-      for (int64_t s : {1, 2}) {
-        SCOPED_TRACE(precision_name(p));
-        ConvParams dw = conv_params({3, 3}, {s, s}, {1, 1}, pad, 0, ActivationKind::relu6);
-        expect_cuda_matches({conv_node(OpKind::depthwise_conv, dw, {3, 3, 64, 1}, 64)},
-                            {64, 33, 33, 64}, p);
-      }
-    }
-  }
-  // Unequal strides stay on the one-output kernel.
-  ConvParams uneven = conv_params({3, 3}, {1, 2}, {1, 1}, Padding::same, 0);
-  expect_cuda_matches({conv_node(OpKind::depthwise_conv, uneven, {3, 3, 64, 1}, 0)},
-                      {64, 33, 33, 64});
-}
-
 TEST(CudaConv, SmallWindowConvEveryChannelTile) {
   REQUIRE_CUDA();
   // The direct small-window kernel computes 32, 16, 8 or 4 output channels a thread (the

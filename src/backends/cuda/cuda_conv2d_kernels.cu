@@ -22,26 +22,35 @@ bool fits_2d(const ConvGeom& g, int64_t elements) {
 
 // A forward convolution whose window holds few values (an image model's stem: 3x3 taps of 3
 // channels), where im2col would write a narrow row of columns per output position and the GEMM
-// would run on a short, unaligned K. Each thread computes CT output channels of one position:
-// it reads its window once into registers (zeros outside the image), then multiplies it by
-// weights that every lane of the warp reads at the same address (one broadcast from L1), since
-// positions vary fastest across threads. `window` holds each window value's (kh, kw, ci).
+// would run on a short, unaligned K. Each thread computes V output channels of one position:
+// it reads its window into registers first (all loads in flight at once; zeros outside the
+// image), then multiplies. With kStaged the block first converts the whole (window, cout) kernel
+// to f32 in shared memory, so no thread converts a weight per multiply (16-bit weights would
+// cost a conversion per FMA). `win` holds each window value's (kh, kw, ci).
 struct SmallWindow {
   int count;  // taps * cin <= kSmallConvWindow
   short kh[kSmallConvWindow], kw[kSmallConvWindow], ci[kSmallConvWindow];
 };
 
-template <class T, int CT>
+template <class T, int V, bool kStaged>
 __global__ void conv2d_small_kernel(const T* __restrict__ x, const T* __restrict__ w,
                                     const float* __restrict__ bias, T* __restrict__ y,
-                                    SmallWindow win, int positions, int tiles, int H, int W,
-                                    int Cin, int Cout, int OH, int OW, int SH, int SW, int DH,
-                                    int DW, int PH, int PW, ActParams act) {
-  wait_for_producers();
-  for (int idx = blockIdx.x * blockDim.x + threadIdx.x; idx < positions * tiles;
+                                    SmallWindow win, int total_v, int H, int W, int Cin, int Cout,
+                                    int OH, int OW, int SH, int SW, int DH, int DW, int PH, int PW,
+                                    ActParams act) {
+  extern __shared__ float4 staged_raw[];  // (win.count, Cout) f32 weights when kStaged
+  const float* staged = reinterpret_cast<const float*>(staged_raw);
+  allow_next_kernel();
+  if constexpr (kStaged) {  // weights are no kernel's output: staged before the wait
+    for (int i = threadIdx.x; i < win.count * Cout; i += blockDim.x)
+      reinterpret_cast<float*>(staged_raw)[i] = to_f32(w[i]);
+    __syncthreads();
+  }
+  wait_for_previous_kernel();
+  const int CV = Cout / V;
+  for (int idx = blockIdx.x * blockDim.x + threadIdx.x; idx < total_v;
        idx += gridDim.x * blockDim.x) {
-    const int pos = idx % positions, c0 = (idx / positions) * CT;
-    const int ow = pos % OW, oh = (pos / OW) % OH, n = pos / (OW * OH);
+    const auto [n, oh, ow, c] = nhwc_slot<V>(idx, CV, OH, OW);
     const T* xn = x + static_cast<size_t>(n) * H * W * Cin;
     float xw[kSmallConvWindow];
 #pragma unroll
@@ -53,79 +62,24 @@ __global__ void conv2d_small_kernel(const T* __restrict__ x, const T* __restrict
           xw[t] = to_f32(xn[(ih * W + iw) * Cin + win.ci[t]]);
       }
     }
-    float acc[CT] = {};
+    float acc[V] = {};
 #pragma unroll
     for (int t = 0; t < kSmallConvWindow; ++t) {
       if (t >= win.count) break;
-      const T* wt = w + t * Cout + c0;
+      float wv[V];
+      if constexpr (kStaged) {
 #pragma unroll
-      for (int c = 0; c < CT; c += 4) {
-        float wv[4];
-        loadv<4>(wt + c, wv);
-#pragma unroll
-        for (int v = 0; v < 4; ++v) acc[c + v] = fmaf(xw[t], wv[v], acc[c + v]);
-      }
-    }
-    T* yp = y + static_cast<size_t>(pos) * Cout + c0;
-#pragma unroll
-    for (int c = 0; c < CT; c += 4) {
-      float out[4];
-#pragma unroll
-      for (int v = 0; v < 4; ++v)
-        out[v] = apply_activation(act, bias ? acc[c + v] + bias[c0 + c + v] : acc[c + v]);
-      storev<4>(yp + c, out);
-    }
-  }
-}
-
-// A depthwise 3x3 convolution (depth multiplier 1, no dilation, stride S on both axes) on a
-// large layer: each thread computes P consecutive output columns of V channels, so the input
-// columns those outputs share are read once and the nine weight vectors once per P outputs.
-// (One output per thread reads 18 vectors per output from L1, which then bounds the layer.)
-template <class T, int V, int S, int P>
-__global__ void __launch_bounds__(256)
-    depthwise3x3_strip_kernel(const T* __restrict__ x, const T* __restrict__ w,
-                              const float* __restrict__ bias, T* __restrict__ y, int total, int H,
-                              int W, int C, int OH, int OW, int strips, int PH, int PW,
-                              ActParams act) {
-  wait_for_producers();
-  const int CV = C / V;
-  constexpr int kCols = (P - 1) * S + 3;  // input columns under P outputs
-  for (int idx = blockIdx.x * blockDim.x + threadIdx.x; idx < total;
-       idx += gridDim.x * blockDim.x) {
-    const int c = (idx % CV) * V;
-    int rest = idx / CV;
-    const int ow0 = (rest % strips) * P;
-    rest /= strips;
-    const int oh = rest % OH, n = rest / OH;
-    float wv[9][V];
-#pragma unroll
-    for (int t = 0; t < 9; ++t) loadv<V>(w + t * C + c, wv[t]);
-    float acc[P][V] = {};
-    const int iw0 = ow0 * S - PW;
-#pragma unroll
-    for (int kh = 0; kh < 3; ++kh) {
-      const int ih = oh * S + kh - PH;
-      if (ih < 0 || ih >= H) continue;
-      const T* row = x + (static_cast<size_t>(n) * H + ih) * W * C + c;
-#pragma unroll
-      for (int j = 0; j < kCols; ++j) {
-        const int iw = iw0 + j;
-        float xv[V] = {};
-        if (iw >= 0 && iw < W) loadv<V>(row + static_cast<size_t>(iw) * C, xv);
-#pragma unroll
-        for (int p = 0; p < P; ++p) {
-          const int kw = j - p * S;  // compile-time after unrolling
-          if (kw < 0 || kw > 2) continue;
-#pragma unroll
-          for (int v = 0; v < V; ++v) acc[p][v] = fmaf(xv[v], wv[kh * 3 + kw][v], acc[p][v]);
+        for (int v = 0; v < V; v += 4) {  // t * Cout + c is a multiple of V: 16-byte reads
+          const float4 q = *reinterpret_cast<const float4*>(staged + t * Cout + c + v);
+          wv[v] = q.x, wv[v + 1] = q.y, wv[v + 2] = q.z, wv[v + 3] = q.w;
         }
+      } else {
+        loadv<V>(w + t * Cout + c, wv);
       }
-    }
-    const int slot = ((n * OH + oh) * OW + ow0) * CV + c / V;
 #pragma unroll
-    for (int p = 0; p < P; ++p)
-      if (ow0 + p < OW) store_bias_act<V>(y, slot + p * CV, acc[p], bias, c, act);
+      for (int v = 0; v < V; ++v) acc[v] = fmaf(xw[t], wv[v], acc[v]);
+    }
+    store_bias_act<V>(y, idx, acc, bias, c, act);
   }
 }
 
@@ -164,9 +118,6 @@ __global__ void im2col2d_kernel(const T* __restrict__ x, T* __restrict__ cols, i
 
 }  // namespace
 
-// Threads per block for a grid of `threads`: 128 where 256 would leave SMs of an H100 idle.
-unsigned block_for(int64_t threads) { return threads < int64_t{264} * 256 ? 128 : 256; }
-
 bool launch_small_conv2d(const void* x, const void* w, const float* bias, void* y,
                          const ConvGeom& g, ActParams act, DType dtype, cudaStream_t stream) {
   const int64_t n = g.batch * g.out_positions() * g.cout;
@@ -180,56 +131,25 @@ bool launch_small_conv2d(const void* x, const void* w, const float* bias, void* 
     win.kh[t] = static_cast<short>(tap / g.k[1]);
     win.kw[t] = static_cast<short>(tap % g.k[1]);
   }
+  // Staged weights take window * cout floats of shared memory: up to 48 KB (no opt-in needed).
+  const size_t staged_bytes = static_cast<size_t>(win.count * g.cout) * sizeof(float);
+  const bool staged = staged_bytes <= (size_t{48} << 10);
   bool launched = false;
   dispatch_float(dtype, [&](auto tag) {
     using T = decltype(tag);
-    if (vector_width<T>(g.cout, {w, y}) == 0) return;  // channels in fours, aligned
-    const int ct = g.cout % 32 == 0 ? 32 : g.cout % 16 == 0 ? 16 : g.cout % 8 == 0 ? 8 : 4;
-    const auto kernel = ct == 32   ? conv2d_small_kernel<T, 32>
-                        : ct == 16 ? conv2d_small_kernel<T, 16>
-                        : ct == 8  ? conv2d_small_kernel<T, 8>
-                                   : conv2d_small_kernel<T, 4>;
-    const auto i = [](int64_t e) { return static_cast<int>(e); };
-    const int64_t positions = g.batch * g.out_positions(), threads = positions * (g.cout / ct);
-    const unsigned block = block_for(threads);
-    launch_kernel(kernel, grid_for(threads, block), block, 0, stream, static_cast<const T*>(x),
-                  static_cast<const T*>(w), bias, static_cast<T*>(y), win, i(positions),
-                  i(g.cout / ct), i(g.in[0]), i(g.in[1]), i(g.cin), i(g.cout), i(g.out[0]),
-                  i(g.out[1]), i(g.stride[0]), i(g.stride[1]), i(g.dil[0]), i(g.dil[1]),
-                  i(g.pad[0]), i(g.pad[1]), act);
-    check_launch("conv2d_small_kernel");
-    launched = true;
-  });
-  return launched;
-}
-
-bool launch_depthwise3x3_strips(const void* x, const void* w, const float* bias, void* y,
-                                const ConvGeom& g, ActParams act, DType dtype,
-                                cudaStream_t stream) {
-  const int64_t n = g.batch * g.out_positions() * g.cout;
-  const int s = static_cast<int>(g.stride[0]);
-  if (n <= 0 || g.cout != g.cin || g.k[0] != 3 || g.k[1] != 3 || g.dil[0] != 1 || g.dil[1] != 1 ||
-      g.stride[1] != s || (s != 1 && s != 2) || !fits_2d(g, n))
-    return false;
-  bool launched = false;
-  dispatch_float(dtype, [&](auto tag) {
-    using T = decltype(tag);
-    const int v = vector_width<T>(g.cin, {x, w, y});
+    const int v = vector_width<T>(g.cout, {w, y});
     if (v == 0) return;
-    const int p = 16 / v;  // 2 outputs of 8 channels (16-bit types) or 4 of 4 (f32) a thread
-    const int64_t strips = (g.out[1] + p - 1) / p,
-                  threads = g.batch * g.out[0] * strips * (g.cin / v);
-    if (threads < kStripMinThreads) return;  // small layers need every thread they can get
-    const auto kernel = v == 8 ? (s == 1 ? depthwise3x3_strip_kernel<T, 8, 1, 2>
-                                         : depthwise3x3_strip_kernel<T, 8, 2, 2>)
-                               : (s == 1 ? depthwise3x3_strip_kernel<T, 4, 1, 4>
-                                         : depthwise3x3_strip_kernel<T, 4, 2, 4>);
+    const auto kernel =
+        v == 8 ? (staged ? conv2d_small_kernel<T, 8, true> : conv2d_small_kernel<T, 8, false>)
+               : (staged ? conv2d_small_kernel<T, 4, true> : conv2d_small_kernel<T, 4, false>);
     const auto i = [](int64_t e) { return static_cast<int>(e); };
-    launch_kernel(kernel, grid_for(threads), 256, 0, stream, static_cast<const T*>(x),
-                  static_cast<const T*>(w), bias, static_cast<T*>(y), i(threads), i(g.in[0]),
-                  i(g.in[1]), i(g.cin), i(g.out[0]), i(g.out[1]), i(strips), i(g.pad[0]),
+    const unsigned block = block_for(n / v);
+    launch_kernel(kernel, grid_for(n / v, block), block, staged ? staged_bytes : 0, stream,
+                  static_cast<const T*>(x), static_cast<const T*>(w), bias, static_cast<T*>(y), win,
+                  i(n / v), i(g.in[0]), i(g.in[1]), i(g.cin), i(g.cout), i(g.out[0]), i(g.out[1]),
+                  i(g.stride[0]), i(g.stride[1]), i(g.dil[0]), i(g.dil[1]), i(g.pad[0]),
                   i(g.pad[1]), act);
-    check_launch("depthwise3x3_strip_kernel");
+    check_launch("conv2d_small_kernel");
     launched = true;
   });
   return launched;

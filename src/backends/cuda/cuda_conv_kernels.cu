@@ -352,7 +352,6 @@ void launch_depthwise_conv(const void* x, const void* w, const float* bias, void
   const int64_t in_elems = g.batch * g.in_positions() * g.cin;
   const int64_t limit = int64_t{1} << 30;
   if (g.in[2] == 1 && g.out[2] == 1 && g.k[2] == 1 && n < limit && in_elems < limit) {
-    if (launch_depthwise3x3_strips(x, w, bias, y, g, act, dtype, stream)) return;
     bool launched = false;
     dispatch(dtype, "depthwise_conv", [&](auto tag) {
       using T = decltype(tag);
@@ -363,7 +362,8 @@ void launch_depthwise_conv(const void* x, const void* w, const float* bias, void
           v == 8 ? (k3 ? depthwise2d_vec_kernel<T, 3, 8> : depthwise2d_vec_kernel<T, 0, 8>)
                  : (k3 ? depthwise2d_vec_kernel<T, 3, 4> : depthwise2d_vec_kernel<T, 0, 4>);
       const auto i = [](int64_t e) { return static_cast<int>(e); };
-      launch_kernel(kernel, grid_for(n / v), 256, 0, stream, static_cast<const T*>(x),
+      const unsigned block = block_for(n / v);
+      launch_kernel(kernel, grid_for(n / v, block), block, 0, stream, static_cast<const T*>(x),
                     static_cast<const T*>(w), bias, static_cast<T*>(y), i(n / v), i(g.in[0]),
                     i(g.in[1]), i(g.cin), i(g.out[0]), i(g.out[1]), i(g.k[0]), i(g.k[1]),
                     i(g.stride[0]), i(g.stride[1]), i(g.dil[0]), i(g.dil[1]), i(g.pad[0]),

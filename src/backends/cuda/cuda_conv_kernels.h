@@ -37,11 +37,6 @@ void launch_im2col(const void* x, void* cols, const ConvGeom& g, int64_t row_beg
 constexpr int64_t kSmallConvWindow = 32;
 bool launch_small_conv2d(const void* x, const void* w, const float* bias, void* y,
                          const ConvGeom& g, ActParams act, DType dtype, cudaStream_t stream);
-// - A depthwise 3x3 convolution, depth multiplier 1, no dilation, stride 1 or 2 on both axes,
-//   channels in fours, on a layer of at least kStripMinThreads threads of several outputs each.
-constexpr int64_t kStripMinThreads = int64_t{1} << 16;
-bool launch_depthwise3x3_strips(const void* x, const void* w, const float* bias, void* y,
-                                const ConvGeom& g, ActParams act, DType dtype, cudaStream_t stream);
 // - launch_im2col.
 bool launch_im2col2d(const void* x, void* cols, const ConvGeom& g, int64_t row_begin, int64_t rows,
                      DType dtype, cudaStream_t stream);
