@@ -411,8 +411,8 @@ TEST(CudaConv, ConvTranspose) {
 
 TEST(CudaConv, SmallWindowConvEveryChannelTile) {
   REQUIRE_CUDA();
-  // The direct small-window kernel computes 32, 16, 8 or 4 output channels a thread (the
-  // largest that divides cout); 3x3x3 and 2x5x2 windows, strides and 'same' padding.
+  // The direct small-window kernel over several output widths (8 or 4 channels a thread in
+  // 16-bit types, 4 in f32); 3x3x3 and 2x5x2 windows, strides, dilation and 'same' padding.
   for (int64_t cout : {32, 48, 24, 12}) {
     SCOPED_TRACE(cout);
     ConvParams p = conv_params({3, 3}, {2, 2}, {1, 1}, Padding::same, cout, ActivationKind::relu);

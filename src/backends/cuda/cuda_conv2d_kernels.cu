@@ -22,62 +22,37 @@ bool fits_2d(const ConvGeom& g, int64_t elements) {
 
 // A forward convolution whose window holds few values (an image model's stem: 3x3 taps of 3
 // channels), where im2col would write a narrow row of columns per output position and the GEMM
-// would run on a short, unaligned K. Each thread computes V output channels of one position:
-// it reads its window into registers first (all loads in flight at once; zeros outside the
-// image), then multiplies. With kStaged the block first converts the whole (window, cout) kernel
-// to f32 in shared memory, so no thread converts a weight per multiply (16-bit weights would
-// cost a conversion per FMA). `win` holds each window value's (kh, kw, ci).
-struct SmallWindow {
-  int count;  // taps * cin <= kSmallConvWindow
-  short kh[kSmallConvWindow], kw[kSmallConvWindow], ci[kSmallConvWindow];
-};
-
-template <class T, int V, bool kStaged>
-__global__ void conv2d_small_kernel(const T* __restrict__ x, const T* __restrict__ w,
-                                    const float* __restrict__ bias, T* __restrict__ y,
-                                    SmallWindow win, int total_v, int H, int W, int Cin, int Cout,
-                                    int OH, int OW, int SH, int SW, int DH, int DW, int PH, int PW,
-                                    ActParams act) {
-  extern __shared__ float4 staged_raw[];  // (win.count, Cout) f32 weights when kStaged
-  const float* staged = reinterpret_cast<const float*>(staged_raw);
-  allow_next_kernel();
-  if constexpr (kStaged) {  // weights are no kernel's output: staged before the wait
-    for (int i = threadIdx.x; i < win.count * Cout; i += blockDim.x)
-      reinterpret_cast<float*>(staged_raw)[i] = to_f32(w[i]);
-    __syncthreads();
-  }
-  wait_for_previous_kernel();
+// would run on a short, unaligned K: each thread computes V output channels of one position,
+// loading V weights at once; the threads of a position read the same inputs from cache.
+template <class T, int V>
+__global__ void conv2d_small_vec_kernel(const T* __restrict__ x, const T* __restrict__ w,
+                                         const float* __restrict__ bias, T* __restrict__ y,
+                                         int total_v, int H, int W, int Cin, int Cout, int OH,
+                                         int OW, int KH, int KW, int SH, int SW, int DH, int DW,
+                                         int PH, int PW, ActParams act) {
+  wait_for_producers();
   const int CV = Cout / V;
   for (int idx = blockIdx.x * blockDim.x + threadIdx.x; idx < total_v;
        idx += gridDim.x * blockDim.x) {
     const auto [n, oh, ow, c] = nhwc_slot<V>(idx, CV, OH, OW);
     const T* xn = x + static_cast<size_t>(n) * H * W * Cin;
-    float xw[kSmallConvWindow];
-#pragma unroll
-    for (int t = 0; t < kSmallConvWindow; ++t) {
-      xw[t] = 0.f;
-      if (t < win.count) {
-        const int ih = oh * SH + win.kh[t] * DH - PH, iw = ow * SW + win.kw[t] * DW - PW;
-        if (ih >= 0 && ih < H && iw >= 0 && iw < W)
-          xw[t] = to_f32(xn[(ih * W + iw) * Cin + win.ci[t]]);
-      }
-    }
     float acc[V] = {};
+    for (int kh = 0; kh < KH; ++kh) {
+      const int ih = oh * SH + kh * DH - PH;
+      if (ih < 0 || ih >= H) continue;
+      for (int kw = 0; kw < KW; ++kw) {
+        const int iw = ow * SW + kw * DW - PW;
+        if (iw < 0 || iw >= W) continue;
+        const T* xp = xn + (ih * W + iw) * Cin;
+        const T* wp = w + (kh * KW + kw) * Cin * Cout + c;
+        for (int ci = 0; ci < Cin; ++ci) {
+          const float xv = to_f32(xp[ci]);
+          float wv[V];
+          loadv<V>(wp + ci * Cout, wv);
 #pragma unroll
-    for (int t = 0; t < kSmallConvWindow; ++t) {
-      if (t >= win.count) break;
-      float wv[V];
-      if constexpr (kStaged) {
-#pragma unroll
-        for (int v = 0; v < V; v += 4) {  // t * Cout + c is a multiple of V: 16-byte reads
-          const float4 q = *reinterpret_cast<const float4*>(staged + t * Cout + c + v);
-          wv[v] = q.x, wv[v + 1] = q.y, wv[v + 2] = q.z, wv[v + 3] = q.w;
+          for (int v = 0; v < V; ++v) acc[v] = fmaf(xv, wv[v], acc[v]);
         }
-      } else {
-        loadv<V>(w + t * Cout + c, wv);
       }
-#pragma unroll
-      for (int v = 0; v < V; ++v) acc[v] = fmaf(xw[t], wv[v], acc[v]);
     }
     store_bias_act<V>(y, idx, acc, bias, c, act);
   }
@@ -123,33 +98,19 @@ bool launch_small_conv2d(const void* x, const void* w, const float* bias, void* 
   const int64_t n = g.batch * g.out_positions() * g.cout;
   if (n <= 0 || g.groups != 1 || g.taps() * g.cin > kSmallConvWindow || !fits_2d(g, n))
     return false;
-  SmallWindow win{};
-  win.count = static_cast<int>(g.taps() * g.cin);
-  for (int t = 0; t < win.count; ++t) {
-    const int tap = t / static_cast<int>(g.cin);
-    win.ci[t] = static_cast<short>(t % g.cin);
-    win.kh[t] = static_cast<short>(tap / g.k[1]);
-    win.kw[t] = static_cast<short>(tap % g.k[1]);
-  }
-  // Staged weights take window * cout floats of shared memory: up to 48 KB (no opt-in needed).
-  const size_t staged_bytes = static_cast<size_t>(win.count * g.cout) * sizeof(float);
-  const bool staged = staged_bytes <= (size_t{48} << 10);
   bool launched = false;
   dispatch_float(dtype, [&](auto tag) {
     using T = decltype(tag);
     const int v = vector_width<T>(g.cout, {w, y});
     if (v == 0) return;
-    const auto kernel =
-        v == 8 ? (staged ? conv2d_small_kernel<T, 8, true> : conv2d_small_kernel<T, 8, false>)
-               : (staged ? conv2d_small_kernel<T, 4, true> : conv2d_small_kernel<T, 4, false>);
     const auto i = [](int64_t e) { return static_cast<int>(e); };
-    const unsigned block = block_for(n / v);
-    launch_kernel(kernel, grid_for(n / v, block), block, staged ? staged_bytes : 0, stream,
-                  static_cast<const T*>(x), static_cast<const T*>(w), bias, static_cast<T*>(y), win,
-                  i(n / v), i(g.in[0]), i(g.in[1]), i(g.cin), i(g.cout), i(g.out[0]), i(g.out[1]),
+    const auto kernel = v == 8 ? conv2d_small_vec_kernel<T, 8> : conv2d_small_vec_kernel<T, 4>;
+    launch_kernel(kernel, grid_for(n / v), 256, 0, stream, static_cast<const T*>(x),
+                  static_cast<const T*>(w), bias, static_cast<T*>(y), i(n / v), i(g.in[0]),
+                  i(g.in[1]), i(g.cin), i(g.cout), i(g.out[0]), i(g.out[1]), i(g.k[0]), i(g.k[1]),
                   i(g.stride[0]), i(g.stride[1]), i(g.dil[0]), i(g.dil[1]), i(g.pad[0]),
                   i(g.pad[1]), act);
-    check_launch("conv2d_small_kernel");
+    check_launch("conv2d_small_vec_kernel");
     launched = true;
   });
   return launched;

@@ -362,8 +362,7 @@ void launch_depthwise_conv(const void* x, const void* w, const float* bias, void
           v == 8 ? (k3 ? depthwise2d_vec_kernel<T, 3, 8> : depthwise2d_vec_kernel<T, 0, 8>)
                  : (k3 ? depthwise2d_vec_kernel<T, 3, 4> : depthwise2d_vec_kernel<T, 0, 4>);
       const auto i = [](int64_t e) { return static_cast<int>(e); };
-      const unsigned block = block_for(n / v);
-      launch_kernel(kernel, grid_for(n / v, block), block, 0, stream, static_cast<const T*>(x),
+      launch_kernel(kernel, grid_for(n / v), 256, 0, stream, static_cast<const T*>(x),
                     static_cast<const T*>(w), bias, static_cast<T*>(y), i(n / v), i(g.in[0]),
                     i(g.in[1]), i(g.cin), i(g.out[0]), i(g.out[1]), i(g.k[0]), i(g.k[1]),
                     i(g.stride[0]), i(g.stride[1]), i(g.dil[0]), i(g.dil[1]), i(g.pad[0]),

@@ -190,11 +190,6 @@ __device__ __forceinline__ float masked_score(const T* x, const T* mask, int64_t
   return a.replace_fill ? kReplaceNegative : v + kAddNegative;
 }
 
-// Softmax (or log_softmax) over each group: the max, the sum of exponentials, then the outputs.
-// A group of at most kTpg * kSoftmaxCached members (a classifier's row) is read once into
-// registers, every load in flight at once; a longer group is read again in each pass.
-constexpr int kSoftmaxCached = 8;
-
 template <class T, int kTpg, bool kMask>
 __global__ void __launch_bounds__(kBlock)
     softmax_kernel(const T* __restrict__ x, const T* __restrict__ mask, T* __restrict__ y,
@@ -202,72 +197,38 @@ __global__ void __launch_bounds__(kBlock)
   wait_for_producers();
   __shared__ float smem[32];
   constexpr int kOps = kMask ? 2 : 1;
-  const bool cached = m.members <= int64_t{kTpg} * kSoftmaxCached;
   for (int64_t g = first_group<kTpg>(); g < m.groups; g += group_step<kTpg>()) {
     int64_t base[kOps];
     kept_offsets<kOps>(m, g, base);
-    // Member r's score and whether it is kept (not masked), and where its output goes.
-    const auto score = [&](int64_t r, bool& keep, int64_t& yoff) {
+    float mx = -INFINITY;
+    for (int64_t r = lane<kTpg>(); r < m.members; r += kTpg) {
       int64_t off[kOps];
       member_offsets<kOps>(m, r, off);
-      yoff = base[0] + off[0];
-      return masked_score<T, kMask>(x, mask, yoff, kMask ? base[kOps - 1] + off[kOps - 1] : 0, a,
-                                    keep);
-    };
-    float z[kSoftmaxCached];
-    bool kept[kSoftmaxCached];
-    float mx = -INFINITY;
-    if (cached) {
-#pragma unroll
-      for (int i = 0; i < kSoftmaxCached; ++i) {
-        const int64_t r = lane<kTpg>() + int64_t{i} * kTpg;
-        int64_t yoff;
-        z[i] = r < m.members ? score(r, kept[i], yoff) : -INFINITY;
-        mx = MaxOp{}(mx, z[i]);
-      }
-    } else {
-      for (int64_t r = lane<kTpg>(); r < m.members; r += kTpg) {
-        bool keep;
-        int64_t yoff;
-        mx = MaxOp{}(mx, score(r, keep, yoff));
-      }
+      bool keep;
+      mx = MaxOp{}(mx, masked_score<T, kMask>(x, mask, base[0] + off[0],
+                                              kMask ? base[kOps - 1] + off[kOps - 1] : 0, a, keep));
     }
     mx = group_reduce<kTpg>(mx, MaxOp{}, smem);
     float sum = 0.f;
-    if (cached) {
-#pragma unroll
-      for (int i = 0; i < kSoftmaxCached; ++i)
-        if (lane<kTpg>() + int64_t{i} * kTpg < m.members) sum += expf(z[i] - mx);
-    } else {
-      for (int64_t r = lane<kTpg>(); r < m.members; r += kTpg) {
-        bool keep;
-        int64_t yoff;
-        sum += expf(score(r, keep, yoff) - mx);
-      }
+    for (int64_t r = lane<kTpg>(); r < m.members; r += kTpg) {
+      int64_t off[kOps];
+      member_offsets<kOps>(m, r, off);
+      bool keep;
+      sum += expf(masked_score<T, kMask>(x, mask, base[0] + off[0],
+                                         kMask ? base[kOps - 1] + off[kOps - 1] : 0, a, keep) -
+                  mx);
     }
     sum = group_reduce<kTpg>(sum, SumOp{}, smem);
     const float log_sum = a.log ? logf(sum) : 0.f;
-    const auto store = [&](int64_t yoff, float zr, bool keep) {
-      float v = a.log ? zr - mx - log_sum : expf(zr - mx) / sum;
+    for (int64_t r = lane<kTpg>(); r < m.members; r += kTpg) {
+      int64_t off[kOps];
+      member_offsets<kOps>(m, r, off);
+      bool keep;
+      const float z = masked_score<T, kMask>(x, mask, base[0] + off[0],
+                                             kMask ? base[kOps - 1] + off[kOps - 1] : 0, a, keep);
+      float v = a.log ? z - mx - log_sum : expf(z - mx) / sum;
       if (a.zero_masked && !keep) v = 0.f;
-      y[yoff] = from_f32<T>(v);
-    };
-    if (cached) {
-#pragma unroll
-      for (int i = 0; i < kSoftmaxCached; ++i) {
-        const int64_t r = lane<kTpg>() + int64_t{i} * kTpg;
-        if (r >= m.members) continue;
-        int64_t off[kOps];
-        member_offsets<kOps>(m, r, off);
-        store(base[0] + off[0], z[i], kept[i]);
-      }
-    } else {
-      for (int64_t r = lane<kTpg>(); r < m.members; r += kTpg) {
-        bool keep;
-        int64_t yoff;
-        const float zr = score(r, keep, yoff);
-        store(yoff, zr, keep);
-      }
+      y[base[0] + off[0]] = from_f32<T>(v);
     }
   }
 }

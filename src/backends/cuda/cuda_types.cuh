@@ -92,10 +92,4 @@ inline unsigned grid_for(int64_t n, int block = 256) {
   return static_cast<unsigned>(blocks < 1 ? 1 : (blocks > 65535 * 8 ? 65535 * 8 : blocks));
 }
 
-// Threads per block for a grid of `threads`: smaller blocks where blocks of 256 would leave
-// SMs of an H100 (132) idle, so a small layer still spreads over every SM.
-inline unsigned block_for(int64_t threads) {
-  return threads < int64_t{132} * 128 ? 64 : threads < int64_t{264} * 256 ? 128 : 256;
-}
-
 }  // namespace krt::cuda
