@@ -39,10 +39,11 @@ def tiled_input(kit, model, batch, out):
     return path
 
 
-def run(cmd, log, timeout=None):
+def run(cmd, log, timeout=None, env=None):
     print("+", " ".join(cmd), flush=True)
     try:
-        p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
+                           env=None if env is None else {**os.environ, **env})
     except subprocess.TimeoutExpired as e:  # keep what it printed: the rows it finished
         out = e.stdout.decode() if isinstance(e.stdout, bytes) else (e.stdout or "")
         p = subprocess.CompletedProcess(cmd, 124, out, f"timed out after {timeout} s")
@@ -58,7 +59,8 @@ def profile(a, mdir, work, log, model, prec, batch):
     p = run(["ncu", "--metrics", "gpu__time_duration.sum", "--clock-control", "none", "--cache-control", "none",
              "--csv", "--print-units", "base", a.kerasrt, "bench",
              os.path.join(mdir, f"{model}.keras"), "-i", tiled_input(a.kit, model, int(batch), work), "--device",
-             "cuda", "--precision", prec, "--device-io", "--iters", str(iters), "--warmup", "1"], log)
+             "cuda", "--precision", prec, "--device-io", "--iters", str(iters), "--warmup", "1"], log,
+            timeout=a.profile_timeout)
     per = {}
     for row in csv.reader(l for l in p.stdout.splitlines() if l.startswith('"')):
         if len(row) < 15 or row[-3] != "gpu__time_duration.sum":
@@ -98,6 +100,9 @@ def main():
                     help="also torch.compile reduce-overhead on these models ('' for none; 5-15 s a row)")
     ap.add_argument("--compile-timeout", type=float, default=None, help="seconds for the --compile-ro rows")
     ap.add_argument("--profile", default="", help="MODEL:PRECISION:BATCH,...: per-kernel times under ncu")
+    ap.add_argument("--ab-env", default="", metavar="VAR=VALUE",
+                    help="also time every kerasrt row with this environment variable set (a column)")
+    ap.add_argument("--profile-timeout", type=float, default=150, help="seconds for each --profile run")
     a = ap.parse_args()
     models, batches = a.models.split(","), [int(b) for b in a.batches.split(",")]
     work = os.environ.get("TMPDIR", "/tmp") + "/kerasrt_bench"  # models and outputs; OUT gets the results
@@ -153,12 +158,18 @@ def main():
                 checks.append((m, prec, b, err, "pass" if err <= tol else f"FAIL (tol {tol})"))
         for prec in a.precisions.split(","):
             for b in batches:
-                p = run([a.kerasrt, "bench", os.path.join(mdir, f"{m}.keras"), "-i", tiled_input(a.kit, m, b, work),
-                         "--device", "cuda", "--precision", prec, "--device-io", "--iters", "200", "--warmup", "20",
-                         "--json"], log)
+                bench_cmd = [a.kerasrt, "bench", os.path.join(mdir, f"{m}.keras"), "-i", tiled_input(a.kit, m, b, work),
+                             "--device", "cuda", "--precision", prec, "--device-io", "--iters", "200", "--warmup", "20",
+                             "--json"]
+                p = run(bench_cmd, log)
                 line = [l for l in p.stdout.splitlines() if l.startswith("{")]
                 r = json.loads(line[-1]) if line else {"error": p.stderr.strip()[-300:]}
                 r.update(model=m, precision=prec, batch=b)
+                if a.ab_env:  # the same row again with the variable set, right after
+                    var, _, value = a.ab_env.partition("=")
+                    p = run(bench_cmd, log, env={var: value})
+                    line = [l for l in p.stdout.splitlines() if l.startswith("{")]
+                    r["ab_ms"] = json.loads(line[-1]).get("median_ms") if line else None
                 rows.append(r)
     with open(os.path.join(a.out, "kerasrt.jsonl"), "w") as f:
         for r in rows:
@@ -166,14 +177,16 @@ def main():
 
     gpu = next((r.get("gpu") for r in torch_rows if r.get("gpu")), None) or next(
         (r.get("device_name") for r in rows if r.get("device_name")), "?")
-    md = [f"GPU: {gpu}", "", "| model | precision | batch | PyTorch best (mode) ms | kerasrt ms | PyTorch / kerasrt |",
-          "|---|---|---|---|---|---|"]
+    ab = f" kerasrt ms with {a.ab_env} |" if a.ab_env else ""
+    md = [f"GPU: {gpu}", "", "| model | precision | batch | PyTorch best (mode) ms | kerasrt ms | PyTorch / kerasrt |" + ab,
+          "|---|---|---|---|---|---|" + ("---|" if ab else "")]
     for r in rows:
         t = best.get((r["model"], "fp32" if r["precision"] == "fp32" else r["precision"], r["batch"]))
         k = r.get("median_ms")
         tt = f"{t['median_ms']:.4f} ({t['mode']}, {t['variant']})" if t else "-"
         ratio = f"{t['median_ms'] / k:.2f}x" if t and k else "-"
-        md.append(f"| {r['model']} | {r['precision']} | {r['batch']} | {tt} | {k if k else r.get('error', '?')} | {ratio} |")
+        md.append(f"| {r['model']} | {r['precision']} | {r['batch']} | {tt} | {k if k else r.get('error', '?')} | {ratio} |"
+                  + (f" {r.get('ab_ms')} |" if ab else ""))
         if r["model"] == "decoder" and r["batch"] == 1 and k and r["precision"] in ("fp32", "tf32"):
             md.append(f"|  | (decoder b1 {r['precision']}: {DECODER_WEIGHT_BYTES / (k * 1e-3) / 1e12:.2f} TB/s of weights read) | | | | |")
     md += ["", "| model | precision | batch | max abs err / max abs (vs PyTorch fp32) | result |", "|---|---|---|---|---|"]

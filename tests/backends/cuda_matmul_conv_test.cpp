@@ -292,8 +292,8 @@ TEST(CudaConv, Conv2dPaddingsStridesDilations) {
                  {3, 3, 16, 12}, 12)},
       {2, 9, 8, 16});
   expect_cuda_matches(
-      {conv_node(OpKind::conv, conv_params({3, 3}, {1, 1}, {1, 1}, Padding::valid, 6),
-                 {3, 3, 5, 6}, 6)},
+      {conv_node(OpKind::conv, conv_params({3, 3}, {1, 1}, {1, 1}, Padding::valid, 6), {3, 3, 5, 6},
+                 6)},
       {3, 7, 6, 5});
 }
 
@@ -407,6 +407,21 @@ TEST(CudaConv, ConvTranspose) {
   for (int64_t batch : {1, 3})
     expect_cuda_matches({conv_node(OpKind::conv_transpose, decoder, {3, 3, 32, 64}, 32)},
                         {batch, 4, 4, 64});
+}
+
+TEST(CudaConv, SmallWindowConvEveryChannelTile) {
+  REQUIRE_CUDA();
+  // The direct small-window kernel over several output widths (8 or 4 channels a thread in
+  // 16-bit types, 4 in f32); 3x3x3 and 2x5x2 windows, strides, dilation and 'same' padding.
+  for (int64_t cout : {32, 48, 24, 12}) {
+    SCOPED_TRACE(cout);
+    ConvParams p = conv_params({3, 3}, {2, 2}, {1, 1}, Padding::same, cout, ActivationKind::relu);
+    expect_cuda_matches({conv_node(OpKind::conv, p, {3, 3, 3, cout}, cout)}, {3, 15, 14, 3});
+    expect_cuda_matches({conv_node(OpKind::conv, p, {3, 3, 3, cout}, cout)}, {3, 15, 14, 3},
+                        Precision::fp16);
+    ConvParams q = conv_params({2, 5}, {1, 3}, {2, 1}, Padding::valid, cout);
+    expect_cuda_matches({conv_node(OpKind::conv, q, {2, 5, 2, cout}, 0)}, {2, 9, 17, 2});
+  }
 }
 
 TEST(CudaConv, ReducedPrecisions) {

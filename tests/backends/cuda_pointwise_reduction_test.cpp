@@ -100,6 +100,15 @@ TEST(CudaPointwise, ActivationReducedPrecision) {
       expect_cuda_matches(activation_node(kind), {{2, 7, 9}}, {}, {p});
 }
 
+TEST(CudaPointwise, ReducedPrecisionInputsAndOutputsOfEverySize) {
+  REQUIRE_CUDA();
+  // The f32 input is converted on the GPU, four elements a thread with the rest one at a time,
+  // and the result back: sizes below, at and around multiples of four.
+  for (Precision p : kReduced)
+    for (int64_t n : {1, 3, 4, 5, 8, 1027, 4099})
+      expect_cuda_matches(activation_node(ActivationKind::relu), {{1, n}}, {}, {p});
+}
+
 Node scale_shift_node(std::vector<int64_t> axes, int64_t scale_size, int64_t shift_size) {
   ScaleShiftParams p;
   if (axes.size() == 1)
@@ -257,6 +266,9 @@ TEST(CudaReduction, SoftmaxAndLogSoftmax) {
   for (AxisActivationKind kind : {AxisActivationKind::softmax, AxisActivationKind::log_softmax}) {
     expect_cuda_matches(axis_activation_node(kind, {1}), {{4, 33}});
     expect_cuda_matches(axis_activation_node(kind, {1}), {{3, 1000}});  // a block per row
+    // Rows longer than the eight members a lane keeps in registers: read in every pass.
+    expect_cuda_matches(axis_activation_node(kind, {1}), {{3, 300}});   // a warp per row
+    expect_cuda_matches(axis_activation_node(kind, {1}), {{2, 3000}});  // a block per row
     expect_cuda_matches(axis_activation_node(kind, {2}), {{2, 5, 7}});
     expect_cuda_matches(axis_activation_node(kind, {1}), {{2, 5, 7}});
     expect_cuda_matches(axis_activation_node(kind, {1, 2}), {{2, 5, 7}});

@@ -30,8 +30,10 @@ CONFIGS = {
     "no batching": ["--max-batch", "0"],
     "dynamic batching": ["--max-batch", "32", "--max-queue-delay-us", "1000"],
 }
-# Rounds alternate between the two servers, and each configuration is judged by its best
-# round: on a shared machine a burst of someone else's work should not decide the ratio.
+# Rounds alternate between the two servers, and each configuration is judged by its median
+# round: on a shared machine one round slowed by someone else's work, or one unusually quiet
+# round for one side only (a no-batching best of 495 req/s against 362-366 in its other rounds
+# once decided the ratio), should not decide it.
 ROUNDS = 3
 
 def run_wrk(server, body_file, header_length, expected_file, expected_header_length):
@@ -77,7 +79,7 @@ def test_dynamic_batching_doubles_throughput_at_concurrency_32(start_server, tmp
             rounds[name].append(run_wrk(server, body_file, len(head), *expected[name]))
     for name, server in servers.items():
         assert server.stop() == 0
-    results = {name: max(rs, key=lambda r: r["requests_per_s"]) for name, rs in rounds.items()}
+    results = {name: sorted(rs, key=lambda r: r["requests_per_s"])[len(rs) // 2] for name, rs in rounds.items()}
     report = {"seconds": SECONDS, "connections": CONNECTIONS, "model": "founding (seed topology, full size)",
               "cores": os.cpu_count(), "configs": {k: " ".join(v) for k, v in CONFIGS.items()},
               "rounds": ROUNDS, "results": results,

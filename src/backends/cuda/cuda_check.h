@@ -22,4 +22,8 @@ inline void check_cublas(cublasStatus_t status, const char* what) {
 // After a kernel launch: the launch's own error (bad configuration), not the kernel's result.
 inline void check_launch(const char* kernel) { check_cuda(cudaGetLastError(), kernel); }
 
+// Whether kernel launches on the current device use programmatic dependent launch
+// (cuda_launch.cuh): compute capability 9.0 or newer, unless KERASRT_CUDA_PDL=0 (to measure it).
+bool programmatic_launch_enabled();
+
 }  // namespace krt::cuda

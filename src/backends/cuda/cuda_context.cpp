@@ -1,5 +1,10 @@
 #include "backends/cuda/cuda_context.h"
 
+#include <atomic>
+#include <cstdint>
+#include <cstdlib>
+#include <string>
+
 #include "backends/cuda/cuda_check.h"
 #include "backends/cuda/cuda_convert.h"
 #include "core/check.h"
@@ -8,6 +13,26 @@ namespace krt::cuda {
 
 void throw_cuda_error(const char* library, const std::string& what, const std::string& message) {
   fail(ErrorCode::internal, library, " error in ", what, ": ", message);
+}
+
+bool programmatic_launch_enabled() {
+  static const bool allowed = [] {
+    const char* env = std::getenv("KERASRT_CUDA_PDL");
+    return !(env && std::string(env) == "0");
+  }();
+  constexpr int kDevices = 64;
+  static std::atomic<int8_t> capable[kDevices] = {};  // 0 unknown, 1 yes, -1 no
+  int device = 0;
+  if (!allowed || cudaGetDevice(&device) != cudaSuccess || device < 0 || device >= kDevices)
+    return false;
+  int8_t known = capable[device].load(std::memory_order_relaxed);
+  if (known == 0) {
+    int major = 0;
+    cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device);
+    known = major >= 9 ? 1 : -1;
+    capable[device].store(known, std::memory_order_relaxed);
+  }
+  return known > 0;
 }
 
 CudaRunContext::CudaRunContext(int device) : device_(device) {

@@ -30,6 +30,7 @@ __global__ void conv2d_small_vec_kernel(const T* __restrict__ x, const T* __rest
                                          int total_v, int H, int W, int Cin, int Cout, int OH,
                                          int OW, int KH, int KW, int SH, int SW, int DH, int DW,
                                          int PH, int PW, ActParams act) {
+  wait_for_producers();
   const int CV = Cout / V;
   for (int idx = blockIdx.x * blockDim.x + threadIdx.x; idx < total_v;
        idx += gridDim.x * blockDim.x) {
@@ -63,6 +64,7 @@ template <class T, int V>
 __global__ void im2col2d_kernel(const T* __restrict__ x, T* __restrict__ cols, int total,
                                 int row_begin, int H, int W, int Cin, int OH, int OW, int KH,
                                 int KW, int SH, int SW, int DH, int DW, int PH, int PW) {
+  wait_for_producers();
   const int CV = Cin / V, taps = KH * KW;
   for (int idx = blockIdx.x * blockDim.x + threadIdx.x; idx < total;
        idx += gridDim.x * blockDim.x) {
@@ -103,19 +105,19 @@ bool launch_small_conv2d(const void* x, const void* w, const float* bias, void* 
     if (v == 0) return;
     const auto i = [](int64_t e) { return static_cast<int>(e); };
     const auto kernel = v == 8 ? conv2d_small_vec_kernel<T, 8> : conv2d_small_vec_kernel<T, 4>;
-    kernel<<<grid_for(n / v), 256, 0, stream>>>(
-        static_cast<const T*>(x), static_cast<const T*>(w), bias, static_cast<T*>(y), i(n / v),
-        i(g.in[0]), i(g.in[1]), i(g.cin), i(g.cout), i(g.out[0]), i(g.out[1]), i(g.k[0]),
-        i(g.k[1]), i(g.stride[0]), i(g.stride[1]), i(g.dil[0]), i(g.dil[1]), i(g.pad[0]),
-        i(g.pad[1]), act);
+    launch_kernel(kernel, grid_for(n / v), 256, 0, stream, static_cast<const T*>(x),
+                  static_cast<const T*>(w), bias, static_cast<T*>(y), i(n / v), i(g.in[0]),
+                  i(g.in[1]), i(g.cin), i(g.cout), i(g.out[0]), i(g.out[1]), i(g.k[0]), i(g.k[1]),
+                  i(g.stride[0]), i(g.stride[1]), i(g.dil[0]), i(g.dil[1]), i(g.pad[0]),
+                  i(g.pad[1]), act);
     check_launch("conv2d_small_vec_kernel");
     launched = true;
   });
   return launched;
 }
 
-bool launch_im2col2d(const void* x, void* cols, const ConvGeom& g, int64_t row_begin,
-                     int64_t rows, DType dtype, cudaStream_t stream) {
+bool launch_im2col2d(const void* x, void* cols, const ConvGeom& g, int64_t row_begin, int64_t rows,
+                     DType dtype, cudaStream_t stream) {
   const int64_t n = rows * g.taps() * g.cin;
   if (n <= 0 || !fits_2d(g, n) || row_begin + rows > int64_t{1} << 30) return false;
   return dispatch_float(dtype, [&](auto tag) {
@@ -125,10 +127,10 @@ bool launch_im2col2d(const void* x, void* cols, const ConvGeom& g, int64_t row_b
     const auto kernel = v == 8   ? im2col2d_kernel<T, 8>
                         : v == 4 ? im2col2d_kernel<T, 4>
                                  : im2col2d_kernel<T, 1>;
-    kernel<<<grid_for(n / v), 256, 0, stream>>>(
-        static_cast<const T*>(x), static_cast<T*>(cols), i(n / v), i(row_begin), i(g.in[0]),
-        i(g.in[1]), i(g.cin), i(g.out[0]), i(g.out[1]), i(g.k[0]), i(g.k[1]), i(g.stride[0]),
-        i(g.stride[1]), i(g.dil[0]), i(g.dil[1]), i(g.pad[0]), i(g.pad[1]));
+    launch_kernel(kernel, grid_for(n / v), 256, 0, stream, static_cast<const T*>(x),
+                  static_cast<T*>(cols), i(n / v), i(row_begin), i(g.in[0]), i(g.in[1]), i(g.cin),
+                  i(g.out[0]), i(g.out[1]), i(g.k[0]), i(g.k[1]), i(g.stride[0]), i(g.stride[1]),
+                  i(g.dil[0]), i(g.dil[1]), i(g.pad[0]), i(g.pad[1]));
     check_launch("im2col2d_kernel");
   });
 }

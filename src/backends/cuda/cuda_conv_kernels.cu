@@ -64,6 +64,7 @@ __device__ __forceinline__ bool transpose_input(const ConvGeom& g, const int64_t
 template <class T>
 __global__ void im2col_kernel(const T* __restrict__ x, T* __restrict__ cols, ConvGeom g,
                               int64_t row_begin, int64_t rows) {
+  wait_for_producers();
   const int64_t taps = g.taps();
   const int64_t n_elems = rows * taps * g.cin;
   KRT_GRID_STRIDE(idx, n_elems) {
@@ -83,6 +84,7 @@ template <class T>
 __global__ void col2im_kernel(const T* __restrict__ cols, T* __restrict__ y,
                               const float* __restrict__ bias, ConvGeom g, int64_t n_begin,
                               int64_t count, ActParams act) {
+  wait_for_producers();
   const int64_t out_pos = g.out_positions(), in_pos = g.in_positions(), taps = g.taps();
   const int64_t n_elems = count * out_pos * g.cout;
   KRT_GRID_STRIDE(idx, n_elems) {
@@ -104,6 +106,7 @@ template <class T>
 __global__ void depthwise_kernel(const T* __restrict__ x, const T* __restrict__ w,
                                  const float* __restrict__ bias, T* __restrict__ y, ConvGeom g,
                                  ActParams act) {
+  wait_for_producers();
   const int64_t out_pos = g.out_positions(), in_pos = g.in_positions(), taps = g.taps();
   const int64_t mult = g.cout / g.cin;
   const int64_t n_elems = g.batch * out_pos * g.cout;
@@ -131,6 +134,7 @@ __global__ void depthwise2d_kernel(const T* __restrict__ x, const T* __restrict_
                                    int H, int W, int C, int OH, int OW, int CO, int KH, int KW,
                                    int SH, int SW, int DH, int DW, int PH, int PW, int mult,
                                    ActParams act) {
+  wait_for_producers();
   for (int idx = blockIdx.x * blockDim.x + threadIdx.x; idx < total;
        idx += gridDim.x * blockDim.x) {
     const int co = idx % CO;
@@ -163,10 +167,11 @@ __global__ void depthwise2d_kernel(const T* __restrict__ x, const T* __restrict_
 // at once (a small layer has too few threads to hide one load's latency after another).
 template <class T, int K, int V>
 __global__ void depthwise2d_vec_kernel(const T* __restrict__ x, const T* __restrict__ w,
-                                        const float* __restrict__ bias, T* __restrict__ y,
-                                        int total_v, int H, int W, int C, int OH, int OW, int KH,
-                                        int KW, int SH, int SW, int DH, int DW, int PH, int PW,
-                                        ActParams act) {
+                                       const float* __restrict__ bias, T* __restrict__ y,
+                                       int total_v, int H, int W, int C, int OH, int OW, int KH,
+                                       int KW, int SH, int SW, int DH, int DW, int PH, int PW,
+                                       ActParams act) {
+  wait_for_producers();
   const int CV = C / V;
   for (int idx = blockIdx.x * blockDim.x + threadIdx.x; idx < total_v;
        idx += gridDim.x * blockDim.x) {
@@ -195,26 +200,33 @@ __global__ void depthwise2d_vec_kernel(const T* __restrict__ x, const T* __restr
 
 // col2im_kernel for at most two spatial axes, cout % V == 0 and 32-bit sizes (the decoder's
 // Conv2DTranspose): V channels per thread with vector loads; a tap is visited only when its
-// stride phase reaches the output. y points at the chunk's first batch item.
-template <class T, int V>
+// stride phase reaches the output. y points at the chunk's first batch item. With K > 0 the
+// window is K x K at compile time: the taps unroll and their loads are in flight together (a
+// small layer's threads would otherwise wait out one load latency per tap).
+template <class T, int V, int K>
 __global__ void col2im2d_vec_kernel(const T* __restrict__ cols, T* __restrict__ y,
-                                     const float* __restrict__ bias, int total_v, int IH, int IW,
-                                     int C, int OH, int OW, int KH, int KW, int SH, int SW, int DH,
-                                     int DW, int PH, int PW, ActParams act) {
-  const int CV = C / V, taps = KH * KW;
+                                    const float* __restrict__ bias, int total_v, int IH, int IW,
+                                    int C, int OH, int OW, int KH, int KW, int SH, int SW, int DH,
+                                    int DW, int PH, int PW, ActParams act) {
+  wait_for_producers();
+  const int kh_count = K > 0 ? K : KH, kw_count = K > 0 ? K : KW;
+  const int CV = C / V, taps = kh_count * kw_count;
   for (int idx = blockIdx.x * blockDim.x + threadIdx.x; idx < total_v;
        idx += gridDim.x * blockDim.x) {
     const auto [n, oh, ow, c] = nhwc_slot<V>(idx, CV, OH, OW);
     float acc[V] = {};
-    for (int kh = 0; kh < KH; ++kh) {
+#pragma unroll
+    for (int kh = 0; kh < kh_count; ++kh) {
       const int th = oh + PH - kh * DH;
       if (th < 0 || th % SH != 0 || th / SH >= IH) continue;
       const int row = (n * IH + th / SH) * IW;
-      for (int kw = 0; kw < KW; ++kw) {
+#pragma unroll
+      for (int kw = 0; kw < kw_count; ++kw) {
         const int tw = ow + PW - kw * DW;
         if (tw < 0 || tw % SW != 0 || tw / SW >= IW) continue;
         float v[V];
-        loadv<V>(cols + (static_cast<size_t>(row + tw / SW) * taps + kh * KW + kw) * C + c, v);
+        loadv<V>(cols + (static_cast<size_t>(row + tw / SW) * taps + kh * kw_count + kw) * C + c,
+                 v);
 #pragma unroll
         for (int j = 0; j < V; ++j) acc[j] += v[j];
       }
@@ -227,6 +239,7 @@ template <class T>
 __global__ void direct_conv_kernel(const T* __restrict__ x, const T* __restrict__ w,
                                    const float* __restrict__ bias, T* __restrict__ y, ConvGeom g,
                                    ActParams act) {
+  wait_for_producers();
   const int64_t out_pos = g.out_positions(), in_pos = g.in_positions(), taps = g.taps();
   const int64_t cin_g = g.cin / g.groups, cout_g = g.cout / g.groups;
   const int64_t n_elems = g.batch * out_pos * g.cout;
@@ -253,6 +266,7 @@ template <class T>
 __global__ void direct_conv_transpose_kernel(const T* __restrict__ x, const T* __restrict__ w,
                                              const float* __restrict__ bias, T* __restrict__ y,
                                              ConvGeom g, ActParams act) {
+  wait_for_producers();
   const int64_t out_pos = g.out_positions(), in_pos = g.in_positions(), taps = g.taps();
   const int64_t n_elems = g.batch * out_pos * g.cout;
   KRT_GRID_STRIDE(idx, n_elems) {
@@ -289,8 +303,8 @@ void launch_im2col(const void* x, void* cols, const ConvGeom& g, int64_t row_beg
   if (n <= 0 || launch_im2col2d(x, cols, g, row_begin, rows, dtype, stream)) return;
   dispatch(dtype, "im2col", [&](auto tag) {
     using T = decltype(tag);
-    im2col_kernel<T><<<grid_for(n), 256, 0, stream>>>(static_cast<const T*>(x),
-                                                      static_cast<T*>(cols), g, row_begin, rows);
+    launch_kernel(im2col_kernel<T>, grid_for(n), 256, 0, stream, static_cast<const T*>(x),
+                  static_cast<T*>(cols), g, row_begin, rows);
     check_launch("im2col_kernel");
   });
 }
@@ -310,11 +324,14 @@ void launch_col2im_bias_act(const void* cols, void* y, const float* bias, const 
       T* y_chunk = static_cast<T*>(y) + n_begin * g.out_positions() * g.cout;
       const int v = vector_width<T>(g.cout, {cols, y_chunk});
       if (v == 0) return;
-      const auto kernel = v == 8 ? col2im2d_vec_kernel<T, 8> : col2im2d_vec_kernel<T, 4>;
-      kernel<<<grid_for(n / v), 256, 0, stream>>>(
-          static_cast<const T*>(cols), y_chunk, bias, i(n / v), i(g.in[0]), i(g.in[1]), i(g.cout),
-          i(g.out[0]), i(g.out[1]), i(g.k[0]), i(g.k[1]), i(g.stride[0]), i(g.stride[1]),
-          i(g.dil[0]), i(g.dil[1]), i(g.pad[0]), i(g.pad[1]), act);
+      const bool k3 = g.k[0] == 3 && g.k[1] == 3;
+      const auto kernel = v == 8
+                              ? (k3 ? col2im2d_vec_kernel<T, 8, 3> : col2im2d_vec_kernel<T, 8, 0>)
+                              : (k3 ? col2im2d_vec_kernel<T, 4, 3> : col2im2d_vec_kernel<T, 4, 0>);
+      launch_kernel(kernel, grid_for(n / v), 256, 0, stream, static_cast<const T*>(cols), y_chunk,
+                    bias, i(n / v), i(g.in[0]), i(g.in[1]), i(g.cout), i(g.out[0]), i(g.out[1]),
+                    i(g.k[0]), i(g.k[1]), i(g.stride[0]), i(g.stride[1]), i(g.dil[0]), i(g.dil[1]),
+                    i(g.pad[0]), i(g.pad[1]), act);
       check_launch("col2im2d_vec_kernel");
       launched = true;
     });
@@ -322,8 +339,8 @@ void launch_col2im_bias_act(const void* cols, void* y, const float* bias, const 
   }
   dispatch(dtype, "col2im", [&](auto tag) {
     using T = decltype(tag);
-    col2im_kernel<T><<<grid_for(n), 256, 0, stream>>>(
-        static_cast<const T*>(cols), static_cast<T*>(y), bias, g, n_begin, count, act);
+    launch_kernel(col2im_kernel<T>, grid_for(n), 256, 0, stream, static_cast<const T*>(cols),
+                  static_cast<T*>(y), bias, g, n_begin, count, act);
     check_launch("col2im_kernel");
   });
 }
@@ -341,15 +358,15 @@ void launch_depthwise_conv(const void* x, const void* w, const float* bias, void
       const int v = g.cout == g.cin ? vector_width<T>(g.cin, {x, w, y}) : 0;
       if (v == 0) return;
       const bool k3 = g.k[0] == 3 && g.k[1] == 3;
-      const auto kernel = v == 8 ? (k3 ? depthwise2d_vec_kernel<T, 3, 8>
-                                       : depthwise2d_vec_kernel<T, 0, 8>)
-                                 : (k3 ? depthwise2d_vec_kernel<T, 3, 4>
-                                       : depthwise2d_vec_kernel<T, 0, 4>);
+      const auto kernel =
+          v == 8 ? (k3 ? depthwise2d_vec_kernel<T, 3, 8> : depthwise2d_vec_kernel<T, 0, 8>)
+                 : (k3 ? depthwise2d_vec_kernel<T, 3, 4> : depthwise2d_vec_kernel<T, 0, 4>);
       const auto i = [](int64_t e) { return static_cast<int>(e); };
-      kernel<<<grid_for(n / v), 256, 0, stream>>>(
-          static_cast<const T*>(x), static_cast<const T*>(w), bias, static_cast<T*>(y), i(n / v),
-          i(g.in[0]), i(g.in[1]), i(g.cin), i(g.out[0]), i(g.out[1]), i(g.k[0]), i(g.k[1]),
-          i(g.stride[0]), i(g.stride[1]), i(g.dil[0]), i(g.dil[1]), i(g.pad[0]), i(g.pad[1]), act);
+      launch_kernel(kernel, grid_for(n / v), 256, 0, stream, static_cast<const T*>(x),
+                    static_cast<const T*>(w), bias, static_cast<T*>(y), i(n / v), i(g.in[0]),
+                    i(g.in[1]), i(g.cin), i(g.out[0]), i(g.out[1]), i(g.k[0]), i(g.k[1]),
+                    i(g.stride[0]), i(g.stride[1]), i(g.dil[0]), i(g.dil[1]), i(g.pad[0]),
+                    i(g.pad[1]), act);
       check_launch("depthwise2d_vec_kernel");
       launched = true;
     });
@@ -357,19 +374,19 @@ void launch_depthwise_conv(const void* x, const void* w, const float* bias, void
     dispatch(dtype, "depthwise_conv", [&](auto tag) {
       using T = decltype(tag);
       const auto i = [](int64_t v) { return static_cast<int>(v); };
-      depthwise2d_kernel<T><<<grid_for(n), 256, 0, stream>>>(
-          static_cast<const T*>(x), static_cast<const T*>(w), bias, static_cast<T*>(y), i(n),
-          i(g.in[0]), i(g.in[1]), i(g.cin), i(g.out[0]), i(g.out[1]), i(g.cout), i(g.k[0]),
-          i(g.k[1]), i(g.stride[0]), i(g.stride[1]), i(g.dil[0]), i(g.dil[1]), i(g.pad[0]),
-          i(g.pad[1]), i(g.cout / g.cin), act);
+      launch_kernel(depthwise2d_kernel<T>, grid_for(n), 256, 0, stream, static_cast<const T*>(x),
+                    static_cast<const T*>(w), bias, static_cast<T*>(y), i(n), i(g.in[0]),
+                    i(g.in[1]), i(g.cin), i(g.out[0]), i(g.out[1]), i(g.cout), i(g.k[0]), i(g.k[1]),
+                    i(g.stride[0]), i(g.stride[1]), i(g.dil[0]), i(g.dil[1]), i(g.pad[0]),
+                    i(g.pad[1]), i(g.cout / g.cin), act);
       check_launch("depthwise2d_kernel");
     });
     return;
   }
   dispatch(dtype, "depthwise_conv", [&](auto tag) {
     using T = decltype(tag);
-    depthwise_kernel<T><<<grid_for(n), 256, 0, stream>>>(
-        static_cast<const T*>(x), static_cast<const T*>(w), bias, static_cast<T*>(y), g, act);
+    launch_kernel(depthwise_kernel<T>, grid_for(n), 256, 0, stream, static_cast<const T*>(x),
+                  static_cast<const T*>(w), bias, static_cast<T*>(y), g, act);
     check_launch("depthwise_kernel");
   });
 }
@@ -380,8 +397,8 @@ void launch_direct_conv(const void* x, const void* w, const float* bias, void* y
   if (n <= 0) return;
   dispatch(dtype, "conv", [&](auto tag) {
     using T = decltype(tag);
-    direct_conv_kernel<T><<<grid_for(n), 256, 0, stream>>>(
-        static_cast<const T*>(x), static_cast<const T*>(w), bias, static_cast<T*>(y), g, act);
+    launch_kernel(direct_conv_kernel<T>, grid_for(n), 256, 0, stream, static_cast<const T*>(x),
+                  static_cast<const T*>(w), bias, static_cast<T*>(y), g, act);
     check_launch("direct_conv_kernel");
   });
 }
@@ -393,8 +410,9 @@ void launch_direct_conv_transpose(const void* x, const void* w, const float* bia
   if (n <= 0) return;
   dispatch(dtype, "conv_transpose", [&](auto tag) {
     using T = decltype(tag);
-    direct_conv_transpose_kernel<T><<<grid_for(n), 256, 0, stream>>>(
-        static_cast<const T*>(x), static_cast<const T*>(w), bias, static_cast<T*>(y), g, act);
+    launch_kernel(direct_conv_transpose_kernel<T>, grid_for(n), 256, 0, stream,
+                  static_cast<const T*>(x), static_cast<const T*>(w), bias, static_cast<T*>(y), g,
+                  act);
     check_launch("direct_conv_transpose_kernel");
   });
 }

@@ -38,8 +38,8 @@ constexpr int64_t kSmallConvWindow = 32;
 bool launch_small_conv2d(const void* x, const void* w, const float* bias, void* y,
                          const ConvGeom& g, ActParams act, DType dtype, cudaStream_t stream);
 // - launch_im2col.
-bool launch_im2col2d(const void* x, void* cols, const ConvGeom& g, int64_t row_begin,
-                     int64_t rows, DType dtype, cudaStream_t stream);
+bool launch_im2col2d(const void* x, void* cols, const ConvGeom& g, int64_t row_begin, int64_t rows,
+                     DType dtype, cudaStream_t stream);
 
 // Transposed convolution from cols (count * in_positions, taps * cout) = x @ w^T for batch items
 // [n_begin, n_begin + count): y[n][o][co] = act(bias + sum over taps t reaching o of

@@ -41,6 +41,30 @@ bool plain_relu(const ActParams& a) {
          a.negative_slope == 0.f;
 }
 
+// GPU time in ms of three calls of `call` (which returns false where it cannot run) after one
+// warm-up, or -1 where it cannot be timed (inside a CUDA Graph capture, or call failed).
+template <class Call>
+float time_three_calls(CudaRunContext& context, const Call& call) {
+  cudaStreamCaptureStatus capture = cudaStreamCaptureStatusNone;
+  if (cudaStreamIsCapturing(context.stream(), &capture) != cudaSuccess ||
+      capture != cudaStreamCaptureStatusNone)
+    return -1.f;
+  cudaEvent_t start = nullptr, stop = nullptr;
+  check_cuda(cudaEventCreate(&start), "cudaEventCreate");
+  check_cuda(cudaEventCreate(&stop), "cudaEventCreate");
+  float ms = -1.f;
+  if (call()) {
+    check_cuda(cudaEventRecord(start, context.stream()), "cudaEventRecord");
+    for (int r = 0; r < 3; ++r) call();
+    check_cuda(cudaEventRecord(stop, context.stream()), "cudaEventRecord");
+    check_cuda(cudaEventSynchronize(stop), "timing GEMM candidates");
+    check_cuda(cudaEventElapsedTime(&ms, start, stop), "cudaEventElapsedTime");
+  }
+  cudaEventDestroy(start);
+  cudaEventDestroy(stop);
+  return ms;
+}
+
 }  // namespace
 
 ActParams act_params(const Activation& a) {
@@ -54,7 +78,8 @@ ActParams act_params(const Activation& a) {
 }
 
 struct Gemm::Plan {
-  bool use_lt = false;  // cuBLASLt; else our tiled GEMM (which applies bias and activation)
+  bool use_lt = false;    // cuBLASLt; else our tiled GEMM (which applies bias and activation)
+  bool use_gemv = false;  // our GEMV timed faster than cuBLASLt (a few rows past kGemvMaxRows)
   bool bias_in_epilogue = false;
   bool act_after = false;  // our epilogue kernel applies the activation (and bias if not fused)
   cublasLtMatmulDesc_t desc = nullptr;
@@ -171,16 +196,26 @@ const Gemm::Plan& Gemm::plan_for(CudaRunContext& context, int64_t rows, const vo
   cublasLtMatmulHeuristicResult_t results[kAlgoCandidates]{};
   int count = 0;
   if (status == CUBLAS_STATUS_SUCCESS)
-    status = cublasLtMatmulAlgoGetHeuristic(context.cublaslt(), plan->desc, plan->a, plan->b,
-                                            plan->d, plan->d, pref, kAlgoCandidates, results,
-                                            &count);
+    status =
+        cublasLtMatmulAlgoGetHeuristic(context.cublaslt(), plan->desc, plan->a, plan->b, plan->d,
+                                       plan->d, pref, kAlgoCandidates, results, &count);
   cublasLtMatmulPreferenceDestroy(pref);
   std::vector<cublasLtMatmulAlgo_t> algos;
   for (int i = 0; status == CUBLAS_STATUS_SUCCESS && i < count; ++i)
     if (results[i].state == CUBLAS_STATUS_SUCCESS) algos.push_back(results[i].algo);
   if (!algos.empty()) {
     plan->use_lt = true;
-    plan->algo = fastest(context, *plan, algos, x, y);
+    float lt_ms = -1.f;
+    plan->algo = fastest(context, *plan, algos, x, y, &lt_ms);
+    // Up to kGemvTimedRows rows our GEMV (weights re-read from L2 per four rows) often beats
+    // cuBLASLt's kernels on such skinny shapes: it is timed the same way and kept if faster.
+    if (rows <= kGemvTimedRows && lt_ms > 0.f) {
+      const float gemv_ms = time_three_calls(context, [&] {
+        run_gemv(context, x, y, rows);
+        return true;
+      });
+      plan->use_gemv = gemv_ms >= 0.f && gemv_ms < lt_ms;
+    }
   }
   const Plan& out = *plan;
   plans_.emplace(key, std::move(plan));
@@ -197,50 +232,43 @@ cublasStatus_t Gemm::matmul(CudaRunContext& context, const Plan& plan,
 
 // cuBLASLt's first suggestion is often not its fastest on the skinny and half-precision shapes
 // of small models, so the first (eager) run of a row count times each suggestion on its own
-// buffers, three calls each after one warm-up, and keeps the fastest. Inside a CUDA Graph
-// capture nothing can be timed: the first suggestion stands.
+// buffers and keeps the fastest (its time in *best_ms). Inside a CUDA Graph capture nothing can
+// be timed: the first suggestion stands.
 cublasLtMatmulAlgo_t Gemm::fastest(CudaRunContext& context, const Plan& plan,
                                    const std::vector<cublasLtMatmulAlgo_t>& algos, const void* x,
-                                   void* y) const {
-  cudaStreamCaptureStatus capture = cudaStreamCaptureStatusNone;
-  if (algos.size() == 1 || cudaStreamIsCapturing(context.stream(), &capture) != cudaSuccess ||
-      capture != cudaStreamCaptureStatusNone)
-    return algos[0];
-  cudaEvent_t start = nullptr, stop = nullptr;
-  check_cuda(cudaEventCreate(&start), "cudaEventCreate");
-  check_cuda(cudaEventCreate(&stop), "cudaEventCreate");
+                                   void* y, float* best_ms) const {
   size_t best = 0;
-  float best_ms = -1.f;
   for (size_t i = 0; i < algos.size(); ++i) {
-    if (matmul(context, plan, algos[i], x, y) != CUBLAS_STATUS_SUCCESS) continue;
-    check_cuda(cudaEventRecord(start, context.stream()), "cudaEventRecord");
-    for (int r = 0; r < 3; ++r) matmul(context, plan, algos[i], x, y);
-    check_cuda(cudaEventRecord(stop, context.stream()), "cudaEventRecord");
-    check_cuda(cudaEventSynchronize(stop), "timing cuBLASLt algorithms");
-    float ms = 0.f;
-    check_cuda(cudaEventElapsedTime(&ms, start, stop), "cudaEventElapsedTime");
-    if (best_ms < 0.f || ms < best_ms) best_ms = ms, best = i;
+    const float ms = time_three_calls(
+        context, [&] { return matmul(context, plan, algos[i], x, y) == CUBLAS_STATUS_SUCCESS; });
+    if (ms >= 0.f && (*best_ms < 0.f || ms < *best_ms)) *best_ms = ms, best = i;
   }
-  cudaEventDestroy(start);
-  cudaEventDestroy(stop);
   return algos[best];
+}
+
+void Gemm::run_gemv(CudaRunContext& context, const void* x, void* y, int64_t rows) const {
+  // The parts go where cuBLASLt's workspace is: nothing else of this stream uses it now.
+  GemvScratch scratch;
+  scratch.partial = static_cast<float*>(context.workspace());
+  scratch.partial_bytes = kGemmWorkspaceBytes;
+  scratch.counters = context.gemv_tickets();
+  scratch.counter_count = CudaRunContext::kGemvTickets;
+  launch_gemv_bias_act(x, w_.get(), static_cast<const float*>(bias_f32_.get()), y, rows, K_, N_,
+                       act_, dtype_, scratch, context.stream());
 }
 
 void Gemm::run(CudaRunContext& context, const void* x, void* y, int64_t rows) const {
   if (rows <= 0) return;
   const auto* bias = static_cast<const float*>(bias_f32_.get());
   if (rows <= kGemvMaxRows) {
-    // The parts go where cuBLASLt's workspace is: nothing else of this stream uses it now.
-    GemvScratch scratch;
-    scratch.partial = static_cast<float*>(context.workspace());
-    scratch.partial_bytes = kGemmWorkspaceBytes;
-    scratch.counters = context.gemv_tickets();
-    scratch.counter_count = CudaRunContext::kGemvTickets;
-    launch_gemv_bias_act(x, w_.get(), bias, y, rows, K_, N_, act_, dtype_, scratch,
-                         context.stream());
+    run_gemv(context, x, y, rows);
     return;
   }
   const Plan& plan = plan_for(context, rows, x, y);
+  if (plan.use_gemv) {
+    run_gemv(context, x, y, rows);
+    return;
+  }
   if (!plan.use_lt) {
     launch_gemm_bias_act(x, w_.get(), bias, y, rows, K_, N_, act_, dtype_, context.stream());
     return;

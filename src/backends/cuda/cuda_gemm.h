@@ -49,11 +49,12 @@ class Gemm {
  private:
   struct Plan;
   const Plan& plan_for(CudaRunContext& context, int64_t rows, const void* x, void* y) const;
-  cublasStatus_t matmul(CudaRunContext& context, const Plan& plan,
-                        const cublasLtMatmulAlgo_t& algo, const void* x, void* y) const;
+  cublasStatus_t matmul(CudaRunContext& context, const Plan& plan, const cublasLtMatmulAlgo_t& algo,
+                        const void* x, void* y) const;
   cublasLtMatmulAlgo_t fastest(CudaRunContext& context, const Plan& plan,
                                const std::vector<cublasLtMatmulAlgo_t>& algos, const void* x,
-                               void* y) const;
+                               void* y, float* best_ms) const;
+  void run_gemv(CudaRunContext& context, const void* x, void* y, int64_t rows) const;
 
   int64_t K_ = 0, N_ = 0;
   std::shared_ptr<void> w_, bias_f32_, bias_storage_;

@@ -33,28 +33,33 @@ bool dispatch_float2(DType a, DType b, Body&& body) {
 
 template <class In, class Out>
 __global__ void gather_kernel(GatherMap map, const In* x, Out* y, int64_t n) {
+  wait_for_producers();
   KRT_GRID_STRIDE_LOOP(i, n) gather_element(map, x, y, i);
 }
 
 template <class In, class Out>
 __global__ void concat_kernel(const In* x, Out* y, int64_t outer, int64_t block, int64_t out_block,
                               int64_t at) {
+  wait_for_producers();
   KRT_GRID_STRIDE_LOOP(i, outer * block) concat_element(x, y, block, out_block, at, i);
 }
 
 template <class T>
 __global__ void pool_kernel(PoolGeometry g, const T* x, T* y, int64_t n) {
+  wait_for_producers();
   KRT_GRID_STRIDE_LOOP(i, n) pool_element(g, x, y, i);
 }
 
 template <class T>
 __global__ void resize_kernel(ResizeGeometry g, const T* x, T* y, int64_t n) {
+  wait_for_producers();
   KRT_GRID_STRIDE_LOOP(i, n) resize_element(g, x, y, i);
 }
 
 template <class Id, class T>
 __global__ void embedding_kernel(const Id* ids, const T* table, int64_t rows, int64_t dim, T* y,
                                  int64_t n) {
+  wait_for_producers();
   KRT_GRID_STRIDE_LOOP(i, n) embedding_element(ids, table, rows, dim, y, i);
 }
 
@@ -66,8 +71,8 @@ void launch_gather(const GatherMap& map, const void* x, DType x_dtype, void* y, 
   const bool ok = dispatch_float2(x_dtype, y_dtype, [&](auto in_tag, auto out_tag) {
     using In = decltype(in_tag);
     using Out = decltype(out_tag);
-    gather_kernel<In, Out><<<grid_for(y_size, kBlock), kBlock, 0, stream>>>(
-        map, static_cast<const In*>(x), static_cast<Out*>(y), y_size);
+    launch_kernel(gather_kernel<In, Out>, grid_for(y_size, kBlock), kBlock, 0, stream, map,
+                  static_cast<const In*>(x), static_cast<Out*>(y), y_size);
     check_launch("gather_kernel");
   });
   if (!ok) unsupported_dtype("gather", x_dtype);
@@ -80,8 +85,8 @@ void launch_concat_part(const void* x, DType x_dtype, void* y, DType y_dtype, in
   const bool ok = dispatch_float2(x_dtype, y_dtype, [&](auto in_tag, auto out_tag) {
     using In = decltype(in_tag);
     using Out = decltype(out_tag);
-    concat_kernel<In, Out><<<grid_for(n, kBlock), kBlock, 0, stream>>>(
-        static_cast<const In*>(x), static_cast<Out*>(y), outer, block, out_block, at);
+    launch_kernel(concat_kernel<In, Out>, grid_for(n, kBlock), kBlock, 0, stream,
+                  static_cast<const In*>(x), static_cast<Out*>(y), outer, block, out_block, at);
     check_launch("concat_kernel");
   });
   if (!ok) unsupported_dtype("concat", x_dtype);
@@ -92,8 +97,8 @@ void launch_pool(const PoolGeometry& g, const void* x, void* y, DType dtype, cud
   if (n <= 0) return;
   const bool ok = dispatch_float(dtype, [&](auto tag) {
     using T = decltype(tag);
-    pool_kernel<T><<<grid_for(n, kBlock), kBlock, 0, stream>>>(g, static_cast<const T*>(x),
-                                                               static_cast<T*>(y), n);
+    launch_kernel(pool_kernel<T>, grid_for(n, kBlock), kBlock, 0, stream, g,
+                  static_cast<const T*>(x), static_cast<T*>(y), n);
     check_launch("pool_kernel");
   });
   if (!ok) unsupported_dtype("pool", dtype);
@@ -105,8 +110,8 @@ void launch_resize(const ResizeGeometry& g, const void* x, void* y, DType dtype,
   if (n <= 0) return;
   const bool ok = dispatch_float(dtype, [&](auto tag) {
     using T = decltype(tag);
-    resize_kernel<T><<<grid_for(n, kBlock), kBlock, 0, stream>>>(g, static_cast<const T*>(x),
-                                                                 static_cast<T*>(y), n);
+    launch_kernel(resize_kernel<T>, grid_for(n, kBlock), kBlock, 0, stream, g,
+                  static_cast<const T*>(x), static_cast<T*>(y), n);
     check_launch("resize_kernel");
   });
   if (!ok) unsupported_dtype("resize", dtype);
@@ -119,9 +124,9 @@ void launch_embedding(const void* ids, DType ids_dtype, const void* table, int64
   const bool ok = dispatch_float2(ids_dtype, dtype, [&](auto id_tag, auto tag) {
     using Id = decltype(id_tag);
     using T = decltype(tag);
-    embedding_kernel<Id, T><<<grid_for(n, kBlock), kBlock, 0, stream>>>(
-        static_cast<const Id*>(ids), static_cast<const T*>(table), rows, dim, static_cast<T*>(y),
-        n);
+    launch_kernel(embedding_kernel<Id, T>, grid_for(n, kBlock), kBlock, 0, stream,
+                  static_cast<const Id*>(ids), static_cast<const T*>(table), rows, dim,
+                  static_cast<T*>(y), n);
     check_launch("embedding_kernel");
   });
   if (!ok) unsupported_dtype("embedding", dtype);

@@ -39,6 +39,7 @@ __global__ void __launch_bounds__(kGemvLanes* kGemvSlices)
     gemv_kernel(const T* __restrict__ x, const T* __restrict__ w, const float* __restrict__ bias,
                 T* __restrict__ y, int64_t rows, int64_t K, int64_t N, ActParams act,
                 float* __restrict__ partial, unsigned* __restrict__ counters) {
+  allow_next_kernel();
   __shared__ float sums[kGemvSlices][kGemvLanes * V * R];
   __shared__ bool last;
   const int tx = threadIdx.x, ty = threadIdx.y;
@@ -48,6 +49,12 @@ __global__ void __launch_bounds__(kGemvLanes* kGemvSlices)
   const int64_t k_per = (K + splits - 1) / splits;
   const int64_t k_begin = int64_t{blockIdx.z} * k_per;
   const int64_t k_end = k_begin + k_per < K ? k_begin + k_per : K;
+  // The weights are no kernel's output: start pulling this block's rows into L2 while the
+  // kernels before it finish (one prefetch per 128-byte row segment of the block).
+  if (tx == 0 && col0 < N)
+    for (int64_t k = k_begin + ty; k < k_end; k += kGemvSlices)
+      asm volatile("prefetch.global.L2 [%0];" ::"l"(w + col0 + k * N));
+  wait_for_previous_kernel();
   float acc[R][V];
 #pragma unroll
   for (int r = 0; r < R; ++r)
@@ -118,24 +125,28 @@ void gemv_rows(const T* x, const T* w, const float* bias, T* y, int64_t rows, in
   const int r_per_block = rows == 1 ? 1 : rows == 2 ? 2 : 4;
   const unsigned blocks_y = static_cast<unsigned>((rows + r_per_block - 1) / r_per_block);
   // Split K when the tiles alone would leave SMs idle: about two blocks per SM of an H100, each
-  // part at least 64 deep, and only as far as the scratch holds the parts and tickets.
+  // part at least 64 deep, and only as far as the scratch holds the parts and tickets. A tile of
+  // under 64 KB of weights is not split: its loads take less than the split's second pass (a
+  // fence, a ticket and a read of the parts, one latency after another).
   const int64_t tiles = int64_t{blocks_x} * blocks_y;
+  const int64_t tile_bytes = K * kGemvLanes * V * static_cast<int64_t>(sizeof(T));
   int64_t splits = 1;
-  if (scratch.partial && tiles < 264 && tiles <= scratch.counter_count) {
+  if (scratch.partial && tiles < 264 && tile_bytes >= (64 << 10) &&
+      tiles <= scratch.counter_count) {
     splits = std::min<int64_t>((264 + tiles - 1) / tiles, K / 64);
     const int64_t fit = static_cast<int64_t>(scratch.partial_bytes / sizeof(float)) / (rows * N);
     splits = std::max<int64_t>(1, std::min(splits, fit));
   }
   const dim3 grid(blocks_x, blocks_y, static_cast<unsigned>(splits));
   if (r_per_block == 1)
-    gemv_kernel<T, V, 1><<<grid, block, 0, stream>>>(x, w, bias, y, rows, K, N, act,
-                                                     scratch.partial, scratch.counters);
+    launch_kernel(gemv_kernel<T, V, 1>, grid, block, 0, stream, x, w, bias, y, rows, K, N, act,
+                  scratch.partial, scratch.counters);
   else if (r_per_block == 2)
-    gemv_kernel<T, V, 2><<<grid, block, 0, stream>>>(x, w, bias, y, rows, K, N, act,
-                                                     scratch.partial, scratch.counters);
+    launch_kernel(gemv_kernel<T, V, 2>, grid, block, 0, stream, x, w, bias, y, rows, K, N, act,
+                  scratch.partial, scratch.counters);
   else
-    gemv_kernel<T, V, 4><<<grid, block, 0, stream>>>(x, w, bias, y, rows, K, N, act,
-                                                     scratch.partial, scratch.counters);
+    launch_kernel(gemv_kernel<T, V, 4>, grid, block, 0, stream, x, w, bias, y, rows, K, N, act,
+                  scratch.partial, scratch.counters);
   check_launch("gemv_kernel");
 }
 
@@ -146,6 +157,7 @@ template <class T>
 __global__ void gemm_kernel(const T* __restrict__ x, const T* __restrict__ w,
                             const float* __restrict__ bias, T* __restrict__ y, int64_t row_begin,
                             int64_t rows, int64_t K, int64_t N, ActParams act) {
+  wait_for_producers();
   __shared__ float xs[kTile][kTile + 1];
   __shared__ float ws[kTile][kTile + 1];
   const int tx = threadIdx.x, ty = threadIdx.y;
@@ -169,6 +181,7 @@ __global__ void gemm_kernel(const T* __restrict__ x, const T* __restrict__ w,
 template <class T>
 __global__ void bias_act_kernel(T* y, const float* __restrict__ bias, int64_t n, int64_t N,
                                 ActParams act) {
+  wait_for_producers();
   for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < n;
        i += int64_t{gridDim.x} * blockDim.x) {
     float v = to_f32(y[i]);
@@ -180,6 +193,7 @@ __global__ void bias_act_kernel(T* y, const float* __restrict__ bias, int64_t n,
 template <class T>
 __global__ void einsum_kernel(EinsumOperands ops, const float* __restrict__ bias, T* __restrict__ y,
                               int64_t n, EinsumGeom g, ActParams act) {
+  wait_for_producers();
   int64_t sum_count = 1;
   for (int k = 0; k < g.sum_rank; ++k) sum_count *= g.sum_shape[k];
   for (int64_t o = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; o < n;
@@ -254,9 +268,9 @@ void launch_gemm_bias_act(const void* x, const void* w, const float* bias, void*
     for (int64_t r0 = 0; r0 < rows; r0 += kRowsPerLaunch) {
       const int64_t r = rows - r0 < kRowsPerLaunch ? rows - r0 : kRowsPerLaunch;
       const unsigned blocks_y = static_cast<unsigned>((r + kTile - 1) / kTile);
-      gemm_kernel<T><<<dim3(blocks_x, blocks_y), block, 0, stream>>>(
-          static_cast<const T*>(x), static_cast<const T*>(w), bias, static_cast<T*>(y), r0, rows, K,
-          N, act);
+      launch_kernel(gemm_kernel<T>, dim3(blocks_x, blocks_y), block, 0, stream,
+                    static_cast<const T*>(x), static_cast<const T*>(w), bias, static_cast<T*>(y),
+                    r0, rows, K, N, act);
       check_launch("gemm_kernel");
     }
   });
@@ -269,7 +283,8 @@ void launch_bias_act(void* y, const float* bias, int64_t rows, int64_t N, ActPar
   if (n <= 0 || (!bias && act.kind == ActivationKind::linear)) return;
   const bool ok = dispatch_float(dtype, [&](auto tag) {
     using T = decltype(tag);
-    bias_act_kernel<T><<<grid_for(n), 256, 0, stream>>>(static_cast<T*>(y), bias, n, N, act);
+    launch_kernel(bias_act_kernel<T>, grid_for(n), 256, 0, stream, static_cast<T*>(y), bias, n, N,
+                  act);
     check_launch("bias_act_kernel");
   });
   if (!ok) unsupported(dtype, "bias_act");
@@ -280,8 +295,8 @@ void launch_einsum(const EinsumOperands& operands, const float* bias, void* y, i
   if (out_elements <= 0) return;
   const bool ok = dispatch_float(dtype, [&](auto tag) {
     using T = decltype(tag);
-    einsum_kernel<T><<<grid_for(out_elements), 256, 0, stream>>>(operands, bias, static_cast<T*>(y),
-                                                                 out_elements, g, act);
+    launch_kernel(einsum_kernel<T>, grid_for(out_elements), 256, 0, stream, operands, bias,
+                  static_cast<T*>(y), out_elements, g, act);
     check_launch("einsum_kernel");
   });
   if (!ok) unsupported(dtype, "einsum");

@@ -17,6 +17,8 @@ namespace krt::cuda {
 
 // The most rows the GEMV handles (more go to a GEMM).
 constexpr int64_t kGemvMaxRows = 4;
+// Up to this many rows the GEMV is timed against cuBLASLt on a shape's first run (cuda_gemm.cpp).
+constexpr int64_t kGemvTimedRows = 16;
 
 // Scratch of the run for a GEMV whose K is split over several blocks: room for the parts
 // (S, rows, N) f32 and per-tile tickets that are 0 between launches (null: never split).

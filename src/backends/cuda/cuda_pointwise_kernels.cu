@@ -26,6 +26,7 @@ bool fits_u32(int64_t n) { return n < (int64_t{1} << 31); }
 // y[i] = f(i, x[i]) for i < n. With kVec, x and y are aligned for Pack<T, 4> loads.
 template <class T, class I, bool kVec, class F>
 __global__ void map_kernel(const T* __restrict__ x, T* __restrict__ y, I n, F f) {
+  wait_for_producers();
   const I step = static_cast<I>(gridDim.x) * blockDim.x;
   const I start = static_cast<I>(blockIdx.x) * blockDim.x + threadIdx.x;
   I tail = 0;
@@ -61,17 +62,17 @@ void launch_map(const char* name, const void* x, void* y, int64_t n, DType dtype
       if (fits_u32(n)) {
         const uint32_t n32 = static_cast<uint32_t>(n);
         if (vec)
-          map_kernel<T, uint32_t, true><<<grid, kBlock, 0, stream>>>(xp, yp, n32, f);
+          launch_kernel(map_kernel<T, uint32_t, true, F>, grid, kBlock, 0, stream, xp, yp, n32, f);
         else
-          map_kernel<T, uint32_t, false><<<grid, kBlock, 0, stream>>>(xp, yp, n32, f);
+          launch_kernel(map_kernel<T, uint32_t, false, F>, grid, kBlock, 0, stream, xp, yp, n32, f);
         check_launch(name);
         return;
       }
     }
     if (vec)
-      map_kernel<T, int64_t, true><<<grid, kBlock, 0, stream>>>(xp, yp, n, f);
+      launch_kernel(map_kernel<T, int64_t, true, F>, grid, kBlock, 0, stream, xp, yp, n, f);
     else
-      map_kernel<T, int64_t, false><<<grid, kBlock, 0, stream>>>(xp, yp, n, f);
+      launch_kernel(map_kernel<T, int64_t, false, F>, grid, kBlock, 0, stream, xp, yp, n, f);
     check_launch(name);
   });
   if (!done) fail(ErrorCode::internal, name, ": unsupported dtype ", dtype_name(dtype));
@@ -170,6 +171,7 @@ __device__ __forceinline__ float merge(MergeOp op, float acc, float v) {
 // Inputs may include y itself (the accumulator of an earlier launch), so no __restrict__.
 template <class T, bool kVec>
 __global__ void merge_flat_kernel(MergeArgs a, T* y, int64_t n) {
+  wait_for_producers();
   const int64_t step = static_cast<int64_t>(gridDim.x) * blockDim.x;
   const int64_t start = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   int64_t tail = 0;
@@ -208,6 +210,7 @@ __global__ void merge_flat_kernel(MergeArgs a, T* y, int64_t n) {
 
 template <class T, class I>
 __global__ void merge_broadcast_kernel(MergeArgs a, T* y, I n) {
+  wait_for_producers();
   const I step = static_cast<I>(gridDim.x) * blockDim.x;
   for (I i = static_cast<I>(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += step) {
     I off[kElementwiseMaxInputs] = {};
@@ -265,9 +268,11 @@ void launch_merge_same_shape(const MergeArgs& args, void* y, int64_t n, DType dt
     for (int k = 0; k < args.count; ++k) vec = vec && aligned_for_pack<T>(args.inputs[k]);
     const unsigned grid = grid_for(vec ? n / 4 : n, kBlock);
     if (vec)
-      merge_flat_kernel<T, true><<<grid, kBlock, 0, stream>>>(args, static_cast<T*>(y), n);
+      launch_kernel(merge_flat_kernel<T, true>, grid, kBlock, 0, stream, args, static_cast<T*>(y),
+                    n);
     else
-      merge_flat_kernel<T, false><<<grid, kBlock, 0, stream>>>(args, static_cast<T*>(y), n);
+      launch_kernel(merge_flat_kernel<T, false>, grid, kBlock, 0, stream, args, static_cast<T*>(y),
+                    n);
     check_launch("merge_flat_kernel");
   });
   if (!done) fail(ErrorCode::internal, "elementwise: unsupported dtype ", dtype_name(dtype));
@@ -280,10 +285,11 @@ void launch_merge_broadcast(const MergeArgs& args, void* y, int64_t n, DType dty
     using T = decltype(tag);
     const unsigned grid = grid_for(n, kBlock);
     if (fits_u32(n))
-      merge_broadcast_kernel<T, uint32_t>
-          <<<grid, kBlock, 0, stream>>>(args, static_cast<T*>(y), static_cast<uint32_t>(n));
+      launch_kernel(merge_broadcast_kernel<T, uint32_t>, grid, kBlock, 0, stream, args,
+                    static_cast<T*>(y), static_cast<uint32_t>(n));
     else
-      merge_broadcast_kernel<T, int64_t><<<grid, kBlock, 0, stream>>>(args, static_cast<T*>(y), n);
+      launch_kernel(merge_broadcast_kernel<T, int64_t>, grid, kBlock, 0, stream, args,
+                    static_cast<T*>(y), n);
     check_launch("merge_broadcast_kernel");
   });
   if (!done) fail(ErrorCode::internal, "elementwise: unsupported dtype ", dtype_name(dtype));

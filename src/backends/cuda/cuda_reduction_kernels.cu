@@ -111,6 +111,7 @@ __device__ __forceinline__ int lane() {
 template <class T, int kTpg>
 __global__ void __launch_bounds__(kBlock)
     reduce_kernel(const T* __restrict__ x, T* __restrict__ y, GroupMap m, ReduceOp op) {
+  wait_for_producers();
   __shared__ float smem[32];
   for (int64_t g = first_group<kTpg>(); g < m.groups; g += group_step<kTpg>()) {
     int64_t base[1];
@@ -193,6 +194,7 @@ template <class T, int kTpg, bool kMask>
 __global__ void __launch_bounds__(kBlock)
     softmax_kernel(const T* __restrict__ x, const T* __restrict__ mask, T* __restrict__ y,
                    GroupMap m, SoftmaxArgs a) {
+  wait_for_producers();
   __shared__ float smem[32];
   constexpr int kOps = kMask ? 2 : 1;
   for (int64_t g = first_group<kTpg>(); g < m.groups; g += group_step<kTpg>()) {
@@ -237,6 +239,7 @@ __global__ void __launch_bounds__(kBlock)
 template <class T>
 __global__ void __launch_bounds__(kBlock)
     sparsemax_kernel(const T* __restrict__ x, T* __restrict__ y, GroupMap m) {
+  wait_for_producers();
   __shared__ float smem[32];
   for (int64_t g = blockIdx.x; g < m.groups; g += gridDim.x) {
     int64_t base[1];
@@ -274,6 +277,7 @@ template <class T, int kTpg>
 __global__ void __launch_bounds__(kBlock)
     normalize_kernel(const T* __restrict__ x, T* __restrict__ y, const float* scale,
                      const float* shift, GroupMap m, NormMode mode, float eps) {
+  wait_for_producers();
   __shared__ float smem[32];
   const float count = static_cast<float>(m.members);
   for (int64_t g = first_group<kTpg>(); g < m.groups; g += group_step<kTpg>()) {
@@ -323,6 +327,7 @@ __global__ void __launch_bounds__(kBlock)
 template <class T>
 __global__ void glu_kernel(const T* __restrict__ x, T* __restrict__ y, int64_t outer,
                            int64_t half_inner) {
+  wait_for_producers();
   const int64_t n = outer * half_inner;
   const int64_t step = static_cast<int64_t>(gridDim.x) * blockDim.x;
   for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += step) {
@@ -339,6 +344,7 @@ constexpr int kPoolChannels = 32, kPoolLanes = 8;
 template <class T>
 __global__ void global_pool_kernel(const T* __restrict__ x, T* __restrict__ y, int64_t batch,
                                    int64_t positions, int64_t channels, bool max) {
+  wait_for_producers();
   __shared__ float part[kPoolLanes][kPoolChannels];
   const int64_t ch = static_cast<int64_t>(blockIdx.x) * kPoolChannels + threadIdx.x;
   for (int64_t n = blockIdx.y; n < batch; n += gridDim.y) {
@@ -363,6 +369,7 @@ template <class T>
 __global__ void additive_score_kernel(const T* __restrict__ q, const T* __restrict__ k,
                                       T* __restrict__ y, const float* __restrict__ w, int64_t batch,
                                       int64_t tq, int64_t tv, int64_t d, float inner, float outer) {
+  wait_for_producers();
   const int64_t n = batch * tq * tv;
   const int64_t step = static_cast<int64_t>(gridDim.x) * blockDim.x;
   for (int64_t o = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; o < n; o += step) {
@@ -399,6 +406,7 @@ void dispatch_tpg(int64_t members, Body&& body) {
 template <class T>
 __global__ void arg_reduce_kernel(const T* __restrict__ x, T* __restrict__ y, GroupMap m,
                                   bool largest) {
+  wait_for_producers();
   for (int64_t g = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; g < m.groups;
        g += int64_t{gridDim.x} * blockDim.x) {
     int64_t base[1];
@@ -424,15 +432,15 @@ void launch_reduce(const void* x, void* y, const GroupMap& map, ReduceOp op, DTy
   const bool done = dispatch_float(dtype, [&](auto tag) {
     using T = decltype(tag);
     if (op == ReduceOp::argmax || op == ReduceOp::argmin) {
-      arg_reduce_kernel<T><<<grid_for(map.groups, kBlock), kBlock, 0, stream>>>(
-          static_cast<const T*>(x), static_cast<T*>(y), map, op == ReduceOp::argmax);
+      launch_kernel(arg_reduce_kernel<T>, grid_for(map.groups, kBlock), kBlock, 0, stream,
+                    static_cast<const T*>(x), static_cast<T*>(y), map, op == ReduceOp::argmax);
       check_launch("arg_reduce_kernel");
       return;
     }
     dispatch_tpg(map.members, [&](auto tpg) {
       constexpr int kTpg = decltype(tpg)::value;
-      reduce_kernel<T, kTpg><<<group_grid(map.groups, kTpg), kBlock, 0, stream>>>(
-          static_cast<const T*>(x), static_cast<T*>(y), map, op);
+      launch_kernel(reduce_kernel<T, kTpg>, group_grid(map.groups, kTpg), kBlock, 0, stream,
+                    static_cast<const T*>(x), static_cast<T*>(y), map, op);
     });
     check_launch("reduce_kernel");
   });
@@ -448,11 +456,12 @@ void launch_softmax(const void* x, const void* mask, void* y, const GroupMap& ma
       constexpr int kTpg = decltype(tpg)::value;
       const unsigned grid = group_grid(map.groups, kTpg);
       if (mask)
-        softmax_kernel<T, kTpg, true><<<grid, kBlock, 0, stream>>>(
-            static_cast<const T*>(x), static_cast<const T*>(mask), static_cast<T*>(y), map, args);
+        launch_kernel(softmax_kernel<T, kTpg, true>, grid, kBlock, 0, stream,
+                      static_cast<const T*>(x), static_cast<const T*>(mask), static_cast<T*>(y),
+                      map, args);
       else
-        softmax_kernel<T, kTpg, false><<<grid, kBlock, 0, stream>>>(
-            static_cast<const T*>(x), nullptr, static_cast<T*>(y), map, args);
+        launch_kernel(softmax_kernel<T, kTpg, false>, grid, kBlock, 0, stream,
+                      static_cast<const T*>(x), nullptr, static_cast<T*>(y), map, args);
     });
     check_launch("softmax_kernel");
   });
@@ -464,8 +473,8 @@ void launch_sparsemax(const void* x, void* y, const GroupMap& map, DType dtype,
   if (map.groups <= 0 || map.members <= 0) return;
   const bool done = dispatch_float(dtype, [&](auto tag) {
     using T = decltype(tag);
-    sparsemax_kernel<T><<<group_grid(map.groups, kBlock), kBlock, 0, stream>>>(
-        static_cast<const T*>(x), static_cast<T*>(y), map);
+    launch_kernel(sparsemax_kernel<T>, group_grid(map.groups, kBlock), kBlock, 0, stream,
+                  static_cast<const T*>(x), static_cast<T*>(y), map);
     check_launch("sparsemax_kernel");
   });
   if (!done) bad_dtype("sparsemax", dtype);
@@ -479,8 +488,8 @@ void launch_normalize(const void* x, void* y, const float* scale, const float* s
     using T = decltype(tag);
     dispatch_tpg(map.members, [&](auto tpg) {
       constexpr int kTpg = decltype(tpg)::value;
-      normalize_kernel<T, kTpg><<<group_grid(map.groups, kTpg), kBlock, 0, stream>>>(
-          static_cast<const T*>(x), static_cast<T*>(y), scale, shift, map, mode, epsilon);
+      launch_kernel(normalize_kernel<T, kTpg>, group_grid(map.groups, kTpg), kBlock, 0, stream,
+                    static_cast<const T*>(x), static_cast<T*>(y), scale, shift, map, mode, epsilon);
     });
     check_launch("normalize_kernel");
   });
@@ -492,8 +501,8 @@ void launch_glu(const void* x, void* y, int64_t outer, int64_t half_inner, DType
   if (outer * half_inner <= 0) return;
   const bool done = dispatch_float(dtype, [&](auto tag) {
     using T = decltype(tag);
-    glu_kernel<T><<<grid_for(outer * half_inner, kBlock), kBlock, 0, stream>>>(
-        static_cast<const T*>(x), static_cast<T*>(y), outer, half_inner);
+    launch_kernel(glu_kernel<T>, grid_for(outer * half_inner, kBlock), kBlock, 0, stream,
+                  static_cast<const T*>(x), static_cast<T*>(y), outer, half_inner);
     check_launch("glu_kernel");
   });
   if (!done) bad_dtype("glu", dtype);
@@ -507,8 +516,8 @@ void launch_global_pool(const void* x, void* y, int64_t batch, int64_t positions
     const dim3 block(kPoolChannels, kPoolLanes);
     const dim3 grid(static_cast<unsigned>((channels + kPoolChannels - 1) / kPoolChannels),
                     static_cast<unsigned>(batch < 65535 ? batch : 65535));
-    global_pool_kernel<T><<<grid, block, 0, stream>>>(static_cast<const T*>(x), static_cast<T*>(y),
-                                                      batch, positions, channels, max);
+    launch_kernel(global_pool_kernel<T>, grid, block, 0, stream, static_cast<const T*>(x),
+                  static_cast<T*>(y), batch, positions, channels, max);
     check_launch("global_pool_kernel");
   });
   if (!done) bad_dtype("global_pool", dtype);
@@ -521,9 +530,9 @@ void launch_additive_score(const void* q, const void* k, void* y, const float* w
   if (n <= 0) return;
   const bool done = dispatch_float(dtype, [&](auto tag) {
     using T = decltype(tag);
-    additive_score_kernel<T><<<grid_for(n, kBlock), kBlock, 0, stream>>>(
-        static_cast<const T*>(q), static_cast<const T*>(k), static_cast<T*>(y), w, batch, tq, tv, d,
-        inner_scale, outer_scale);
+    launch_kernel(additive_score_kernel<T>, grid_for(n, kBlock), kBlock, 0, stream,
+                  static_cast<const T*>(q), static_cast<const T*>(k), static_cast<T*>(y), w, batch,
+                  tq, tv, d, inner_scale, outer_scale);
     check_launch("additive_score_kernel");
   });
   if (!done) bad_dtype("additive_score", dtype);

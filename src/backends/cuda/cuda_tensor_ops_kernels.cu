@@ -159,6 +159,7 @@ __device__ __forceinline__ void broadcast_offsets(const BroadcastMap& map, int64
 template <class T>
 __global__ void unary_kernel(UnaryKind kind, float a, float b, const T* __restrict__ x,
                              T* __restrict__ y, int64_t n) {
+  wait_for_producers();
   for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < n;
        i += int64_t{gridDim.x} * blockDim.x)
     y[i] = from_f32<T>(unary_value(kind, a, b, to_f32(x[i])));
@@ -166,6 +167,7 @@ __global__ void unary_kernel(UnaryKind kind, float a, float b, const T* __restri
 
 template <class T>
 __global__ void binary_kernel(BinaryKind kind, BroadcastMap map, T* __restrict__ y, int64_t n) {
+  wait_for_producers();
   for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < n;
        i += int64_t{gridDim.x} * blockDim.x) {
     int64_t off[kMaxBroadcastOperands];
@@ -177,6 +179,7 @@ __global__ void binary_kernel(BinaryKind kind, BroadcastMap map, T* __restrict__
 
 template <class T>
 __global__ void where_kernel(BroadcastMap map, T* __restrict__ y, int64_t n) {
+  wait_for_producers();
   for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < n;
        i += int64_t{gridDim.x} * blockDim.x) {
     int64_t off[kMaxBroadcastOperands];
@@ -191,6 +194,7 @@ template <class T>
 __global__ void take_kernel(const T* __restrict__ x, const void* __restrict__ idx, bool idx_f32,
                             T* __restrict__ y, int64_t outer, int64_t dim, int64_t count,
                             int64_t inner) {
+  wait_for_producers();
   const int64_t n = outer * count * inner;
   for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < n;
        i += int64_t{gridDim.x} * blockDim.x) {
@@ -211,6 +215,7 @@ struct Dims {
 
 template <class T>
 __global__ void shape_of_kernel(Dims dims, int rank, T* y) {
+  wait_for_producers();
   const int a = threadIdx.x;
   if (a < rank) y[a] = from_f32<T>(static_cast<float>(dims.d[a]));
 }
@@ -226,8 +231,8 @@ void launch_unary(const UnaryParams& p, const void* x, void* y, int64_t n, DType
   if (n <= 0) return;
   if (!dispatch_float(dtype, [&](auto tag) {
         using T = decltype(tag);
-        unary_kernel<T><<<grid_for(n, kBlock), kBlock, 0, stream>>>(
-            p.kind, p.a, p.b, static_cast<const T*>(x), static_cast<T*>(y), n);
+        launch_kernel(unary_kernel<T>, grid_for(n, kBlock), kBlock, 0, stream, p.kind, p.a, p.b,
+                      static_cast<const T*>(x), static_cast<T*>(y), n);
         check_launch("unary_kernel");
       }))
     unsupported("unary", dtype);
@@ -238,8 +243,8 @@ void launch_binary(BinaryKind kind, const BroadcastMap& map, void* y, int64_t n,
   if (n <= 0) return;
   if (!dispatch_float(dtype, [&](auto tag) {
         using T = decltype(tag);
-        binary_kernel<T>
-            <<<grid_for(n, kBlock), kBlock, 0, stream>>>(kind, map, static_cast<T*>(y), n);
+        launch_kernel(binary_kernel<T>, grid_for(n, kBlock), kBlock, 0, stream, kind, map,
+                      static_cast<T*>(y), n);
         check_launch("binary_kernel");
       }))
     unsupported("binary", dtype);
@@ -249,7 +254,8 @@ void launch_where(const BroadcastMap& map, void* y, int64_t n, DType dtype, cuda
   if (n <= 0) return;
   if (!dispatch_float(dtype, [&](auto tag) {
         using T = decltype(tag);
-        where_kernel<T><<<grid_for(n, kBlock), kBlock, 0, stream>>>(map, static_cast<T*>(y), n);
+        launch_kernel(where_kernel<T>, grid_for(n, kBlock), kBlock, 0, stream, map,
+                      static_cast<T*>(y), n);
         check_launch("where_kernel");
       }))
     unsupported("where", dtype);
@@ -261,8 +267,9 @@ void launch_take(const void* x, const void* idx, bool idx_f32, void* y, int64_t 
   if (n <= 0) return;
   if (!dispatch_float(dtype, [&](auto tag) {
         using T = decltype(tag);
-        take_kernel<T><<<grid_for(n, kBlock), kBlock, 0, stream>>>(
-            static_cast<const T*>(x), idx, idx_f32, static_cast<T*>(y), outer, dim, count, inner);
+        launch_kernel(take_kernel<T>, grid_for(n, kBlock), kBlock, 0, stream,
+                      static_cast<const T*>(x), idx, idx_f32, static_cast<T*>(y), outer, dim, count,
+                      inner);
         check_launch("take_kernel");
       }))
     unsupported("gather", dtype);
@@ -275,7 +282,8 @@ void launch_shape_of(const int64_t (&dims)[kMaxBroadcastRank], int rank, void* y
   for (int a = 0; a < rank; ++a) d.d[a] = dims[a];
   if (!dispatch_float(dtype, [&](auto tag) {
         using T = decltype(tag);
-        shape_of_kernel<T><<<1, kMaxBroadcastRank, 0, stream>>>(d, rank, static_cast<T*>(y));
+        launch_kernel(shape_of_kernel<T>, 1, kMaxBroadcastRank, 0, stream, d, rank,
+                      static_cast<T*>(y));
         check_launch("shape_of_kernel");
       }))
     unsupported("shape_of", dtype);

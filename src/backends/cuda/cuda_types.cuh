@@ -8,6 +8,7 @@
 
 #include <initializer_list>
 
+#include "backends/cuda/cuda_launch.cuh"
 #include "kerasrt/tensor.h"
 
 namespace krt::cuda {
