@@ -70,9 +70,8 @@ void Bytes::copy_and_release(void* dst) const {
   // come here: the founding decoder's whole `kerasrt run` 14.0 -> 12.6 ms with pread).
   const auto* mapping = static_cast<const Mapping*>(owner_.get());
   const auto* base = static_cast<const uint8_t*>(mapping->address);
-  if (mapping->fd >= 0 &&
-      read_file_range(mapping->fd, static_cast<uint64_t>(data_ - base), size_,
-                      static_cast<uint8_t*>(dst)))
+  if (mapping->fd >= 0 && read_file_range(mapping->fd, static_cast<uint64_t>(data_ - base), size_,
+                                          static_cast<uint8_t*>(dst)))
     return;
   static const uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
   constexpr size_t kStep = size_t{1} << 20;
@@ -92,7 +91,6 @@ void Bytes::copy_and_release(void* dst) const {
 }
 
 std::shared_ptr<void> allocate_aligned(size_t bytes) { return allocate_weight_storage(bytes); }
-
 
 Bytes map_file(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
