@@ -1,6 +1,8 @@
 #include "cli_common.h"
 
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <map>
 
@@ -31,6 +33,15 @@ int64_t parse_int(const std::string& flag, const std::string& text, int64_t lo, 
   }
   throw UsageError(flag + " expects a whole number from " + std::to_string(lo) + " to " +
                    std::to_string(hi) + ", got '" + text + "'");
+}
+
+void exit_now(int status) {
+  // Freeing a MobileNet's compiled model piece by piece (2 MB weight chunks, oneDNN's kernels
+  // and its primitive cache at static destruction) took ~0.5 ms of a 19 ms `kerasrt run`.
+  std::cout.flush();
+  std::cerr.flush();
+  std::fflush(nullptr);
+  std::_Exit(status);
 }
 
 bool ArgReader::next() { return ++i_ < args_.size(); }

@@ -53,6 +53,11 @@ Model load_model(const std::string& path, const std::string& weights = "");
 std::vector<Tensor> read_input_files(const Model& model, const std::vector<std::string>& specs);
 std::vector<Shape> concrete_input_shapes(const Model& model, int64_t batch, int64_t fill = 1);
 
+// Ends the process with `status` once stdout and stderr are flushed, without destructors: for a
+// command whose last act is its result (run), so the OS takes back the weights, oneDNN's
+// kernels and the arenas at once rather than the process freeing them piece by piece.
+[[noreturn]] void exit_now(int status);
+
 // The help text of one command ("" if the command is unknown), and the overview of all.
 std::string command_help(const std::string& command);
 std::string overview_help();

@@ -238,7 +238,7 @@ int cmd_run(const std::vector<std::string>& raw) {
     std::cout << "time per inference: " << ms << " ms (mean of " << args.repeat << " runs, batch "
               << inputs[0].shape()[0] << ")\n";
   }
-  return status;
+  exit_now(status);  // the process's last act: no need to free the compiled model
 }
 
 }  // namespace krt::cli

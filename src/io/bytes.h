@@ -26,9 +26,10 @@ class Bytes {
   // Whether these bytes lie in a read-only memory map of a file (map_file and its slices).
   bool file_mapped() const { return file_mapped_; }
 
-  // Copies the bytes to `dst` (size() bytes). When they lie in a file's map, the map's pages
-  // the range covers whole are handed back to the kernel as the copy goes, so the copy does not
-  // leave the file's bytes resident beside it; reading them again re-reads the file's pages.
+  // Copies the bytes to `dst` (size() bytes). When they lie in a file's map, they are read from
+  // the file (map_file keeps it open for this), so the copy does not leave the file's bytes
+  // resident in the map beside it; should reading fail, they are copied out of the map, whose
+  // pages the range covers whole are handed back to the kernel as the copy goes.
   void copy_and_release(void* dst) const;
 
  private:
@@ -39,7 +40,8 @@ class Bytes {
   bool file_mapped_ = false;
 };
 
-// Maps a whole file read-only. Throws krt::Error (io_error) naming the path on failure.
+// Maps a whole file read-only, keeping it open while the map lives (copy_and_release reads it).
+// Throws krt::Error (io_error) naming the path on failure.
 Bytes map_file(const std::string& path);
 
 // `bytes` of uninitialized host memory, 64-byte aligned, from allocate_weight_storage (chunks

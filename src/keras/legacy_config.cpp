@@ -256,7 +256,7 @@ std::string modern_class_name(const std::string& class_name) {
   return class_name;
 }
 
-io::Json normalize_model_config(const io::Json& model, const FileInfo& file) {
+io::Json normalize_model_config(io::Json model, const FileInfo& file) {
   if (file.keras_major >= 3) return model;  // Keras 3 writes only the current spelling
   return Normalizer(file).model(model, 0);
 }

@@ -15,8 +15,9 @@ namespace krt::keras {
 // Sequential) with every layer in Keras 2/3 spelling; nested models and wrapped layers
 // included. Options kerasrt cannot honour (BatchNormalization mode 1/2, border_mode "full",
 // Keras 1 layers removed in Keras 2) raise krt::Error (unsupported) naming the Keras version
-// and the layer.
-io::Json normalize_model_config(const io::Json& model, const FileInfo& file);
+// and the layer. Taken by value: a Keras 3 config, already in that spelling, is moved through
+// (a deep copy of a MobileNet's was ~0.2 ms of its load).
+io::Json normalize_model_config(io::Json model, const FileInfo& file);
 
 // The Keras 2 class name for a Keras 1 one ("Convolution2D" -> "Conv2D"); others unchanged.
 std::string modern_class_name(const std::string& class_name);
