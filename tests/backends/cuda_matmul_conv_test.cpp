@@ -409,7 +409,7 @@ TEST(CudaConv, ConvTranspose) {
                         {batch, 4, 4, 64});
 }
 
-TEST(CudaConv, SmallWindowConvEveryChannelTile) {
+TEST(CudaConv, SmallWindowConvSeveralChannelWidths) {
   REQUIRE_CUDA();
   // The direct small-window kernel over several output widths (8 or 4 channels a thread in
   // 16-bit types, 4 in f32); 3x3x3 and 2x5x2 windows, strides, dilation and 'same' padding.

@@ -1,5 +1,3 @@
-#include <cstdint>
-
 #include "backends/cuda/cuda_check.h"
 #include "backends/cuda/cuda_convert.h"
 #include "backends/cuda/cuda_types.cuh"
@@ -41,8 +39,7 @@ void convert_on_device(const void* src, DType src_dtype, void* dst, DType dst_dt
     using From = decltype(from_tag);
     dispatch_float(dst_dtype, [&](auto to_tag) {
       using To = decltype(to_tag);
-      const bool vec = n >= 4 && reinterpret_cast<uintptr_t>(src) % (4 * sizeof(From)) == 0 &&
-                       reinterpret_cast<uintptr_t>(dst) % (4 * sizeof(To)) == 0;
+      const bool vec = n >= 4 && aligned_for_pack<From>(src) && aligned_for_pack<To>(dst);
       if (vec)
         launch_kernel(convert_kernel<From, To, 4>, grid_for(n / 4), 256, 0, stream,
                       static_cast<const From*>(src), static_cast<To*>(dst), n);

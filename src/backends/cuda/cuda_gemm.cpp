@@ -205,11 +205,12 @@ const Gemm::Plan& Gemm::plan_for(CudaRunContext& context, int64_t rows, const vo
     if (results[i].state == CUBLAS_STATUS_SUCCESS) algos.push_back(results[i].algo);
   if (!algos.empty()) {
     plan->use_lt = true;
-    float lt_ms = -1.f;
-    plan->algo = fastest(context, *plan, algos, x, y, &lt_ms);
     // Up to kGemvTimedRows rows our GEMV (weights re-read from L2 per four rows) often beats
     // cuBLASLt's kernels on such skinny shapes: it is timed the same way and kept if faster.
-    if (rows <= kGemvTimedRows && lt_ms > 0.f) {
+    const bool try_gemv = rows <= kGemvTimedRows;
+    float lt_ms = -1.f;
+    plan->algo = fastest(context, *plan, algos, x, y, try_gemv ? &lt_ms : nullptr);
+    if (try_gemv && lt_ms > 0.f) {
       const float gemv_ms = time_three_calls(context, [&] {
         run_gemv(context, x, y, rows);
         return true;
@@ -232,17 +233,21 @@ cublasStatus_t Gemm::matmul(CudaRunContext& context, const Plan& plan,
 
 // cuBLASLt's first suggestion is often not its fastest on the skinny and half-precision shapes
 // of small models, so the first (eager) run of a row count times each suggestion on its own
-// buffers and keeps the fastest (its time in *best_ms). Inside a CUDA Graph capture nothing can
-// be timed: the first suggestion stands.
+// buffers and keeps the fastest; its time goes to *best_ms where asked for (-1 if untimed).
+// A lone suggestion is timed only then. Inside a CUDA Graph capture nothing can be timed: the
+// first suggestion stands.
 cublasLtMatmulAlgo_t Gemm::fastest(CudaRunContext& context, const Plan& plan,
                                    const std::vector<cublasLtMatmulAlgo_t>& algos, const void* x,
                                    void* y, float* best_ms) const {
+  if (algos.size() == 1 && !best_ms) return algos[0];
   size_t best = 0;
+  float best_time = -1.f;
   for (size_t i = 0; i < algos.size(); ++i) {
     const float ms = time_three_calls(
         context, [&] { return matmul(context, plan, algos[i], x, y) == CUBLAS_STATUS_SUCCESS; });
-    if (ms >= 0.f && (*best_ms < 0.f || ms < *best_ms)) *best_ms = ms, best = i;
+    if (ms >= 0.f && (best_time < 0.f || ms < best_time)) best_time = ms, best = i;
   }
+  if (best_ms) *best_ms = best_time;
   return algos[best];
 }
 

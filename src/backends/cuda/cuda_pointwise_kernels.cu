@@ -15,11 +15,6 @@ namespace {
 
 constexpr int kBlock = 256;
 
-template <class T>
-bool aligned_for_pack(const void* p) {
-  return reinterpret_cast<uintptr_t>(p) % (4 * sizeof(T)) == 0;
-}
-
 // Indices fit 32 bits (cheaper division) when the grid-stride loop cannot overflow them.
 bool fits_u32(int64_t n) { return n < (int64_t{1} << 31); }
 

@@ -38,6 +38,12 @@ struct alignas(V * sizeof(T)) Pack {
   T e[V];
 };
 
+// Whether p is aligned for Pack<T, 4> accesses.
+template <class T>
+bool aligned_for_pack(const void* p) {
+  return reinterpret_cast<uintptr_t>(p) % (4 * sizeof(T)) == 0;
+}
+
 template <int V, class T>
 __device__ __forceinline__ void loadv(const T* p, float (&out)[V]) {
   const Pack<T, V> raw = *reinterpret_cast<const Pack<T, V>*>(p);
