@@ -99,6 +99,17 @@ std::vector<Tensor> run_compiled(const CompiledNodes& compiled, const std::vecto
   return compiled.plan->run(inputs);
 }
 
+std::vector<Tensor> run_compiled_on_device(const CompiledNodes& compiled,
+                                           const std::vector<Tensor>& inputs) {
+  std::vector<Tensor> on_device;
+  for (const Tensor& t : inputs) on_device.push_back(compiled.plan->transfer(t, true));
+  RunOptions keep;
+  keep.outputs_on_device = true;
+  std::vector<Tensor> outputs = compiled.plan->run(on_device, keep);
+  for (Tensor& t : outputs) t = compiled.plan->transfer(t, false);
+  return outputs;
+}
+
 const CompileReport& report_of(const CompiledNodes& compiled) { return compiled.plan->report; }
 
 }  // namespace krt::test

@@ -270,18 +270,25 @@ std::vector<Tensor> ExecutionPlan::run_whole(const std::vector<Tensor>& given,
   }
 
   // Consecutive nodes of one backend form a segment, which a recording backend records once
-  // per key and replays; copies and (when tracing) per-node host copies break segments. Found
+  // per key and replays; copies to or from the host and (when tracing) per-node host copies
+  // break segments. A copy within the device (a caller's device input converted to the storage
+  // dtype) is recorded with the nodes around it, so one replay covers the whole run. Found
   // before the clock starts, so the host's work stays out of the device's time.
+  auto host_copy_node = [&](size_t i) {
+    const Node& node = graph.nodes[i];
+    return node.kind == OpKind::copy &&
+           (values[node.inputs[0]].is_host() || values[node.outputs[0]].is_host());
+  };
   struct Segment {
     size_t begin, end;
-    std::string key;  // "" for a copy node, or when tracing
+    std::string key;  // "" for a copy node to or from the host, or when tracing
   };
   std::vector<Segment> segments;
   for (size_t i = 0; i < graph.nodes.size();) {
     const int b = placement.node_backend[i];
     size_t end = i;
     while (end < graph.nodes.size() && placement.node_backend[end] == b &&
-           graph.nodes[end].kind != OpKind::copy && (end == i || !all_values))
+           !host_copy_node(end) && (end == i || !all_values))
       ++end;
     if (end == i) {  // a copy node
       segments.push_back({i, i + 1, ""});

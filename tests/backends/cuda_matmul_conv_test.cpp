@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <random>
 
 #include "backend_cases.h"
@@ -211,6 +212,92 @@ TEST(CudaMatmul, DenseReducedPrecisions) {
     for (int64_t rows : {1, 3, 40}) {
       expect_cuda_matches({dense_node(256, 64, true, relu)}, {rows, 256}, p);
       expect_cuda_matches({dense_node(31, 9, false, silu)}, {rows, 31}, p);
+    }
+  }
+}
+
+// Sets an environment variable for one scope (the CUDA GEMM reads KERASRT_CUDA_GEMM when it
+// plans a shape, at a compiled model's first run of it).
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const char* value) : name_(name) { setenv(name, value, 1); }
+  ~ScopedEnv() { unsetenv(name_); }
+  ScopedEnv(const ScopedEnv&) = delete;
+  ScopedEnv& operator=(const ScopedEnv&) = delete;
+
+ private:
+  const char* name_;
+};
+
+TEST(CudaMatmul, TensorCoreGemmOnEveryShape) {
+  REQUIRE_CUDA();
+  // Our tensor-core GEMM forced wherever it applies (f16/bf16, K and N multiples of 8): 32- and
+  // 64-row tiles, partial tiles at every edge, K split over blocks with the tickets reset between
+  // runs (deep K, few tiles), every activation in its epilogue; K % 8 != 0 falls back.
+  ScopedEnv forced("KERASRT_CUDA_GEMM", "mma");
+  struct Case {
+    int64_t rows, K, N;
+  };
+  const Case cases[] = {{5, 8, 8},       {37, 40, 24},   {64, 256, 64},  {100, 72, 200},
+                        {49, 1024, 1024}, {16, 512, 2304}, {300, 128, 1032}, {2000, 32, 64},
+                        {9, 33, 16}};
+  for (Precision p : {Precision::fp16, Precision::bf16}) {
+    SCOPED_TRACE(precision_name(p));
+    for (const Case& c : cases) {
+      SCOPED_TRACE(std::to_string(c.rows) + "x" + std::to_string(c.K) + "x" + std::to_string(c.N));
+      Activation relu;
+      relu.kind = ActivationKind::relu;
+      expect_cuda_matches({dense_node(c.K, c.N, true, relu)}, {c.rows, c.K}, p, {}, -1, true);
+      expect_cuda_matches({dense_node(c.K, c.N, false)}, {c.rows, c.K}, p, {}, -1, true);
+    }
+    for (const Activation& act : every_activation())
+      expect_cuda_matches({dense_node(64, 48, true, act)}, {70, 64}, p, {}, -1, true);
+    // MobileNet's pointwise layers at batch 1 and 2 (rows = pixels), relu6 after a folded BN.
+    expect_cuda_matches(
+        {conv_node(OpKind::conv,
+                   conv_params({1, 1}, {1, 1}, {1, 1}, Padding::same, 64, ActivationKind::relu6),
+                   {1, 1, 32, 64}, 64)},
+        {-1, 28, 28, 32}, p, {1, 2}, -1, true);
+  }
+}
+
+TEST(CudaMatmul, DeviceInputsConvertedInsideTheRecordedRun) {
+  REQUIRE_CUDA();
+  // A caller's float32 device input is converted to the storage dtype by a kernel recorded with
+  // the model's nodes (one CUDA Graph per input buffer): two buffers, each run three times
+  // (eager, recorded, replayed), must each give their own result.
+  Activation relu;
+  relu.kind = ActivationKind::relu;
+  const std::vector<Node> nodes = {dense_node(64, 96, true, relu), dense_node(96, 40, true)};
+  std::mt19937 rng(77);
+  std::vector<Node> seeded = nodes;
+  for (Node& n : seeded)
+    for (Tensor& w : n.weights) w = random_tensor(w.shape(), rng);
+  seeded[1].name += "1";
+  CompileOptions ref_options;
+  ref_options.device = Device::reference();
+  auto ref = test::compile_nodes(seeded, {{-1, 64}}, ref_options);
+  for (Precision p : {Precision::fp32, Precision::fp16, Precision::bf16}) {
+    SCOPED_TRACE(precision_name(p));
+    CompileOptions options;
+    options.device = Device::cuda();
+    options.precision = p;
+    auto gpu = test::compile_nodes(seeded, {{-1, 64}}, options);
+    for (int64_t rows : {3, 24, 3}) {
+      const Tensor x = random_tensor({rows, 64}, rng);
+      const Tensor want = test::run_compiled(*ref, {x})[0];
+      double max_abs = 1;
+      for (int64_t i = 0; i < want.size(); ++i)
+        max_abs = std::max(max_abs, std::fabs(double{want.data_as<float>()[i]}));
+      for (int repeat = 0; repeat < 3; ++repeat) {
+        const Tensor got = test::run_compiled_on_device(*gpu, {x})[0];
+        ASSERT_EQ(got.shape(), want.shape());
+        for (int64_t i = 0; i < want.size(); ++i)
+          ASSERT_NEAR(got.data_as<float>()[i], want.data_as<float>()[i],
+                      1e-4 * (1 + std::fabs(want.data_as<float>()[i])) +
+                          test::reduced_precision_tolerance(p) * max_abs)
+              << "rows " << rows << " run " << repeat << " element " << i;
+      }
     }
   }
 }
@@ -495,6 +582,8 @@ TEST(CudaConv, DecoderModelChain) {
   for (Node& n : nodes) n.name += std::to_string(&n - nodes.data());
   for (Precision p : {Precision::fp32, Precision::fp16})
     expect_cuda_matches(nodes, {-1, 8, 8, 3}, p, {1, 3}, 4, /*scaled_weights=*/true);
+  ScopedEnv forced("KERASRT_CUDA_GEMM", "mma");  // the transposed convolution's 16-row GEMM
+  expect_cuda_matches(nodes, {-1, 8, 8, 3}, Precision::fp16, {1, 3}, 4, /*scaled_weights=*/true);
 }
 
 }  // namespace

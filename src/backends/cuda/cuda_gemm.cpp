@@ -1,5 +1,8 @@
 #include "backends/cuda/cuda_gemm.h"
 
+#include <cstdlib>
+#include <string>
+
 #include "backends/cuda/cuda_check.h"
 #include "backends/cuda/cuda_matmul_kernels.h"
 #include "core/check.h"
@@ -80,6 +83,7 @@ ActParams act_params(const Activation& a) {
 struct Gemm::Plan {
   bool use_lt = false;    // cuBLASLt; else our tiled GEMM (which applies bias and activation)
   bool use_gemv = false;  // our GEMV timed faster than cuBLASLt (a few rows past kGemvMaxRows)
+  bool use_mma = false;   // our tensor-core GEMM (timed faster, or forced, or no cuBLASLt)
   bool bias_in_epilogue = false;
   bool act_after = false;  // our epilogue kernel applies the activation (and bias if not fused)
   cublasLtMatmulDesc_t desc = nullptr;
@@ -203,20 +207,42 @@ const Gemm::Plan& Gemm::plan_for(CudaRunContext& context, int64_t rows, const vo
   std::vector<cublasLtMatmulAlgo_t> algos;
   for (int i = 0; status == CUBLAS_STATUS_SUCCESS && i < count; ++i)
     if (results[i].state == CUBLAS_STATUS_SUCCESS) algos.push_back(results[i].algo);
-  if (!algos.empty()) {
+  // Our tensor-core GEMM where it applies (f16/bf16, aligned); KERASRT_CUDA_GEMM=mma forces it
+  // there and =cublaslt rules it out (for tests and comparisons).
+  const char* forced = std::getenv("KERASRT_CUDA_GEMM");
+  const std::string choice = forced ? forced : "";
+  const bool mma = choice != "cublaslt" && mma_gemm_supported(x, w_.get(), y, K_, N_, dtype_);
+  if (mma && choice == "mma") {
+    plan->use_mma = true;
+  } else if (!algos.empty()) {
     plan->use_lt = true;
     // Up to kGemvTimedRows rows our GEMV (weights re-read from L2 per four rows) often beats
-    // cuBLASLt's kernels on such skinny shapes: it is timed the same way and kept if faster.
+    // cuBLASLt's kernels on such skinny shapes, and our tensor-core GEMM (launched with PDL)
+    // often does on small ones: each is timed the same way and kept if faster.
     const bool try_gemv = rows <= kGemvTimedRows;
     float lt_ms = -1.f;
-    plan->algo = fastest(context, *plan, algos, x, y, try_gemv ? &lt_ms : nullptr);
-    if (try_gemv && lt_ms > 0.f) {
-      const float gemv_ms = time_three_calls(context, [&] {
-        run_gemv(context, x, y, rows);
+    plan->algo = fastest(context, *plan, algos, x, y, try_gemv || mma ? &lt_ms : nullptr);
+    if (lt_ms > 0.f && plan->act_after)  // cuBLASLt's time includes our activation pass
+      lt_ms += time_three_calls(context, [&] {
+        launch_bias_act(y, nullptr, rows, N_, act_, dtype_, context.stream());
         return true;
       });
-      plan->use_gemv = gemv_ms >= 0.f && gemv_ms < lt_ms;
-    }
+    float best_ms = lt_ms;
+    auto faster = [&](auto&& call) {
+      const float ms = time_three_calls(context, [&] {
+        call();
+        return true;
+      });
+      if (ms < 0.f || ms >= best_ms) return false;
+      best_ms = ms;
+      return true;
+    };
+    if (try_gemv && lt_ms > 0.f && faster([&] { run_gemv(context, x, y, rows); }))
+      plan->use_gemv = true;
+    if (mma && lt_ms > 0.f && faster([&] { run_mma(context, x, y, rows); }))
+      plan->use_gemv = false, plan->use_mma = true;
+  } else {
+    plan->use_mma = mma;  // no cuBLASLt algorithm: ours on tensor cores, else the tiled GEMM
   }
   const Plan& out = *plan;
   plans_.emplace(key, std::move(plan));
@@ -251,15 +277,29 @@ cublasLtMatmulAlgo_t Gemm::fastest(CudaRunContext& context, const Plan& plan,
   return algos[best];
 }
 
-void Gemm::run_gemv(CudaRunContext& context, const void* x, void* y, int64_t rows) const {
-  // The parts go where cuBLASLt's workspace is: nothing else of this stream uses it now.
+namespace {
+
+// The parts of a split K go where cuBLASLt's workspace is: nothing else of the stream uses it
+// meanwhile.
+GemvScratch split_scratch(CudaRunContext& context) {
   GemvScratch scratch;
   scratch.partial = static_cast<float*>(context.workspace());
   scratch.partial_bytes = kGemmWorkspaceBytes;
   scratch.counters = context.gemv_tickets();
   scratch.counter_count = CudaRunContext::kGemvTickets;
-  launch_gemv_bias_act(x, w_.get(), static_cast<const float*>(bias_f32_.get()), y, rows, K_, N_,
-                       act_, dtype_, scratch, context.stream());
+  return scratch;
+}
+
+}  // namespace
+
+void Gemm::run_gemv(CudaRunContext& context, const void* x, void* y, int64_t rows) const {
+  launch_gemv_bias_act(x, w_.get(), bias_f32(), y, rows, K_, N_, act_, dtype_,
+                       split_scratch(context), context.stream());
+}
+
+void Gemm::run_mma(CudaRunContext& context, const void* x, void* y, int64_t rows) const {
+  launch_mma_gemm_bias_act(x, w_.get(), bias_f32(), y, rows, K_, N_, act_, dtype_,
+                           split_scratch(context), context.stream());
 }
 
 void Gemm::run(CudaRunContext& context, const void* x, void* y, int64_t rows) const {
@@ -272,6 +312,10 @@ void Gemm::run(CudaRunContext& context, const void* x, void* y, int64_t rows) co
   const Plan& plan = plan_for(context, rows, x, y);
   if (plan.use_gemv) {
     run_gemv(context, x, y, rows);
+    return;
+  }
+  if (plan.use_mma) {
+    run_mma(context, x, y, rows);
     return;
   }
   if (!plan.use_lt) {

@@ -1,6 +1,7 @@
 // y (rows, N) = act(x (rows, K) @ w (K, N) + bias) on the GPU, row-major, for Dense, 1x1 and
 // im2col convolutions: our GEMV for a few rows (batch 1 reads the weights at memory speed),
-// cuBLASLt with the bias/ReLU epilogue otherwise (its algorithm chosen once per row count and
+// cuBLASLt with the bias/ReLU epilogue otherwise, or our tensor-core GEMM in f16/bf16 where it
+// times faster (its algorithm chosen once per row count and
 // pointer alignment, then cached), our epilogue kernel for other activations, and our tiled
 // GEMM where cuBLASLt offers no algorithm.
 #pragma once
@@ -55,6 +56,7 @@ class Gemm {
                                const std::vector<cublasLtMatmulAlgo_t>& algos, const void* x,
                                void* y, float* best_ms) const;
   void run_gemv(CudaRunContext& context, const void* x, void* y, int64_t rows) const;
+  void run_mma(CudaRunContext& context, const void* x, void* y, int64_t rows) const;
 
   int64_t K_ = 0, N_ = 0;
   std::shared_ptr<void> w_, bias_f32_, bias_storage_;

@@ -32,6 +32,14 @@ void launch_gemv_bias_act(const void* x, const void* w, const float* bias, void*
                           int64_t K, int64_t N, ActParams act, DType dtype,
                           const GemvScratch& scratch, cudaStream_t stream);
 
+// The same on tensor cores (f16/bf16 only; cuda_mma_gemm.cu), split over K like the GEMV where
+// the tiles are few. Supported for K and N multiples of 8 with x, w and y 16-byte aligned.
+bool mma_gemm_supported(const void* x, const void* w, const void* y, int64_t K, int64_t N,
+                        DType dtype);
+void launch_mma_gemm_bias_act(const void* x, const void* w, const float* bias, void* y,
+                              int64_t rows, int64_t K, int64_t N, ActParams act, DType dtype,
+                              const GemvScratch& scratch, cudaStream_t stream);
+
 void launch_gemm_bias_act(const void* x, const void* w, const float* bias, void* y, int64_t rows,
                           int64_t K, int64_t N, ActParams act, DType dtype, cudaStream_t stream);
 
