@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <memory>
 #include <random>
 
 #include "backend_cases.h"
@@ -216,8 +217,8 @@ TEST(CudaMatmul, DenseReducedPrecisions) {
   }
 }
 
-// Sets an environment variable for one scope (the CUDA GEMM reads KERASRT_CUDA_GEMM when it
-// plans a shape, at a compiled model's first run of it).
+// Sets an environment variable for one scope (the CUDA kernels read KERASRT_CUDA_MMA when they
+// plan a shape, at a compiled model's first run of it).
 class ScopedEnv {
  public:
   ScopedEnv(const char* name, const char* value) : name_(name) { setenv(name, value, 1); }
@@ -234,7 +235,7 @@ TEST(CudaMatmul, TensorCoreGemmOnEveryShape) {
   // Our tensor-core GEMM forced wherever it applies (f16/bf16, K and N multiples of 8): 32- and
   // 64-row tiles, partial tiles at every edge, K split over blocks with the tickets reset between
   // runs (deep K, few tiles), every activation in its epilogue; K % 8 != 0 falls back.
-  ScopedEnv forced("KERASRT_CUDA_GEMM", "mma");
+  ScopedEnv forced("KERASRT_CUDA_MMA", "force");
   struct Case {
     int64_t rows, K, N;
   };
@@ -540,6 +541,48 @@ TEST(CudaConv, ReducedPrecisions) {
   }
 }
 
+TEST(CudaConv, SmallWindowConvOnTensorCoresAndWithout) {
+  REQUIRE_CUDA();
+  // Windows of up to 32 values in f16/bf16 run on tensor cores (64 positions x 32 channels a
+  // block): channel counts below, at and past one block's 32, windows of 1 to 32 values, strides,
+  // dilation, both paddings, a batch whose positions end mid-block; then the same with the
+  // tensor-core kernels off (KERASRT_CUDA_MMA=0), where the direct kernel runs.
+  struct Case {
+    std::vector<int64_t> k, s, d;
+    Padding pad;
+    int64_t cin, cout;
+    Shape input;
+  };
+  const Case cases[] = {
+      {{3, 3}, {2, 2}, {1, 1}, Padding::same, 3, 32, {2, 15, 17, 3}},   // MobileNet's stem
+      {{3, 3}, {1, 1}, {1, 1}, Padding::valid, 3, 48, {3, 9, 8, 3}},    // a partial column block
+      {{5, 5}, {1, 1}, {1, 1}, Padding::same, 1, 16, {1, 12, 13, 1}},   // 25 values, 16 channels
+      {{2, 2}, {1, 1}, {2, 1}, Padding::same, 8, 64, {2, 7, 9, 8}},     // exactly 32 values
+      {{1, 1}, {1, 1}, {1, 1}, Padding::valid, 4, 8, {1, 5, 5, 4}},     // a 4-value window
+      {{3, 1}, {2, 1}, {1, 1}, Padding::valid, 2, 24, {2, 11, 6, 2}},
+  };
+  for (const char* mode : {"", "0"}) {
+    std::unique_ptr<ScopedEnv> off;
+    if (*mode) off = std::make_unique<ScopedEnv>("KERASRT_CUDA_MMA", mode);
+    for (Precision p : {Precision::fp16, Precision::bf16}) {
+      for (const Case& c : cases) {
+        SCOPED_TRACE(std::string(precision_name(p)) + " mma " + (*mode ? "off" : "on") +
+                     " cout " + std::to_string(c.cout) + " cin " + std::to_string(c.cin));
+        expect_cuda_matches(
+            {conv_node(OpKind::conv,
+                       conv_params(c.k, c.s, c.d, c.pad, c.cout, ActivationKind::relu6),
+                       {c.k[0], c.k[1], c.cin, c.cout}, c.cout)},
+            c.input, p);
+      }
+      // No bias, a linear activation, a dynamic batch.
+      expect_cuda_matches({conv_node(OpKind::conv,
+                                     conv_params({3, 3}, {2, 2}, {1, 1}, Padding::same, 32),
+                                     {3, 3, 3, 32}, 0)},
+                          {-1, 10, 10, 3}, p, {1, 4});
+    }
+  }
+}
+
 TEST(CudaConv, MobileNetBlockChain) {
   REQUIRE_CUDA();
   // Stem, then a depthwise + pointwise block, as the fusion pass leaves MobileNet.
@@ -582,7 +625,7 @@ TEST(CudaConv, DecoderModelChain) {
   for (Node& n : nodes) n.name += std::to_string(&n - nodes.data());
   for (Precision p : {Precision::fp32, Precision::fp16})
     expect_cuda_matches(nodes, {-1, 8, 8, 3}, p, {1, 3}, 4, /*scaled_weights=*/true);
-  ScopedEnv forced("KERASRT_CUDA_GEMM", "mma");  // the transposed convolution's 16-row GEMM
+  ScopedEnv forced("KERASRT_CUDA_MMA", "force");  // the transposed convolution's 16-row GEMM
   expect_cuda_matches(nodes, {-1, 8, 8, 3}, Precision::fp16, {1, 3}, 4, /*scaled_weights=*/true);
 }
 

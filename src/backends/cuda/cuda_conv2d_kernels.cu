@@ -7,6 +7,7 @@
 #include "backends/cuda/cuda_check.h"
 #include "backends/cuda/cuda_conv_kernels.h"
 #include "backends/cuda/cuda_conv_vec.cuh"
+#include "backends/cuda/cuda_matmul_kernels.h"
 #include "backends/cuda/cuda_types.cuh"
 
 namespace krt::cuda {
@@ -98,6 +99,8 @@ bool launch_small_conv2d(const void* x, const void* w, const float* bias, void* 
   const int64_t n = g.batch * g.out_positions() * g.cout;
   if (n <= 0 || g.groups != 1 || g.taps() * g.cin > kSmallConvWindow || !fits_2d(g, n))
     return false;
+  if (mma_mode() != MmaMode::off && launch_small_conv2d_mma(x, w, bias, y, g, act, dtype, stream))
+    return true;
   bool launched = false;
   dispatch_float(dtype, [&](auto tag) {
     using T = decltype(tag);

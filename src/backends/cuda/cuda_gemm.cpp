@@ -207,12 +207,10 @@ const Gemm::Plan& Gemm::plan_for(CudaRunContext& context, int64_t rows, const vo
   std::vector<cublasLtMatmulAlgo_t> algos;
   for (int i = 0; status == CUBLAS_STATUS_SUCCESS && i < count; ++i)
     if (results[i].state == CUBLAS_STATUS_SUCCESS) algos.push_back(results[i].algo);
-  // Our tensor-core GEMM where it applies (f16/bf16, aligned); KERASRT_CUDA_GEMM=mma forces it
-  // there and =cublaslt rules it out (for tests and comparisons).
-  const char* forced = std::getenv("KERASRT_CUDA_GEMM");
-  const std::string choice = forced ? forced : "";
-  const bool mma = choice != "cublaslt" && mma_gemm_supported(x, w_.get(), y, K_, N_, dtype_);
-  if (mma && choice == "mma") {
+  // Our tensor-core GEMM where it applies (f16/bf16, aligned), unless turned off or forced.
+  const MmaMode mode = mma_mode();
+  const bool mma = mode != MmaMode::off && mma_gemm_supported(x, w_.get(), y, K_, N_, dtype_);
+  if (mma && mode == MmaMode::forced) {
     plan->use_mma = true;
   } else if (!algos.empty()) {
     plan->use_lt = true;
@@ -275,6 +273,13 @@ cublasLtMatmulAlgo_t Gemm::fastest(CudaRunContext& context, const Plan& plan,
   }
   if (best_ms) *best_ms = best_time;
   return algos[best];
+}
+
+MmaMode mma_mode() {
+  const char* v = std::getenv("KERASRT_CUDA_MMA");
+  if (!v) return MmaMode::timed;
+  const std::string mode = v;
+  return mode == "0" ? MmaMode::off : mode == "force" ? MmaMode::forced : MmaMode::timed;
 }
 
 namespace {

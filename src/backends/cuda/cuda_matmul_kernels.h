@@ -32,6 +32,12 @@ void launch_gemv_bias_act(const void* x, const void* w, const float* bias, void*
                           int64_t K, int64_t N, ActParams act, DType dtype,
                           const GemvScratch& scratch, cudaStream_t stream);
 
+// Our tensor-core kernels (f16/bf16: this GEMM, the small-window convolution): on by default,
+// the GEMM timed against cuBLASLt per shape; KERASRT_CUDA_MMA=0 turns them off and =force makes
+// the GEMM take its own wherever it applies (tests, comparisons). Read at each planning.
+enum class MmaMode { off, timed, forced };
+MmaMode mma_mode();
+
 // The same on tensor cores (f16/bf16 only; cuda_mma_gemm.cu), split over K like the GEMV where
 // the tiles are few. Supported for K and N multiples of 8 with x, w and y 16-byte aligned.
 bool mma_gemm_supported(const void* x, const void* w, const void* y, int64_t K, int64_t N,
