@@ -235,7 +235,7 @@ TEST(CudaMatmul, TensorCoreGemmOnEveryShape) {
   // Our tensor-core GEMM forced wherever it applies (f16/bf16, K and N multiples of 8): 32- and
   // 64-row tiles, partial tiles at every edge, K split over blocks with the tickets reset between
   // runs (deep K, few tiles), every activation in its epilogue; K % 8 != 0 falls back.
-  ScopedEnv forced("KERASRT_CUDA_MMA", "force");
+  auto forced = std::make_unique<ScopedEnv>("KERASRT_CUDA_MMA", "force");
   struct Case {
     int64_t rows, K, N;
   };
@@ -260,6 +260,11 @@ TEST(CudaMatmul, TensorCoreGemmOnEveryShape) {
                    {1, 1, 32, 64}, 64)},
         {-1, 28, 28, 32}, p, {1, 2}, -1, true);
   }
+  // Timed against cuBLASLt (and the GEMV up to 16 rows): whichever wins must be right.
+  forced.reset();
+  ScopedEnv timed("KERASRT_CUDA_MMA", "1");
+  for (int64_t rows : {9, 49, 300})
+    expect_cuda_matches({dense_node(512, 1024, true)}, {rows, 512}, Precision::fp16, {}, -1, true);
 }
 
 TEST(CudaMatmul, DeviceInputsConvertedInsideTheRecordedRun) {
@@ -545,8 +550,8 @@ TEST(CudaConv, SmallWindowConvOnTensorCoresAndWithout) {
   REQUIRE_CUDA();
   // Windows of up to 32 values in f16/bf16 run on tensor cores (64 positions x 32 channels a
   // block): channel counts below, at and past one block's 32, windows of 1 to 32 values, strides,
-  // dilation, both paddings, a batch whose positions end mid-block; then the same with the
-  // tensor-core kernels off (KERASRT_CUDA_MMA=0), where the direct kernel runs.
+  // dilation, both paddings, a batch whose positions end mid-block (KERASRT_CUDA_MMA=1); then
+  // the same with the tensor-core kernels off (=0), where the direct kernel runs.
   struct Case {
     std::vector<int64_t> k, s, d;
     Padding pad;
@@ -561,12 +566,11 @@ TEST(CudaConv, SmallWindowConvOnTensorCoresAndWithout) {
       {{1, 1}, {1, 1}, {1, 1}, Padding::valid, 4, 8, {1, 5, 5, 4}},     // a 4-value window
       {{3, 1}, {2, 1}, {1, 1}, Padding::valid, 2, 24, {2, 11, 6, 2}},
   };
-  for (const char* mode : {"", "0"}) {
-    std::unique_ptr<ScopedEnv> off;
-    if (*mode) off = std::make_unique<ScopedEnv>("KERASRT_CUDA_MMA", mode);
+  for (const char* mode : {"1", "0"}) {
+    ScopedEnv mma("KERASRT_CUDA_MMA", mode);
     for (Precision p : {Precision::fp16, Precision::bf16}) {
       for (const Case& c : cases) {
-        SCOPED_TRACE(std::string(precision_name(p)) + " mma " + (*mode ? "off" : "on") +
+        SCOPED_TRACE(std::string(precision_name(p)) + " KERASRT_CUDA_MMA=" + mode +
                      " cout " + std::to_string(c.cout) + " cin " + std::to_string(c.cin));
         expect_cuda_matches(
             {conv_node(OpKind::conv,

@@ -32,9 +32,9 @@ void launch_gemv_bias_act(const void* x, const void* w, const float* bias, void*
                           int64_t K, int64_t N, ActParams act, DType dtype,
                           const GemvScratch& scratch, cudaStream_t stream);
 
-// Our tensor-core kernels (f16/bf16: this GEMM, the small-window convolution): on by default,
-// the GEMM timed against cuBLASLt per shape; KERASRT_CUDA_MMA=0 turns them off and =force makes
-// the GEMM take its own wherever it applies (tests, comparisons). Read at each planning.
+// Our tensor-core kernels (f16/bf16: this GEMM, the small-window convolution): for now off
+// unless KERASRT_CUDA_MMA=1 (the GEMM then timed against cuBLASLt per shape) or =force (the GEMM
+// takes its own wherever it applies; tests, comparisons). Read at each planning.
 enum class MmaMode { off, timed, forced };
 MmaMode mma_mode();
 
