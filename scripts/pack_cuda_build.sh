@@ -3,7 +3,8 @@
 # kerasrt tool and test binary, the shared libraries they need beyond CUDA's own (xz-compressed),
 # and the peer kit's GPU baseline, into .gpu/ (git-ignored) to carry with the device tool:
 #   scripts/pack_cuda_build.sh [BUILD_DIR] [KIT]      # defaults: build, ../shared/peers
-# There: scripts/test_cuda.sh --prebuilt .gpu/bin --kit .gpu/peers (see docs/performance.md).
+# There: scripts/gpu_call.sh (the suite, compute-sanitizer and the benchmark in one call), or
+# scripts/test_cuda.sh --prebuilt .gpu/bin --kit .gpu/peers (see docs/performance.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
