@@ -1,9 +1,9 @@
 // y (rows, N) = act(x (rows, K) @ w (K, N) + bias) on the GPU, row-major, for Dense, 1x1 and
 // im2col convolutions: our GEMV for a few rows (batch 1 reads the weights at memory speed),
-// cuBLASLt with the bias/ReLU epilogue otherwise, or our tensor-core GEMM in f16/bf16 where it
-// times faster (its algorithm chosen once per row count and
+// cuBLASLt with the bias/ReLU epilogue otherwise (its algorithm chosen once per row count and
 // pointer alignment, then cached), our epilogue kernel for other activations, and our tiled
-// GEMM where cuBLASLt offers no algorithm.
+// GEMM where cuBLASLt offers no algorithm. With KERASRT_CUDA_MMA=1, in f16/bf16, our
+// tensor-core GEMM is timed against cuBLASLt too and kept where faster.
 #pragma once
 
 #include <cublasLt.h>

@@ -41,7 +41,6 @@ __global__ void __launch_bounds__(kGemvLanes* kGemvSlices)
                 float* __restrict__ partial, unsigned* __restrict__ counters) {
   allow_next_kernel();
   __shared__ float sums[kGemvSlices][kGemvLanes * V * R];
-  __shared__ bool last;
   const int tx = threadIdx.x, ty = threadIdx.y;
   const int64_t col0 = (int64_t{blockIdx.x} * kGemvLanes + tx) * V;
   const int64_t row0 = int64_t{blockIdx.y} * R;
@@ -98,13 +97,8 @@ __global__ void __launch_bounds__(kGemvLanes* kGemvSlices)
     }
   }
   if (splits == 1) return;
-  __threadfence();  // this block's parts are visible before its ticket is
-  __syncthreads();
   unsigned* ticket = counters + blockIdx.y * gridDim.x + blockIdx.x;
-  if (tx == 0 && ty == 0) last = atomicAdd(ticket, 1u) == static_cast<unsigned>(splits - 1);
-  __syncthreads();
-  if (!last) return;
-  __threadfence();
+  if (!last_block_of_tile(ticket, splits)) return;
   for (int j = ty * kGemvLanes + tx; j < kGemvLanes * V * R; j += kGemvLanes * kGemvSlices) {
     const int lane = j / (R * V), r = (j / V) % R, v = j % V;
     const int64_t col = (int64_t{blockIdx.x} * kGemvLanes + lane) * V + v;
@@ -130,13 +124,7 @@ void gemv_rows(const T* x, const T* w, const float* bias, T* y, int64_t rows, in
   // fence, a ticket and a read of the parts, one latency after another).
   const int64_t tiles = int64_t{blocks_x} * blocks_y;
   const int64_t tile_bytes = K * kGemvLanes * V * static_cast<int64_t>(sizeof(T));
-  int64_t splits = 1;
-  if (scratch.partial && tiles < 264 && tile_bytes >= (64 << 10) &&
-      tiles <= scratch.counter_count) {
-    splits = std::min<int64_t>((264 + tiles - 1) / tiles, K / 64);
-    const int64_t fit = static_cast<int64_t>(scratch.partial_bytes / sizeof(float)) / (rows * N);
-    splits = std::max<int64_t>(1, std::min(splits, fit));
-  }
+  const int64_t splits = tile_bytes >= (64 << 10) ? split_k_parts(scratch, tiles, rows, K, N) : 1;
   const dim3 grid(blocks_x, blocks_y, static_cast<unsigned>(splits));
   if (r_per_block == 1)
     launch_kernel(gemv_kernel<T, V, 1>, grid, block, 0, stream, x, w, bias, y, rows, K, N, act,
@@ -233,6 +221,14 @@ void unsupported(DType dtype, const char* what) {
 }
 
 }  // namespace
+
+int64_t split_k_parts(const GemvScratch& scratch, int64_t tiles, int64_t rows, int64_t K,
+                      int64_t N) {
+  if (!scratch.partial || tiles >= kSplitBlocks || tiles > scratch.counter_count) return 1;
+  const int64_t splits = std::min((kSplitBlocks + tiles - 1) / tiles, K / kSplitMinDepth);
+  const int64_t fit = static_cast<int64_t>(scratch.partial_bytes / sizeof(float)) / (rows * N);
+  return std::max<int64_t>(1, std::min(splits, fit));
+}
 
 void launch_gemv_bias_act(const void* x, const void* w, const float* bias, void* y, int64_t rows,
                           int64_t K, int64_t N, ActParams act, DType dtype,

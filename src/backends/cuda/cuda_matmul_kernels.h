@@ -28,6 +28,13 @@ struct GemvScratch {
   unsigned* counters = nullptr;
   int64_t counter_count = 0;
 };
+// How many parts to split K into for `tiles` output tiles of a (rows, N) result: about two
+// blocks per SM of an H100 (kSplitBlocks), each part at least kSplitMinDepth deep, as far as the
+// scratch holds the parts and tickets; 1 where the tiles alone fill the GPU or nothing fits.
+constexpr int64_t kSplitBlocks = 2 * 132;
+constexpr int64_t kSplitMinDepth = 64;
+int64_t split_k_parts(const GemvScratch& scratch, int64_t tiles, int64_t rows, int64_t K,
+                      int64_t N);
 void launch_gemv_bias_act(const void* x, const void* w, const float* bias, void* y, int64_t rows,
                           int64_t K, int64_t N, ActParams act, DType dtype,
                           const GemvScratch& scratch, cudaStream_t stream);

@@ -25,7 +25,6 @@ constexpr int kStages = 3;                // cp.async pipeline depth
 constexpr int kPad = 8;                   // halves of padding per shared row (bank spread, 16 B)
 constexpr int kThreads = 128;             // 4 warps: 2 along rows x 2 along columns
 constexpr int kChunk = 8;                 // halves per 16-byte copy
-constexpr int kSplitTarget = 2 * 132;     // blocks worth splitting K for (two per H100 SM)
 
 // 16 bytes from global to shared without registers; src_bytes 0 writes zeros (out of bounds).
 __device__ __forceinline__ void copy16(void* smem, const void* gmem, int src_bytes) {
@@ -60,7 +59,6 @@ __global__ void __launch_bounds__(kThreads)
   constexpr size_t kPipeBytes = sizeof(Stage<T, BM>) * kStages;
   constexpr size_t kOutBytes = sizeof(float) * BM * kLdc;
   __shared__ __align__(128) unsigned char smem[kPipeBytes > kOutBytes ? kPipeBytes : kOutBytes];
-  __shared__ bool last;
   auto* stages = reinterpret_cast<Stage<T, BM>*>(smem);
   auto* out = reinterpret_cast<float*>(smem);  // reused once the pipeline is drained
 
@@ -156,13 +154,8 @@ __global__ void __launch_bounds__(kThreads)
     }
   }
   if (splits == 1) return;
-  __threadfence();  // this block's parts are visible before its ticket is
-  __syncthreads();
   unsigned* ticket = counters + blockIdx.y * gridDim.x + blockIdx.x;
-  if (tid == 0) last = atomicAdd(ticket, 1u) == static_cast<unsigned>(splits - 1);
-  __syncthreads();
-  if (!last) return;
-  __threadfence();
+  if (!last_block_of_tile(ticket, splits)) return;
   for (int c = tid; c < BM * (kBN / kChunk); c += kThreads) {
     const int r = c / (kBN / kChunk), nc = (c % (kBN / kChunk)) * kChunk;
     const int64_t row = row0 + r;
@@ -185,14 +178,7 @@ void launch_tiles(const T* x, const T* w, const float* bias, T* y, int64_t rows,
   constexpr int BM = 32 * WM;
   const int64_t row_tiles = (rows + BM - 1) / BM, col_tiles = (N + kBN - 1) / kBN;
   const int64_t tiles = row_tiles * col_tiles;
-  // Split K where the tiles alone leave SMs idle, each part at least two stages deep, as far as
-  // the scratch holds the parts and tickets.
-  int64_t splits = 1;
-  if (tiles < kSplitTarget && scratch.partial && tiles <= scratch.counter_count) {
-    splits = std::min<int64_t>((kSplitTarget + tiles - 1) / tiles, K / (2 * kBK));
-    const int64_t fit = static_cast<int64_t>(scratch.partial_bytes / sizeof(float)) / (rows * N);
-    splits = std::max<int64_t>(1, std::min(splits, fit));
-  }
+  int64_t splits = split_k_parts(scratch, tiles, rows, K, N);
   // Parts a multiple of kBK deep; the split count shrinks to the parts that hold any K.
   const int64_t steps = (K + kBK - 1) / kBK;
   const int64_t k_per = (steps + splits - 1) / splits * kBK;
@@ -222,7 +208,7 @@ void launch_mma_gemm_bias_act(const void* x, const void* w, const float* bias, v
   if (!mma_gemm_supported(x, w, y, K, N, dtype))
     fail(ErrorCode::internal, "tensor-core GEMM called for an unsupported shape or dtype");
   // 64-row tiles where they alone fill the GPU, 32-row tiles (twice the blocks) otherwise.
-  const bool big = ((rows + 63) / 64) * ((N + kBN - 1) / kBN) >= kSplitTarget / 2;
+  const bool big = ((rows + 63) / 64) * ((N + kBN - 1) / kBN) >= kSplitBlocks / 2;
   auto go = [&](auto tag) {
     using T = decltype(tag);
     const auto* xp = static_cast<const T*>(x);

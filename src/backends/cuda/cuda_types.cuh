@@ -91,6 +91,20 @@ bool dispatch_float(DType dtype, Body&& body) {
   }
 }
 
+// K split over the blocks of an output tile: whether this block, its parts written, is the last
+// of the tile's `splits` blocks to finish, counted on `ticket`. The last one then reads every
+// part (with __ldcg) and resets the ticket to 0 for the next launch. Every thread calls it.
+__device__ __forceinline__ bool last_block_of_tile(unsigned* ticket, int splits) {
+  __shared__ bool last;
+  __threadfence();  // this block's parts are visible before its ticket is
+  __syncthreads();
+  if (threadIdx.x == 0 && threadIdx.y == 0)
+    last = atomicAdd(ticket, 1u) == static_cast<unsigned>(splits - 1);
+  __syncthreads();
+  if (last) __threadfence();
+  return last;
+}
+
 // Grid size for `n` elements in blocks of `block` threads, capped so a grid-stride loop covers
 // the rest (the cap keeps launches cheap for huge tensors).
 inline unsigned grid_for(int64_t n, int block = 256) {
