@@ -290,7 +290,7 @@ std::vector<Tensor> ExecutionPlan::run_whole(const std::vector<Tensor>& given,
     while (end < graph.nodes.size() && placement.node_backend[end] == b &&
            !host_copy_node(end) && (end == i || !all_values))
       ++end;
-    if (end == i) {  // a copy node
+    if (end == i) {  // a copy to or from the host
       segments.push_back({i, i + 1, ""});
     } else {
       const bool record = !all_values && !run_options.profile && slot->contexts[b]->records();

@@ -274,9 +274,8 @@ TEST(CudaMatmul, DeviceInputsConvertedInsideTheRecordedRun) {
   // (eager, recorded, replayed), must each give their own result.
   Activation relu;
   relu.kind = ActivationKind::relu;
-  const std::vector<Node> nodes = {dense_node(64, 96, true, relu), dense_node(96, 40, true)};
+  std::vector<Node> seeded = {dense_node(64, 96, true, relu), dense_node(96, 40, true)};
   std::mt19937 rng(77);
-  std::vector<Node> seeded = nodes;
   for (Node& n : seeded)
     for (Tensor& w : n.weights) w = random_tensor(w.shape(), rng);
   seeded[1].name += "1";
@@ -563,7 +562,7 @@ TEST(CudaConv, SmallWindowConvOnTensorCoresAndWithout) {
       {{3, 3}, {1, 1}, {1, 1}, Padding::valid, 3, 48, {3, 9, 8, 3}},    // a partial column block
       {{5, 5}, {1, 1}, {1, 1}, Padding::same, 1, 16, {1, 12, 13, 1}},   // 25 values, 16 channels
       {{2, 2}, {1, 1}, {2, 1}, Padding::same, 8, 64, {2, 7, 9, 8}},     // exactly 32 values
-      {{1, 1}, {1, 1}, {1, 1}, Padding::valid, 4, 8, {1, 5, 5, 4}},     // a 4-value window
+      {{1, 1}, {2, 2}, {1, 1}, Padding::valid, 4, 8, {1, 5, 5, 4}},     // 4 values (strided: not a GEMM)
       {{3, 1}, {2, 1}, {1, 1}, Padding::valid, 2, 24, {2, 11, 6, 2}},
   };
   for (const char* mode : {"1", "0"}) {
