@@ -42,6 +42,17 @@ using test::random_tensor;
 // `cuda_nodes` nodes on the GPU (all of `nodes` by default).
 // `scaled_weights`: kernels scaled by 1/sqrt(fan-in), so values keep their size through a chain
 // of layers (as trained weights do) and float rounding stays comparable to a single layer's.
+// `t` rounded to the 16-bit storage type of fp16 and bf16 (unchanged otherwise), so the reference
+// and the GPU multiply the same numbers and differ only in summation order: an activation with a
+// step (thresholded ReLU, hard shrink, ReLU's threshold) would otherwise flip for a value within
+// one rounding of its threshold, a difference of the whole step that no tolerance should allow.
+Tensor representable(const Tensor& t, Precision precision) {
+  if (t.dtype() != DType::f32) return t;
+  if (precision == Precision::fp16) return t.cast(DType::f16).cast(DType::f32);
+  if (precision == Precision::bf16) return t.cast(DType::bf16).cast(DType::f32);
+  return t;
+}
+
 void expect_cuda_matches_inputs(std::vector<Node> nodes, const std::vector<Shape>& input_shapes,
                                 Precision precision = Precision::fp32,
                                 std::vector<int64_t> batches = {}, int cuda_nodes = -1,
@@ -54,6 +65,8 @@ void expect_cuda_matches_inputs(std::vector<Node> nodes, const std::vector<Shape
       const float scale = 1.f / std::sqrt(static_cast<float>(w.size() / w.shape().back()));
       for (int64_t i = 0; i < w.size(); ++i) w.data_as<float>()[i] *= scale;
     }
+  for (Node& n : nodes)
+    for (Tensor& w : n.weights) w = representable(w, precision);
   CompileOptions ref_options;
   ref_options.device = Device::reference();
   CompileOptions cuda_options;
@@ -71,7 +84,7 @@ void expect_cuda_matches_inputs(std::vector<Node> nodes, const std::vector<Shape
     for (size_t i = 0; i < input_shapes.size(); ++i) {
       Shape shape = input_shapes[i];
       if (i == 0) shape[0] = batch;
-      xs.push_back(random_tensor(shape, rng));
+      xs.push_back(representable(random_tensor(shape, rng), precision));
     }
     const Tensor want = test::run_compiled(*ref, xs)[0];
     double max_abs = 0;
@@ -239,9 +252,9 @@ TEST(CudaMatmul, TensorCoreGemmOnEveryShape) {
   struct Case {
     int64_t rows, K, N;
   };
-  const Case cases[] = {{5, 8, 8},       {37, 40, 24},   {64, 256, 64},  {100, 72, 200},
-                        {49, 1024, 1024}, {16, 512, 2304}, {300, 128, 1032}, {2000, 32, 64},
-                        {9, 33, 16}};
+  const Case cases[] = {{5, 8, 8},        {37, 40, 24},     {64, 256, 64},
+                        {100, 72, 200},   {49, 1024, 1024}, {16, 512, 2304},
+                        {300, 128, 1032}, {2000, 32, 64},   {9, 33, 16}};
   for (Precision p : {Precision::fp16, Precision::bf16}) {
     SCOPED_TRACE(precision_name(p));
     for (const Case& c : cases) {
@@ -269,9 +282,11 @@ TEST(CudaMatmul, TensorCoreGemmOnEveryShape) {
 
 TEST(CudaMatmul, DeviceInputsConvertedInsideTheRecordedRun) {
   REQUIRE_CUDA();
-  // A caller's float32 device input is converted to the storage dtype by a kernel recorded with
-  // the model's nodes (one CUDA Graph per input buffer): two buffers, each run three times
-  // (eager, recorded, replayed), must each give their own result.
+  // A caller's device input in another dtype than the storage one is converted by a kernel
+  // recorded with the model's nodes (one CUDA Graph per input buffer), one in the storage dtype
+  // is read in place: each input dtype at each precision, two buffers, each run three times
+  // (eager, recorded, replayed), must each give their own result. Inputs are rounded to their
+  // dtype first, so the reference sees the same numbers.
   Activation relu;
   relu.kind = ActivationKind::relu;
   std::vector<Node> seeded = {dense_node(64, 96, true, relu), dense_node(96, 40, true)};
@@ -289,19 +304,22 @@ TEST(CudaMatmul, DeviceInputsConvertedInsideTheRecordedRun) {
     options.precision = p;
     auto gpu = test::compile_nodes(seeded, {{-1, 64}}, options);
     for (int64_t rows : {3, 24, 3}) {
-      const Tensor x = random_tensor({rows, 64}, rng);
-      const Tensor want = test::run_compiled(*ref, {x})[0];
-      double max_abs = 1;
-      for (int64_t i = 0; i < want.size(); ++i)
-        max_abs = std::max(max_abs, std::fabs(double{want.data_as<float>()[i]}));
-      for (int repeat = 0; repeat < 3; ++repeat) {
-        const Tensor got = test::run_compiled_on_device(*gpu, {x})[0];
-        ASSERT_EQ(got.shape(), want.shape());
+      for (DType input_dtype : {DType::f32, DType::f16, DType::bf16}) {
+        const Tensor x = random_tensor({rows, 64}, rng).cast(input_dtype).cast(DType::f32);
+        const Tensor want = test::run_compiled(*ref, {x})[0];
+        double max_abs = 1;
         for (int64_t i = 0; i < want.size(); ++i)
-          ASSERT_NEAR(got.data_as<float>()[i], want.data_as<float>()[i],
-                      1e-4 * (1 + std::fabs(want.data_as<float>()[i])) +
-                          test::reduced_precision_tolerance(p) * max_abs)
-              << "rows " << rows << " run " << repeat << " element " << i;
+          max_abs = std::max(max_abs, std::fabs(double{want.data_as<float>()[i]}));
+        for (int repeat = 0; repeat < 3; ++repeat) {
+          const Tensor got = test::run_compiled_on_device(*gpu, {x}, input_dtype)[0];
+          ASSERT_EQ(got.shape(), want.shape());
+          for (int64_t i = 0; i < want.size(); ++i)
+            ASSERT_NEAR(got.data_as<float>()[i], want.data_as<float>()[i],
+                        1e-4 * (1 + std::fabs(want.data_as<float>()[i])) +
+                            test::reduced_precision_tolerance(p) * max_abs)
+                << "rows " << rows << " input " << dtype_name(input_dtype) << " run " << repeat
+                << " element " << i;
+        }
       }
     }
   }
@@ -549,8 +567,8 @@ TEST(CudaConv, SmallWindowConvOnTensorCoresAndWithout) {
   REQUIRE_CUDA();
   // Windows of up to 32 values in f16/bf16 run on tensor cores (64 positions x 32 channels a
   // block): channel counts below, at and past one block's 32, windows of 1 to 32 values, strides,
-  // dilation, both paddings, a batch whose positions end mid-block (KERASRT_CUDA_MMA=1); then
-  // the same with the tensor-core kernels off (=0), where the direct kernel runs.
+  // dilation, both paddings, a batch whose positions end mid-block (KERASRT_CUDA_MMA=conv, the
+  // default); then the same with the tensor-core kernels off (=0), where the direct kernel runs.
   struct Case {
     std::vector<int64_t> k, s, d;
     Padding pad;
@@ -558,19 +576,20 @@ TEST(CudaConv, SmallWindowConvOnTensorCoresAndWithout) {
     Shape input;
   };
   const Case cases[] = {
-      {{3, 3}, {2, 2}, {1, 1}, Padding::same, 3, 32, {2, 15, 17, 3}},   // MobileNet's stem
-      {{3, 3}, {1, 1}, {1, 1}, Padding::valid, 3, 48, {3, 9, 8, 3}},    // a partial column block
-      {{5, 5}, {1, 1}, {1, 1}, Padding::same, 1, 16, {1, 12, 13, 1}},   // 25 values, 16 channels
-      {{2, 2}, {1, 1}, {2, 1}, Padding::same, 8, 64, {2, 7, 9, 8}},     // exactly 32 values
-      {{1, 1}, {2, 2}, {1, 1}, Padding::valid, 4, 8, {1, 5, 5, 4}},     // 4 values (strided: not a GEMM)
+      {{3, 3}, {2, 2}, {1, 1}, Padding::same, 3, 32, {2, 15, 17, 3}},  // MobileNet's stem
+      {{3, 3}, {1, 1}, {1, 1}, Padding::valid, 3, 48, {3, 9, 8, 3}},   // a partial column block
+      {{5, 5}, {1, 1}, {1, 1}, Padding::same, 1, 16, {1, 12, 13, 1}},  // 25 values, 16 channels
+      {{2, 2}, {1, 1}, {2, 1}, Padding::same, 8, 64, {2, 7, 9, 8}},    // exactly 32 values
+      {{1, 1}, {2, 2}, {1, 1}, Padding::valid, 4, 8, {1, 5, 5, 4}},    // 4 values (strided: not a
+                                                                       // GEMM)
       {{3, 1}, {2, 1}, {1, 1}, Padding::valid, 2, 24, {2, 11, 6, 2}},
   };
-  for (const char* mode : {"1", "0"}) {
+  for (const char* mode : {"conv", "0"}) {
     ScopedEnv mma("KERASRT_CUDA_MMA", mode);
     for (Precision p : {Precision::fp16, Precision::bf16}) {
       for (const Case& c : cases) {
-        SCOPED_TRACE(std::string(precision_name(p)) + " KERASRT_CUDA_MMA=" + mode +
-                     " cout " + std::to_string(c.cout) + " cin " + std::to_string(c.cin));
+        SCOPED_TRACE(std::string(precision_name(p)) + " KERASRT_CUDA_MMA=" + mode + " cout " +
+                     std::to_string(c.cout) + " cin " + std::to_string(c.cin));
         expect_cuda_matches(
             {conv_node(OpKind::conv,
                        conv_params(c.k, c.s, c.d, c.pad, c.cout, ActivationKind::relu6),
@@ -578,10 +597,10 @@ TEST(CudaConv, SmallWindowConvOnTensorCoresAndWithout) {
             c.input, p);
       }
       // No bias, a linear activation, a dynamic batch.
-      expect_cuda_matches({conv_node(OpKind::conv,
-                                     conv_params({3, 3}, {2, 2}, {1, 1}, Padding::same, 32),
-                                     {3, 3, 3, 32}, 0)},
-                          {-1, 10, 10, 3}, p, {1, 4});
+      expect_cuda_matches(
+          {conv_node(OpKind::conv, conv_params({3, 3}, {2, 2}, {1, 1}, Padding::same, 32),
+                     {3, 3, 3, 32}, 0)},
+          {-1, 10, 10, 3}, p, {1, 4});
     }
   }
 }
