@@ -100,9 +100,9 @@ std::vector<Tensor> run_compiled(const CompiledNodes& compiled, const std::vecto
 }
 
 std::vector<Tensor> run_compiled_on_device(const CompiledNodes& compiled,
-                                           const std::vector<Tensor>& inputs) {
+                                           const std::vector<Tensor>& inputs, DType input_dtype) {
   std::vector<Tensor> on_device;
-  for (const Tensor& t : inputs) on_device.push_back(compiled.plan->transfer(t, true));
+  for (const Tensor& t : inputs) on_device.push_back(compiled.plan->transfer(t, true, input_dtype));
   RunOptions keep;
   keep.outputs_on_device = true;
   std::vector<Tensor> outputs = compiled.plan->run(on_device, keep);

@@ -43,10 +43,12 @@ std::shared_ptr<CompiledNodes> compile_nodes(const std::vector<Node>& nodes,
                                              const std::vector<Shape>& input_shapes,
                                              const CompileOptions& options, bool optimize = true);
 std::vector<Tensor> run_compiled(const CompiledNodes& compiled, const std::vector<Tensor>& inputs);
-// The same with the inputs uploaded to the device first (float32 there, as CompiledModel::upload
-// makes them) and the outputs left there, then downloaded: a caller holding device buffers.
+// The same with the inputs uploaded to the device first (as `input_dtype` there, as
+// CompiledModel::upload makes them) and the outputs left there, then downloaded: a caller
+// holding device buffers.
 std::vector<Tensor> run_compiled_on_device(const CompiledNodes& compiled,
-                                           const std::vector<Tensor>& inputs);
+                                           const std::vector<Tensor>& inputs,
+                                           DType input_dtype = DType::f32);
 const CompileReport& report_of(const CompiledNodes& compiled);
 
 }  // namespace krt::test

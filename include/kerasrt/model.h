@@ -201,10 +201,16 @@ class CompiledModel {
   std::vector<Tensor> run(const std::vector<Tensor>& inputs, const RunOptions& options = {}) const;
   // Where it runs, as compiled.
   const CompileOptions& options() const;
-  // A copy of a host tensor in the device's memory, as float32, for run() (reads it in place),
-  // and a host copy of a device tensor (as float32). On host devices both are plain copies.
-  Tensor upload(const Tensor& host) const;
+  // A copy of a host tensor in the device's memory for run(), as float32 or as `dtype` (f16 or
+  // bf16), and a host copy of a device tensor (as float32). On host devices both are plain
+  // copies. run() reads a device input in place when it is in storage_dtype(), and converts it
+  // on the device (inside the recorded run) when it is another float dtype.
+  Tensor upload(const Tensor& host, DType dtype = DType::f32) const;
   Tensor download(const Tensor& device_tensor) const;
+  // The dtype the device keeps values in at this precision: f16 under fp16, bf16 under bf16,
+  // f32 otherwise (and on host devices). Device outputs (RunOptions::outputs_on_device) come
+  // back in it.
+  DType storage_dtype() const;
   // Plans memory for the given input shapes and reports it (run() does this on demand).
   CompileReport plan_for(const std::vector<Shape>& input_shapes) const;
   const CompileReport& report() const;

@@ -100,9 +100,15 @@ const Backend& owner_of_space(const Placement& placement, int space) {
   return fallback_backend();
 }
 
+// The dtypes a device keeps float values in (Backend::storage_dtype), which device inputs may
+// have.
+bool is_float_storage(DType dtype) {
+  return dtype == DType::f32 || dtype == DType::f16 || dtype == DType::bf16;
+}
+
 }  // namespace
 
-Tensor ExecutionPlan::transfer(const Tensor& t, bool to_device) const {
+Tensor ExecutionPlan::transfer(const Tensor& t, bool to_device, DType device_dtype) const {
   const Backend& device = *placement.backends[0];
   const MemoryLocation where = placement.spaces.back();
   if (to_device ? !t.is_host() : t.location() != where)
@@ -111,12 +117,20 @@ Tensor ExecutionPlan::transfer(const Tensor& t, bool to_device) const {
          to_device ? t.location().to_string() : where.to_string(),
          to_device ? "" : str_cat(", got one on ", t.location().to_string()));
   std::unique_ptr<RunContext> context = device.open_run(options);
+  if (to_device && !is_float_storage(device_dtype))
+    fail(ErrorCode::invalid_argument, "upload makes float32, float16 or bfloat16 tensors, not ",
+         dtype_name(device_dtype));
   context->begin_run();
   Tensor out;
   if (to_device) {
     Tensor host = t.dtype() == DType::f32 ? t : t.cast(DType::f32);
-    std::shared_ptr<void> storage = device.allocate(host.nbytes(), options.device.index);
-    out = Tensor::wrap_device(DType::f32, host.shape(), storage.get(), where, storage);
+    if (where.is_host()) {  // a host device: a plain copy, in the dtype asked for
+      Tensor copy = device_dtype == DType::f32 ? host.clone() : host.cast(device_dtype);
+      return copy;
+    }
+    const size_t bytes = static_cast<size_t>(host.size()) * dtype_size(device_dtype);
+    std::shared_ptr<void> storage = device.allocate(bytes, options.device.index);
+    out = Tensor::wrap_device(device_dtype, host.shape(), storage.get(), where, storage);
     device.copy_from_host(*context, host, out);
   } else {
     out = Tensor(DType::f32, t.shape());
@@ -184,9 +198,10 @@ std::vector<Tensor> checked_inputs(const std::vector<TensorInfo>& infos,
         fail(ErrorCode::invalid_argument, "input ", i, " ('", info.name, "') lives on ",
              t.location().to_string(), " but the model runs on ",
              device.is_host() ? "the host" : device.to_string());
-      if (t.dtype() != DType::f32)
+      if (!is_float_storage(t.dtype()))
         fail(ErrorCode::invalid_argument, "input ", i, " ('", info.name, "') on ",
-             device.to_string(), " is ", dtype_name(t.dtype()), "; device inputs must be float32");
+             device.to_string(), " is ", dtype_name(t.dtype()),
+             "; device inputs must be float32, float16 or bfloat16");
       out.push_back(t);
       continue;
     }
@@ -287,8 +302,8 @@ std::vector<Tensor> ExecutionPlan::run_whole(const std::vector<Tensor>& given,
   for (size_t i = 0; i < graph.nodes.size();) {
     const int b = placement.node_backend[i];
     size_t end = i;
-    while (end < graph.nodes.size() && placement.node_backend[end] == b &&
-           !host_copy_node(end) && (end == i || !all_values))
+    while (end < graph.nodes.size() && placement.node_backend[end] == b && !host_copy_node(end) &&
+           (end == i || !all_values))
       ++end;
     if (end == i) {  // a copy to or from the host
       segments.push_back({i, i + 1, ""});

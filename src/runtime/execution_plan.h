@@ -36,7 +36,7 @@ struct ExecutionPlan {
                           std::vector<Tensor>* all_values = nullptr) const;
 
   // CompiledModel::upload / download: a float32 copy in the device's memory, or back.
-  Tensor transfer(const Tensor& tensor, bool to_device) const;
+  Tensor transfer(const Tensor& tensor, bool to_device, DType device_dtype = DType::f32) const;
 
   ExecutionPlan() = default;
   ~ExecutionPlan();

@@ -65,7 +65,14 @@ std::vector<Tensor> CompiledModel::run(const std::vector<Tensor>& inputs,
 }
 
 const CompileOptions& CompiledModel::options() const { return plan_->options; }
-Tensor CompiledModel::upload(const Tensor& host) const { return plan_->transfer(host, true); }
+Tensor CompiledModel::upload(const Tensor& host, DType dtype) const {
+  return plan_->transfer(host, true, dtype);
+}
+DType CompiledModel::storage_dtype() const {
+  const MemoryLocation where = plan_->placement.spaces.back();
+  return where.is_host() ? DType::f32
+                         : plan_->placement.backends[0]->storage_dtype(plan_->options.precision);
+}
 Tensor CompiledModel::download(const Tensor& device_tensor) const {
   return plan_->transfer(device_tensor, false);
 }

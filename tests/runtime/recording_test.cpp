@@ -115,8 +115,7 @@ TEST(Recording, DeviceInputConversionIsRecordedWithTheNodes) {
   CompiledModel exe = model.compile({Device::parse("recording_device"), Precision::tf32});
 
   Tensor host_x = test::random_tensor({2, 8}, rng);
-  Tensor device_x =
-      Tensor::wrap_device(DType::f32, {2, 8}, host_x.data(), {"recording_device", 0});
+  Tensor device_x = Tensor::wrap_device(DType::f32, {2, 8}, host_x.data(), {"recording_device", 0});
   const std::vector<std::string> first = run_and_log(exe, device_x);
   // The conversion runs inside the recording, before the two dense nodes.
   ASSERT_GE(first.size(), 5u);
@@ -132,8 +131,48 @@ TEST(Recording, DeviceInputConversionIsRecordedWithTheNodes) {
   const std::vector<std::string> host_first = run_and_log(exe, host_x);
   ASSERT_FALSE(host_first.empty());
   EXPECT_EQ(host_first[0], "from host");
-  EXPECT_EQ(run_and_log(exe, host_x),
-            (std::vector<std::string>{"from host", "replay", "to host"}));
+  EXPECT_EQ(run_and_log(exe, host_x), (std::vector<std::string>{"from host", "replay", "to host"}));
+}
+
+TEST(Recording, DeviceInputInTheStorageDtypeIsReadInPlace) {
+  RegisteredRecordingDevice device;
+  std::mt19937 rng(6);
+  GraphBuilder g("in_place");
+  auto x = g.input("x", {dynamic, 8});
+  auto y = g.dense(x, test::random_tensor({8, 4}, rng), test::random_tensor({4}, rng));
+  Model model = g.build({y});
+  CompiledModel exe = model.compile({Device::parse("recording_device"), Precision::tf32});
+  EXPECT_EQ(exe.storage_dtype(), DType::f16);
+  EXPECT_EQ(model.compile({Device::parse("recording_device"), Precision::fp32}).storage_dtype(),
+            DType::f32);
+
+  // Given in f16, the device's dtype under tf32: no conversion, the node reads it in place.
+  Tensor half_x = test::random_tensor({2, 8}, rng).cast(DType::f16);
+  Tensor device_x = Tensor::wrap_device(DType::f16, {2, 8}, half_x.data(), {"recording_device", 0});
+  const std::vector<std::string> first = run_and_log(exe, device_x);
+  ASSERT_EQ(first.size(), 4u);
+  EXPECT_EQ(first[0], "record");
+  EXPECT_EQ(first[2], "end");
+  EXPECT_EQ(first[3], "to host");
+  EXPECT_EQ(run_and_log(exe, device_x), (std::vector<std::string>{"replay", "to host"}));
+
+  // upload makes such a tensor from a host one.
+  const Tensor uploaded = exe.upload(test::random_tensor({2, 8}, rng), DType::f16);
+  EXPECT_EQ(uploaded.dtype(), DType::f16);
+  EXPECT_EQ(uploaded.location(), (MemoryLocation{"recording_device", 0}));
+  EXPECT_THROW(exe.upload(test::random_tensor({2, 8}, rng), DType::i32), Error);
+
+  // Other dtypes are refused with the input's name.
+  Tensor ids(DType::i32, {2, 8});
+  Tensor device_ids = Tensor::wrap_device(DType::i32, {2, 8}, ids.data(), {"recording_device", 0});
+  try {
+    exe.run({device_ids});
+    ADD_FAILURE() << "an int32 device input was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("'x'"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("float32, float16 or bfloat16"), std::string::npos)
+        << e.what();
+  }
 }
 
 }  // namespace

@@ -134,7 +134,8 @@ TEST(Cli, UsageErrorsAreOneLine) {
         {"run"},
         {"run", seed("model.keras")},
         {"summary"},
-        {"run", seed("model.keras"), "-i", seed("input_0.npy"), "--rtol", "abc"}}) {
+        {"run", seed("model.keras"), "-i", seed("input_0.npy"), "--rtol", "abc"},
+        {"bench", seed("model.keras"), "--stored-inputs"}}) {
     ProcessResult r = run_process(cli_path(), args);
     EXPECT_EQ(r.exit_code, 2) << r.err;
     EXPECT_EQ(r.err.rfind("error: ", 0), 0u) << r.err;
