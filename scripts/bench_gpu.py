@@ -52,28 +52,30 @@ def run(cmd, log, timeout=None, env=None):
     return p
 
 
-def profile(a, mdir, work, log, model, prec, batch):
-    """Per-kernel GPU time of one bench call under ncu (each kernel node of the replayed graph)."""
+def profile(a, mdir, work, log, model, prec, batch, env=""):
+    """Per-kernel GPU time of one bench call under ncu (each kernel node of the replayed graph);
+    env: an optional VAR=VALUE set for that run."""
     iters = 20
     # Clocks and caches left as a timed run has them (ncu locks base clocks and flushes by default).
     p = run(["ncu", "--metrics", "gpu__time_duration.sum", "--clock-control", "none", "--cache-control", "none",
              "--csv", "--print-units", "base", a.kerasrt, "bench",
              os.path.join(mdir, f"{model}.keras"), "-i", tiled_input(a.kit, model, int(batch), work), "--device",
-             "cuda", "--precision", prec, "--device-io", "--iters", str(iters), "--warmup", "1"], log,
-            timeout=a.profile_timeout)
+             "cuda", "--precision", prec, "--device-io", "--iters", str(iters), "--warmup", "1"]
+            + ([] if a.f32_inputs else ["--stored-inputs"]), log,
+            timeout=a.profile_timeout, env=dict([env.split("=", 1)]) if env else None)
     per = {}
     for row in csv.reader(l for l in p.stdout.splitlines() if l.startswith('"')):
         if len(row) < 15 or row[-3] != "gpu__time_duration.sum":
             continue
         name = row[4].removeprefix("void ").replace("krt::cuda::", "").replace("(anonymous namespace)::", "")
         per.setdefault(name.split("(")[0][:80], []).append(float(row[-1].replace(",", "")) / 1e3)
-    with open(os.path.join(a.out, f"ncu_{model}_{prec}_b{batch}.csv"), "w") as f:
+    with open(os.path.join(a.out, f"ncu_{model}_{prec}_b{batch}{'_ab' if env else ''}.csv"), "w") as f:
         f.write(p.stdout)
     # Calls: every kernel of a call runs at least once per call; kernels seen fewer times ran once
     # (weight conversion, cuBLASLt's candidates timed on the first run) and are left out.
     counts = [len(ts) for ts in per.values() if len(ts) >= iters]
     runs = min(counts) if counts else 1
-    lines = [f"ncu, {model} {prec} batch {batch}: us per call by kernel (mean over {runs} calls)",
+    lines = [f"ncu, {model} {prec} batch {batch} {env}: us per call by kernel (mean over {runs} calls)",
              "", "| kernel | launches per call | us per call |", "|---|---|---|"]
     total = 0.0
     for name, ts in sorted(per.items(), key=lambda kv: -sum(kv[1])):
@@ -99,9 +101,14 @@ def main():
     ap.add_argument("--compile-ro", default="decoder,mobile", metavar="MODELS",
                     help="also torch.compile reduce-overhead on these models ('' for none; 5-15 s a row)")
     ap.add_argument("--compile-timeout", type=float, default=None, help="seconds for the --compile-ro rows")
-    ap.add_argument("--profile", default="", help="MODEL:PRECISION:BATCH,...: per-kernel times under ncu")
-    ap.add_argument("--ab-env", default="", metavar="VAR=VALUE",
-                    help="also time every kerasrt row with this environment variable set (a column)")
+    ap.add_argument("--profile", default="", help="MODEL:PRECISION:BATCH[:VAR=VALUE],...: per-kernel times under ncu")
+    ap.add_argument("--ab-env", action="append", default=[], metavar="VAR=VALUE",
+                    help="also time every kerasrt row with this environment variable set (a column; repeatable)")
+    ap.add_argument("--ab-f32-inputs", action="store_true",
+                    help="also time every kerasrt row with float32 device inputs (a column)")
+    ap.add_argument("--f32-inputs", action="store_true",
+                    help="give kerasrt float32 device inputs at every precision (converted inside each timed "
+                         "call); by default they are in the precision's dtype, as PyTorch's half inputs")
     ap.add_argument("--profile-timeout", type=float, default=150, help="seconds for each --profile run")
     a = ap.parse_args()
     models, batches = a.models.split(","), [int(b) for b in a.batches.split(",")]
@@ -140,6 +147,13 @@ def main():
         if k not in best or r["median_ms"] < best[k]["median_ms"]:
             best[k] = r
 
+    def variants(cmd):
+        """The extra columns: (label, environment, command) for each --ab-env and --ab-f32-inputs."""
+        out = [(f"with {ab}", dict([ab.split("=", 1)]), cmd) for ab in a.ab_env]
+        if a.ab_f32_inputs and not a.f32_inputs:
+            out.append(("float32 inputs", None, [c for c in cmd if c != "--stored-inputs"]))
+        return out
+
     checks, rows = [], []
     for m in models:
         for prec in a.precisions.split(","):
@@ -147,29 +161,33 @@ def main():
                 ref_path = os.path.join(mdir, f"{m}_torch_b{b}.npy")
                 if not os.path.exists(ref_path):
                     continue
-                od = os.path.join(work, f"out_{m}_{prec}_b{b}")
-                p = run([a.kerasrt, "run", os.path.join(mdir, f"{m}.keras"), "-i", tiled_input(a.kit, m, b, work),
-                         "-o", od, "--device", "cuda", "--precision", prec], log)
-                if p.returncode:
-                    checks.append((m, prec, b, None, "FAILED: " + (p.stderr.strip().splitlines() or ["?"])[-1]))
-                    continue
-                err = scale_rel(np.load(os.path.join(od, "output_0.npy")), np.load(ref_path).astype(np.float64))
-                tol = {"fp32": 1e-4, "tf32": 5e-3, "fp16": 2e-2, "bf16": 8e-2}[prec]
-                checks.append((m, prec, b, err, "pass" if err <= tol else f"FAIL (tol {tol})"))
+                # The A/B variables' kernels are checked too: a column is only worth what they compute.
+                for ab in [None] + a.ab_env:
+                    env = dict([ab.split("=", 1)]) if ab else None
+                    label = prec + (f" {ab}" if ab else "")
+                    od = os.path.join(work, f"out_{m}_{prec}_b{b}")
+                    p = run([a.kerasrt, "run", os.path.join(mdir, f"{m}.keras"), "-i", tiled_input(a.kit, m, b, work),
+                             "-o", od, "--device", "cuda", "--precision", prec], log, env=env)
+                    if p.returncode:
+                        checks.append((m, label, b, None, "FAILED: " + (p.stderr.strip().splitlines() or ["?"])[-1]))
+                        continue
+                    err = scale_rel(np.load(os.path.join(od, "output_0.npy")), np.load(ref_path).astype(np.float64))
+                    tol = {"fp32": 1e-4, "tf32": 5e-3, "fp16": 2e-2, "bf16": 8e-2}[prec]
+                    checks.append((m, label, b, err, "pass" if err <= tol else f"FAIL (tol {tol})"))
         for prec in a.precisions.split(","):
             for b in batches:
                 bench_cmd = [a.kerasrt, "bench", os.path.join(mdir, f"{m}.keras"), "-i", tiled_input(a.kit, m, b, work),
                              "--device", "cuda", "--precision", prec, "--device-io", "--iters", "200", "--warmup", "20",
-                             "--json"]
+                             "--json"] + ([] if a.f32_inputs else ["--stored-inputs"])
                 p = run(bench_cmd, log)
                 line = [l for l in p.stdout.splitlines() if l.startswith("{")]
                 r = json.loads(line[-1]) if line else {"error": p.stderr.strip()[-300:]}
                 r.update(model=m, precision=prec, batch=b)
-                if a.ab_env:  # the same row again with the variable set, right after
-                    var, _, value = a.ab_env.partition("=")
-                    p = run(bench_cmd, log, env={var: value})
+                r["ab_ms"] = []
+                for label, env, cmd in variants(bench_cmd):  # the same row again, right after
+                    p = run(cmd, log, env=env)
                     line = [l for l in p.stdout.splitlines() if l.startswith("{")]
-                    r["ab_ms"] = json.loads(line[-1]).get("median_ms") if line else None
+                    r["ab_ms"].append(json.loads(line[-1]).get("median_ms") if line else None)
                 rows.append(r)
     with open(os.path.join(a.out, "kerasrt.jsonl"), "w") as f:
         for r in rows:
@@ -177,23 +195,26 @@ def main():
 
     gpu = next((r.get("gpu") for r in torch_rows if r.get("gpu")), None) or next(
         (r.get("device_name") for r in rows if r.get("device_name")), "?")
-    ab = f" kerasrt ms with {a.ab_env} |" if a.ab_env else ""
-    md = [f"GPU: {gpu}", "", "| model | precision | batch | PyTorch best (mode) ms | kerasrt ms | PyTorch / kerasrt |" + ab,
-          "|---|---|---|---|---|---|" + ("---|" if ab else "")]
+    ab = "".join(f" kerasrt ms, {label} |" for label, _, _ in variants([]))
+    inputs_note = ("kerasrt's device inputs: float32 at every precision (converted inside each timed call)"
+                   if a.f32_inputs else "kerasrt's device inputs: in the precision's dtype (float16 under fp16), "
+                   "as PyTorch's")
+    md = [f"GPU: {gpu}", "", inputs_note, "", "| model | precision | batch | PyTorch best (mode) ms | kerasrt ms | PyTorch / kerasrt |" + ab,
+          "|---|---|---|---|---|---|" + "---|" * len(variants([]))]
     for r in rows:
         t = best.get((r["model"], "fp32" if r["precision"] == "fp32" else r["precision"], r["batch"]))
         k = r.get("median_ms")
         tt = f"{t['median_ms']:.4f} ({t['mode']}, {t['variant']})" if t else "-"
         ratio = f"{t['median_ms'] / k:.2f}x" if t and k else "-"
         md.append(f"| {r['model']} | {r['precision']} | {r['batch']} | {tt} | {k if k else r.get('error', '?')} | {ratio} |"
-                  + (f" {r.get('ab_ms')} |" if ab else ""))
+                  + "".join(f" {v} |" for v in r.get("ab_ms", [])))
         if r["model"] == "decoder" and r["batch"] == 1 and k and r["precision"] in ("fp32", "tf32"):
             md.append(f"|  | (decoder b1 {r['precision']}: {DECODER_WEIGHT_BYTES / (k * 1e-3) / 1e12:.2f} TB/s of weights read) | | | | |")
     md += ["", "| model | precision | batch | max abs err / max abs (vs PyTorch fp32) | result |", "|---|---|---|---|---|"]
     for m, prec, b, err, res in checks:
         md.append(f"| {m} | {prec} | {b} | {'-' if err is None else f'{err:.3g}'} | {res} |")
     for spec in filter(None, a.profile.split(",")):
-        md += ["", profile(a, mdir, work, log, *spec.split(":"))]
+        md += ["", profile(a, mdir, work, log, *spec.split(":", 3))]
     text = "\n".join(md) + "\n"
     with open(os.path.join(a.out, "results.md"), "w") as f:
         f.write(text)

@@ -4,7 +4,7 @@
 # whole suite and compute-sanitizer (scripts/test_cuda.sh), then the benchmark against PyTorch
 # (scripts/bench_gpu.py), everything under $OUT. Environment:
 #   TESTS=0 skips the suite; BENCH=0 skips the benchmark; TEST_TIMEOUT, BENCH_TIMEOUT (seconds);
-#   BENCH_ARGS: options for bench_gpu.py; PROFILE: MODEL:PRECISION:BATCH,... kernels under ncu.
+#   BENCH_ARGS: options for bench_gpu.py; PROFILE: MODEL:PRECISION:BATCH[:VAR=VALUE],... kernels under ncu.
 # Example: BENCH_ARGS="--torch-modes graph --precisions fp32,fp16 --ab-env KERASRT_CUDA_MMA=1" \
 #          scripts/gpu_call.sh
 set -u
@@ -26,3 +26,6 @@ if [ "${BENCH:-1}" = 1 ]; then
     --out "$OUT" ${BENCH_ARGS:-} --profile "${PROFILE:-}" 2>&1 | tail -60
 fi
 grep -h "FAILED\|tests ran\|PASSED" "$OUT/tests.log" 2>/dev/null | head -30
+# The device tool brings back at most 8 files: everything in one archive, the summaries beside it.
+tar czf /tmp/all.tar.gz -C "$OUT" . && mv /tmp/all.tar.gz "$OUT/" &&
+  find "$OUT" -type f ! -name all.tar.gz ! -name results.md ! -name tests.log -delete

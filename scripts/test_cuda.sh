@@ -47,6 +47,8 @@ if [ -n "$prebuilt" ]; then
   export LD_LIBRARY_PATH=/tmp/kerasrt_lib:${LD_LIBRARY_PATH:-}
   chmod +x "$bin/kerasrt" "$bin/kerasrt_tests"
   ldd "$bin/kerasrt_tests" | grep "not found" && { echo "missing libraries" >&2; exit 1; }
+  # The CLI tests run the tool from where it was built here (build/kerasrt of the checkout).
+  [ -e build/kerasrt ] || { mkdir -p build && ln -s "$PWD/$bin/kerasrt" build/kerasrt; }
 else
   cmake -S . -B build-cuda -DCMAKE_BUILD_TYPE=Release -DKERASRT_CUDA=ON -DKERASRT_WERROR=ON >/dev/null || exit 1
   cmake --build build-cuda -j"$(nproc)" || exit 1
