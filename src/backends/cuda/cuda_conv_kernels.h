@@ -39,7 +39,7 @@ bool launch_small_conv2d(const void* x, const void* w, const float* bias, void* 
                          const ConvGeom& g, ActParams act, DType dtype, cudaStream_t stream);
 // - The same on tensor cores in f16/bf16 (cuda_mma_conv.cu), for cout % 8 == 0 and y 16-byte
 //   aligned; launch_small_conv2d, having checked its own conditions, takes it first where
-//   mma_mode() is not off (it is called only from there).
+//   mma_mode() is not off (the default; it is called only from there).
 bool launch_small_conv2d_mma(const void* x, const void* w, const float* bias, void* y,
                              const ConvGeom& g, ActParams act, DType dtype, cudaStream_t stream);
 // - launch_im2col.

@@ -209,7 +209,8 @@ const Gemm::Plan& Gemm::plan_for(CudaRunContext& context, int64_t rows, const vo
     if (results[i].state == CUBLAS_STATUS_SUCCESS) algos.push_back(results[i].algo);
   // Our tensor-core GEMM where it applies (f16/bf16, aligned), unless turned off or forced.
   const MmaMode mode = mma_mode();
-  const bool mma = mode != MmaMode::off && mma_gemm_supported(x, w_.get(), y, K_, N_, dtype_);
+  const bool mma = (mode == MmaMode::timed || mode == MmaMode::forced) &&
+                   mma_gemm_supported(x, w_.get(), y, K_, N_, dtype_);
   if (mma && mode == MmaMode::forced) {
     plan->use_mma = true;
   } else if (!algos.empty()) {
@@ -276,10 +277,10 @@ cublasLtMatmulAlgo_t Gemm::fastest(CudaRunContext& context, const Plan& plan,
 }
 
 MmaMode mma_mode() {
-  // Off unless asked for until they have passed the suite on a GPU (docs/performance.md).
   const char* v = std::getenv("KERASRT_CUDA_MMA");
-  const std::string mode = v ? v : "0";
-  return mode == "1" ? MmaMode::timed : mode == "force" ? MmaMode::forced : MmaMode::off;
+  const std::string mode = v ? v : "conv";
+  if (mode == "0") return MmaMode::off;
+  return mode == "1" ? MmaMode::timed : mode == "force" ? MmaMode::forced : MmaMode::conv;
 }
 
 namespace {

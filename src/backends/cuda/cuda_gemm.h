@@ -3,7 +3,7 @@
 // cuBLASLt with the bias/ReLU epilogue otherwise (its algorithm chosen once per row count and
 // pointer alignment, then cached), our epilogue kernel for other activations, and our tiled
 // GEMM where cuBLASLt offers no algorithm. With KERASRT_CUDA_MMA=1, in f16/bf16, our
-// tensor-core GEMM is timed against cuBLASLt too and kept where faster.
+// tensor-core GEMM is timed against cuBLASLt too and kept where faster (opt-in: see mma_mode).
 #pragma once
 
 #include <cublasLt.h>

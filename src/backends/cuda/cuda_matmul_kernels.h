@@ -39,10 +39,12 @@ void launch_gemv_bias_act(const void* x, const void* w, const float* bias, void*
                           int64_t K, int64_t N, ActParams act, DType dtype,
                           const GemvScratch& scratch, cudaStream_t stream);
 
-// Our tensor-core kernels (f16/bf16: this GEMM, the small-window convolution): for now off
-// unless KERASRT_CUDA_MMA=1 (the GEMM then timed against cuBLASLt per shape) or =force (the GEMM
-// takes its own wherever it applies; tests, comparisons). Read at each planning.
-enum class MmaMode { off, timed, forced };
+// Our tensor-core kernels (f16/bf16: this GEMM, the small-window convolution), chosen by
+// KERASRT_CUDA_MMA, read at each planning: unset or "conv" (the default) runs the convolution on
+// them and leaves every GEMM to cuBLASLt and the GEMV; "0" turns both off; "1" also times the
+// GEMM against cuBLASLt per shape and keeps the faster; "force" gives it every GEMM it supports
+// (tests, comparisons). docs/performance.md has the measurements behind the default.
+enum class MmaMode { off, conv, timed, forced };
 MmaMode mma_mode();
 
 // The same on tensor cores (f16/bf16 only; cuda_mma_gemm.cu), split over K like the GEMV where
