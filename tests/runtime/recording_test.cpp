@@ -104,14 +104,20 @@ std::vector<std::string> run_and_log(const CompiledModel& exe, const Tensor& x) 
   return events;
 }
 
+// Input "x" of widths[0] features, then one dense layer per further width.
+Model dense_chain(const std::vector<int64_t>& widths, std::mt19937& rng) {
+  GraphBuilder g("chain");
+  auto v = g.input("x", {dynamic, widths[0]});
+  for (size_t i = 1; i < widths.size(); ++i)
+    v = g.dense(v, test::random_tensor({widths[i - 1], widths[i]}, rng),
+                test::random_tensor({widths[i]}, rng));
+  return g.build({v});
+}
+
 TEST(Recording, DeviceInputConversionIsRecordedWithTheNodes) {
   RegisteredRecordingDevice device;
   std::mt19937 rng(5);
-  GraphBuilder g("recorded");
-  auto x = g.input("x", {dynamic, 8});
-  auto h = g.dense(x, test::random_tensor({8, 16}, rng), test::random_tensor({16}, rng));
-  auto y = g.dense(h, test::random_tensor({16, 4}, rng), test::random_tensor({4}, rng));
-  Model model = g.build({y});
+  Model model = dense_chain({8, 16, 4}, rng);
   CompiledModel exe = model.compile({Device::parse("recording_device"), Precision::tf32});
 
   Tensor host_x = test::random_tensor({2, 8}, rng);
@@ -137,10 +143,7 @@ TEST(Recording, DeviceInputConversionIsRecordedWithTheNodes) {
 TEST(Recording, DeviceInputInTheStorageDtypeIsReadInPlace) {
   RegisteredRecordingDevice device;
   std::mt19937 rng(6);
-  GraphBuilder g("in_place");
-  auto x = g.input("x", {dynamic, 8});
-  auto y = g.dense(x, test::random_tensor({8, 4}, rng), test::random_tensor({4}, rng));
-  Model model = g.build({y});
+  Model model = dense_chain({8, 4}, rng);
   CompiledModel exe = model.compile({Device::parse("recording_device"), Precision::tf32});
   EXPECT_EQ(exe.storage_dtype(), DType::f16);
   EXPECT_EQ(model.compile({Device::parse("recording_device"), Precision::fp32}).storage_dtype(),
