@@ -215,8 +215,10 @@ std::string recording_key(size_t first_node, const std::vector<Shape>& shapes,
   std::string key = str_cat("nodes from ", first_node, ";");
   for (const Shape& s : shapes) key += shape_to_string(s);
   for (const std::shared_ptr<void>& a : slot.arenas) key += str_cat(";", a.get());
+  // Device inputs are read in place, or converted when not in the storage dtype: a buffer freed
+  // and allocated again at the same address in another dtype must not replay the old recording.
   for (const Tensor& t : inputs)
-    if (!t.is_host()) key += str_cat(";in ", t.data());  // device inputs are read in place
+    if (!t.is_host()) key += str_cat(";in ", t.data(), " ", dtype_name(t.dtype()));
   return key;
 }
 

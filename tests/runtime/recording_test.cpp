@@ -150,14 +150,24 @@ TEST(Recording, DeviceInputInTheStorageDtypeIsReadInPlace) {
             DType::f32);
 
   // Given in f16, the device's dtype under tf32: no conversion, the node reads it in place.
-  Tensor half_x = test::random_tensor({2, 8}, rng).cast(DType::f16);
-  Tensor device_x = Tensor::wrap_device(DType::f16, {2, 8}, half_x.data(), {"recording_device", 0});
+  // (The device's kernels only log: the buffer, sized for f32, is never read.)
+  Tensor buffer = test::random_tensor({2, 8}, rng);
+  Tensor device_x = Tensor::wrap_device(DType::f16, {2, 8}, buffer.data(), {"recording_device", 0});
   const std::vector<std::string> first = run_and_log(exe, device_x);
   ASSERT_EQ(first.size(), 4u);
   EXPECT_EQ(first[0], "record");
   EXPECT_EQ(first[2], "end");
   EXPECT_EQ(first[3], "to host");
   EXPECT_EQ(run_and_log(exe, device_x), (std::vector<std::string>{"replay", "to host"}));
+
+  // The same address given as f32 (a buffer freed and allocated again, say) needs the conversion
+  // again: it is recorded anew, not replayed from the f16 run's recording.
+  Tensor same_address_f32 =
+      Tensor::wrap_device(DType::f32, {2, 8}, buffer.data(), {"recording_device", 0});
+  const std::vector<std::string> other = run_and_log(exe, same_address_f32);
+  ASSERT_GE(other.size(), 2u);
+  EXPECT_EQ(other[0], "record");
+  EXPECT_EQ(other[1], "convert");
 
   // upload makes such a tensor from a host one.
   const Tensor uploaded = exe.upload(test::random_tensor({2, 8}, rng), DType::f16);
