@@ -119,7 +119,9 @@ struct NodeProfile {
 // How CompiledModel::run hands back its outputs.
 struct RunOptions {
   // Leave the outputs in the device's memory (GPU devices), as tensors that own it: no copy to
-  // the host. Inputs given as tensors in that device's memory are read there either way.
+  // the host. Inputs given as tensors in that device's memory are read there either way. The
+  // memory comes from a pool: once a warm run's outputs are let go, the next run reuses them
+  // (finish any work of your own on a device tensor before letting go of it).
   bool outputs_on_device = false;
   // When set, receives the run's time in milliseconds on the device's own clock (CUDA events
   // around the run's work on a GPU; the wall clock on the host), without the copies of host

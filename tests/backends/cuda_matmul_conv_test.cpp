@@ -13,6 +13,7 @@
 #include <random>
 
 #include "backend_cases.h"
+#include "kerasrt/kerasrt.h"
 #include "runtime/backend_registry.h"
 
 namespace krt {
@@ -323,6 +324,37 @@ TEST(CudaMatmul, DeviceInputsConvertedInsideTheRecordedRun) {
       }
     }
   }
+}
+
+TEST(CudaMatmul, DeviceOutputsComeFromAPool) {
+  REQUIRE_CUDA();
+  // Outputs left on the device are allocated from a pool: a warm run whose previous outputs
+  // were let go reuses their memory (nothing is allocated per run), and still gives its own
+  // values.
+  std::mt19937 rng(91);
+  GraphBuilder g("pooled");
+  auto x = g.input("x", {dynamic, 32});
+  Model model = g.build({g.dense(x, random_tensor({32, 48}, rng), random_tensor({48}, rng))});
+  CompiledModel gpu = model.compile({Device::cuda(), Precision::fp16});
+  RunOptions keep;
+  keep.outputs_on_device = true;
+  const Tensor x1 = gpu.upload(random_tensor({5, 32}, rng), gpu.storage_dtype());
+  const Tensor host_x2 = random_tensor({5, 32}, rng);
+  const Tensor x2 = gpu.upload(host_x2, gpu.storage_dtype());
+  const Tensor want = gpu.run({host_x2})[0];
+  const void* first = nullptr;
+  {
+    std::vector<Tensor> warm = gpu.run({x1}, keep);
+    first = warm[0].data();
+  }
+  std::vector<Tensor> again = gpu.run({x2}, keep);
+  EXPECT_EQ(again[0].data(), first);
+  const Tensor got = gpu.download(again[0]);
+  ASSERT_EQ(got.shape(), want.shape());
+  for (int64_t i = 0; i < want.size(); ++i)
+    EXPECT_NEAR(got.data_as<float>()[i], want.data_as<float>()[i],
+                1e-3 * (1 + std::fabs(want.data_as<float>()[i])))
+        << i;
 }
 
 Node einsum_node(std::vector<std::string> operands, std::string output,

@@ -3,7 +3,10 @@
 #include <atomic>
 #include <cstdint>
 #include <cstdlib>
+#include <map>
+#include <mutex>
 #include <string>
+#include <utility>
 
 #include "backends/cuda/cuda_check.h"
 #include "backends/cuda/cuda_convert.h"
@@ -128,6 +131,56 @@ std::shared_ptr<void> device_alloc(size_t bytes, int device) {
   void* p = nullptr;
   check_cuda(cudaMalloc(&p, bytes ? bytes : 1), "cudaMalloc");
   return std::shared_ptr<void>(p, [](void* q) { cudaFree(q); });
+}
+
+namespace {
+
+// Buffers given back, by (device, bytes). Never destroyed: tensors may outlive every static.
+class BufferPool {
+ public:
+  std::shared_ptr<void> take(size_t bytes, int device) {
+    bytes = bytes ? bytes : 1;
+    void* p = nullptr;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      auto it = free_.find({device, bytes});
+      if (it != free_.end()) {
+        p = it->second;
+        free_.erase(it);
+        free_bytes_ -= bytes;
+      }
+    }
+    if (!p) {
+      check_cuda(cudaSetDevice(device), "cudaSetDevice");
+      check_cuda(cudaMalloc(&p, bytes), "cudaMalloc");
+    }
+    return std::shared_ptr<void>(p,
+                                 [this, bytes, device](void* q) { give_back(q, bytes, device); });
+  }
+
+ private:
+  void give_back(void* p, size_t bytes, int device) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (free_bytes_ + bytes <= kPooledBytes) {
+        free_.emplace(std::make_pair(device, bytes), p);
+        free_bytes_ += bytes;
+        return;
+      }
+    }
+    cudaFree(p);
+  }
+
+  std::mutex mutex_;
+  std::multimap<std::pair<int, size_t>, void*> free_;
+  size_t free_bytes_ = 0;
+};
+
+}  // namespace
+
+std::shared_ptr<void> pooled_device_alloc(size_t bytes, int device) {
+  static BufferPool* pool = new BufferPool;  // never destroyed (see BufferPool)
+  return pool->take(bytes, device);
 }
 
 std::shared_ptr<void> upload(const void* host, size_t bytes, int device) {

@@ -85,5 +85,11 @@ std::shared_ptr<void> upload(const void* host, size_t bytes, int device);
 std::shared_ptr<void> upload_as(const Tensor& host, DType dtype, int device);
 // `bytes` of device memory, freed when the last owner lets go.
 std::shared_ptr<void> device_alloc(size_t bytes, int device);
+// The same from a pool: when the last owner lets go the buffer is kept (up to kPooledBytes in
+// all) for the next request of the same size on the same device, so a run that hands its
+// outputs to the caller in device memory allocates nothing once warm. For what runs allocate
+// (outputs, uploads, run arenas), not for weights.
+constexpr size_t kPooledBytes = size_t{256} << 20;
+std::shared_ptr<void> pooled_device_alloc(size_t bytes, int device);
 
 }  // namespace krt::cuda

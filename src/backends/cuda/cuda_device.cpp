@@ -76,7 +76,7 @@ class CudaBackend : public Backend {
     return std::make_unique<CudaRunContext>(options.device.index);
   }
   std::shared_ptr<void> allocate(size_t bytes, int device_index) const override {
-    return device_alloc(bytes, device_index);
+    return pooled_device_alloc(bytes, device_index);
   }
 
   void copy_from_host(RunContext& context, const Tensor& src, Tensor& dst) const override {
