@@ -89,9 +89,10 @@ krt_status krt_compiled_run(const krt_compiled* compiled, size_t input_count,
                             const float* const* inputs, const int64_t* const* shapes,
                             const size_t* ranks, krt_outputs** out_outputs);
 
-/* Like krt_compiled_run, for a model compiled for a GPU, with inputs in that GPU's memory
- * (device pointers, read in place). With outputs_on_device nonzero the outputs stay in the GPU's
- * memory too and krt_outputs_data returns device pointers (freed by krt_outputs_free);
+/* Like krt_compiled_run, for a model compiled for a GPU, with float32 inputs in that GPU's
+ * memory (device pointers; converted on the GPU at fp16/bf16, read in place at fp32). With
+ * outputs_on_device nonzero the outputs stay in the GPU's memory too, as float32 at every
+ * precision, and krt_outputs_data returns device pointers (freed by krt_outputs_free);
  * otherwise they are copied to the host. */
 krt_status krt_compiled_run_device(const krt_compiled* compiled, size_t input_count,
                                    const float* const* device_inputs, const int64_t* const* shapes,

@@ -123,6 +123,10 @@ struct RunOptions {
   // memory comes from a pool: once a warm run's outputs are let go, the next run reuses them
   // (finish any work of your own on a device tensor before letting go of it).
   bool outputs_on_device = false;
+  // With outputs_on_device: converted to float32 on the device, instead of left in the dtype the
+  // device keeps values in (CompiledModel::storage_dtype(): float16 under fp16). The C API's
+  // device outputs are float32.
+  bool outputs_as_float32 = false;
   // When set, receives the run's time in milliseconds on the device's own clock (CUDA events
   // around the run's work on a GPU; the wall clock on the host), without the copies of host
   // inputs and outputs.

@@ -211,6 +211,7 @@ krt_status run_wrapped(const char* function, const krt_compiled* compiled, size_
     }
     krt::RunOptions options;
     options.outputs_on_device = outputs_on_device;
+    options.outputs_as_float32 = true;  // krt_outputs_data hands out float32, on the GPU too
     *out_outputs = new krt_outputs{compiled->exe.run(tensors, options)};
   });
 }

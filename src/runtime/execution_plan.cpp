@@ -388,8 +388,10 @@ std::vector<Tensor> ExecutionPlan::run_whole(const std::vector<Tensor>& given,
     const Backend& owner = owner_of_space(placement, space);
     RunContext& context = *slot->contexts[0];  // the device backend is placement.backends[0]
     if (run_options.outputs_on_device) {
-      std::shared_ptr<void> storage = owner.allocate(t.nbytes(), options.device.index);
-      Tensor out = Tensor::wrap_device(t.dtype(), t.shape(), storage.get(), t.location(), storage);
+      const DType dtype = run_options.outputs_as_float32 ? DType::f32 : t.dtype();
+      const size_t bytes = static_cast<size_t>(t.size()) * dtype_size(dtype);
+      std::shared_ptr<void> storage = owner.allocate(bytes, options.device.index);
+      Tensor out = Tensor::wrap_device(dtype, t.shape(), storage.get(), t.location(), storage);
       owner.copy_within(context, t, out);
       outputs.push_back(out);
     } else {
