@@ -52,6 +52,11 @@ def run(cmd, log, timeout=None, env=None):
     return p
 
 
+def env_of(spec):
+    """{VAR: VALUE} for a VAR=VALUE spec (--ab-env, --profile), None for an empty one."""
+    return dict([spec.split("=", 1)]) if spec else None
+
+
 def profile(a, mdir, work, log, model, prec, batch, env=""):
     """Per-kernel GPU time of one bench call under ncu (each kernel node of the replayed graph);
     env: an optional VAR=VALUE set for that run."""
@@ -62,7 +67,7 @@ def profile(a, mdir, work, log, model, prec, batch, env=""):
              os.path.join(mdir, f"{model}.keras"), "-i", tiled_input(a.kit, model, int(batch), work), "--device",
              "cuda", "--precision", prec, "--device-io", "--iters", str(iters), "--warmup", "1"]
             + ([] if a.f32_inputs else ["--stored-inputs"]), log,
-            timeout=a.profile_timeout, env=dict([env.split("=", 1)]) if env else None)
+            timeout=a.profile_timeout, env=env_of(env))
     per = {}
     for row in csv.reader(l for l in p.stdout.splitlines() if l.startswith('"')):
         if len(row) < 15 or row[-3] != "gpu__time_duration.sum":
@@ -149,7 +154,7 @@ def main():
 
     def variants(cmd):
         """The extra columns: (label, environment, command) for each --ab-env and --ab-f32-inputs."""
-        out = [(f"with {ab}", dict([ab.split("=", 1)]), cmd) for ab in a.ab_env]
+        out = [(f"with {ab}", env_of(ab), cmd) for ab in a.ab_env]
         if a.ab_f32_inputs and not a.f32_inputs:
             out.append(("float32 inputs", None, [c for c in cmd if c != "--stored-inputs"]))
         return out
@@ -163,11 +168,10 @@ def main():
                     continue
                 # The A/B variables' kernels are checked too: a column is only worth what they compute.
                 for ab in [None] + a.ab_env:
-                    env = dict([ab.split("=", 1)]) if ab else None
                     label = prec + (f" {ab}" if ab else "")
                     od = os.path.join(work, f"out_{m}_{prec}_b{b}")
                     p = run([a.kerasrt, "run", os.path.join(mdir, f"{m}.keras"), "-i", tiled_input(a.kit, m, b, work),
-                             "-o", od, "--device", "cuda", "--precision", prec], log, env=env)
+                             "-o", od, "--device", "cuda", "--precision", prec], log, env=env_of(ab))
                     if p.returncode:
                         checks.append((m, label, b, None, "FAILED: " + (p.stderr.strip().splitlines() or ["?"])[-1]))
                         continue

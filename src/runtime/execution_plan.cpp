@@ -116,18 +116,16 @@ Tensor ExecutionPlan::transfer(const Tensor& t, bool to_device, DType device_dty
          to_device ? "upload expects a host tensor, got one on " : "download expects a tensor on ",
          to_device ? t.location().to_string() : where.to_string(),
          to_device ? "" : str_cat(", got one on ", t.location().to_string()));
-  std::unique_ptr<RunContext> context = device.open_run(options);
   if (to_device && !is_float_storage(device_dtype))
     fail(ErrorCode::invalid_argument, "upload makes float32, float16 or bfloat16 tensors, not ",
          dtype_name(device_dtype));
+  // Uploads go through float32, as the model's host inputs do.
+  const Tensor host = !to_device || t.dtype() == DType::f32 ? t : t.cast(DType::f32);
+  if (to_device && where.is_host()) return host.cast(device_dtype);  // a host device: a copy
+  std::unique_ptr<RunContext> context = device.open_run(options);
   context->begin_run();
   Tensor out;
   if (to_device) {
-    Tensor host = t.dtype() == DType::f32 ? t : t.cast(DType::f32);
-    if (where.is_host()) {  // a host device: a plain copy, in the dtype asked for
-      Tensor copy = device_dtype == DType::f32 ? host.clone() : host.cast(device_dtype);
-      return copy;
-    }
     const size_t bytes = static_cast<size_t>(host.size()) * dtype_size(device_dtype);
     std::shared_ptr<void> storage = device.allocate(bytes, options.device.index);
     out = Tensor::wrap_device(device_dtype, host.shape(), storage.get(), where, storage);

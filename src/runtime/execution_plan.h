@@ -35,7 +35,8 @@ struct ExecutionPlan {
   std::vector<Tensor> run(const std::vector<Tensor>& inputs, const RunOptions& run_options = {},
                           std::vector<Tensor>* all_values = nullptr) const;
 
-  // CompiledModel::upload / download: a float32 copy in the device's memory, or back.
+  // CompiledModel::upload / download: a copy in the device's memory (float32, or the float dtype
+  // given), or a float32 copy of a device tensor on the host.
   Tensor transfer(const Tensor& tensor, bool to_device, DType device_dtype = DType::f32) const;
 
   ExecutionPlan() = default;

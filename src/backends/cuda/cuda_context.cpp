@@ -126,11 +126,20 @@ void CudaRunContext::end_recording() {
   check_cuda(cudaGraphLaunch(exec, stream_), "cudaGraphLaunch");
 }
 
-std::shared_ptr<void> device_alloc(size_t bytes, int device) {
+namespace {
+
+// `bytes` (at least 1) of fresh device memory on `device`, the caller to free it.
+void* malloc_on(size_t bytes, int device) {
   check_cuda(cudaSetDevice(device), "cudaSetDevice");
   void* p = nullptr;
   check_cuda(cudaMalloc(&p, bytes ? bytes : 1), "cudaMalloc");
-  return std::shared_ptr<void>(p, [](void* q) { cudaFree(q); });
+  return p;
+}
+
+}  // namespace
+
+std::shared_ptr<void> device_alloc(size_t bytes, int device) {
+  return std::shared_ptr<void>(malloc_on(bytes, device), [](void* q) { cudaFree(q); });
 }
 
 namespace {
@@ -150,10 +159,7 @@ class BufferPool {
         free_bytes_ -= bytes;
       }
     }
-    if (!p) {
-      check_cuda(cudaSetDevice(device), "cudaSetDevice");
-      check_cuda(cudaMalloc(&p, bytes), "cudaMalloc");
-    }
+    if (!p) p = malloc_on(bytes, device);
     return std::shared_ptr<void>(p,
                                  [this, bytes, device](void* q) { give_back(q, bytes, device); });
   }

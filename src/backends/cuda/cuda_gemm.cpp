@@ -207,7 +207,7 @@ const Gemm::Plan& Gemm::plan_for(CudaRunContext& context, int64_t rows, const vo
   std::vector<cublasLtMatmulAlgo_t> algos;
   for (int i = 0; status == CUBLAS_STATUS_SUCCESS && i < count; ++i)
     if (results[i].state == CUBLAS_STATUS_SUCCESS) algos.push_back(results[i].algo);
-  // Our tensor-core GEMM where it applies (f16/bf16, aligned), unless turned off or forced.
+  // Our tensor-core GEMM where it applies (f16/bf16, aligned) and asked for: timed or forced.
   const MmaMode mode = mma_mode();
   const bool mma = (mode == MmaMode::timed || mode == MmaMode::forced) &&
                    mma_gemm_supported(x, w_.get(), y, K_, N_, dtype_);
