@@ -14,6 +14,7 @@
 #include "backends/cpu/concat_kernels.h"
 #include "backends/cpu/cpu_backend.h"
 #include "backends/cpu/elementwise_kernels.h"
+#include "backends/cpu/pad_crop_kernels.h"
 #include "backends/cpu/pool_kernels.h"
 #include "backends/cpu/softmax_kernels.h"
 #include "backends/reference/reference_backend.h"
@@ -76,6 +77,9 @@ bool global_pool_fn(const Node& n, std::span<const Tensor> in, Tensor& y) {
 }
 bool pool_fn(const Node& n, std::span<const Tensor> in, Tensor& y) {
   return in.size() == 1 && run_pool_fast(n, in[0], y);
+}
+bool pad_crop_fn(const Node& n, std::span<const Tensor> in, Tensor& y) {
+  return in.size() == 1 && run_pad_crop_fast(n, in[0], y);
 }
 bool softmax_fn(const Node& n, std::span<const Tensor> in, Tensor& y) {
   return in.size() == 1 && run_softmax_fast(n, in[0], y);
@@ -279,6 +283,61 @@ TEST(CpuLayerKernels, ConcatIsIdenticalToTheReference) {
                         {random_tensor(a, rng), random_tensor(b, rng)}, concat_fn, 0.f,
                         "big, axis " + std::to_string(axis));
   }
+}
+
+// Pads and crops on every axis pattern the row plan distinguishes: the channel axis alone,
+// spatial axes (rows of whole channels), the batch axis, several axes at once, none, and a
+// pad wider than the input; a fill value other than zero; 1-D, 2-D and 3-D layouts.
+TEST(CpuLayerKernels, PaddingAndCroppingAreIdenticalToTheReference) {
+  std::mt19937 rng(16);
+  struct Case {
+    Shape shape;
+    std::vector<int64_t> before, after;
+  };
+  const std::vector<Case> cases = {
+      {{2, 5, 7, 3}, {0, 1, 2, 0}, {0, 1, 0, 0}},  // ZeroPadding2D, asymmetric
+      {{2, 5, 7, 3}, {0, 0, 0, 2}, {0, 0, 0, 1}},  // channels only
+      {{2, 5, 7, 3}, {1, 0, 0, 0}, {2, 0, 0, 0}},  // the batch axis
+      {{2, 5, 7, 3}, {1, 2, 3, 1}, {1, 0, 2, 2}},  // every axis
+      {{2, 5, 7, 3}, {0, 0, 0, 0}, {0, 0, 0, 0}},  // nothing
+      {{3, 9, 4}, {0, 12, 0}, {0, 5, 0}},          // 1-D, wider than the input
+      {{1, 3, 4, 5, 2}, {0, 1, 0, 2, 0}, {0, 2, 1, 0, 0}},  // 3-D
+      {{1, 64, 64, 32}, {0, 3, 3, 0}, {0, 3, 3, 0}},        // big enough to share threads
+  };
+  for (const Case& c : cases) {
+    const Tensor x = random_tensor(c.shape, rng);
+    for (float value : {0.f, -1.5f}) {
+      PadParams p;
+      p.before = c.before;
+      p.after = c.after;
+      p.value = value;
+      const Node n = make_node(OpKind::pad, p);
+      EXPECT_EQ(NodeRunner(n).kernel_name(), "cpu pad_crop_rows");
+      expect_fast_matches(n, {x}, pad_crop_fn, 0.f,
+                          "pad " + name_of(c.shape) + " value " + std::to_string(value));
+    }
+    // The same amounts cropped from the padded shape give the input back; cropping the input
+    // itself by what fits covers crops on each pattern too.
+    Shape padded = c.shape;
+    for (size_t a = 0; a < padded.size(); ++a) padded[a] += c.before[a] + c.after[a];
+    SliceParams s;
+    s.crop_before = c.before;
+    s.crop_after = c.after;
+    expect_fast_matches(make_node(OpKind::slice, s), {random_tensor(padded, rng)}, pad_crop_fn,
+                        0.f, "crop " + name_of(padded));
+    for (size_t a = 0; a < c.shape.size(); ++a) {
+      s.crop_before[a] = std::min<int64_t>(c.before[a], (c.shape[a] - 1) / 2);
+      s.crop_after[a] = std::min<int64_t>(c.after[a], (c.shape[a] - 1) / 2);
+    }
+    expect_fast_matches(make_node(OpKind::slice, s), {x}, pad_crop_fn, 0.f,
+                        "crop " + name_of(c.shape));
+  }
+  // Other dtypes are left to the reference kernel.
+  PadParams p;
+  p.before = {0, 1};
+  p.after = {0, 1};
+  Tensor xi(DType::i32, {2, 3}), yi(DType::i32, {2, 5});
+  EXPECT_FALSE(run_pad_crop_fast(make_node(OpKind::pad, p), xi, yi));
 }
 
 }  // namespace

@@ -15,6 +15,7 @@
 #include "backends/cpu/cpu_backend.h"
 #include "backends/cpu/dense_kernels.h"
 #include "backends/cpu/elementwise_kernels.h"
+#include "backends/cpu/pad_crop_kernels.h"
 #include "backends/cpu/parallel.h"
 #include "backends/cpu/pool_kernels.h"
 #include "backends/cpu/softmax_kernels.h"
@@ -252,6 +253,9 @@ bool run_fast(const Node& node, std::span<const Tensor> inputs, Tensor& y) {
       return inputs.size() == 1 && run_pool_fast(node, inputs[0], y);
     case OpKind::global_pool:
       return inputs.size() == 1 && run_global_pool_fast(node, inputs[0], y);
+    case OpKind::pad:
+    case OpKind::slice:
+      return inputs.size() == 1 && run_pad_crop_fast(node, inputs[0], y);
     case OpKind::axis_activation:
       return inputs.size() == 1 && run_softmax_fast(node, inputs[0], y);
     default:
@@ -354,6 +358,7 @@ std::string NodeRunner::kernel_name() const {
   // other axes run the reference kernel).
   if (kind == OpKind::elementwise) return "cpu merge_broadcast_f32";
   if (kind == OpKind::concat) return "cpu concat_copy";
+  if (kind == OpKind::pad || kind == OpKind::slice) return "cpu pad_crop_rows";
   if (kind == OpKind::global_pool) return "cpu global_pool_nhwc_f32";
   if (kind == OpKind::pool) {
     const int rank = static_cast<int>(impl_->node.get<PoolParams>().pool_size.size()) + 2;
