@@ -190,16 +190,24 @@ TEST(CpuKernels, ActivationsAndScaleShiftAreIdenticalToTheReference) {
       expect_identical_to_reference(make_node(OpKind::activation, p), {2, 5, 3}, true);
     }
   }
-  for (int64_t axis : {1, 3}) {
-    for (bool scalar : {true, false}) {  // one scale and shift for all, or one per channel
-      ScaleShiftParams p;
-      p.axis = axis;
-      const int64_t c = scalar ? 1 : (axis == 1 ? 4 : 6);
-      expect_identical_to_reference(
-          make_node(OpKind::scale_shift, p, {Tensor(DType::f32, {c}), Tensor(DType::f32, {c})}),
-          {2, 4, 5, 6}, true);
+  // Channels first and last; small, and big enough for several pieces of the channel-last
+  // pattern (3 channels: periods of 255) shared among threads.
+  for (const Shape& shape : {Shape{2, 4, 5, 6}, Shape{2, 37, 41, 3}})
+    for (int64_t axis : {1, 3}) {
+      for (bool scalar : {true, false}) {  // one scale and shift for all, or one per channel
+        ScaleShiftParams p;
+        p.axis = axis;
+        const int64_t c = scalar ? 1 : shape[axis];
+        for (int threads : {1, 2}) {
+          use_threads_on_this_thread(threads);
+          expect_identical_to_reference(
+              make_node(OpKind::scale_shift, p,
+                        {Tensor(DType::f32, {c}), Tensor(DType::f32, {c})}),
+              shape, true);
+        }
+        use_threads_on_this_thread(0);
+      }
     }
-  }
   ScaleShiftParams two_axes;
   two_axes.axis = 1;
   two_axes.axes = {1, 2};

@@ -38,23 +38,46 @@ void activate(const Activation& act, const float* x, float* y, int64_t n) {
 namespace {
 
 // y = x * scale[c] + shift[c] along one axis: rows of `inner` contiguous elements per channel.
+// Channels last (inner 1: Rescaling and BatchNormalization over an image) is one flat array
+// whose scale and shift repeat with the channels: it runs in pieces of a whole number of
+// periods of at least 256 elements, so the loop vectorizes even for 3 channels. Threads share
+// the pieces (or the rows).
 void scale_shift_one_axis(const Node& node, const Tensor& x, Tensor& y, int64_t axis) {
-  const float* scale = node.weights[0].data_as<float>();
-  const float* shift = node.weights[1].data_as<float>();
   const bool scalar_scale = node.weights[0].size() == 1, scalar_shift = node.weights[1].size() == 1;
   const int64_t channels = x.dim(static_cast<int>(axis));
   int64_t inner = 1;
   for (int a = static_cast<int>(axis) + 1; a < x.rank(); ++a) inner *= x.dim(a);
-  const int64_t outer = x.size() / (channels * inner);
+  if (channels * inner == 0) return;
+  // Rows: one period of the pattern (channels last) or one block of a channel's `inner` values.
+  const int64_t row = inner == 1 ? channels * std::max<int64_t>(1, 256 / channels) : inner;
+  const int64_t pattern = inner == 1 ? row : channels;
+  std::vector<float> scale(static_cast<size_t>(pattern)), shift(scale.size());
+  for (int64_t i = 0; i < pattern; ++i) {
+    const int64_t c = i % channels;
+    scale[i] = node.weights[0].data_as<float>()[scalar_scale ? 0 : c];
+    shift[i] = node.weights[1].data_as<float>()[scalar_shift ? 0 : c];
+  }
   const float* xp = x.data_as<float>();
   float* yp = y.data_as<float>();
-  for (int64_t o = 0; o < outer; ++o) {
-    for (int64_t c = 0; c < channels; ++c) {
-      const float s = scale[scalar_scale ? 0 : c], t = shift[scalar_shift ? 0 : c];
-      const int64_t base = (o * channels + c) * inner;
-      for (int64_t i = 0; i < inner; ++i) yp[base + i] = xp[base + i] * s + t;
-    }
-  }
+  const float* sc = scale.data();
+  const float* sh = shift.data();
+  const int64_t total = x.size(), rows = (total + row - 1) / row;
+  parallel_for(
+      rows,
+      [&](int64_t r0, int64_t r1) {
+        for (int64_t r = r0; r < r1; ++r) {
+          const int64_t n = std::min(row, total - r * row);
+          const float* xr = xp + r * row;
+          float* yr = yp + r * row;
+          if (inner == 1) {
+            for (int64_t i = 0; i < n; ++i) yr[i] = xr[i] * sc[i] + sh[i];
+          } else {
+            const float s = sc[r % channels], t = sh[r % channels];
+            for (int64_t i = 0; i < n; ++i) yr[i] = xr[i] * s + t;
+          }
+        }
+      },
+      std::max<int64_t>(1, (int64_t{1} << 14) / row));
 }
 
 }  // namespace
