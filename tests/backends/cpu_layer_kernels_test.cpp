@@ -173,14 +173,18 @@ TEST(CpuLayerKernels, ExpIsWithinTwoUlpsOfTheLibrary) {
   EXPECT_TRUE(std::isnan(exp_nonpositive(std::numeric_limits<float>::quiet_NaN())));
 }
 
-TEST(CpuLayerKernels, SoftmaxOverTrailingAxesMatchesTheReference) {
+TEST(CpuLayerKernels, SoftmaxOverAdjacentAxesMatchesTheReference) {
   std::mt19937 rng(13);
   struct Case {
     Shape shape;
     std::vector<int64_t> axes;
   };
-  const std::vector<Case> cases = {{{2, 1000}, {1}},       {{3, 7, 13}, {2}}, {{5, 3}, {1}},
-                                   {{2, 3, 4, 5}, {3, 2}}, {{1, 1}, {1}},     {{4, 37}, {0, 1}}};
+  // Trailing axes (contiguous rows), then axes before others (strided groups): the time axis
+  // of (N, T, C), two middle axes, the batch axis, and enough groups to share threads.
+  const std::vector<Case> cases = {
+      {{2, 1000}, {1}},     {{3, 7, 13}, {2}},    {{5, 3}, {1}},         {{2, 3, 4, 5}, {3, 2}},
+      {{1, 1}, {1}},        {{4, 37}, {0, 1}},    {{3, 7, 13}, {1}},     {{2, 3, 4, 5}, {2, 1}},
+      {{6, 5}, {0}},        {{2, 50, 300}, {1}}};
   for (AxisActivationKind kind : {AxisActivationKind::softmax, AxisActivationKind::log_softmax}) {
     for (const Case& c : cases) {
       AxisActivationParams p;
@@ -208,13 +212,13 @@ TEST(CpuLayerKernels, SoftmaxOverTrailingAxesMatchesTheReference) {
     p.axes = {1};
     expect_fast_matches(make_node(OpKind::axis_activation, p), {x}, softmax_fn, 1e-6f, "inf/NaN");
   }
-  // A softmax over a leading axis is left to the reference kernel.
-  AxisActivationParams leading;
-  leading.axes = {1};
+  // Axes that are not next to each other are left to the reference kernel.
+  AxisActivationParams apart;
+  apart.axes = {0, 2};
   Tensor x3 = random_tensor({2, 3, 4}, rng), y3(DType::f32, {2, 3, 4});
-  EXPECT_FALSE(run_softmax_fast(make_node(OpKind::axis_activation, leading), x3, y3));
+  EXPECT_FALSE(run_softmax_fast(make_node(OpKind::axis_activation, apart), x3, y3));
   EXPECT_EQ(
-      NodeRunner(make_node(OpKind::axis_activation, leading), {2, 3, 4}, {2, 3, 4}).kernel_name(),
+      NodeRunner(make_node(OpKind::axis_activation, apart), {2, 3, 4}, {2, 3, 4}).kernel_name(),
       "reference");
 }
 

@@ -130,12 +130,13 @@ bool softmax_fast_applies(const Node& node, int rank) {
   if (p.kind != AxisActivationKind::softmax && p.kind != AxisActivationKind::log_softmax)
     return false;
   if (p.axes.empty() || static_cast<int64_t>(p.axes.size()) > rank) return false;
-  // The reference visits a group's members in row-major order whatever the axes' order: the
-  // trailing axes in any order make one contiguous row.
+  // The reference visits a group's members in row-major order whatever the axes' order: axes
+  // next to each other, in any order, make one row (strided unless they are the trailing ones).
   std::vector<int64_t> axes = p.axes;
   std::sort(axes.begin(), axes.end());
-  for (size_t k = 0; k < axes.size(); ++k)
-    if (axes[k] != rank - static_cast<int64_t>(axes.size() - k)) return false;
+  if (axes.front() < 0 || axes.back() >= rank) return false;
+  for (size_t k = 1; k < axes.size(); ++k)
+    if (axes[k] != axes[k - 1] + 1) return false;
   return true;
 }
 
@@ -143,16 +144,37 @@ bool run_softmax_fast(const Node& node, const Tensor& x, Tensor& y) {
   if (!softmax_fast_applies(node, x.rank()) || x.dtype() != DType::f32 || x.size() != y.size())
     return false;
   const auto& p = node.get<AxisActivationParams>();
-  int64_t len = 1;
-  for (size_t k = 0; k < p.axes.size(); ++k) len *= x.dim(x.rank() - 1 - static_cast<int>(k));
+  const int64_t last = *std::max_element(p.axes.begin(), p.axes.end());
+  int64_t len = 1, inner = 1;
+  for (int64_t a : p.axes) len *= x.dim(static_cast<int>(a));
+  for (int a = static_cast<int>(last) + 1; a < x.rank(); ++a) inner *= x.dim(a);
   if (len == 0 || x.size() == 0) return true;
   const bool log = p.kind == AxisActivationKind::log_softmax;
   const float* xp = x.data_as<float>();
   float* yp = y.data_as<float>();
+  if (inner == 1) {  // trailing axes: each group is a contiguous row
+    parallel_for(
+        x.size() / len,
+        [&](int64_t begin, int64_t end) {
+          for (int64_t r = begin; r < end; ++r) softmax_row(xp + r * len, yp + r * len, len, log);
+        },
+        std::max<int64_t>(1, kMinElementsPerThread / len));
+    return true;
+  }
+  // Axes before others (softmax over the time axis of (N, T, C)): group (o, i) is
+  // x[(o * len + k) * inner + i] for k < len, gathered into a row, run, and put back.
   parallel_for(
       x.size() / len,
       [&](int64_t begin, int64_t end) {
-        for (int64_t r = begin; r < end; ++r) softmax_row(xp + r * len, yp + r * len, len, log);
+        std::vector<float> row(static_cast<size_t>(2 * len));
+        float* in = row.data();
+        float* out = in + len;
+        for (int64_t g = begin; g < end; ++g) {
+          const int64_t base = g / inner * len * inner + g % inner;
+          for (int64_t k = 0; k < len; ++k) in[k] = xp[base + k * inner];
+          softmax_row(in, out, len, log);
+          for (int64_t k = 0; k < len; ++k) yp[base + k * inner] = out[k];
+        }
       },
       std::max<int64_t>(1, kMinElementsPerThread / len));
   return true;

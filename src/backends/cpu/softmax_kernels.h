@@ -1,5 +1,6 @@
-// Softmax and log_softmax over trailing axes on the CPU: each group is a contiguous row, rows
-// are shared among threads. The reference's formula (max, exp(x - max), sum in double, divide)
+// Softmax and log_softmax over axes next to each other on the CPU: over trailing axes each
+// group is a contiguous row; over others (the time axis of (N, T, C)) a group is gathered into a
+// row and put back. Rows are shared among threads. The reference's formula (max, exp(x - max), sum in double, divide)
 // with a vectorizable float exp, so results match the reference to a few float ulps.
 #pragma once
 
@@ -8,7 +9,7 @@
 namespace krt::cpu {
 
 // Whether run_softmax_fast handles this node for inputs of rank `rank`: softmax or log_softmax
-// whose axes are the last ones (in order), so each group is one contiguous row.
+// over axes next to each other (in any order).
 bool softmax_fast_applies(const Node& node, int rank);
 
 // Runs such a node and returns true; false for any other node or dtype.
