@@ -42,40 +42,51 @@ void global_pool_block(PoolKind kind, const float* x, int64_t positions, int64_t
   for (int64_t j = 0; j < w; ++j) y[j] = static_cast<float>(sum[j] / count);
 }
 
-// A pooling window geometry over NHWC (1-D pooling is H = 1).
+// A pooling window geometry over channels-last (N, D, H, W, C); 1-D and 2-D pooling have D = 1
+// (and H = 1), with a window of 1 there.
 struct PoolGeometry {
-  int64_t batch, h, w, c, oh, ow, kh, kw, sh, sw, ph, pw;
+  int64_t batch, c;
+  int64_t in[3], out[3], k[3], s[3], pad[3];  // depth, height, width
 };
 
-// One output row (n, oy): every ox, channel block by channel block, window in row-major order
-// (the reference's order, so the double sums round the same way).
-void pool_row(PoolKind kind, const PoolGeometry& g, const float* x, int64_t n, int64_t oy,
-              float* y) {
-  const int64_t iy0 = oy * g.sh - g.ph;
-  const int64_t ky0 = std::max<int64_t>(0, -iy0), ky1 = std::min(g.kh, g.h - iy0);
-  for (int64_t ox = 0; ox < g.ow; ++ox) {
-    const int64_t ix0 = ox * g.sw - g.pw;
-    const int64_t kx0 = std::max<int64_t>(0, -ix0), kx1 = std::min(g.kw, g.w - ix0);
-    const int64_t count = std::max<int64_t>(0, ky1 - ky0) * std::max<int64_t>(0, kx1 - kx0);
-    float* out = y + ((n * g.oh + oy) * g.ow + ox) * g.c;
+// One output row (n, oz, oy): every ox, channel block by channel block, window in row-major
+// order (the reference's order, so the double sums round the same way).
+void pool_row(PoolKind kind, const PoolGeometry& g, const float* x, int64_t n, int64_t oz,
+              int64_t oy, float* y) {
+  const int64_t iz0 = oz * g.s[0] - g.pad[0], iy0 = oy * g.s[1] - g.pad[1];
+  const int64_t kz0 = std::max<int64_t>(0, -iz0), kz1 = std::min(g.k[0], g.in[0] - iz0);
+  const int64_t ky0 = std::max<int64_t>(0, -iy0), ky1 = std::min(g.k[1], g.in[1] - iy0);
+  const int64_t rows = std::max<int64_t>(0, kz1 - kz0) * std::max<int64_t>(0, ky1 - ky0);
+  for (int64_t ox = 0; ox < g.out[2]; ++ox) {
+    const int64_t ix0 = ox * g.s[2] - g.pad[2];
+    const int64_t kx0 = std::max<int64_t>(0, -ix0), kx1 = std::min(g.k[2], g.in[2] - ix0);
+    const int64_t count = rows * std::max<int64_t>(0, kx1 - kx0);
+    float* out = y + (((n * g.out[0] + oz) * g.out[1] + oy) * g.out[2] + ox) * g.c;
+    // The input row (n, iz0 + kz, iy0 + ky), at column ix0.
+    auto at = [&](int64_t kz, int64_t ky, int64_t kx, int64_t c0) {
+      return x + ((((n * g.in[0] + iz0 + kz) * g.in[1] + iy0 + ky) * g.in[2]) + ix0 + kx) * g.c +
+             c0;
+    };
     for (int64_t c0 = 0; c0 < g.c; c0 += kChannelBlock) {
       const int64_t w = std::min(kChannelBlock, g.c - c0);
       if (kind == PoolKind::max) {
         float mx[kChannelBlock];
         std::fill(mx, mx + w, -std::numeric_limits<float>::infinity());
-        for (int64_t ky = ky0; ky < ky1; ++ky)
-          for (int64_t kx = kx0; kx < kx1; ++kx) {
-            const float* in = x + ((n * g.h + iy0 + ky) * g.w + ix0 + kx) * g.c + c0;
-            for (int64_t j = 0; j < w; ++j) mx[j] = max_skip_nan(mx[j], in[j]);
-          }
+        for (int64_t kz = kz0; kz < kz1; ++kz)
+          for (int64_t ky = ky0; ky < ky1; ++ky)
+            for (int64_t kx = kx0; kx < kx1; ++kx) {
+              const float* in = at(kz, ky, kx, c0);
+              for (int64_t j = 0; j < w; ++j) mx[j] = max_skip_nan(mx[j], in[j]);
+            }
         std::copy(mx, mx + w, out + c0);
       } else {
         double sum[kChannelBlock] = {};
-        for (int64_t ky = ky0; ky < ky1; ++ky)
-          for (int64_t kx = kx0; kx < kx1; ++kx) {
-            const float* in = x + ((n * g.h + iy0 + ky) * g.w + ix0 + kx) * g.c + c0;
-            for (int64_t j = 0; j < w; ++j) sum[j] += in[j];
-          }
+        for (int64_t kz = kz0; kz < kz1; ++kz)
+          for (int64_t ky = ky0; ky < ky1; ++ky)
+            for (int64_t kx = kx0; kx < kx1; ++kx) {
+              const float* in = at(kz, ky, kx, c0);
+              for (int64_t j = 0; j < w; ++j) sum[j] += in[j];
+            }
         const double d = static_cast<double>(count);
         for (int64_t j = 0; j < w; ++j) out[c0 + j] = static_cast<float>(sum[j] / d);
       }
@@ -87,37 +98,38 @@ void pool_row(PoolKind kind, const PoolGeometry& g, const float* x, int64_t n, i
 
 bool pool_fast_applies(const Node& node, int rank) {
   if (node.kind != OpKind::pool) return false;
-  const auto& p = node.get<PoolParams>();
-  return (rank == 3 && p.pool_size.size() == 1) || (rank == 4 && p.pool_size.size() == 2);
+  const size_t spatial = node.get<PoolParams>().pool_size.size();
+  return spatial >= 1 && spatial <= 3 && rank == static_cast<int>(spatial) + 2;
 }
 
 bool run_pool_fast(const Node& node, const Tensor& x, Tensor& y) {
   if (!pool_fast_applies(node, x.rank()) || x.dtype() != DType::f32 || y.rank() != x.rank())
     return false;
   const auto& p = node.get<PoolParams>();
-  const bool two_d = x.rank() == 4;
-  auto stride = [&](size_t a) { return a < p.strides.size() ? p.strides[a] : p.pool_size[a]; };
+  const int spatial = x.rank() - 2, lead = 3 - spatial;  // axes of size 1 in front
   PoolGeometry g{};
   g.batch = x.dim(0);
   g.c = x.dim(-1);
-  g.h = two_d ? x.dim(1) : 1;
-  g.w = x.dim(-2);
-  g.oh = two_d ? y.dim(1) : 1;
-  g.ow = y.dim(-2);
-  g.kh = two_d ? p.pool_size[0] : 1;
-  g.kw = p.pool_size.back();
-  g.sh = two_d ? stride(0) : 1;
-  g.sw = stride(p.pool_size.size() - 1);
-  g.ph = two_d ? conv_pad_before(g.h, g.kh, g.sh, 1, p.padding) : 0;
-  g.pw = conv_pad_before(g.w, g.kw, g.sw, 1, p.padding);
+  for (int a = 0; a < 3; ++a) {
+    const int axis = a - lead;  // index into the node's per-axis params; < 0 for the padding axes
+    g.in[a] = axis < 0 ? 1 : x.dim(axis + 1);
+    g.out[a] = axis < 0 ? 1 : y.dim(axis + 1);
+    g.k[a] = axis < 0 ? 1 : p.pool_size[axis];
+    g.s[a] = axis < 0 ? 1
+             : static_cast<size_t>(axis) < p.strides.size() ? p.strides[axis]
+                                                            : p.pool_size[axis];
+    g.pad[a] = axis < 0 ? 0 : conv_pad_before(g.in[a], g.k[a], g.s[a], 1, p.padding);
+  }
   if (y.size() == 0) return true;
   const float* xp = x.data_as<float>();
   float* yp = y.data_as<float>();
-  const int64_t per_row = std::max<int64_t>(1, g.ow * g.kh * g.kw * g.c);
+  const int64_t per_row = std::max<int64_t>(1, g.out[2] * g.k[0] * g.k[1] * g.k[2] * g.c);
   parallel_for(
-      g.batch * g.oh,
+      g.batch * g.out[0] * g.out[1],
       [&](int64_t begin, int64_t end) {
-        for (int64_t r = begin; r < end; ++r) pool_row(p.kind, g, xp, r / g.oh, r % g.oh, yp);
+        for (int64_t r = begin; r < end; ++r)
+          pool_row(p.kind, g, xp, r / (g.out[0] * g.out[1]), r / g.out[1] % g.out[0],
+                   r % g.out[1], yp);
       },
       std::max<int64_t>(1, kMinElementsPerThread / per_row));
   return true;

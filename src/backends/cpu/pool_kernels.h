@@ -7,11 +7,11 @@
 
 namespace krt::cpu {
 
-// Whether run_pool_fast handles this node for inputs of rank `rank` (1-D and 2-D pooling).
+// Whether run_pool_fast handles this node for inputs of rank `rank` (1-D, 2-D and 3-D pooling).
 bool pool_fast_applies(const Node& node, int rank);
 
-// Runs a 1-D or 2-D max/average pooling node (NHWC) and returns true; false for other nodes,
-// ranks or dtypes (the reference kernel runs those).
+// Runs a 1-D, 2-D or 3-D max/average pooling node (channels last) and returns true; false for
+// other nodes, ranks or dtypes (the reference kernel runs those).
 bool run_pool_fast(const Node& node, const Tensor& x, Tensor& y);
 
 // Runs a global max/average pooling node and returns true; false for other nodes or dtypes.
