@@ -15,10 +15,8 @@ constexpr int64_t kMinBytesPerThread = 64 << 10;
 
 // y's element at coordinate i of axis a is x's at i - offset[a] (outside x: the fill value).
 void move_window(const Tensor& x, Tensor& y, const std::vector<int64_t>& offset, float fill) {
-  const int rank = y.rank();
-  constexpr size_t elem = sizeof(float);
   // The last axis that pads or crops; the axes after it are copied whole, as part of each row.
-  int k = rank - 1;
+  int k = y.rank() - 1;
   int64_t unit = 1;  // elements per index of axis k
   while (k >= 0 && offset[k] == 0 && x.dim(k) == y.dim(k)) unit *= y.dim(k--);
   if (k < 0) {
@@ -28,41 +26,35 @@ void move_window(const Tensor& x, Tensor& y, const std::vector<int64_t>& offset,
   int64_t outer = 1;
   for (int a = 0; a < k; ++a) outer *= y.dim(a);
   const int64_t y_row = y.dim(k) * unit, x_row = x.dim(k) * unit;
-  // The part of a y row that x covers, in elements.
+  // The part [first, last) of a y row that x covers, and where it starts in the x row.
   const int64_t first = std::clamp<int64_t>(offset[k], 0, y.dim(k)) * unit;
   const int64_t last = std::clamp<int64_t>(offset[k] + x.dim(k), 0, y.dim(k)) * unit;
-  const int64_t from = (first / unit - offset[k]) * unit;  // where it starts in the x row
-  auto* yp = static_cast<uint8_t*>(y.data());
-  const auto* xp = static_cast<const uint8_t*>(x.data());
-  auto fill_elements = [&](uint8_t* dst, int64_t n) {
-    if (n > 0) std::fill_n(reinterpret_cast<float*>(dst), n, fill);
-  };
+  const int64_t from = first - offset[k] * unit;
+  float* yp = y.data_as<float>();
+  const float* xp = x.data_as<float>();
   parallel_for(
       outer,
       [&](int64_t r0, int64_t r1) {
-        std::vector<int64_t> at(static_cast<size_t>(k));
         for (int64_t r = r0; r < r1; ++r) {
           // The x row of y row r, or -1 when some outer axis falls in the padding.
           int64_t rest = r, x_index = 0, x_stride = 1;
           for (int a = k - 1; a >= 0 && x_index >= 0; --a) {
             const int64_t i = rest % y.dim(a) - offset[a];
             rest /= y.dim(a);
-            if (i < 0 || i >= x.dim(a)) x_index = -1;
-            else x_index += i * x_stride;
+            x_index = i < 0 || i >= x.dim(a) ? -1 : x_index + i * x_stride;
             x_stride *= x.dim(a);
           }
-          uint8_t* dst = yp + static_cast<size_t>(r * y_row) * elem;
+          float* dst = yp + r * y_row;
           if (x_index < 0 || last <= first) {
-            fill_elements(dst, y_row);
+            std::fill_n(dst, y_row, fill);
             continue;
           }
-          fill_elements(dst, first);
-          std::memcpy(dst + first * elem, xp + static_cast<size_t>(x_index * x_row + from) * elem,
-                      static_cast<size_t>(last - first) * elem);
-          fill_elements(dst + last * elem, y_row - last);
+          std::fill_n(dst, first, fill);
+          std::copy_n(xp + x_index * x_row + from, last - first, dst + first);
+          std::fill_n(dst + last, y_row - last, fill);
         }
       },
-      std::max<int64_t>(1, kMinBytesPerThread / std::max<int64_t>(1, y_row * elem)));
+      std::max<int64_t>(1, kMinBytesPerThread / std::max<int64_t>(1, y_row * 4)));
 }
 
 }  // namespace
