@@ -155,8 +155,8 @@ TEST(CpuKernels, ConvTransposeAsGemmChunksAndTails) {
                            {2, 3, 4, 2, 3});
   ConvParams sparse = conv_params({2}, {3}, {1}, Padding::valid, 33);
   expect_matches_reference(conv_node(OpKind::conv_transpose, sparse, {2, 33, 4}, 33), {2, 5, 4});
-  // The small-batch kernel's tails: rows not a multiple of 4, cin past 16 and not a multiple of
-  // it, taps * cout not a multiple of 4.
+  // The small-batch kernel's tails: rows not a multiple of 16 (one group, and two), cin past 16
+  // and not a multiple of it, taps * cout not a multiple of its 12-row blocks of W.
   ConvParams odd = conv_params({3}, {2}, {1}, Padding::same, 5);
   expect_matches_reference(conv_node(OpKind::conv_transpose, odd, {3, 5, 37}, 5), {1, 3, 37});
   expect_matches_reference(conv_node(OpKind::conv_transpose, odd, {3, 5, 37}, 5), {3, 7, 37});

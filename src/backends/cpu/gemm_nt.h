@@ -1,7 +1,8 @@
-// C = A @ W^T over a few rows of A, with W (n, k) row-major read in place: each C element is a
-// dot product of two contiguous rows. Keras stores a transposed convolution's kernel as
-// (taps * cout, cin), so at small batches this runs it with no packed copy of the kernel, and W
-// is read once per call, as one stream split over the run's threads. AVX-512 only.
+// C = A @ W^T over a few rows of A, with W (n, k) row-major read in place. Keras stores a
+// transposed convolution's kernel as (taps * cout, cin), so at small batches this runs it with
+// no packed copy of the kernel, and W is read once per call, in blocks of rows split over the
+// run's threads. A, a few rows, is transposed into 16-row groups so each step is one vector of
+// A times one broadcast element of W. AVX-512 only.
 #pragma once
 
 #include <cstdint>
