@@ -51,11 +51,12 @@ void scale_shift_one_axis(const Node& node, const Tensor& x, Tensor& y, int64_t 
   // Rows: one period of the pattern (channels last) or one block of a channel's `inner` values.
   const int64_t row = inner == 1 ? channels * std::max<int64_t>(1, 256 / channels) : inner;
   const int64_t pattern = inner == 1 ? row : channels;
+  const float* scale_w = node.weights[0].data_as<float>();
+  const float* shift_w = node.weights[1].data_as<float>();
   std::vector<float> scale(static_cast<size_t>(pattern)), shift(scale.size());
   for (int64_t i = 0; i < pattern; ++i) {
-    const int64_t c = i % channels;
-    scale[i] = node.weights[0].data_as<float>()[scalar_scale ? 0 : c];
-    shift[i] = node.weights[1].data_as<float>()[scalar_shift ? 0 : c];
+    scale[i] = scale_w[scalar_scale ? 0 : i % channels];
+    shift[i] = shift_w[scalar_shift ? 0 : i % channels];
   }
   const float* xp = x.data_as<float>();
   float* yp = y.data_as<float>();

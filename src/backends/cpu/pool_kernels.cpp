@@ -62,31 +62,29 @@ void pool_row(PoolKind kind, const PoolGeometry& g, const float* x, int64_t n, i
     const int64_t kx0 = std::max<int64_t>(0, -ix0), kx1 = std::min(g.k[2], g.in[2] - ix0);
     const int64_t count = rows * std::max<int64_t>(0, kx1 - kx0);
     float* out = y + (((n * g.out[0] + oz) * g.out[1] + oy) * g.out[2] + ox) * g.c;
-    // The input row (n, iz0 + kz, iy0 + ky), at column ix0.
-    auto at = [&](int64_t kz, int64_t ky, int64_t kx, int64_t c0) {
-      return x + ((((n * g.in[0] + iz0 + kz) * g.in[1] + iy0 + ky) * g.in[2]) + ix0 + kx) * g.c +
-             c0;
+    // Calls visit(in) for every tap of the window inside the input, in row-major order, `in`
+    // pointing at channel c0 of that input position.
+    auto each_tap = [&](int64_t c0, auto visit) {
+      for (int64_t kz = kz0; kz < kz1; ++kz)
+        for (int64_t ky = ky0; ky < ky1; ++ky) {
+          const float* row = x + ((n * g.in[0] + iz0 + kz) * g.in[1] + iy0 + ky) * g.in[2] * g.c;
+          for (int64_t kx = kx0; kx < kx1; ++kx) visit(row + (ix0 + kx) * g.c + c0);
+        }
     };
     for (int64_t c0 = 0; c0 < g.c; c0 += kChannelBlock) {
       const int64_t w = std::min(kChannelBlock, g.c - c0);
       if (kind == PoolKind::max) {
         float mx[kChannelBlock];
         std::fill(mx, mx + w, -std::numeric_limits<float>::infinity());
-        for (int64_t kz = kz0; kz < kz1; ++kz)
-          for (int64_t ky = ky0; ky < ky1; ++ky)
-            for (int64_t kx = kx0; kx < kx1; ++kx) {
-              const float* in = at(kz, ky, kx, c0);
-              for (int64_t j = 0; j < w; ++j) mx[j] = max_skip_nan(mx[j], in[j]);
-            }
+        each_tap(c0, [&](const float* in) {
+          for (int64_t j = 0; j < w; ++j) mx[j] = max_skip_nan(mx[j], in[j]);
+        });
         std::copy(mx, mx + w, out + c0);
       } else {
         double sum[kChannelBlock] = {};
-        for (int64_t kz = kz0; kz < kz1; ++kz)
-          for (int64_t ky = ky0; ky < ky1; ++ky)
-            for (int64_t kx = kx0; kx < kx1; ++kx) {
-              const float* in = at(kz, ky, kx, c0);
-              for (int64_t j = 0; j < w; ++j) sum[j] += in[j];
-            }
+        each_tap(c0, [&](const float* in) {
+          for (int64_t j = 0; j < w; ++j) sum[j] += in[j];
+        });
         const double d = static_cast<double>(count);
         for (int64_t j = 0; j < w; ++j) out[c0 + j] = static_cast<float>(sum[j] / d);
       }

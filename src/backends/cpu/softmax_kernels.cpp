@@ -152,25 +152,21 @@ bool run_softmax_fast(const Node& node, const Tensor& x, Tensor& y) {
   const bool log = p.kind == AxisActivationKind::log_softmax;
   const float* xp = x.data_as<float>();
   float* yp = y.data_as<float>();
-  if (inner == 1) {  // trailing axes: each group is a contiguous row
-    parallel_for(
-        x.size() / len,
-        [&](int64_t begin, int64_t end) {
-          for (int64_t r = begin; r < end; ++r) softmax_row(xp + r * len, yp + r * len, len, log);
-        },
-        std::max<int64_t>(1, kMinElementsPerThread / len));
-    return true;
-  }
-  // Axes before others (softmax over the time axis of (N, T, C)): group (o, i) is
-  // x[(o * len + k) * inner + i] for k < len, gathered into a row, run, and put back.
+  // Group (o, i) is x[(o * len + k) * inner + i] for k < len: over trailing axes (inner 1) a
+  // contiguous row, run in place; otherwise (the time axis of (N, T, C)) gathered into a row,
+  // run, and put back.
   parallel_for(
       x.size() / len,
       [&](int64_t begin, int64_t end) {
-        std::vector<float> row(static_cast<size_t>(2 * len));
-        float* in = row.data();
-        float* out = in + len;
+        std::vector<float> row(inner == 1 ? 0 : static_cast<size_t>(2 * len));
         for (int64_t g = begin; g < end; ++g) {
           const int64_t base = g / inner * len * inner + g % inner;
+          if (inner == 1) {
+            softmax_row(xp + base, yp + base, len, log);
+            continue;
+          }
+          float* in = row.data();
+          float* out = in + len;
           for (int64_t k = 0; k < len; ++k) in[k] = xp[base + k * inner];
           softmax_row(in, out, len, log);
           for (int64_t k = 0; k < len; ++k) yp[base + k * inner] = out[k];

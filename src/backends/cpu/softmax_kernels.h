@@ -1,7 +1,8 @@
 // Softmax and log_softmax over axes next to each other on the CPU: over trailing axes each
 // group is a contiguous row; over others (the time axis of (N, T, C)) a group is gathered into a
-// row and put back. Rows are shared among threads. The reference's formula (max, exp(x - max), sum in double, divide)
-// with a vectorizable float exp, so results match the reference to a few float ulps.
+// row and put back. Rows are shared among threads. The reference's formula (max, exp(x - max),
+// sum in double, divide) with a vectorizable float exp, so results match the reference to a few
+// float ulps.
 #pragma once
 
 #include "graph/graph.h"
